@@ -1,0 +1,147 @@
+# soulpipe: one GNU Makefile. Flags and libraries come from pkg-config.
+#
+#   make              build the five binaries (and the fake) into bin/
+#   make test         build and run the whole suite (starts its own redis-server)
+#   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench        run the benchmarks under bench/
+#   make deps         install the Debian bookworm packages (apt-get)
+#   make demo         run the built-in demo (fake upstreams, sample playlist)
+
+VERSION := 0.1.0
+PKGS    := libczmq libzmq msgpack hiredis libcurl jansson taglib_c taglib libutf8proc
+CC      ?= cc
+CXX     ?= c++
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+BINDIR  := build/san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := -O1 -g
+else
+BUILD   := build/rel
+BINDIR  := bin
+SANFLAGS :=
+OPT     := -O2 -g
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Werror
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CPPFLAGS := -D_GNU_SOURCE -DSOULPIPE_VERSION='"$(VERSION)"' -Icommon/include $(PKG_CFLAGS)
+CFLAGS   := -std=c11 $(OPT) $(WARN) -Wstrict-prototypes -Wmissing-prototypes $(SANFLAGS) -MMD -MP
+CXXFLAGS := -std=c++17 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+LDLIBS   := $(PKG_LIBS) -lstdc++ -lpthread -lm
+LDFLAGS  := $(SANFLAGS)
+
+SERVICES := analyzer searcher downloader tagger
+
+COMMON_SRC := $(wildcard common/src/*.c)
+COMMON_CXX := $(wildcard common/src/*.cpp)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(COMMON_CXX:%.cpp=$(BUILD)/%.o)
+LIBCOMMON  := $(BUILD)/libsoulpipe.a
+
+# Each service: main.c makes the binary; every other .c file is a module that
+# tests and benchmarks may link too (collected into a per-service archive).
+define service_rules
+$(1)_MODS := $$(filter-out services/$(1)/main.c,$$(wildcard services/$(1)/*.c))
+$(1)_OBJ  := $$($(1)_MODS:%.c=$(BUILD)/%.o)
+$(BUILD)/libsp_$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+$(BINDIR)/soulpipe-$(1): $(BUILD)/services/$(1)/main.o $(BUILD)/libsp_$(1).a $(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
+
+SERVICE_LIBS := $(foreach s,$(SERVICES),$(BUILD)/libsp_$(s).a)
+CLI_SRC   := $(wildcard cli/*.c)
+FAKE_SRC  := $(wildcard tests/fakes/*.c)
+BINS := $(foreach s,$(SERVICES),$(BINDIR)/soulpipe-$(s)) $(BINDIR)/soulpipe
+ifneq ($(FAKE_SRC),)
+BINS += $(BINDIR)/soulpipe-fake
+endif
+
+all: $(BINS)
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(BINDIR)/soulpipe: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/soulpipe-fake: $(FAKE_SRC:%.c=$(BUILD)/%.o) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS) -lcrypto
+
+# ---------------------------------------------------------------- tests
+# Two Criterion binaries: unit tests (no I/O beyond temp files, run in
+# parallel) and integration tests (real redis-server, fake upstreams and
+# service processes, run one at a time).
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c tests/e2e/*.c)
+TEST_LIBS := $(SERVICE_LIBS) $(LIBCOMMON)
+TEST_LDLIBS := -lcriterion $(shell pkg-config --libs libmicrohttpd) $(LDLIBS) -lcrypto
+
+$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
+
+$(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(INTEG_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
+
+TEST_BINS := $(BUILD)/tests/unit-tests
+ifneq ($(INTEG_SRC),)
+TEST_BINS += $(BUILD)/tests/integration-tests
+endif
+
+test: all $(TEST_BINS)
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) SAN=$(SAN) bash scripts/run-tests.sh
+
+# ---------------------------------------------------------------- bench
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(LDLIBS)
+
+bench: all $(BENCH_BINS)
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) bash scripts/run-bench.sh $(BENCH_BINS)
+
+# ---------------------------------------------------------------- misc
+DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev \
+	libhiredis-dev libcurl4-openssl-dev libjansson-dev libutf8proc-dev libtagc0-dev \
+	libtag1-dev libmicrohttpd-dev libcriterion-dev libssl-dev redis-server curl
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)
+
+print-deps:
+	@echo $(DEB_PACKAGES)
+
+demo:
+	bash scripts/demo.sh
+
+lint:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	cppcheck --quiet --error-exitcode=1 --enable=warning -Icommon/include common services cli
+
+clean:
+	rm -rf build bin
+
+.PHONY: all test bench deps print-deps demo lint clean
+.DELETE_ON_ERROR:
+
+-include $(shell find build -name '*.d' 2>/dev/null)
