@@ -7,6 +7,7 @@
 #   make deps         install the Debian bookworm packages (apt-get)
 #   make demo         run the built-in demo (fake upstreams, sample playlist)
 
+.DEFAULT_GOAL := all
 VERSION := 0.1.0
 PKGS    := libczmq libzmq msgpack hiredis libcurl jansson taglib_c taglib libutf8proc
 CC      ?= cc
@@ -47,10 +48,11 @@ $(1)_MODS := $$(filter-out services/$(1)/main.c,$$(wildcard services/$(1)/*.c))
 $(1)_OBJ  := $$($(1)_MODS:%.c=$(BUILD)/%.o)
 $(BUILD)/libsp_$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	@rm -f $$@ && ar rcs $$@ $$^
 $(BINDIR)/soulpipe-$(1): $(BUILD)/services/$(1)/main.o $(BUILD)/libsp_$(1).a $(LIBCOMMON)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	@echo "  LD      $$@"
+	@$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
@@ -66,23 +68,27 @@ all: $(BINS)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+	@echo "  CXX     $<"
+	@$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BINDIR)/soulpipe: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/soulpipe-fake: $(FAKE_SRC:%.c=$(BUILD)/%.o) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS) -lcrypto
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS) -lcrypto
 
 # ---------------------------------------------------------------- tests
 # Two Criterion binaries: unit tests (no I/O beyond temp files, run in
@@ -95,11 +101,13 @@ TEST_LDLIBS := -lcriterion $(shell pkg-config --libs libmicrohttpd) $(LDLIBS) -l
 
 $(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(UNIT_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
 
 $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(INTEG_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(INTEG_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
 
 TEST_BINS := $(BUILD)/tests/unit-tests
 ifneq ($(INTEG_SRC),)
@@ -114,15 +122,14 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(LDLIBS)
 
 bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) BINDIR=$(BINDIR) bash scripts/run-bench.sh $(BENCH_BINS)
 
 # ---------------------------------------------------------------- misc
-DEB_PACKAGES := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev \
-	libhiredis-dev libcurl4-openssl-dev libjansson-dev libutf8proc-dev libtagc0-dev \
-	libtag1-dev libmicrohttpd-dev libcriterion-dev libssl-dev redis-server curl
+DEB_PACKAGES := $(shell cat scripts/deb-packages.txt)
 
 deps:
 	apt-get update

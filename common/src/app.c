@@ -1,0 +1,70 @@
+/*  app.c: start-up shared by every binary: --help, --version, config, logging,
+    signals. */
+#include "soulpipe/app.h"
+#include "soulpipe/log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static volatile sig_atomic_t s_stopping = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stopping = 1;
+}
+
+bool
+sp_app_stopping (void)
+{
+    return s_stopping != 0;
+}
+
+void
+sp_app_request_stop (void)
+{
+    s_stopping = 1;
+}
+
+void
+sp_app_print_help (const sp_app_info_t *info, FILE *out)
+{
+    fprintf (out, "%s %s: %s\n\n", info->name, SOULPIPE_VERSION, info->summary);
+    fprintf (out, "Usage: %s %s\n       %s --help | --version\n\n", info->name,
+             info->usage ? info->usage : "", info->name);
+    if (info->details && *info->details)
+        fprintf (out, "%s\n\n", info->details);
+    sp_config_print_help (out, info->services);
+}
+
+int
+sp_app_start (const sp_app_info_t *info, int argc, char **argv, sp_config_t *cfg)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            sp_app_print_help (info, stdout);
+            return 0;
+        }
+        if (strcmp (argv[i], "--version") == 0) {
+            printf ("%s %s\n", info->name, SOULPIPE_VERSION);
+            return 0;
+        }
+    }
+    char err[1024];
+    if (sp_config_load (cfg, info->services, err, sizeof err)) {
+        fprintf (stderr, "%s: configuration error: %s\n", info->name, err);
+        return 2;
+    }
+    sp_log_init (info->service, (sp_log_level_t) cfg->log_level);
+
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    return -1;
+}

@@ -1,0 +1,704 @@
+/*  config.c: environment variables with defaults and validation.
+
+    One table describes every variable: its default, its help line, which
+    binaries read it, whether it is a secret, and how it is parsed into
+    sp_config_t. --help, validation and the effective-config log line all come
+    from that table, so they cannot disagree. */
+#include "soulpipe/config.h"
+#include "soulpipe/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum {
+    T_STR,      //  any string
+    T_UPSTREAM, //  http(s)://host[:port] with no path ("" allowed when optional)
+    T_REDIS,    //  redis URL
+    T_ENDPOINT, //  zmq endpoint
+    T_INT,      //  integer in [min, max]
+    T_DOUBLE,   //  real in [min, max]
+    T_BOOL,     //  1/0, true/false, yes/no, on/off
+    T_BUDGET,   //  "N/S"
+    T_LEVEL,    //  log level
+    T_FORMATS,  //  comma list of audio extensions
+    T_DIR       //  a folder path (non-empty)
+} var_type_t;
+
+typedef struct {
+    sp_config_var_t pub;    //  documented part
+    var_type_t type;        //  how to parse
+    size_t offset;          //  field in sp_config_t (the first of two for T_BUDGET)
+    double min, max;        //  bounds for T_INT/T_DOUBLE
+    bool optional;          //  "" allowed for T_UPSTREAM/T_DIR
+} var_def_t;
+
+#define OFF(f) offsetof (sp_config_t, f)
+#define A SP_SVC_ANALYZER
+#define S SP_SVC_SEARCHER
+#define D SP_SVC_DOWNLOADER
+#define G SP_SVC_TAGGER
+#define C SP_SVC_CLI
+
+static const var_def_t s_defs[] = {
+    {{"SOULPIPE_REDIS_URL", "redis://127.0.0.1:6379/0",
+      "Redis holding all job state: redis://[:password@]host[:port][/db] or unix:///path.sock",
+      A | S | D | G, false}, T_REDIS, OFF (redis_url), 0, 0, false},
+    {{"SOULPIPE_CLIENT_ENDPOINT", "tcp://127.0.0.1:5555",
+      "client API: the analyzer binds it, `soulpipe` connects (tcp://*:PORT binds all interfaces)",
+      A | C, false}, T_ENDPOINT, OFF (client_endpoint), 0, 0, false},
+    {{"SOULPIPE_BROKER_ENDPOINT", "tcp://127.0.0.1:5556",
+      "job broker: the analyzer binds it, workers connect", A | S | D | G, false},
+     T_ENDPOINT, OFF (broker_endpoint), 0, 0, false},
+    {{"SOULPIPE_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557",
+      "progress events: the analyzer binds a PUB, `soulpipe watch` subscribes", A | C, false},
+     T_ENDPOINT, OFF (events_endpoint), 0, 0, false},
+    {{"SOULPIPE_CURVE_DIR", "", "folder of CURVE keys (`soulpipe keygen`); empty = sockets unauthenticated",
+      A | S | D | G | C, false}, T_STR, OFF (curve_dir), 0, 0, true},
+    {{"SOULPIPE_LOG_LEVEL", "info", "debug, info, warn, error or off", A | S | D | G | C, false},
+     T_LEVEL, OFF (log_level), 0, 0, false},
+    {{"SOULPIPE_HEARTBEAT_MS", "1000", "broker/worker heartbeat interval (ms)", A | S | D | G, false},
+     T_INT, OFF (heartbeat_ms), 50, 60000, false},
+    {{"SOULPIPE_HEARTBEAT_LIVENESS", "3", "missed heartbeats before a peer counts as dead",
+      A | S | D | G, false}, T_INT, OFF (heartbeat_liveness), 2, 100, false},
+    {{"SOULPIPE_LEASE_S", "60", "a job's lease; workers extend it while they work (s)", A | S | D | G, false},
+     T_INT, OFF (lease_s), 2, 86400, false},
+    {{"SOULPIPE_MAX_ATTEMPTS", "3", "attempts per stage before a track is failed", A | S | D | G, false},
+     T_INT, OFF (max_attempts), 1, 100, false},
+    {{"SOULPIPE_CLIENT_TIMEOUT_MS", "5000", "how long `soulpipe` waits for the analyzer (ms)", C, false},
+     T_INT, OFF (client_timeout_ms), 100, 600000, false},
+
+    {{"SPOTIFY_CLIENT_ID", "", "Spotify app client id (developer dashboard)", A | C, false},
+     T_STR, OFF (spotify_client_id), 0, 0, true},
+    {{"SPOTIFY_CLIENT_SECRET", "", "Spotify app client secret (client-credentials flow only)", A, true},
+     T_STR, OFF (spotify_client_secret), 0, 0, true},
+    {{"SPOTIFY_ACCOUNTS_URL", "https://accounts.spotify.com", "Spotify accounts service (scheme://host[:port])",
+      A | C, false}, T_UPSTREAM, OFF (spotify_accounts_url), 0, 0, false},
+    {{"SPOTIFY_API_URL", "https://api.spotify.com", "Spotify Web API (scheme://host[:port]; /v1 is added)",
+      A | G, false}, T_UPSTREAM, OFF (spotify_api_url), 0, 0, false},
+    {{"SPOTIFY_MARKET", "", "ISO country for track relinking (empty = none)", A, false},
+     T_STR, OFF (spotify_market), 0, 0, true},
+    {{"PLEX_URL", "", "Plex server, e.g. http://plex:32400 (empty = no library check, no rescan)", A | G, false},
+     T_UPSTREAM, OFF (plex_url), 0, 0, true},
+    {{"PLEX_TOKEN", "", "X-Plex-Token", A | G, true}, T_STR, OFF (plex_token), 0, 0, true},
+    {{"PLEX_SECTIONS", "", "comma list of music section keys (empty = every music section)", A | G, false},
+     T_STR, OFF (plex_sections), 0, 0, true},
+    {{"SOULPIPE_LIBRARY_CACHE_S", "300", "how long a loaded Plex library index is reused (s; 0 = reload every submit)",
+      A, false}, T_INT, OFF (library_cache_s), 0, 86400 * 7, false},
+    {{"SOULPIPE_MATCH_THRESHOLD", "0.8", "confidence at which a library track counts as present", A, false},
+     T_DOUBLE, OFF (match_threshold), 0.0, 1.0, false},
+    {{"SLSKD_URL", "http://127.0.0.1:5030", "slskd daemon (scheme://host[:port]; /api/v0 is added)", S | D, false},
+     T_UPSTREAM, OFF (slskd_url), 0, 0, false},
+    {{"SLSKD_API_KEY", "", "slskd API key (web.authentication.api_keys)", S | D, true},
+     T_STR, OFF (slskd_api_key), 0, 0, true},
+    {{"SLSKD_DOWNLOADS_DIR", "/var/lib/slskd/downloads", "slskd's downloads folder as this service sees it", D, false},
+     T_DIR, OFF (slskd_downloads_dir), 0, 0, false},
+
+    {{"SOULPIPE_STAGING_DIR", "/var/lib/soulpipe/staging", "finished downloads wait here for tagging", D | G, false},
+     T_DIR, OFF (staging_dir), 0, 0, false},
+    {{"SOULPIPE_TRANSFER_DIR", "/var/lib/soulpipe/Transfer", "tagged files are filed under here", A | G, false},
+     T_DIR, OFF (transfer_dir), 0, 0, false},
+
+    {{"SOULPIPE_SEARCH_BUDGET", "34/220", "at most N searches per S seconds, shared by all searchers (N/S)", S, false},
+     T_BUDGET, OFF (search_budget_count), 0, 0, false},
+    {{"SOULPIPE_SEARCH_TIMEOUT_MS", "6000", "slskd searchTimeout: ends a search this long after its last response (ms)",
+      S, false}, T_INT, OFF (search_timeout_ms), 1000, 120000, false},
+    {{"SOULPIPE_LENGTH_TOLERANCE_S", "3", "accepted difference from the Spotify duration (s)", S, false},
+     T_INT, OFF (length_tolerance_s), 0, 120, false},
+    {{"SOULPIPE_FORMATS", "flac,mp3,ogg,m4a", "accepted formats, most preferred first", S, false},
+     T_FORMATS, OFF (formats), 0, 0, false},
+    {{"SOULPIPE_MIN_BITRATE", "256", "lowest accepted bitrate for lossy files (kbps; VBR V0 is accepted)", S, false},
+     T_INT, OFF (min_bitrate), 32, 2000, false},
+    {{"SOULPIPE_ALLOW_LOSSY", "true", "accept lossy files when no lossless copy is good", S, false},
+     T_BOOL, OFF (allow_lossy), 0, 0, false},
+    {{"SOULPIPE_MAX_CANDIDATES", "10", "ranked candidates passed to the downloader per track", S, false},
+     T_INT, OFF (max_candidates), 1, 200, false},
+
+    {{"SOULPIPE_DOWNLOADER_SLOTS", "4", "transfers one downloader follows at once", D, false},
+     T_INT, OFF (downloader_slots), 1, 64, false},
+    {{"SOULPIPE_QUEUE_TIMEOUT_S", "120", "give up on a peer whose remote queue holds us this long (s)", D, false},
+     T_INT, OFF (queue_timeout_s), 1, 86400, false},
+    {{"SOULPIPE_STALL_TIMEOUT_S", "60", "give up on a transfer with no progress for this long (s)", D, false},
+     T_INT, OFF (stall_timeout_s), 1, 86400, false},
+    {{"SOULPIPE_TRANSFER_TIMEOUT_S", "1800", "give up on any single transfer after this long (s)", D, false},
+     T_INT, OFF (transfer_timeout_s), 10, 86400, false},
+    {{"SOULPIPE_EMBED_COVER", "true", "embed the album cover in each file (cover.jpg is written either way)", G, false},
+     T_BOOL, OFF (embed_cover), 0, 0, false},
+};
+
+#undef A
+#undef S
+#undef D
+#undef G
+#undef C
+
+#define N_DEFS (sizeof s_defs / sizeof s_defs[0])
+
+const sp_config_var_t *
+sp_config_vars (void)
+{
+    static sp_config_var_t table[N_DEFS + 1];
+    static bool ready = false;
+    if (!ready) {
+        for (size_t i = 0; i < N_DEFS; i++)
+            table[i] = s_defs[i].pub;
+        ready = true;
+    }
+    return table;
+}
+
+static char **
+s_str_field (sp_config_t *cfg, size_t offset)
+{
+    return (char **) ((char *) cfg + offset);
+}
+
+static int
+s_parse_long (const char *s, long *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol (s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    while (*end && isspace ((unsigned char) *end))
+        end++;
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int
+s_parse_bool (const char *s, bool *out)
+{
+    static const char *yes[] = {"1", "true", "yes", "on"};
+    static const char *no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp (s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp (s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/*  "http(s)://host[:port]" with an optional trailing "/" and nothing else. */
+static int
+s_check_upstream (const char *s)
+{
+    const char *p;
+    if (strncmp (s, "http://", 7) == 0)
+        p = s + 7;
+    else if (strncmp (s, "https://", 8) == 0)
+        p = s + 8;
+    else
+        return -1;
+    const char *host = p;
+    if (*p == '[') {     //  IPv6 literal
+        p = strchr (p, ']');
+        if (!p)
+            return -1;
+        p++;
+    }
+    else {
+        while (*p && (isalnum ((unsigned char) *p) || *p == '.' || *p == '-' || *p == '_'))
+            p++;
+    }
+    if (p == host)
+        return -1;
+    if (*p == ':') {
+        p++;
+        long port = 0;
+        const char *digits = p;
+        while (isdigit ((unsigned char) *p))
+            port = port * 10 + (*p++ - '0');
+        if (p == digits || p - digits > 5 || port < 1 || port > 65535)
+            return -1;
+    }
+    if (*p == '/')
+        p++;
+    return *p ? -1 : 0;
+}
+
+int
+sp_config_check_endpoint (const char *e)
+{
+    if (!e)
+        return -1;
+    if (strncmp (e, "ipc://", 6) == 0)
+        return e[6] ? 0 : -1;
+    if (strncmp (e, "inproc://", 9) == 0)
+        return e[9] ? 0 : -1;
+    if (strncmp (e, "tcp://", 6) != 0)
+        return -1;
+    const char *host = e + 6;
+    const char *colon = strrchr (host, ':');
+    if (!colon || colon == host)
+        return -1;
+    for (const char *p = host; p < colon; p++) {
+        unsigned char c = (unsigned char) *p;
+        if (!(isalnum (c) || c == '.' || c == '-' || c == '_' || c == '*' || c == '[' || c == ']'
+              || c == ':'))
+            return -1;
+    }
+    long port;
+    if (s_parse_long (colon + 1, &port) || port < 1 || port > 65535)
+        return -1;
+    return 0;
+}
+
+void
+sp_config_connect_endpoint (const char *endpoint, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return;
+    if (!endpoint) {
+        out[0] = '\0';
+        return;
+    }
+    if (strncmp (endpoint, "tcp://*:", 8) == 0)
+        snprintf (out, size, "tcp://127.0.0.1:%s", endpoint + 8);
+    else if (strncmp (endpoint, "tcp://0.0.0.0:", 14) == 0)
+        snprintf (out, size, "tcp://127.0.0.1:%s", endpoint + 14);
+    else
+        snprintf (out, size, "%s", endpoint);
+}
+
+void
+sp_config_redis_url_free (sp_redis_url_t *u)
+{
+    if (!u)
+        return;
+    free (u->host);
+    free (u->unix_path);
+    free (u->user);
+    free (u->password);
+    memset (u, 0, sizeof *u);
+}
+
+static char *
+s_strndup_or_empty (const char *s, size_t n)
+{
+    char *r = malloc (n + 1);
+    if (r) {
+        memcpy (r, s, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+int
+sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size_t err_size)
+{
+    memset (out, 0, sizeof *out);
+    out->port = 6379;
+    const char *why = NULL;
+    if (!url || !*url) {
+        why = "empty";
+        goto fail;
+    }
+    if (strncmp (url, "unix://", 7) == 0) {
+        const char *path = url + 7;
+        size_t plen = strcspn (path, "?");
+        if (plen == 0 || path[0] != '/') {
+            why = "unix:// needs an absolute socket path";
+            goto fail;
+        }
+        out->unix_path = s_strndup_or_empty (path, plen);
+        if (path[plen] == '?') {
+            long db;
+            if (strncmp (path + plen, "?db=", 4) != 0 || s_parse_long (path + plen + 4, &db)
+                || db < 0 || db > 15) {
+                why = "only ?db=0..15 is understood after a unix socket path";
+                goto fail;
+            }
+            out->db = (int) db;
+        }
+        out->host = s_strndup_or_empty ("", 0);
+        out->user = s_strndup_or_empty ("", 0);
+        out->password = s_strndup_or_empty ("", 0);
+        if (!out->unix_path || !out->host || !out->user || !out->password) {
+            why = "out of memory";
+            goto fail;
+        }
+        return 0;
+    }
+    if (strncmp (url, "redis://", 8) != 0) {
+        why = "must start with redis:// or unix://";
+        goto fail;
+    }
+    const char *p = url + 8;
+    const char *auth_end = p + strcspn (p, "/");
+    const char *at = NULL;
+    for (const char *q = p; q < auth_end; q++)
+        if (*q == '@')
+            at = q;
+    if (at) {
+        const char *colon = memchr (p, ':', (size_t) (at - p));
+        if (colon) {
+            out->user = s_strndup_or_empty (p, (size_t) (colon - p));
+            out->password = s_strndup_or_empty (colon + 1, (size_t) (at - colon - 1));
+        }
+        else {
+            //  redis://password@host is a common shorthand
+            out->user = s_strndup_or_empty ("", 0);
+            out->password = s_strndup_or_empty (p, (size_t) (at - p));
+        }
+        p = at + 1;
+    }
+    else {
+        out->user = s_strndup_or_empty ("", 0);
+        out->password = s_strndup_or_empty ("", 0);
+    }
+    const char *host_end;
+    const char *host = p;
+    if (*p == '[') {
+        host = p + 1;
+        host_end = memchr (p, ']', (size_t) (auth_end - p));
+        if (!host_end) {
+            why = "unclosed [ in IPv6 host";
+            goto fail;
+        }
+        p = host_end + 1;
+    }
+    else {
+        host_end = p;
+        while (host_end < auth_end && *host_end != ':')
+            host_end++;
+        p = host_end;
+    }
+    if (host_end == host) {
+        why = "missing host";
+        goto fail;
+    }
+    for (const char *q = host; q < host_end; q++) {
+        unsigned char c = (unsigned char) *q;
+        if (!(isalnum (c) || c == '.' || c == '-' || c == '_' || c == ':')) {
+            why = "invalid character in host";
+            goto fail;
+        }
+    }
+    out->host = s_strndup_or_empty (host, (size_t) (host_end - host));
+    if (*p == ':') {
+        p++;
+        long port = 0;
+        const char *digits = p;
+        while (p < auth_end && isdigit ((unsigned char) *p))
+            port = port * 10 + (*p++ - '0');
+        if (p == digits || p != auth_end || p - digits > 5 || port < 1 || port > 65535) {
+            why = "port must be 1..65535";
+            goto fail;
+        }
+        out->port = (int) port;
+    }
+    else if (p != auth_end) {
+        why = "unexpected text after host";
+        goto fail;
+    }
+    p = auth_end;
+    if (*p == '/' && p[1]) {
+        long db;
+        if (s_parse_long (p + 1, &db) || db < 0 || db > 15) {
+            why = "database must be 0..15";
+            goto fail;
+        }
+        out->db = (int) db;
+    }
+    if (!out->host || !out->user || !out->password) {
+        why = "out of memory";
+        goto fail;
+    }
+    out->unix_path = s_strndup_or_empty ("", 0);
+    if (!out->unix_path) {
+        why = "out of memory";
+        goto fail;
+    }
+    return 0;
+fail:
+    sp_config_redis_url_free (out);
+    if (err && err_size)
+        snprintf (err, err_size, "%s", why);
+    return -1;
+}
+
+static int
+s_check_formats (const char *s)
+{
+    static const char *known[] = {"flac", "mp3", "ogg", "opus", "m4a", "aac", "wav", "aiff", "alac", "wv", "ape"};
+    char buf[256];
+    if (strlen (s) >= sizeof buf || !*s)
+        return -1;
+    snprintf (buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    int count = 0;
+    for (char *tok = strtok_r (buf, ", ", &save); tok; tok = strtok_r (NULL, ", ", &save)) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+            if (strcasecmp (tok, known[i]) == 0)
+                ok = true;
+        if (!ok)
+            return -1;
+        count++;
+    }
+    return count > 0 ? 0 : -1;
+}
+
+static int
+s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+            size_t err_size)
+{
+    const char *name = d->pub.name;
+    char *shown = d->pub.secret ? "(hidden)" : NULL;
+    //  The value is quoted in error messages through sp_log_q so that control
+    //  characters cannot mangle the terminal; secrets are never echoed.
+#define FAIL(fmt, ...)                                                                            \
+    do {                                                                                          \
+        if (err && err_size)                                                                      \
+            snprintf (err, err_size, "%s: " fmt ", got %s", name, __VA_ARGS__,                    \
+                      shown ? shown : sp_log_q (value));                                          \
+        return -1;                                                                                \
+    } while (0)
+
+    switch (d->type) {
+        case T_STR:
+        case T_UPSTREAM:
+        case T_ENDPOINT:
+        case T_FORMATS:
+        case T_DIR: {
+            if (validate) {
+                if (d->type == T_UPSTREAM && !(d->optional && !*value) && s_check_upstream (value))
+                    FAIL ("%s", "expected scheme://host[:port] with no path, e.g. http://127.0.0.1:5030");
+                if (d->type == T_ENDPOINT && sp_config_check_endpoint (value))
+                    FAIL ("%s", "expected a ZeroMQ endpoint such as tcp://*:5555 or tcp://analyzer:5555");
+                if (d->type == T_FORMATS && s_check_formats (value))
+                    FAIL ("%s", "expected a comma list of flac, mp3, ogg, opus, m4a, aac, wav, aiff, alac, wv, ape");
+                if (d->type == T_DIR && !*value)
+                    FAIL ("%s", "expected a folder path");
+            }
+            char *copy = strdup (value);
+            if (!copy)
+                FAIL ("%s", "out of memory");
+            //  trailing "/" on upstream URLs is dropped so clients can append paths
+            size_t len = strlen (copy);
+            if (d->type == T_UPSTREAM && len > 0 && copy[len - 1] == '/')
+                copy[len - 1] = '\0';
+            *s_str_field (cfg, d->offset) = copy;
+            return 0;
+        }
+        case T_REDIS: {
+            char why[160];
+            sp_redis_url_t parsed;
+            if (sp_config_parse_redis_url (value, &parsed, why, sizeof why)) {
+                if (!validate) {
+                    memset (&cfg->redis, 0, sizeof cfg->redis);
+                    cfg->redis_url = strdup (value);
+                    return cfg->redis_url ? 0 : -1;
+                }
+                char redacted[512];
+                sp_log_redact_url (value, redacted, sizeof redacted);
+                if (err && err_size)
+                    snprintf (err, err_size,
+                              "%s: expected redis://[:password@]host[:port][/db] or unix:///path.sock (%s), got %s",
+                              name, why, sp_log_q (redacted));
+                return -1;
+            }
+            cfg->redis = parsed;
+            cfg->redis_url = strdup (value);
+            return cfg->redis_url ? 0 : -1;
+        }
+        case T_INT: {
+            long v;
+            if (s_parse_long (value, &v) || v < (long) d->min || v > (long) d->max) {
+                if (!validate)
+                    s_parse_long (d->pub.default_value, &v);
+                else if (err && err_size) {
+                    snprintf (err, err_size, "%s: expected an integer from %ld to %ld, got %s", name,
+                              (long) d->min, (long) d->max, sp_log_q (value));
+                    return -1;
+                }
+                else
+                    return -1;
+            }
+            *(int *) ((char *) cfg + d->offset) = (int) v;
+            return 0;
+        }
+        case T_DOUBLE: {
+            char *end = NULL;
+            errno = 0;
+            double v = strtod (value, &end);
+            if (errno || end == value || *end || v < d->min || v > d->max) {
+                if (validate) {
+                    if (err && err_size)
+                        snprintf (err, err_size, "%s: expected a number from %g to %g, got %s", name,
+                                  d->min, d->max, sp_log_q (value));
+                    return -1;
+                }
+                v = strtod (d->pub.default_value, NULL);
+            }
+            *(double *) ((char *) cfg + d->offset) = v;
+            return 0;
+        }
+        case T_BOOL: {
+            bool v;
+            if (s_parse_bool (value, &v)) {
+                if (validate)
+                    FAIL ("%s", "expected true or false");
+                s_parse_bool (d->pub.default_value, &v);
+            }
+            *(bool *) ((char *) cfg + d->offset) = v;
+            return 0;
+        }
+        case T_LEVEL: {
+            sp_log_level_t level;
+            if (sp_log_level_parse (value, &level)) {
+                if (validate)
+                    FAIL ("%s", "expected debug, info, warn, error or off");
+                level = SP_LOG_INFO;
+            }
+            cfg->log_level = (int) level;
+            return 0;
+        }
+        case T_BUDGET: {
+            long n = 0, secs = 0;
+            const char *slash = strchr (value, '/');
+            char head[32];
+            bool ok = slash && (size_t) (slash - value) < sizeof head;
+            if (ok) {
+                memcpy (head, value, (size_t) (slash - value));
+                head[slash - value] = '\0';
+                ok = !s_parse_long (head, &n) && !s_parse_long (slash + 1, &secs) && n >= 1
+                     && n <= 100000 && secs >= 1 && secs <= 86400;
+            }
+            if (!ok) {
+                if (validate)
+                    FAIL ("%s", "expected SEARCHES/SECONDS such as 34/220");
+                n = 34;
+                secs = 220;
+            }
+            cfg->search_budget_count = (int) n;
+            cfg->search_budget_window_s = (int) secs;
+            return 0;
+        }
+    }
+#undef FAIL
+    return -1;
+}
+
+int
+sp_config_load (sp_config_t *cfg, unsigned services, char *err, size_t err_size)
+{
+    memset (cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const var_def_t *d = &s_defs[i];
+        const char *env = getenv (d->pub.name);
+        bool validate = (d->pub.services & services) != 0;
+        const char *value = env ? env : d->pub.default_value;
+        if (s_load_one (cfg, d, value, validate, err, err_size)) {
+            sp_config_destroy (cfg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+sp_config_destroy (sp_config_t *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < N_DEFS; i++) {
+        switch (s_defs[i].type) {
+            case T_STR:
+            case T_UPSTREAM:
+            case T_ENDPOINT:
+            case T_FORMATS:
+            case T_DIR:
+            case T_REDIS: {
+                char **field = s_str_field (cfg, s_defs[i].offset);
+                free (*field);
+                *field = NULL;
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    sp_config_redis_url_free (&cfg->redis);
+    memset (cfg, 0, sizeof *cfg);
+}
+
+void
+sp_config_print_help (FILE *out, unsigned services)
+{
+    fprintf (out, "Environment variables (default in brackets):\n");
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const sp_config_var_t *v = &s_defs[i].pub;
+        if (!(v->services & services))
+            continue;
+        fprintf (out, "  %-28s %s\n  %-28s [%s]%s\n", v->name, v->help, "",
+                 *v->default_value ? v->default_value : "empty", v->secret ? " (secret, never logged)" : "");
+    }
+}
+
+void
+sp_config_log (const sp_config_t *cfg, unsigned services)
+{
+    if (!sp_log_enabled (SP_LOG_INFO))
+        return;
+    char line[3000];
+    size_t used = 0;
+    for (size_t i = 0; i < N_DEFS; i++) {
+        const var_def_t *d = &s_defs[i];
+        if (!(d->pub.services & services))
+            continue;
+        char value[600];
+        switch (d->type) {
+            case T_INT:
+                snprintf (value, sizeof value, "%d", *(const int *) ((const char *) cfg + d->offset));
+                break;
+            case T_DOUBLE:
+                snprintf (value, sizeof value, "%g", *(const double *) ((const char *) cfg + d->offset));
+                break;
+            case T_BOOL:
+                snprintf (value, sizeof value, "%s",
+                          *(const bool *) ((const char *) cfg + d->offset) ? "true" : "false");
+                break;
+            case T_LEVEL:
+                snprintf (value, sizeof value, "%d", cfg->log_level);
+                break;
+            case T_BUDGET:
+                snprintf (value, sizeof value, "%d/%d", cfg->search_budget_count, cfg->search_budget_window_s);
+                break;
+            case T_REDIS: {
+                char redacted[512];
+                sp_log_redact_url (cfg->redis_url, redacted, sizeof redacted);
+                snprintf (value, sizeof value, "%s", redacted);
+                break;
+            }
+            default: {
+                const char *s = *(char *const *) ((const char *) cfg + d->offset);
+                if (d->pub.secret)
+                    s = (s && *s) ? "***" : "";
+                snprintf (value, sizeof value, "%s", sp_log_q (s ? s : ""));
+                break;
+            }
+        }
+        int n = snprintf (line + used, sizeof line - used, "%s%s=%s", used ? " " : "", d->pub.name, value);
+        if (n < 0 || (size_t) n >= sizeof line - used)
+            break;
+        used += (size_t) n;
+    }
+    sp_log_info ("event=config %s", line);
+}
