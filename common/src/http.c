@@ -1,0 +1,839 @@
+/*  http.c: libcurl wrapper for the upstream JSON APIs (Spotify, Plex,
+    slskd): base URL + default headers, timeouts, retries with backoff and
+    jitter, Retry-After on 429, bounded bodies, JSON parsing with jansson,
+    and error strings with secrets redacted. See http.h.
+*/
+#include "soulpipe/http.h"
+#include "soulpipe/log.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SOULPIPE_VERSION
+#define SOULPIPE_VERSION "dev"
+#endif
+
+#define DEFAULT_CONNECT_MS      5000        //  msecs
+#define DEFAULT_TOTAL_MS        30000       //  msecs
+#define DEFAULT_RETRIES         3
+#define DEFAULT_BASE_DELAY_MS   500         //  msecs
+#define DEFAULT_MAX_DELAY_MS    30000       //  msecs
+#define DEFAULT_RETRY_AFTER_CAP 60000       //  msecs
+#define DEFAULT_MAX_RESPONSE    (16u << 20) //  bytes
+#define MAX_REDIRECTS           5
+#define MAX_RESP_HEADERS        128         //  headers kept per response
+#define URL_MAX                 8192        //  bytes of a built URL
+#define SNIPPET_MAX             160         //  bytes of body quoted in errors
+
+struct _sp_http_t {
+    CURL *curl;                 //  reused easy handle (keeps connections alive)
+    char *base;                 //  base URL without trailing '/', or NULL
+    char **hdr_names;           //  default header names
+    char **hdr_lines;           //  matching "Name: value" lines
+    size_t hdr_count;           //  number of default headers
+    long connect_ms;            //  connect timeout
+    long total_ms;              //  whole-transfer timeout (per attempt)
+    int retries;                //  extra attempts after the first
+    long base_delay_ms;         //  first backoff delay
+    long max_delay_ms;          //  backoff cap
+    long retry_after_cap_ms;    //  longest Retry-After slept on
+    bool return_429;            //  never sleep on 429: hand it back
+    size_t max_response;        //  body size limit in bytes
+    bool follow;                //  follow redirects
+    unsigned int seed;          //  rand_r state for jitter
+};
+
+//  One attempt's received data.
+typedef struct {
+    char *buf;                  //  body bytes (NUL-terminated)
+    size_t len;                 //  body length
+    size_t cap;                 //  allocated
+    size_t max;                 //  limit
+    bool too_large;             //  limit hit, transfer aborted
+    bool nomem;                 //  allocation failed
+    char **hdr;                 //  "name\0value" entries
+    size_t hdr_count;           //  entries used
+} s_xfer_t;
+
+static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode s_curl_init_rc = CURLE_OK;
+
+static void
+s_curl_global_init (void)
+{
+    s_curl_init_rc = curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+static const char *
+s_method_name (sp_http_method_t m)
+{
+    switch (m) {
+        case SP_HTTP_GET: return "GET";
+        case SP_HTTP_POST: return "POST";
+        case SP_HTTP_PUT: return "PUT";
+        case SP_HTTP_DELETE: return "DELETE";
+    }
+    return "?";
+}
+
+// ------------------------------------------------------------ client
+
+sp_http_t *
+sp_http_new (const char *base_url)
+{
+    pthread_once (&s_curl_once, s_curl_global_init);
+    if (s_curl_init_rc != CURLE_OK)
+        return NULL;
+    sp_http_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->curl = curl_easy_init ();
+    if (!self->curl)
+        goto fail;
+    if (base_url) {
+        size_t len = strlen (base_url);
+        while (len > 0 && base_url[len - 1] == '/')
+            len--;
+        self->base = strndup (base_url, len);
+        if (!self->base)
+            goto fail;
+    }
+    self->connect_ms = DEFAULT_CONNECT_MS;
+    self->total_ms = DEFAULT_TOTAL_MS;
+    self->retries = DEFAULT_RETRIES;
+    self->base_delay_ms = DEFAULT_BASE_DELAY_MS;
+    self->max_delay_ms = DEFAULT_MAX_DELAY_MS;
+    self->retry_after_cap_ms = DEFAULT_RETRY_AFTER_CAP;
+    self->max_response = DEFAULT_MAX_RESPONSE;
+    self->follow = true;
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    self->seed = (unsigned int) ts.tv_nsec ^ (unsigned int) getpid ()
+                 ^ (unsigned int) (uintptr_t) self;
+    if (sp_http_set_header (self, "Accept", "application/json") != SP_HTTP_OK)
+        goto fail;
+    return self;
+fail:
+    sp_http_destroy (&self);
+    return NULL;
+}
+
+void
+sp_http_destroy (sp_http_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sp_http_t *self = *self_p;
+    if (self->curl)
+        curl_easy_cleanup (self->curl);
+    for (size_t i = 0; i < self->hdr_count; i++) {
+        free (self->hdr_names[i]);
+        free (self->hdr_lines[i]);
+    }
+    free (self->hdr_names);
+    free (self->hdr_lines);
+    free (self->base);
+    free (self);
+    *self_p = NULL;
+}
+
+//  True when s has no CR or LF (no header injection).
+static bool
+s_no_crlf (const char *s)
+{
+    return strpbrk (s, "\r\n") == NULL;
+}
+
+int
+sp_http_set_header (sp_http_t *self, const char *name, const char *value)
+{
+    if (!self || !name || !*name || strchr (name, ':') || strchr (name, ' ')
+        || !s_no_crlf (name) || (value && !s_no_crlf (value)))
+        return SP_HTTP_ERR_INVALID;
+    //  Remove any existing header of that name.
+    for (size_t i = 0; i < self->hdr_count; i++) {
+        if (strcasecmp (self->hdr_names[i], name) == 0) {
+            free (self->hdr_names[i]);
+            free (self->hdr_lines[i]);
+            self->hdr_count--;
+            self->hdr_names[i] = self->hdr_names[self->hdr_count];
+            self->hdr_lines[i] = self->hdr_lines[self->hdr_count];
+            break;
+        }
+    }
+    if (!value)
+        return SP_HTTP_OK;
+    char **names = realloc (self->hdr_names, (self->hdr_count + 1) * sizeof (char *));
+    if (!names)
+        return SP_HTTP_ERR_NOMEM;
+    self->hdr_names = names;
+    char **lines = realloc (self->hdr_lines, (self->hdr_count + 1) * sizeof (char *));
+    if (!lines)
+        return SP_HTTP_ERR_NOMEM;
+    self->hdr_lines = lines;
+    size_t ll = strlen (name) + strlen (value) + 3;
+    char *line = malloc (ll);
+    char *nm = strdup (name);
+    if (!line || !nm) {
+        free (line);
+        free (nm);
+        return SP_HTTP_ERR_NOMEM;
+    }
+    snprintf (line, ll, "%s: %s", name, value);
+    self->hdr_names[self->hdr_count] = nm;
+    self->hdr_lines[self->hdr_count] = line;
+    self->hdr_count++;
+    return SP_HTTP_OK;
+}
+
+void
+sp_http_set_timeouts (sp_http_t *self, long connect_ms, long total_ms)
+{
+    if (!self)
+        return;
+    if (connect_ms > 0)
+        self->connect_ms = connect_ms;
+    if (total_ms > 0)
+        self->total_ms = total_ms;
+}
+
+void
+sp_http_set_retries (sp_http_t *self, int retries, long base_delay_ms,
+                     long max_delay_ms)
+{
+    if (!self)
+        return;
+    self->retries = retries < 0 ? 0 : retries;
+    self->base_delay_ms = base_delay_ms < 0 ? 0 : base_delay_ms;
+    self->max_delay_ms = max_delay_ms < self->base_delay_ms ? self->base_delay_ms
+                                                            : max_delay_ms;
+}
+
+void
+sp_http_set_retry_after_cap (sp_http_t *self, long cap_ms)
+{
+    if (self)
+        self->retry_after_cap_ms = cap_ms < 0 ? 0 : cap_ms;
+}
+
+void
+sp_http_set_return_429 (sp_http_t *self, bool return_429)
+{
+    if (self)
+        self->return_429 = return_429;
+}
+
+void
+sp_http_set_max_response (sp_http_t *self, size_t max_bytes)
+{
+    if (self && max_bytes > 0)
+        self->max_response = max_bytes;
+}
+
+void
+sp_http_set_follow_redirects (sp_http_t *self, bool follow)
+{
+    if (self)
+        self->follow = follow;
+}
+
+// ------------------------------------------------------------ transfer callbacks
+
+static void
+s_xfer_clear_headers (s_xfer_t *x)
+{
+    for (size_t i = 0; i < x->hdr_count; i++)
+        free (x->hdr[i]);
+    x->hdr_count = 0;
+}
+
+static size_t
+s_write_cb (char *data, size_t size, size_t nmemb, void *userp)
+{
+    s_xfer_t *x = userp;
+    size_t n = size * nmemb;
+    if (n > x->max - x->len) {
+        x->too_large = true;
+        return 0;                   //  aborts the transfer
+    }
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap ? x->cap : 4096;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        char *b = realloc (x->buf, cap);
+        if (!b) {
+            x->nomem = true;
+            return 0;
+        }
+        x->buf = b;
+        x->cap = cap;
+    }
+    memcpy (x->buf + x->len, data, n);
+    x->len += n;
+    x->buf[x->len] = '\0';
+    return n;
+}
+
+//  Collect "Name: value" lines of the last response block (a status line
+//  starts a new block: 100-continue, redirects).
+static size_t
+s_header_cb (char *data, size_t size, size_t nitems, void *userp)
+{
+    s_xfer_t *x = userp;
+    size_t n = size * nitems;
+    if (n >= 5 && memcmp (data, "HTTP/", 5) == 0) {
+        s_xfer_clear_headers (x);
+        return n;
+    }
+    const char *colon = memchr (data, ':', n);
+    if (!colon || x->hdr_count >= MAX_RESP_HEADERS)
+        return n;
+    size_t nl = (size_t) (colon - data);
+    const char *v = colon + 1;
+    const char *end = data + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '
+                       || end[-1] == '\t'))
+        end--;
+    size_t vl = (size_t) (end - v);
+    char *e = malloc (nl + vl + 2);
+    if (!e)
+        return n;
+    memcpy (e, data, nl);
+    e[nl] = '\0';
+    memcpy (e + nl + 1, v, vl);
+    e[nl + 1 + vl] = '\0';
+    if (!x->hdr) {
+        x->hdr = calloc (MAX_RESP_HEADERS, sizeof (char *));
+        if (!x->hdr) {
+            free (e);
+            return n;
+        }
+    }
+    x->hdr[x->hdr_count++] = e;
+    return n;
+}
+
+static const char *
+s_header_lookup (char *const *hdr, size_t count, const char *name)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i < count; i++)
+        if (strcasecmp (hdr[i], name) == 0)
+            found = hdr[i] + strlen (hdr[i]) + 1;
+    return found;
+}
+
+// ------------------------------------------------------------ helpers
+
+//  Retry-After: delta seconds or an HTTP date. Returns ms, or -1.
+static long
+s_parse_retry_after (const char *v)
+{
+    if (!v || !*v)
+        return -1;
+    if (*v >= '0' && *v <= '9') {
+        char *end;
+        errno = 0;
+        long s = strtol (v, &end, 10);
+        if (errno || *end != '\0' || s < 0 || s > 86400 * 7)
+            return -1;
+        return s * 1000;
+    }
+    time_t when = curl_getdate (v, NULL);
+    if (when < 0)
+        return -1;
+    time_t now = time (NULL);
+    return when <= now ? 0 : (long) (when - now) * 1000;
+}
+
+static void
+s_sleep_ms (long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static long
+s_backoff_ms (sp_http_t *self, int attempt)
+{
+    long d = self->base_delay_ms;
+    for (int i = 1; i < attempt && d < self->max_delay_ms; i++)
+        d *= 2;
+    if (d > self->max_delay_ms)
+        d = self->max_delay_ms;
+    //  Equal jitter: somewhere in [d/2, d].
+    long half = d / 2;
+    return half + (half > 0 ? (long) (rand_r (&self->seed) % (unsigned long) (half + 1)) : 0);
+}
+
+//  A short printable quote of a body for error messages.
+static void
+s_snippet (const char *body, size_t len, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 4 < size; i++) {
+        unsigned char c = (unsigned char) body[i];
+        if (c == '\r' || c == '\n' || c == '\t')
+            c = ' ';
+        out[o++] = (c >= 0x20 && c < 0x7F) ? (char) c : '?';
+    }
+    if (o + 4 >= size && len > o) {
+        out[o++] = '.';
+        out[o++] = '.';
+        out[o++] = '.';
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+}
+
+//  True when the body is only whitespace.
+static bool
+s_blank (const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
+            return false;
+    return true;
+}
+
+static int
+s_build_url (sp_http_t *self, const char *path, char **out)
+{
+    *out = NULL;
+    if (strncasecmp (path, "http://", 7) == 0 || strncasecmp (path, "https://", 8) == 0) {
+        *out = strdup (path);
+        return *out ? SP_HTTP_OK : SP_HTTP_ERR_NOMEM;
+    }
+    if (!self->base)
+        return SP_HTTP_ERR_INVALID;
+    size_t len = strlen (self->base) + strlen (path) + 2;
+    if (len > URL_MAX)
+        return SP_HTTP_ERR_INVALID;
+    char *u = malloc (len);
+    if (!u)
+        return SP_HTTP_ERR_NOMEM;
+    size_t bl = strlen (self->base), pl = strlen (path), o = bl;
+    memcpy (u, self->base, bl);
+    if (path[0] != '/')
+        u[o++] = '/';
+    memcpy (u + o, path, pl + 1);
+    *out = u;
+    return SP_HTTP_OK;
+}
+
+//  Does the header line list hdrs (NULL-terminated) set this name?
+static bool
+s_req_sets (const char *const *hdrs, const char *name)
+{
+    size_t nl = strlen (name);
+    for (size_t i = 0; hdrs && hdrs[i]; i++)
+        if (strncasecmp (hdrs[i], name, nl) == 0 && hdrs[i][nl] == ':')
+            return true;
+    return false;
+}
+
+//  Build the header list for one request. Returns NULL on allocation
+//  failure (list may legitimately be empty only when nothing is set, which
+//  never happens: Expect: is always sent).
+static struct curl_slist *
+s_headers (sp_http_t *self, const sp_http_req_t *req, const char *ctype)
+{
+    struct curl_slist *list = NULL, *t;
+    const char *const *extra = req ? req->headers : NULL;
+    for (size_t i = 0; i < self->hdr_count; i++) {
+        if (s_req_sets (extra, self->hdr_names[i]))
+            continue;
+        if (!(t = curl_slist_append (list, self->hdr_lines[i])))
+            goto fail;
+        list = t;
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        if (!(t = curl_slist_append (list, extra[i])))
+            goto fail;
+        list = t;
+    }
+    if (ctype && !s_req_sets (extra, "Content-Type")) {
+        char line[256];
+        snprintf (line, sizeof line, "Content-Type: %s", ctype);
+        if (!(t = curl_slist_append (list, line)))
+            goto fail;
+        list = t;
+    }
+    //  No "Expect: 100-continue" round trip on larger bodies.
+    if (!(t = curl_slist_append (list, "Expect:")))
+        goto fail;
+    return t;
+fail:
+    curl_slist_free_all (list);
+    return NULL;
+}
+
+// ------------------------------------------------------------ requests
+
+int
+sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
+                 const sp_http_req_t *req, sp_http_resp_t **resp_p)
+{
+    if (resp_p)
+        *resp_p = NULL;
+    if (!self || !path || (int) method < SP_HTTP_GET || method > SP_HTTP_DELETE)
+        return SP_HTTP_ERR_INVALID;
+    static const sp_http_req_t s_none;
+    if (!req)
+        req = &s_none;
+    int bodies = (req->json != NULL) + (req->form != NULL) + (req->body != NULL);
+    if (bodies > 1 || (req->body_len > 0 && !req->body))
+        return SP_HTTP_ERR_INVALID;
+    for (size_t i = 0; req->headers && req->headers[i]; i++)
+        if (!s_no_crlf (req->headers[i]) || !strchr (req->headers[i], ':'))
+            return SP_HTTP_ERR_INVALID;
+
+    const char *mname = s_method_name (method);
+    char *url = NULL;
+    char *json_text = NULL;
+    struct curl_slist *hdrs = NULL;
+    s_xfer_t x = { 0 };
+    sp_http_resp_t *resp = NULL;
+    int rc = s_build_url (self, path, &url);
+    if (rc != SP_HTTP_OK)
+        return rc;
+    char rurl[1024];
+    sp_log_redact_url (url, rurl, sizeof rurl);
+
+    //  The body, if any.
+    const char *body = NULL;
+    size_t body_len = 0;
+    const char *ctype = NULL;
+    if (req->json) {
+        json_text = json_dumps (req->json, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!json_text) {
+            rc = SP_HTTP_ERR_INVALID;
+            goto done;
+        }
+        body = json_text;
+        body_len = strlen (json_text);
+        ctype = "application/json";
+    }
+    else
+    if (req->form) {
+        body = req->form;
+        body_len = strlen (req->form);
+        ctype = "application/x-www-form-urlencoded";
+    }
+    else
+    if (req->body) {
+        body = req->body;
+        body_len = req->body_len;
+        ctype = req->content_type ? req->content_type : "application/octet-stream";
+    }
+    hdrs = s_headers (self, req, ctype);
+    resp = calloc (1, sizeof *resp);
+    if (!hdrs || !resp) {
+        rc = SP_HTTP_ERR_NOMEM;
+        goto done;
+    }
+    resp->retry_after_ms = -1;
+
+    char errbuf[CURL_ERROR_SIZE];
+    char cause[CURL_ERROR_SIZE + 256];
+    bool post_safe = method != SP_HTTP_POST || req->retry_post;
+    int attempt = 0;
+    for (;;) {
+        attempt++;
+        free (x.buf);
+        x.buf = NULL;
+        x.len = x.cap = 0;
+        x.max = self->max_response;
+        x.too_large = x.nomem = false;
+        s_xfer_clear_headers (&x);
+        errbuf[0] = '\0';
+        cause[0] = '\0';
+
+        CURL *c = self->curl;
+        curl_easy_reset (c);
+        curl_easy_setopt (c, CURLOPT_URL, url);
+        curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, self->connect_ms);
+        curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, self->total_ms);
+        curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, self->follow ? 1L : 0L);
+        curl_easy_setopt (c, CURLOPT_MAXREDIRS, (long) MAX_REDIRECTS);
+        curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write_cb);
+        curl_easy_setopt (c, CURLOPT_WRITEDATA, &x);
+        curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_header_cb);
+        curl_easy_setopt (c, CURLOPT_HEADERDATA, &x);
+        curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt (c, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt (c, CURLOPT_USERAGENT, "soulpipe/" SOULPIPE_VERSION);
+        curl_easy_setopt (c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->max_response);
+        curl_easy_setopt (c, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
+        switch (method) {
+            case SP_HTTP_GET:
+                curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
+                break;
+            case SP_HTTP_POST:
+                curl_easy_setopt (c, CURLOPT_POST, 1L);
+                break;
+            case SP_HTTP_PUT:
+            case SP_HTTP_DELETE:
+                curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, mname);
+                break;
+        }
+        if (body || method == SP_HTTP_POST || method == SP_HTTP_PUT) {
+            curl_easy_setopt (c, CURLOPT_POSTFIELDS, body ? body : "");
+            curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+        }
+
+        CURLcode cc = curl_easy_perform (c);
+        long status = 0;
+        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+        resp->status = status;
+        resp->retry_after_ms = s_parse_retry_after (
+            s_header_lookup (x.hdr, x.hdr_count, "Retry-After"));
+
+        bool retry = false;
+        long delay = -1;
+        if (x.nomem) {
+            rc = SP_HTTP_ERR_NOMEM;
+            snprintf (cause, sizeof cause, "out of memory");
+        }
+        else
+        if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+            rc = SP_HTTP_ERR_TOO_LARGE;
+            snprintf (cause, sizeof cause, "response too large (over %zu bytes)",
+                      self->max_response);
+        }
+        else
+        if (cc == CURLE_OPERATION_TIMEDOUT) {
+            rc = SP_HTTP_ERR_TIMEOUT;
+            snprintf (cause, sizeof cause, "timed out (connect %ld ms, total %ld ms)",
+                      self->connect_ms, self->total_ms);
+            retry = post_safe;
+        }
+        else
+        if (cc != CURLE_OK) {
+            rc = SP_HTTP_ERR_TRANSPORT;
+            snprintf (cause, sizeof cause, "%s", errbuf[0] ? errbuf : curl_easy_strerror (cc));
+            //  Not connected means not sent: safe to retry even a POST.
+            retry = post_safe || cc == CURLE_COULDNT_CONNECT
+                    || cc == CURLE_COULDNT_RESOLVE_HOST
+                    || cc == CURLE_COULDNT_RESOLVE_PROXY;
+        }
+        else
+        if (status >= 200 && status < 400) {
+            rc = SP_HTTP_OK;
+        }
+        else {
+            char snip[SNIPPET_MAX];
+            s_snippet (x.buf ? x.buf : "", x.len, snip, sizeof snip);
+            snprintf (cause, sizeof cause, "HTTP %ld%s%s", status,
+                      snip[0] ? ": " : "", snip);
+            if (status == 429) {
+                rc = SP_HTTP_ERR_RATE_LIMITED;
+                if (!self->return_429
+                    && resp->retry_after_ms <= self->retry_after_cap_ms) {
+                    retry = true;
+                    delay = resp->retry_after_ms;
+                }
+            }
+            else
+            if (status >= 500) {
+                rc = SP_HTTP_ERR_SERVER;
+                retry = post_safe || status == 503;
+                if (resp->retry_after_ms >= 0) {
+                    if (resp->retry_after_ms > self->retry_after_cap_ms)
+                        retry = false;
+                    else
+                        delay = resp->retry_after_ms;
+                }
+            }
+            else
+                rc = SP_HTTP_ERR_CLIENT;
+        }
+
+        if (retry && attempt <= self->retries) {
+            if (delay < 0)
+                delay = s_backoff_ms (self, attempt);
+            sp_log_warn ("event=http_retry method=%s url=%s attempt=%d delay_ms=%ld reason=%s",
+                         mname, sp_log_q (rurl), attempt, delay, sp_log_q (cause));
+            s_sleep_ms (delay);
+            continue;
+        }
+        break;
+    }
+    resp->attempts = attempt;
+
+    //  Body, JSON, headers.
+    resp->body = x.buf ? x.buf : strdup ("");
+    x.buf = NULL;
+    resp->body_len = x.len;
+    resp->hdr_ = x.hdr;
+    resp->hdr_count_ = x.hdr_count;
+    x.hdr = NULL;
+    x.hdr_count = 0;
+    if (!resp->body) {
+        rc = SP_HTTP_ERR_NOMEM;
+        goto done;
+    }
+    if (rc != SP_HTTP_ERR_TOO_LARGE && resp->body_len > 0
+        && !s_blank (resp->body, resp->body_len)) {
+        json_error_t jerr;
+        resp->json = json_loadb (resp->body, resp->body_len, JSON_DECODE_ANY, &jerr);
+        if (!resp->json) {
+            resp->json_bad = true;
+            if (rc == SP_HTTP_OK && resp->status < 300 && !req->allow_text) {
+                rc = SP_HTTP_ERR_BAD_JSON;
+                snprintf (cause, sizeof cause, "bad JSON in HTTP %ld response: %s (line %d)",
+                          resp->status, jerr.text, jerr.line);
+            }
+        }
+    }
+    if (rc != SP_HTTP_OK) {
+        char msg[sizeof rurl + sizeof cause + 64];
+        if (attempt > 1)
+            snprintf (msg, sizeof msg, "%s %s: %s (after %d attempts)", mname, rurl,
+                      cause, attempt);
+        else
+            snprintf (msg, sizeof msg, "%s %s: %s", mname, rurl, cause);
+        resp->error = strdup (msg);
+    }
+    sp_log_debug ("event=http method=%s url=%s status=%ld bytes=%zu attempts=%d result=%s",
+                  mname, sp_log_q (rurl), resp->status, resp->body_len, attempt,
+                  sp_http_err_name (rc));
+
+done:
+    if (resp)
+        resp->err = (sp_http_err_t) rc;
+    free (x.buf);
+    s_xfer_clear_headers (&x);
+    free (x.hdr);
+    curl_slist_free_all (hdrs);
+    free (json_text);
+    free (url);
+    if (resp_p && rc != SP_HTTP_ERR_NOMEM)
+        *resp_p = resp;
+    else
+        sp_http_resp_destroy (&resp);
+    return rc;
+}
+
+int
+sp_http_get (sp_http_t *self, const char *path, sp_http_resp_t **resp_p)
+{
+    return sp_http_request (self, SP_HTTP_GET, path, NULL, resp_p);
+}
+
+int
+sp_http_post_json (sp_http_t *self, const char *path, const json_t *body,
+                   sp_http_resp_t **resp_p)
+{
+    sp_http_req_t req = { .json = body };
+    return sp_http_request (self, SP_HTTP_POST, path, &req, resp_p);
+}
+
+int
+sp_http_put_json (sp_http_t *self, const char *path, const json_t *body,
+                  sp_http_resp_t **resp_p)
+{
+    sp_http_req_t req = { .json = body };
+    return sp_http_request (self, SP_HTTP_PUT, path, &req, resp_p);
+}
+
+int
+sp_http_delete (sp_http_t *self, const char *path, sp_http_resp_t **resp_p)
+{
+    return sp_http_request (self, SP_HTTP_DELETE, path, NULL, resp_p);
+}
+
+// ------------------------------------------------------------ responses
+
+void
+sp_http_resp_destroy (sp_http_resp_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sp_http_resp_t *self = *self_p;
+    json_decref (self->json);
+    free (self->body);
+    free (self->error);
+    for (size_t i = 0; i < self->hdr_count_; i++)
+        free (self->hdr_[i]);
+    free (self->hdr_);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+sp_http_resp_header (const sp_http_resp_t *self, const char *name)
+{
+    if (!self || !name)
+        return NULL;
+    return s_header_lookup (self->hdr_, self->hdr_count_, name);
+}
+
+// ------------------------------------------------------------ helpers
+
+bool
+sp_http_err_retryable (int err)
+{
+    return err == SP_HTTP_ERR_TRANSPORT || err == SP_HTTP_ERR_TIMEOUT
+           || err == SP_HTTP_ERR_RATE_LIMITED || err == SP_HTTP_ERR_SERVER;
+}
+
+const char *
+sp_http_err_name (int err)
+{
+    switch (err) {
+        case SP_HTTP_OK: return "ok";
+        case SP_HTTP_ERR_TRANSPORT: return "transport";
+        case SP_HTTP_ERR_TIMEOUT: return "timeout";
+        case SP_HTTP_ERR_CLIENT: return "http-4xx";
+        case SP_HTTP_ERR_RATE_LIMITED: return "rate-limited";
+        case SP_HTTP_ERR_SERVER: return "http-5xx";
+        case SP_HTTP_ERR_TOO_LARGE: return "too-large";
+        case SP_HTTP_ERR_BAD_JSON: return "bad-json";
+        case SP_HTTP_ERR_INVALID: return "invalid";
+        case SP_HTTP_ERR_NOMEM: return "nomem";
+        default: return "unknown";
+    }
+}
+
+char *
+sp_http_urlencode (const char *s)
+{
+    if (!s)
+        return NULL;
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen (s);
+    char *out = malloc (len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+            || c == '-' || c == '.' || c == '_' || c == '~')
+            out[o++] = (char) c;
+        else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
