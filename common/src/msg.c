@@ -929,10 +929,9 @@ s_present (const s_field_t *f, const void *base)
 {
     const void *p = s_cat (base, f->off);
     switch (f->kind) {
-        case K_STR:
-            return *(char *const *) p != NULL;
+        case K_STR:     //  a required NULL string is reported by s_encode_str
         case K_BIN:
-            return f->required || *(uint8_t *const *) p != NULL;
+            return f->required || *(void *const *) p != NULL;
         case K_STRV:
         case K_MAPV:
             return f->required || *(const size_t *) s_cat (base, f->aux) > 0;
