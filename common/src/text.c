@@ -445,6 +445,12 @@ s_decode (const char *s, int32_t *cp, size_t cap)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *) s;
     size_t n = 0;
     while (*p) {
+        if (*p < 0x80) {            //  ASCII fast path
+            if (n == cap)
+                return -2;
+            cp [n++] = *p++;
+            continue;
+        }
         int32_t c;
         utf8proc_ssize_t k = utf8proc_iterate (p, -1, &c);
         if (k <= 0 || c < 0)
@@ -457,9 +463,10 @@ s_decode (const char *s, int32_t *cp, size_t cap)
     return (long) n;
 }
 
-//  Levenshtein distance; row has room for m + 1 entries.
+//  Levenshtein distance by dynamic programming; row has room for m + 1
+//  entries.
 static size_t
-s_lev (const int32_t *a, size_t n, const int32_t *b, size_t m, size_t *row)
+s_lev_dp (const int32_t *a, size_t n, const int32_t *b, size_t m, size_t *row)
 {
     for (size_t j = 0; j <= m; j++)
         row [j] = j;
@@ -479,6 +486,82 @@ s_lev (const int32_t *a, size_t n, const int32_t *b, size_t m, size_t *row)
         }
     }
     return row [m];
+}
+
+//  Levenshtein distance, bit-parallel (Myers 1999, in Hyyrö's form for
+//  the global distance) for a pattern b of 1..64 code points: one pass
+//  over a with a few word operations per code point.
+static size_t
+s_lev_bits (const int32_t *a, size_t n, const int32_t *b, size_t m)
+{
+    //  Match masks of the pattern: a table for ASCII, a short list of the
+    //  other distinct code points
+    uint64_t ascii [128];
+    memset (ascii, 0, sizeof ascii);
+    int32_t other_cp [64];
+    uint64_t other_mask [64];
+    size_t others = 0;
+    for (size_t i = 0; i < m; i++) {
+        int32_t c = b [i];
+        uint64_t bit = (uint64_t) 1 << i;
+        if (c >= 0 && c < 128) {
+            ascii [c] |= bit;
+            continue;
+        }
+        size_t k = 0;
+        while (k < others && other_cp [k] != c)
+            k++;
+        if (k == others) {
+            other_cp [others] = c;
+            other_mask [others++] = 0;
+        }
+        other_mask [k] |= bit;
+    }
+    uint64_t pv = ~(uint64_t) 0, mv = 0;
+    uint64_t last = (uint64_t) 1 << (m - 1);
+    size_t score = m;
+    for (size_t j = 0; j < n; j++) {
+        int32_t c = a [j];
+        uint64_t eq = 0;
+        if (c >= 0 && c < 128)
+            eq = ascii [c];
+        else
+            for (size_t k = 0; k < others; k++)
+                if (other_cp [k] == c) {
+                    eq = other_mask [k];
+                    break;
+                }
+        uint64_t xv = eq | mv;
+        uint64_t xh = (((eq & pv) + pv) ^ pv) | eq;
+        uint64_t ph = mv | ~(xh | pv);
+        uint64_t mh = pv & xh;
+        if (ph & last)
+            score++;
+        else
+        if (mh & last)
+            score--;
+        ph = (ph << 1) | 1;
+        mh <<= 1;
+        pv = mh | ~(xv | ph);
+        mv = ph & xv;
+    }
+    return score;
+}
+
+//  Levenshtein distance; row has room for m + 1 entries (unused when b has
+//  at most 64 code points).
+static size_t
+s_lev (const int32_t *a, size_t n, const int32_t *b, size_t m, size_t *row)
+{
+    if (m == 0)
+        return n;
+    if (n == 0)
+        return m;
+    if (m <= 64)
+        return s_lev_bits (a, n, b, m);
+    if (n <= 64)
+        return s_lev_bits (b, m, a, n);
+    return s_lev_dp (a, n, b, m, row);
 }
 
 typedef struct {

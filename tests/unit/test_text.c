@@ -242,3 +242,29 @@ Test (text, similarity_long_strings)
     cr_expect_float_eq (sp_text_similarity_norm (w, w), 1.0, 1e-9);
     cr_expect_gt (sp_text_similarity_norm (w, "x yy"), 0.0);
 }
+
+Test (text, similarity_edit_distance_values)
+{
+    //  Known Levenshtein distances through the public API (bit-parallel
+    //  path for <= 64 code points, DP above)
+    cr_expect_float_eq (sp_text_similarity_norm ("kitten", "sitting"), 4.0 / 7.0, 1e-9);
+    cr_expect_float_eq (sp_text_similarity_norm ("flaw", "lawn"), 0.5, 1e-9);
+    cr_expect_float_eq (sp_text_similarity_norm ("\xd1\x91\xd0\xbb\xd0\xba\xd0\xb0",
+                                                 "\xd0\xb5\xd0\xbb\xd0\xba\xd0\xb0"), 0.75, 1e-9);
+    char a [71], b [41], c [131];
+    memset (a, 'a', 70); a [70] = 0;
+    memset (b, 'a', 40); b [40] = 0;
+    memset (c, 'a', 130); c [130] = 0;
+    c [0] = 'b';
+    cr_expect_float_eq (sp_text_similarity_norm (a, b), 1.0 - 30.0 / 70.0, 1e-9);
+    cr_expect_float_eq (sp_text_similarity_norm (b, a), 1.0 - 30.0 / 70.0, 1e-9);
+    cr_expect_float_eq (sp_text_similarity_norm (a, c), 1.0 - 60.0 / 130.0, 1e-9);
+    //  exactly 64 and 65 code points
+    char d [66], e [66];
+    memset (d, 'x', 65); d [65] = 0;
+    memset (e, 'x', 65); e [65] = 0;
+    e [64] = 'y';
+    cr_expect_float_eq (sp_text_similarity_norm (d, e), 1.0 - 1.0 / 65.0, 1e-9);
+    d [64] = 0;
+    cr_expect_float_eq (sp_text_similarity_norm (d, e), 1.0 - 1.0 / 65.0, 1e-9);
+}
