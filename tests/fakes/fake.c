@@ -10,6 +10,7 @@
     SIGTERM / SIGINT. Fixture format: tests/fakes/README.md.
 */
 #include "fake.h"
+#include "soulpipe/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -496,6 +497,12 @@ main (int argc, char **argv)
         return 2;
     }
 
+    sp_log_level_t level = SP_LOG_INFO;
+    const char *lv = getenv ("SOULPIPE_LOG_LEVEL");
+    if (lv && sp_log_level_parse (lv, &level) != 0)
+        level = SP_LOG_INFO;
+    sp_log_init ("fake", level);
+
     sp_fake_t fake;
     memset (&fake, 0, sizeof fake);
     pthread_mutex_init (&fake.lock, NULL);
@@ -562,12 +569,13 @@ main (int argc, char **argv)
     fake.port = info ? info->port : (unsigned) port;
     printf ("listening on %s:%u\n", fake.listen_host, fake.port);
     fflush (stdout);
-    fprintf (stderr, "soulpipe-fake event=listening host=%s port=%u fixtures=%s downloads=%s\n",
-             fake.listen_host, fake.port, fixtures, downloads);
+    sp_log_info ("event=listening host=%s port=%u fixtures=%s downloads=%s latency_ms=%u",
+                 fake.listen_host, fake.port, sp_log_q (fixtures), sp_log_q (downloads),
+                 fake.latency_ms);
 
     int sig = 0;
     sigwait (&sigs, &sig);
-    fprintf (stderr, "soulpipe-fake event=stopping signal=%d\n", sig);
+    sp_log_info ("event=stopping signal=%d", sig);
     MHD_stop_daemon (daemon);
     sp_fake_spotify_destroy (&fake.spotify);
     sp_fake_plex_destroy (&fake.plex);
