@@ -482,8 +482,8 @@ s_dispatch_changes (sp_store_t *self, const redisReply *list)
 
 /*  Run a script with the arguments in a (consumed: freed here). Returns the
     script's code mapped to SP_STORE_OK/EMPTY/ESTALE/ENOENT, or a negative
-    error. On success with data_p set, the caller owns *reply_p (the whole
-    reply: element 1 is the script's data). Changes are dispatched here. */
+    error. On SP_STORE_OK with reply_p set, the caller owns *reply_p (the
+    whole reply: element 1 is the script's data); otherwise it is NULL. Changes are dispatched here. */
 static int
 s_run (sp_store_t *self, int script, s_args_t *a, redisReply **reply_p)
 {
@@ -534,7 +534,7 @@ s_run (sp_store_t *self, int script, s_args_t *a, redisReply **reply_p)
     case 3: rc = SP_STORE_ENOENT; break;
     default: rc = SP_STORE_EPROTO; break;
     }
-    if (reply_p && rc >= 0)
+    if (reply_p && rc == SP_STORE_OK)
         *reply_p = r;
     else
         freeReplyObject (r);

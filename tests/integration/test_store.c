@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -961,4 +962,158 @@ Test (store, redis_restart, .timeout = 120)
     char cmd[256];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq (system (cmd), 0);
+}
+
+/* ---------------------------------------------------------------- lost replies */
+
+/*  A one-connection-at-a-time TCP proxy in front of the test Redis. When
+    drop_next is set, it forwards the next request, swallows Redis's reply
+    and closes the client connection: the outcome is unknown to the client,
+    which must resend without doing the work twice. */
+typedef struct {
+    int listen_fd;
+    int port;
+    int upstream_port;
+    volatile int drop_next;
+    volatile int dropped;
+    volatile int stop;
+} s_proxy_t;
+
+static int
+s_connect_local (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    if (fd >= 0 && connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void *
+s_proxy_run (void *arg)
+{
+    s_proxy_t *p = arg;
+    char buf[65536];
+    while (!p->stop) {
+        struct pollfd lp = { .fd = p->listen_fd, .events = POLLIN };
+        if (poll (&lp, 1, 50) <= 0)
+            continue;
+        int c = accept (p->listen_fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        int u = s_connect_local (p->upstream_port);
+        if (u < 0) {
+            close (c);
+            continue;
+        }
+        bool alive = true;
+        while (alive && !p->stop) {
+            struct pollfd fds[2] = { { .fd = c, .events = POLLIN }, { .fd = u, .events = POLLIN } };
+            if (poll (fds, 2, 50) <= 0)
+                continue;
+            if (fds[0].revents) {
+                ssize_t n = read (c, buf, sizeof buf);
+                if (n <= 0 || write (u, buf, (size_t) n) != n)
+                    break;
+                if (p->drop_next) {
+                    /* let Redis run it, then lose the reply */
+                    struct pollfd up = { .fd = u, .events = POLLIN };
+                    if (poll (&up, 1, 2000) > 0 && read (u, buf, sizeof buf) > 0) {
+                        p->drop_next = 0;
+                        p->dropped++;
+                    }
+                    alive = false;
+                }
+            }
+            if (alive && fds[1].revents) {
+                ssize_t n = read (u, buf, sizeof buf);
+                if (n <= 0 || write (c, buf, (size_t) n) != n)
+                    break;
+            }
+        }
+        close (c);
+        close (u);
+    }
+    return NULL;
+}
+
+Test (store, lost_replies)
+{
+    sp_store_t *direct = s_open ();
+    const char *url = s_url ();
+    int port = 0, db = 0;
+    cr_assert (sscanf (url, "redis://127.0.0.1:%d/%d", &port, &db) == 2, "%s", url);
+
+    s_proxy_t px = { .upstream_port = port };
+    px.listen_fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t alen = sizeof a;
+    cr_assert_eq (bind (px.listen_fd, (struct sockaddr *) &a, sizeof a), 0);
+    cr_assert_eq (listen (px.listen_fd, 4), 0);
+    cr_assert_eq (getsockname (px.listen_fd, (struct sockaddr *) &a, &alen), 0);
+    px.port = ntohs (a.sin_port);
+    pthread_t th;
+    cr_assert_eq (pthread_create (&th, NULL, s_proxy_run, &px), 0);
+
+    char purl[128], err[256];
+    snprintf (purl, sizeof purl, "redis://127.0.0.1:%d/%d", px.port, db);
+    sp_store_t *st = sp_store_new (purl, err, sizeof err);
+    cr_assert_not_null (st, "%s", err);
+    char job[SP_STORE_ID_MAX];
+    s_create (st, 3, 0, job);
+
+    /* take: the first reply is lost, the resend gets the same task back */
+    sp_store_task_t *t = NULL;
+    px.drop_next = 1;
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
+    cr_assert_eq (px.dropped, 1, "the proxy did not drop a reply");
+    cr_assert_eq (t->fence, 1);
+    char want[96];
+    snprintf (want, sizeof want, "%s:0:search", job);
+    cr_assert_str_eq (t->id, want);
+    int64_t ready = -1, inflight = -1;
+    cr_assert_eq (sp_store_stage_counts (direct, SP_STORE_SEARCH, &ready, NULL, &inflight),
+                  SP_STORE_OK);
+    cr_assert_eq (inflight, 1, "a lost take reply must not take a second task");
+    cr_assert_eq (ready, 2);
+
+    /* complete: lost reply, the resend is recognised as already done */
+    px.drop_next = 1;
+    cr_assert_eq (sp_store_complete (st, t->id, t->fence, SP_STORE_NONE, NULL, 0, NULL),
+                  SP_STORE_OK);
+    cr_assert_eq (px.dropped, 2);
+    sp_store_task_destroy (&t);
+    s_check (direct, job);
+
+    /* fail: lost reply, only one attempt is counted */
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
+    px.drop_next = 1;
+    cr_assert_eq (sp_store_fail (st, t->id, t->fence, "503", true, MAX_ATTEMPTS, 0), SP_STORE_OK);
+    cr_assert_eq (px.dropped, 3);
+    sp_store_task_destroy (&t);
+    s_check (direct, job);
+    s_trks_t *all = s_tracks (direct, job);
+    cr_assert_str_eq (all->t[1].state, "queued");
+    free (all);
+    /* the retried track comes back with attempt 2, not 3 */
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
+    sp_store_task_destroy (&t);
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
+    cr_assert_eq (t->attempt, 2);
+    sp_store_task_destroy (&t);
+
+    sp_store_job_t *j = s_job (direct, job);
+    cr_assert_eq (j->done, 1);
+    cr_assert_eq (j->queued, 2);
+    sp_store_job_destroy (&j);
+    s_check (direct, job);
+
+    sp_store_destroy (&st);
+    px.stop = 1;
+    pthread_join (th, NULL);
+    close (px.listen_fd);
+    sp_store_destroy (&direct);
 }
