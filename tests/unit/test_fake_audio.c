@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <jansson.h>
 #include <tag_c.h>
 
 static const char *s_exts [] = { "flac", "mp3", "ogg", "m4a" };
@@ -287,4 +288,37 @@ Test (fake_audio, max_length_is_still_small)
         cr_assert_lt (size, 16 * 1024 * 1024, "%s: %llu", s_exts [e],
                       (unsigned long long) size);
     }
+}
+
+//  Every audio file in the demo network gets exactly its advertised size
+//  (the fake pads to it), so search and transfer sizes match the disk.
+Test (fake_audio, demo_network_sizes_are_honoured)
+{
+    const char *src = getenv ("SOULPIPE_SRC_DIR");
+    char path [512];
+    snprintf (path, sizeof path, "%s/tests/fixtures/demo/slskd/network.json", src ? src : ".");
+    json_error_t jerr;
+    json_t *net = json_load_file (path, 0, &jerr);
+    cr_assert_not_null (net, "%s: %s (run from the repo root or set SOULPIPE_SRC_DIR)", path,
+                        jerr.text);
+    size_t i, j, checked = 0;
+    json_t *user, *file;
+    json_array_foreach (json_object_get (net, "users"), i, user) {
+        json_array_foreach (json_object_get (user, "files"), j, file) {
+            const char *name = json_string_value (json_object_get (file, "filename"));
+            cr_assert_not_null (name);
+            const char *dot = strrchr (name, '.');
+            cr_assert_not_null (dot, "%s", name);
+            cr_assert (sp_fake_audio_supported (dot + 1), "%s", name);
+            json_int_t size = json_integer_value (json_object_get (file, "size"));
+            json_int_t length = json_integer_value (json_object_get (file, "length"));
+            uint64_t got = 0;
+            cr_assert_eq (sp_fake_audio_size (dot + 1, (unsigned) length, (uint64_t) size, &got),
+                          0, "%s", name);
+            cr_assert_eq (got, (uint64_t) size, "%s", name);
+            checked++;
+        }
+    }
+    json_decref (net);
+    cr_assert_gt (checked, 100);
 }
