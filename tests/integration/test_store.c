@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -815,7 +816,7 @@ s_redis_start (const char *dir, int port)
         }
         execlp ("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--dir", dir,
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                (char *) NULL);
+                "--unixsocket", "redis.sock", "--unixsocketperm", "700", (char *) NULL);
         _exit (127);
     }
     /* wait until it answers */
@@ -955,6 +956,17 @@ Test (store, redis_restart, .timeout = 120)
     sp_store_job_t *j = s_job (st, job);
     cr_assert_eq (j->queued, RESTART_TASKS);
     sp_store_job_destroy (&j);
+
+    /* the same server through its unix socket */
+    char uurl[PATH_MAX + 32];
+    snprintf (uurl, sizeof uurl, "unix://%s/redis.sock?db=0", dir);
+    sp_store_t *us = sp_store_new (uurl, err, sizeof err);
+    cr_assert_not_null (us, "%s: %s", uurl, err);
+    cr_assert_eq (sp_store_ping (us), SP_STORE_OK);
+    j = s_job (us, job);
+    cr_assert_eq (j->total, RESTART_TASKS);
+    sp_store_job_destroy (&j);
+    sp_store_destroy (&us);
 
     free (w);
     sp_store_destroy (&st);
