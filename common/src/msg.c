@@ -39,6 +39,7 @@ typedef struct s_schema_s s_schema_t;
 
 typedef struct {
     const char *name;           /* wire key = struct member name */
+    size_t nlen;                /* strlen (name) */
     s_kind_t kind;
     bool required;
     size_t off;                 /* offset of the value */
@@ -61,38 +62,38 @@ struct s_schema_s {
 #define S_NO_AUX SIZE_MAX
 
 #define FS(T, n, req, mx) \
-    { .name = #n, .kind = K_STR, .required = req, .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx) }
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STR, .required = req, .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx) }
 #define FE(T, n, req, vals) \
-    { .name = #n, .kind = K_STR, .required = req, .off = offsetof (T, n), .aux = S_NO_AUX, \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STR, .required = req, .off = offsetof (T, n), .aux = S_NO_AUX, \
       .max = SP_MSG_MAX_STR, .allowed = vals }
 #define FU(T, n, mx) \
-    { .name = #n, .kind = K_UINT, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx) }
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_UINT, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx) }
 #define FUH(T, n, req, mx) \
-    { .name = #n, .kind = K_UINT, .required = req, .off = offsetof (T, n), \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_UINT, .required = req, .off = offsetof (T, n), \
       .aux = offsetof (T, has_##n), .max = (mx) }
 #define FB(T, n) \
-    { .name = #n, .kind = K_BOOL, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX }
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BOOL, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX }
 #define FBO(T, n) \
-    { .name = #n, .kind = K_BOOL, .required = false, .off = offsetof (T, n), .aux = offsetof (T, has_##n) }
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BOOL, .required = false, .off = offsetof (T, n), .aux = offsetof (T, has_##n) }
 #define FF(T, n, lo, hi) \
-    { .name = #n, .kind = K_FLOAT, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_FLOAT, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, \
       .fmin = (lo), .fmax = (hi) }
 #define FFO(T, n, lo, hi) \
-    { .name = #n, .kind = K_FLOAT, .required = false, .off = offsetof (T, n), \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_FLOAT, .required = false, .off = offsetof (T, n), \
       .aux = offsetof (T, has_##n), .fmin = (lo), .fmax = (hi) }
 #define FBIN(T, n, req, mx) \
-    { .name = #n, .kind = K_BIN, .required = req, .off = offsetof (T, n), \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BIN, .required = req, .off = offsetof (T, n), \
       .aux = offsetof (T, n##_size), .max = (mx) }
 #define FV(T, n, mn, mx, emx) \
-    { .name = #n, .kind = K_STRV, .required = (mn) > 0, .off = offsetof (T, n), \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STRV, .required = (mn) > 0, .off = offsetof (T, n), \
       .aux = offsetof (T, n##_count), .min = (mn), .max = (mx), .elem_max = (emx) }
 #define FM(T, n, sc) \
-    { .name = #n, .kind = K_MAP, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, .sub = &(sc) }
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAP, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, .sub = &(sc) }
 #define FMO(T, n, sc) \
-    { .name = #n, .kind = K_MAP, .required = false, .off = offsetof (T, n), \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAP, .required = false, .off = offsetof (T, n), \
       .aux = offsetof (T, has_##n), .sub = &(sc) }
 #define FMV(T, n, mx, sc) \
-    { .name = #n, .kind = K_MAPV, .required = false, .off = offsetof (T, n), \
+    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAPV, .required = false, .off = offsetof (T, n), \
       .aux = offsetof (T, n##_count), .max = (mx), .sub = &(sc) }
 #define SCHEMA(nm, T, f) \
     { .name = nm, .size = sizeof (T), .fields = f, .nfields = sizeof (f) / sizeof ((f)[0]) }
@@ -335,20 +336,43 @@ s_fail (s_reason_t *r, int code, const char *fmt, ...)
 }
 
 //  A child path "parent.name" (or "name" at the top) into buf.
-//  (A cut path only shortens a reason, hence the ignored results.)
+//  Paths are built for every field on the hot path, so without snprintf.
+//  A cut path only shortens a reason.
+static size_t
+s_put (char *buf, size_t size, size_t at, const char *s, size_t n)
+{
+    if (at + 1 >= size)
+        return at;
+    if (n > size - 1 - at)
+        n = size - 1 - at;
+    memcpy (buf + at, s, n);
+    buf [at + n] = '\0';
+    return at + n;
+}
+
 static const char *
 s_path (char *buf, size_t size, const char *parent, const char *name)
 {
-    if (snprintf (buf, size, "%s%s%s", parent, *parent ? "." : "", name) >= (int) size)
-        buf [size - 1] = '\0';
+    size_t at = s_put (buf, size, 0, parent, strlen (parent));
+    if (*parent)
+        at = s_put (buf, size, at, ".", 1);
+    s_put (buf, size, at, name, strlen (name));
     return buf;
 }
 
 static const char *
 s_path_index (char *buf, size_t size, const char *parent, size_t index)
 {
-    if (snprintf (buf, size, "%s[%zu]", parent, index) >= (int) size)
-        buf [size - 1] = '\0';
+    char digits [24];
+    size_t n = sizeof digits;
+    do {
+        digits [--n] = (char) ('0' + index % 10);
+        index /= 10;
+    } while (index > 0 && n > 1);
+    digits [--n] = '[';
+    size_t at = s_put (buf, size, 0, parent, strlen (parent));
+    at = s_put (buf, size, at, digits + n, sizeof digits - n);
+    s_put (buf, size, at, "]", 1);
     return buf;
 }
 
@@ -384,9 +408,8 @@ s_cat (const void *base, size_t off)
 }
 
 static bool
-s_key_is (const msgpack_object *key, const char *name)
+s_key_is_n (const msgpack_object *key, const char *name, size_t n)
 {
-    size_t n = strlen (name);
     return key->type == MSGPACK_OBJECT_STR && key->via.str.size == n
         && memcmp (key->via.str.ptr, name, n) == 0;
 }
@@ -721,7 +744,7 @@ s_decode_map (const msgpack_object *obj, const s_schema_t *sc, void *base,
                            *path ? path : sc->name, i);
         for (size_t j = 0; j < sc->nfields; j++) {
             const s_field_t *f = &sc->fields [j];
-            if (!s_key_is (&kv->key, f->name))
+            if (!s_key_is_n (&kv->key, f->name, f->nlen))
                 continue;
             char sub [S_PATH_MAX];
             s_path (sub, sizeof sub, path, f->name);
@@ -753,7 +776,7 @@ s_find (const msgpack_object *obj, const char *name, const msgpack_object **val)
     int found = 0;
     *val = NULL;
     for (uint32_t i = 0; i < obj->via.map.size; i++)
-        if (s_key_is (&obj->via.map.ptr [i].key, name)) {
+        if (s_key_is_n (&obj->via.map.ptr [i].key, name, strlen (name))) {
             if (!found)
                 *val = &obj->via.map.ptr [i].val;
             found++;
@@ -1073,7 +1096,7 @@ s_encode_map (msgpack_packer *pk, const s_schema_t *sc, const void *base, const 
             continue;
         char sub [S_PATH_MAX];
         s_path (sub, sizeof sub, path, f->name);
-        S_PACK (msgpack_pack_str_with_body (pk, f->name, strlen (f->name)));
+        S_PACK (msgpack_pack_str_with_body (pk, f->name, f->nlen));
         int rc = s_encode_field (pk, f, base, sub, r);
         if (rc)
             return rc;

@@ -658,6 +658,7 @@ Test (msg, trailing_and_size_limits)
     memcpy (junk, data, size);
     junk[size] = 0xc0;
     cr_assert_eq (s_decode_rc (junk, size + 1), SP_MSG_ERR_TRAILING);
+    cr_assert_eq (sp_msg_precheck (junk, size + 1, NULL, 0), SP_MSG_ERR_TRAILING);
     //  two messages back to back are not one message
     uint8_t *two = malloc (size * 2);
     memcpy (two, data, size);
