@@ -22,7 +22,9 @@
         scalars only when the flag is set; required ones are always written);
       - an optional array is absent when its count is 0;
       - a bin (payload) is absent when the pointer is NULL; a decoded bin is
-        never NULL, even when empty.
+        never NULL, even when empty;
+      - on decode, a nil value counts as absent for an optional field and is
+        rejected for a required one; the encoder never writes nil.
     The stage payload (the `payload` bin of job/done/fail) is itself a
     msgpack map of type "payload" with its own codec: sp_payload_*.
 
