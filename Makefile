@@ -109,13 +109,21 @@ $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(INTEG_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
 
-TEST_BINS := $(BUILD)/tests/unit-tests
+# Small programs the integration tests start (workers with scripted handlers).
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TEST_LIBS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(LDLIBS)
+
+TEST_BINS := $(BUILD)/tests/unit-tests $(TOOL_BINS)
 ifneq ($(INTEG_SRC),)
 TEST_BINS += $(BUILD)/tests/integration-tests
 endif
 
 test: all $(TEST_BINS)
-	@BUILD=$(BUILD) BINDIR=$(BINDIR) SAN=$(SAN) bash scripts/run-tests.sh
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) SAN=$(SAN) bash scripts/run-tests.sh $(SUITE)
 
 # ---------------------------------------------------------------- bench
 BENCH_SRC := $(wildcard bench/bench_*.c)
@@ -152,3 +160,4 @@ clean:
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -24,6 +24,7 @@ export SOULPIPE_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export SOULPIPE_BIN_DIR="$here/$BINDIR"
 export SOULPIPE_SRC_DIR="$here"
 export SOULPIPE_TEST_TMP="$tmp"
+export SOULPIPE_TEST_TOOLS_DIR="$here/$BUILD/tests/tools"
 export SOULPIPE_LOG_LEVEL=${SOULPIPE_LOG_LEVEL:-warn}
 if [ "${SAN:-}" = "1" ]; then
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
@@ -61,8 +62,13 @@ run_suite() {
     : "${t:=0}"
 }
 
-run_suite unit "$BUILD/tests/unit-tests" --jobs 2 --timeout 120
-run_suite integration "$BUILD/tests/integration-tests" --jobs 1 --timeout 300
+# `make test SUITE='store/*'` runs only the matching tests
+filter=()
+if [ -n "${1:-}" ]; then
+    filter=(--filter "$1")
+fi
+run_suite unit "$BUILD/tests/unit-tests" --jobs 2 --timeout 120 "${filter[@]}"
+run_suite integration "$BUILD/tests/integration-tests" --jobs 1 --timeout 300 "${filter[@]}"
 
 echo "tests: $passed passed, $failed failed"
 exit $status

@@ -1,0 +1,109 @@
+/*  worker.h: the loop every worker service (searcher, downloader, tagger)
+    runs: connect to the broker, announce the role and credit, receive jobs,
+    run the handler on a pool of threads, report done/fail, heartbeat.
+
+    Each of `slots` threads runs one job at a time, so one slow job never
+    holds up the others, and the credit announced to the broker is the number
+    of free threads: a busy worker is never sent a job it cannot start.
+    Heartbeats keep the worker known to the broker; a job's lease is extended
+    only by sp_job_progress(), so a handler of long work (a download, a wait
+    for the search budget) must report progress well within the lease
+    (SOULPIPE_LEASE_S), and a handler that hangs loses its job. When the broker goes silent for `liveness`
+    heartbeats the worker reconnects with a fresh socket and says ready
+    again; answers for jobs it still holds are accepted by the new broker as
+    long as their lease (fencing token) is still current.
+
+    SIGTERM (sp_app_stopping): the worker says bye, lets running jobs finish
+    for up to stop_grace_ms (handlers see sp_job_stopping() and should hand
+    back long work), hands back whatever has not finished as a retryable
+    failure, and returns.
+*/
+#ifndef SOULPIPE_WORKER_H
+#define SOULPIPE_WORKER_H
+
+#include "soulpipe/config.h"
+#include "soulpipe/msg.h"
+#include "soulpipe/wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*  One job as a handler sees it. Opaque; use the accessors. */
+typedef struct _sp_job_t sp_job_t;
+
+const char *sp_job_id (const sp_job_t *job);        //  task id "<job>:<pos>:<stage>"
+const char *sp_job_stage (const sp_job_t *job);     //  "search" | "download" | "tag"
+uint64_t sp_job_fence (const sp_job_t *job);
+int sp_job_attempt (const sp_job_t *job);           //  1-based
+
+/*  The decoded stage payload, owned by the job; the handler may modify it
+    and pass it on with sp_job_done(job, next, NULL). */
+sp_payload_t *sp_job_payload (sp_job_t *job);
+
+/*  Finish the job: next is the stage to enqueue ("download", "tag", or
+    "search" to go back) or NULL when this was the last stage; payload is the
+    next stage's payload (NULL = the job's own payload as modified). */
+void sp_job_done (sp_job_t *job, const char *next, const sp_payload_t *payload);
+
+/*  Fail the job with a reason in words a user understands; retry says if
+    another try could succeed (timeouts, 5xx, Redis down) or not (bad input,
+    nothing found). payload may be NULL. */
+void sp_job_fail (sp_job_t *job, bool retry, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/*  Report progress (extends the lease; published as an event). state is a
+    short word ("searching", "queued", "transferring"...); pass has-values via
+    negative numbers for "unknown": bytes/size < 0 and percent < 0 are left
+    out. message may be NULL. Thread-safe; rate-limit it in the handler
+    (a few per second at most). */
+void sp_job_progress (sp_job_t *job, const char *state, int64_t bytes, int64_t size, double percent,
+                      const char *message);
+
+/*  True when the worker is stopping: hand back (sp_job_fail retry) soon. */
+bool sp_job_stopping (const sp_job_t *job);
+
+typedef struct {
+    const char *role;           //  "search" | "download" | "tag"
+    const char *worker_name;    //  unique id; NULL = <hostname>-<pid>-<random>
+    int slots;                  //  jobs run at once (threads)
+    const sp_config_t *cfg;     //  broker endpoint, heartbeats (borrowed)
+    const sp_wire_curve_t *curve;   //  CURVE (borrowed, may be NULL)
+    /*  Per thread: ctx = thread_init(arg) before the first job (NULL init =
+        ctx is arg; a NULL return stops the worker with an error), then
+        handle(ctx, job) per job, then thread_fini(ctx) (may be NULL). */
+    void *(*thread_init) (void *arg);
+    void (*thread_fini) (void *ctx);
+    void (*handle) (void *ctx, sp_job_t *job);
+    void *arg;
+    int stop_grace_ms;          //  SIGTERM: time for running jobs to finish (0 = 10000)
+    /*  Stop condition (NULL = sp_app_stopping). */
+    bool (*should_stop) (void);
+} sp_worker_def_t;
+
+/*  Run the worker until it is told to stop. Returns 0 after a clean stop,
+    2 when it cannot start (bad endpoint, thread creation failed). */
+int sp_worker_run (const sp_worker_def_t *def);
+
+#include "soulpipe/app.h"
+
+/*  What a worker service's main() needs besides its handler. */
+typedef struct {
+    const sp_app_info_t *info;  //  --help text, config mask
+    const char *role;           //  "search" | "download" | "tag"
+    /*  Slots from the config (NULL = 1 slot). */
+    int (*slots) (const sp_config_t *cfg);
+    /*  Per-thread context and handler, as in sp_worker_def_t; thread_init gets
+        the loaded sp_config_t as its argument. */
+    void *(*thread_init) (void *cfg);
+    void (*thread_fini) (void *ctx);
+    void (*handle) (void *ctx, sp_job_t *job);
+    /*  Optional check before connecting (e.g. folders exist); returns 0 or
+        prints why and returns an exit status. */
+    int (*preflight) (const sp_config_t *cfg);
+} sp_worker_service_t;
+
+/*  The whole main() of a worker service: --help/--version, config, logging,
+    preflight, sp_worker_run until SIGTERM. Returns the exit status. */
+int sp_worker_main (const sp_worker_service_t *service, int argc, char **argv);
+
+#endif

@@ -1,0 +1,574 @@
+/*  broker.c: credit-based job broker over a ROUTER socket, with job state in
+    the Redis store (see soulpipe/broker.h).
+
+    Handles: ready, heartbeat, done, fail, progress, bye (from workers).
+    Sends:   job, heartbeat, error (unknown_worker: please say ready again).
+
+    Structure follows the ZeroMQ Guide's Paranoid Pirate queue (heartbeats,
+    liveness, worker expiry) with two changes: the queue of work lives in
+    Redis (leases + fencing tokens), and workers get jobs only against the
+    credit they announced. */
+#include "soulpipe/broker.h"
+#include "soulpipe/log.h"
+#include "soulpipe/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BROKER_IDLE_POLL_MS   20      //  how often an idle broker looks for new work (ms)
+#define BROKER_REAP_MS        1000    //  reaper period (ms)
+#define BROKER_STORE_RETRY_MS 1000    //  store retry budget per call, so heartbeats keep going
+#define BROKER_MAX_PENDING    10000   //  answers kept while Redis is down
+#define BROKER_DISPATCH_BURST 200     //  jobs sent per loop turn at most
+#define BROKER_MAX_WORKERS    4096    //  connected workers at most
+
+typedef struct {
+    zframe_t *routing_id;       //  the worker's DEALER identity (owned)
+    char name[SP_MSG_MAX_ID + 1];   //  the worker id it announced
+    sp_store_stage_t stage;     //  its role
+    int capacity;               //  credit announced in ready
+    int credit;                 //  jobs it can still take now
+    int64_t expires_ms;         //  silent past this: dropped
+    int64_t last_job_ms;        //  when it last got a job (for fairness)
+} worker_t;
+
+struct _sp_broker_t {
+    sp_broker_config_t cfg;     //  copy of the configuration (strings below)
+    char *endpoint;             //  owned copy of cfg.endpoint
+    char *redis_url;            //  owned copy of cfg.redis_url
+    zsock_t *router;            //  the bound ROUTER (used by the thread only)
+    sp_store_t *store;          //  Redis connection (used by the thread only)
+    pthread_t thread;           //  the broker thread
+    atomic_bool stop;           //  set to end the thread
+    worker_t *workers;          //  connected workers
+    size_t n_workers, cap_workers;
+    sp_msg_t **pending;         //  done/fail answers not yet stored (Redis down)
+    size_t n_pending;
+    pthread_mutex_t stats_lock; //  guards stats
+    sp_broker_stats_t stats;    //  counters
+};
+
+int
+sp_broker_backoff_ms (int attempt)
+{
+    if (attempt < 1)
+        attempt = 1;
+    if (attempt > 7)
+        return 60000;
+    int ms = 1000 << (attempt - 1);
+    return ms > 60000 ? 60000 : ms;
+}
+
+static void
+s_stat_add (sp_broker_t *self, uint64_t *field, uint64_t n)
+{
+    pthread_mutex_lock (&self->stats_lock);
+    *field += n;
+    pthread_mutex_unlock (&self->stats_lock);
+}
+
+void
+sp_broker_stats (sp_broker_t *self, sp_broker_stats_t *stats)
+{
+    pthread_mutex_lock (&self->stats_lock);
+    *stats = self->stats;
+    stats->workers = (int) self->n_workers;
+    pthread_mutex_unlock (&self->stats_lock);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static worker_t *
+s_worker_find (sp_broker_t *self, zframe_t *routing_id)
+{
+    for (size_t i = 0; i < self->n_workers; i++)
+        if (zframe_eq (self->workers[i].routing_id, routing_id))
+            return &self->workers[i];
+    return NULL;
+}
+
+static void
+s_worker_remove (sp_broker_t *self, size_t index, const char *why)
+{
+    worker_t *w = &self->workers[index];
+    sp_log_info ("event=worker_gone worker=%s role=%s reason=%s", sp_log_q (w->name),
+                 sp_store_stage_name (w->stage), why);
+    zframe_destroy (&w->routing_id);
+    self->workers[index] = self->workers[self->n_workers - 1];
+    self->n_workers--;
+}
+
+static worker_t *
+s_worker_add (sp_broker_t *self, zframe_t *routing_id)
+{
+    if (self->n_workers >= BROKER_MAX_WORKERS)
+        return NULL;
+    if (self->n_workers == self->cap_workers) {
+        size_t cap = self->cap_workers ? self->cap_workers * 2 : 16;
+        worker_t *grown = realloc (self->workers, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        self->workers = grown;
+        self->cap_workers = cap;
+    }
+    worker_t *w = &self->workers[self->n_workers++];
+    memset (w, 0, sizeof *w);
+    w->routing_id = zframe_dup (routing_id);
+    return w;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/*  Split a task id "<job>:<pos>:<stage>" into job and track key. */
+static void
+s_task_ids (const char *task_id, char *job, size_t job_size, char *track, size_t track_size)
+{
+    job[0] = track[0] = '\0';
+    if (!task_id)
+        return;
+    const char *first = strchr (task_id, ':');
+    const char *last = strrchr (task_id, ':');
+    if (first && (size_t) (first - task_id) < job_size)
+        snprintf (job, job_size, "%.*s", (int) (first - task_id), task_id);
+    if (last && last != first && (size_t) (last - task_id) < track_size)
+        snprintf (track, track_size, "%.*s", (int) (last - task_id), task_id);
+}
+
+static void
+s_send_error (sp_broker_t *self, zframe_t *routing_id, const char *code, const char *message)
+{
+    sp_wire_send_error (self->router, routing_id, code, message);
+}
+
+/*  Store a done or fail answer. Returns SP_STORE_* (EIO = keep for later). */
+static int
+s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
+{
+    char job[SP_MSG_MAX_ID + 1], track[SP_MSG_MAX_TRACK_KEY + 1];
+    s_task_ids (msg->id, job, sizeof job, track, sizeof track);
+    sp_log_context (job, track);
+    int rc;
+    if (msg->type == SP_MSG_DONE) {
+        sp_store_stage_t next = SP_STORE_NONE;
+        if (msg->next && sp_store_stage_parse (msg->next, &next)) {
+            sp_log_warn ("event=bad_done task=%s reason=\"unknown next stage\"", sp_log_q (msg->id));
+            sp_log_context (NULL, NULL);
+            return SP_STORE_EINVAL;
+        }
+        //  What the stage learned goes on the track record too, for status.
+        sp_store_result_t result = {0};
+        sp_payload_t *payload = NULL;
+        char why[128];
+        if (msg->payload && msg->payload_size
+            && sp_payload_decode (msg->payload, msg->payload_size, &payload, why, sizeof why) == SP_MSG_OK) {
+            if (payload->has_source) {
+                result.source_user = payload->source.username;
+                result.source_file = payload->source.filename;
+            }
+            result.transfer_id = payload->transfer_id;
+            if (next == SP_STORE_NONE)
+                result.path = payload->staged_path;
+        }
+        rc = sp_store_complete (self->store, msg->id, msg->fence, next, msg->payload,
+                                next == SP_STORE_NONE ? 0 : msg->payload_size, &result);
+        sp_payload_destroy (&payload);
+        if (rc == SP_STORE_OK) {
+            s_stat_add (self, &self->stats.done, 1);
+            sp_log_debug ("event=done task=%s next=%s", sp_log_q (msg->id), msg->next ? msg->next : "none");
+        }
+    }
+    else {
+        int attempt_guess = msg->fence > 10 ? 10 : (int) msg->fence;
+        rc = sp_store_fail (self->store, msg->id, msg->fence, msg->reason, msg->retry,
+                            self->cfg.max_attempts, msg->retry ? sp_broker_backoff_ms (attempt_guess) : 0);
+        if (rc == SP_STORE_OK) {
+            s_stat_add (self, &self->stats.failed, 1);
+            sp_log_info ("event=fail task=%s retry=%s reason=%s", sp_log_q (msg->id),
+                         msg->retry ? "true" : "false", sp_log_q (msg->reason));
+        }
+    }
+    if (rc == SP_STORE_ESTALE) {
+        s_stat_add (self, &self->stats.stale, 1);
+        sp_log_info ("event=stale_answer task=%s fence=%llu reason=\"lease lost; another worker owns it\"",
+                     sp_log_q (msg->id), (unsigned long long) msg->fence);
+    }
+    else if (rc != SP_STORE_OK && rc != SP_STORE_EIO)
+        sp_log_warn ("event=answer_refused task=%s reason=%s", sp_log_q (msg->id), sp_store_strerror (rc));
+    sp_log_context (NULL, NULL);
+    return rc;
+}
+
+static void
+s_keep_pending (sp_broker_t *self, sp_msg_t **msg_p)
+{
+    if (self->n_pending >= BROKER_MAX_PENDING) {
+        //  the lease will bring the job back; the handler is idempotent
+        sp_log_error ("event=answer_dropped task=%s reason=\"redis unreachable and %d answers waiting\"",
+                      sp_log_q ((*msg_p)->id), BROKER_MAX_PENDING);
+        sp_msg_destroy (msg_p);
+        return;
+    }
+    sp_msg_t **grown = realloc (self->pending, (self->n_pending + 1) * sizeof *grown);
+    if (!grown) {
+        sp_msg_destroy (msg_p);
+        return;
+    }
+    self->pending = grown;
+    self->pending[self->n_pending++] = *msg_p;
+    *msg_p = NULL;
+}
+
+static void
+s_retry_pending (sp_broker_t *self)
+{
+    size_t done = 0;
+    //  in arrival order; stop at the first one Redis still cannot take
+    while (done < self->n_pending && s_store_answer (self, self->pending[done]) != SP_STORE_EIO) {
+        sp_msg_destroy (&self->pending[done]);
+        done++;
+    }
+    memmove (self->pending, self->pending + done, (self->n_pending - done) * sizeof *self->pending);
+    self->n_pending -= done;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static void
+s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t now)
+{
+    sp_msg_t *msg = *msg_p;
+    worker_t *w = s_worker_find (self, routing_id);
+    int64_t expiry = now + (int64_t) self->cfg.heartbeat_ms * self->cfg.liveness;
+    if (w)
+        w->expires_ms = expiry;
+
+    switch (msg->type) {
+        case SP_MSG_READY: {
+            sp_store_stage_t stage;
+            if (sp_store_stage_parse (msg->role, &stage) || stage == SP_STORE_NONE) {
+                s_send_error (self, routing_id, "bad_role", "role must be search, download or tag");
+                break;
+            }
+            //  A worker that reconnected has a new routing id: forget the old entry.
+            for (size_t i = 0; i < self->n_workers; i++) {
+                if (&self->workers[i] != w && strcmp (self->workers[i].name, msg->worker) == 0) {
+                    s_worker_remove (self, i, "\"reconnected\"");
+                    w = s_worker_find (self, routing_id);
+                    break;
+                }
+            }
+            if (!w)
+                w = s_worker_add (self, routing_id);
+            if (!w) {
+                s_send_error (self, routing_id, "busy", "too many workers");
+                break;
+            }
+            snprintf (w->name, sizeof w->name, "%s", msg->worker);
+            w->stage = stage;
+            w->capacity = (int) msg->credit;
+            w->credit = (int) msg->credit;
+            w->expires_ms = expiry;
+            sp_log_info ("event=worker_ready worker=%s role=%s credit=%d", sp_log_q (w->name),
+                         sp_store_stage_name (stage), w->credit);
+            break;
+        }
+        case SP_MSG_HEARTBEAT:
+            //  A heartbeat proves the process lives, not that its handler
+            //  does: only progress extends a lease, so a hung handler loses
+            //  its job to another worker when the lease runs out.
+            if (!w)
+                s_send_error (self, routing_id, "unknown_worker", "say ready again");
+            break;
+        case SP_MSG_DONE:
+        case SP_MSG_FAIL: {
+            int rc = s_store_answer (self, msg);
+            if (rc == SP_STORE_EIO)
+                s_keep_pending (self, msg_p);
+            if (w) {
+                if (w->credit < w->capacity)
+                    w->credit++;
+            }
+            else
+                s_send_error (self, routing_id, "unknown_worker", "say ready again");
+            break;
+        }
+        case SP_MSG_PROGRESS: {
+            if (sp_store_extend (self->store, msg->id, msg->fence, self->cfg.lease_ms) == SP_STORE_ESTALE)
+                break;  //  someone else owns it now: its progress is not news
+            char job[SP_MSG_MAX_ID + 1], track[SP_MSG_MAX_TRACK_KEY + 1];
+            s_task_ids (msg->id, job, sizeof job, track, sizeof track);
+            if (self->cfg.events && job[0]) {
+                sp_msg_t ev;
+                memset (&ev, 0, sizeof ev);
+                ev.type = SP_MSG_EVENT;
+                ev.job = job;
+                ev.kind = "progress";
+                ev.track = track[0] ? track : NULL;
+                ev.state = msg->state;
+                ev.message = msg->message;
+                ev.has_bytes = msg->has_bytes;
+                ev.bytes = msg->bytes;
+                ev.has_size = msg->has_size;
+                ev.size = msg->size;
+                ev.has_percent = msg->has_percent;
+                ev.percent = msg->percent;
+                sp_events_publish (self->cfg.events, &ev);
+            }
+            if (!w)
+                s_send_error (self, routing_id, "unknown_worker", "say ready again");
+            break;
+        }
+        case SP_MSG_BYE:
+            for (size_t i = 0; i < self->n_workers; i++) {
+                if (zframe_eq (self->workers[i].routing_id, routing_id)) {
+                    s_worker_remove (self, i, "\"said bye\"");
+                    break;
+                }
+            }
+            break;
+        default:
+            s_stat_add (self, &self->stats.bad_messages, 1);
+            sp_log_warn ("event=unexpected_message type=%s", sp_msg_type_name (msg->type));
+            s_send_error (self, routing_id, "unexpected", "the broker does not handle this message type");
+            break;
+    }
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/*  The worker of `stage` with the most credit left (ties: the one that waited
+    longest), or NULL. */
+static worker_t *
+s_pick_worker (sp_broker_t *self, sp_store_stage_t stage)
+{
+    worker_t *best = NULL;
+    for (size_t i = 0; i < self->n_workers; i++) {
+        worker_t *w = &self->workers[i];
+        if (w->stage != stage || w->credit <= 0)
+            continue;
+        if (!best || w->credit > best->credit
+            || (w->credit == best->credit && w->last_job_ms < best->last_job_ms))
+            best = w;
+    }
+    return best;
+}
+
+/*  Hand out jobs against credit. Returns how many were sent. */
+static int
+s_dispatch (sp_broker_t *self, int64_t now)
+{
+    int sent = 0;
+    for (int s = SP_STORE_SEARCH; s <= SP_STORE_TAG; s++) {
+        sp_store_stage_t stage = (sp_store_stage_t) s;
+        while (sent < BROKER_DISPATCH_BURST) {
+            worker_t *w = s_pick_worker (self, stage);
+            if (!w)
+                break;
+            sp_store_task_t *task = NULL;
+            int rc = sp_store_take (self->store, stage, w->name, self->cfg.lease_ms, &task);
+            if (rc != SP_STORE_OK)
+                break;
+            sp_msg_t job;
+            memset (&job, 0, sizeof job);
+            job.type = SP_MSG_JOB;
+            job.id = task->id;
+            job.stage = (char *) sp_store_stage_name (stage);
+            job.fence = task->fence;
+            job.attempt = (uint64_t) task->attempt;
+            job.payload = task->payload;
+            job.payload_size = task->payload_len;
+            if (sp_wire_send (self->router, w->routing_id, NULL, &job, true) != SP_WIRE_OK) {
+                //  It vanished between its last message and now: give the job back.
+                sp_store_fail (self->store, task->id, task->fence,
+                               "the worker went away before the job reached it", true,
+                               self->cfg.max_attempts + 1, 0);
+                s_worker_remove (self, (size_t) (w - self->workers), "\"unreachable\"");
+                sp_store_task_destroy (&task);
+                continue;
+            }
+            sp_log_context (task->job_id, task->track_key);
+            sp_log_debug ("event=job_sent task=%s worker=%s attempt=%d", sp_log_q (task->id),
+                          sp_log_q (w->name), task->attempt);
+            sp_log_context (NULL, NULL);
+            w->credit--;
+            w->last_job_ms = now;
+            sent++;
+            sp_store_task_destroy (&task);
+        }
+    }
+    if (sent)
+        s_stat_add (self, &self->stats.jobs_sent, (uint64_t) sent);
+    return sent;
+}
+
+static bool
+s_any_credit (sp_broker_t *self)
+{
+    for (size_t i = 0; i < self->n_workers; i++)
+        if (self->workers[i].credit > 0)
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- thread */
+
+static void *
+s_broker_thread (void *arg)
+{
+    sp_broker_t *self = arg;
+    int64_t now = sp_wire_now_ms ();
+    int64_t next_heartbeat = now + self->cfg.heartbeat_ms;
+    int64_t next_reap = now + BROKER_REAP_MS;
+    int64_t next_dispatch = now;
+    bool busy = false;
+
+    while (!atomic_load (&self->stop)) {
+        int timeout = busy ? 0 : BROKER_IDLE_POLL_MS;
+        zframe_t *routing_id = NULL;
+        sp_msg_t *msg = NULL;
+        char reason[256];
+        int rc = sp_wire_recv (self->router, true, false, timeout, &routing_id, &msg, reason, sizeof reason);
+        now = sp_wire_now_ms ();
+        if (rc == SP_WIRE_OK) {
+            s_on_message (self, routing_id, &msg, now);
+            //  drain whatever else already arrived before dispatching
+            for (int i = 0; i < 1000; i++) {
+                sp_msg_destroy (&msg);
+                zframe_destroy (&routing_id);
+                rc = sp_wire_recv (self->router, true, false, 0, &routing_id, &msg, reason, sizeof reason);
+                if (rc == SP_WIRE_OK)
+                    s_on_message (self, routing_id, &msg, now);
+                else if (rc == SP_WIRE_BAD_MSG) {
+                    s_stat_add (self, &self->stats.bad_messages, 1);
+                    sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
+                    if (routing_id)
+                        s_send_error (self, routing_id, "bad_message", reason);
+                }
+                else
+                    break;
+            }
+        }
+        else if (rc == SP_WIRE_BAD_MSG) {
+            s_stat_add (self, &self->stats.bad_messages, 1);
+            sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
+            if (routing_id)
+                s_send_error (self, routing_id, "bad_message", reason);
+        }
+        sp_msg_destroy (&msg);
+        zframe_destroy (&routing_id);
+
+        if (self->n_pending)
+            s_retry_pending (self);
+
+        busy = false;
+        if (s_any_credit (self) && now >= next_dispatch) {
+            int sent = s_dispatch (self, now);
+            busy = sent >= BROKER_DISPATCH_BURST;
+            next_dispatch = sent ? now : now + BROKER_IDLE_POLL_MS;
+        }
+        if (now >= next_heartbeat) {
+            sp_msg_t hb;
+            memset (&hb, 0, sizeof hb);
+            hb.type = SP_MSG_HEARTBEAT;
+            for (size_t i = 0; i < self->n_workers;) {
+                if (self->workers[i].expires_ms < now) {
+                    s_stat_add (self, &self->stats.workers_dropped, 1);
+                    s_worker_remove (self, i, "\"silent past its heartbeat liveness\"");
+                    continue;
+                }
+                sp_wire_send (self->router, self->workers[i].routing_id, NULL, &hb, true);
+                i++;
+            }
+            next_heartbeat = now + self->cfg.heartbeat_ms;
+        }
+        if (now >= next_reap) {
+            int reaped = 0;
+            if (sp_store_reap (self->store, 0, self->cfg.max_attempts, &reaped) == SP_STORE_OK && reaped) {
+                s_stat_add (self, &self->stats.reaped, (uint64_t) reaped);
+                sp_log_info ("event=leases_expired count=%d", reaped);
+            }
+            next_reap = now + BROKER_REAP_MS;
+        }
+    }
+    return NULL;
+}
+
+sp_broker_t *
+sp_broker_new (const sp_broker_config_t *config, char *err, size_t err_size)
+{
+    sp_broker_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    self->cfg = *config;
+    self->endpoint = strdup (config->endpoint);
+    self->redis_url = strdup (config->redis_url);
+    pthread_mutex_init (&self->stats_lock, NULL);
+    if (!self->endpoint || !self->redis_url) {
+        snprintf (err, err_size, "out of memory");
+        goto fail;
+    }
+    self->cfg.endpoint = self->endpoint;
+    self->cfg.redis_url = self->redis_url;
+    if (self->cfg.heartbeat_ms <= 0)
+        self->cfg.heartbeat_ms = 1000;
+    if (self->cfg.liveness <= 0)
+        self->cfg.liveness = 3;
+    if (self->cfg.max_attempts <= 0)
+        self->cfg.max_attempts = 3;
+    if (self->cfg.lease_ms <= 0)
+        self->cfg.lease_ms = 60000;
+
+    self->store = sp_store_new (self->redis_url, err, err_size);
+    if (!self->store)
+        goto fail;
+    sp_store_set_retry (self->store, BROKER_STORE_RETRY_MS);
+    if (self->cfg.events)
+        sp_store_set_change_handler (self->store, sp_events_store_change, self->cfg.events);
+    self->router = sp_wire_socket (ZMQ_ROUTER, self->endpoint, true, SP_MSG_MAX_BROKER_FRAME, 0,
+                                   config->curve, err, err_size);
+    if (!self->router)
+        goto fail;
+    atomic_store (&self->stop, false);
+    if (pthread_create (&self->thread, NULL, s_broker_thread, self) != 0) {
+        snprintf (err, err_size, "cannot start the broker thread");
+        goto fail;
+    }
+    sp_log_info ("event=broker_started endpoint=%s lease_ms=%d heartbeat_ms=%d", self->endpoint,
+                 self->cfg.lease_ms, self->cfg.heartbeat_ms);
+    return self;
+fail:
+    zsock_destroy (&self->router);
+    sp_store_destroy (&self->store);
+    free (self->endpoint);
+    free (self->redis_url);
+    pthread_mutex_destroy (&self->stats_lock);
+    free (self);
+    return NULL;
+}
+
+void
+sp_broker_destroy (sp_broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sp_broker_t *self = *self_p;
+    atomic_store (&self->stop, true);
+    pthread_join (self->thread, NULL);
+    for (size_t i = 0; i < self->n_workers; i++)
+        zframe_destroy (&self->workers[i].routing_id);
+    free (self->workers);
+    for (size_t i = 0; i < self->n_pending; i++)
+        sp_msg_destroy (&self->pending[i]);
+    free (self->pending);
+    zsock_destroy (&self->router);
+    sp_store_destroy (&self->store);
+    free (self->endpoint);
+    free (self->redis_url);
+    pthread_mutex_destroy (&self->stats_lock);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,572 @@
+/*  worker.c: the worker loop shared by searcher, downloader and tagger
+    (see soulpipe/worker.h).
+
+    Threads: the main thread owns the DEALER to the broker and an inproc PULL
+    that collects answers (done/fail/progress) from the handler threads, each
+    of which has its own inproc PUSH. Jobs go from the main thread to the
+    handler threads through a mutex-guarded queue. Heartbeat/liveness numbers
+    follow the ZeroMQ Guide's Paranoid Pirate worker. */
+#include "soulpipe/worker.h"
+#include "soulpipe/app.h"
+#include "soulpipe/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WORKER_DEFAULT_GRACE_MS 10000   //  SIGTERM: time for running jobs (ms)
+#define WORKER_RECONNECT_MAX_MS 32000   //  longest wait between reconnects (ms)
+
+struct _sp_job_t {
+    sp_msg_t *msg;              //  the `job` message (owned)
+    sp_payload_t *payload;      //  decoded payload (owned)
+    zsock_t *push;              //  the running thread's PUSH (borrowed)
+    atomic_bool *stopping;      //  the worker's stop flag (borrowed)
+    bool answered;              //  done or fail was sent
+};
+
+typedef struct _worker_t worker_t;
+
+typedef struct {
+    worker_t *worker;           //  back pointer
+    pthread_t thread;           //  this handler thread
+    int index;                  //  0..slots-1
+} slot_t;
+
+struct _worker_t {
+    const sp_worker_def_t *def; //  the definition (borrowed)
+    char name[SP_MSG_MAX_ID + 1];   //  worker id announced to the broker
+    char inproc[96];            //  endpoint of the answer PULL
+    pthread_mutex_t lock;       //  guards queue, running
+    pthread_cond_t cond;        //  signalled on new jobs / stop
+    sp_msg_t **queue;           //  jobs waiting for a thread (FIFO)
+    size_t n_queue, cap_queue;
+    int running;                //  jobs being handled now
+    atomic_bool stopping;       //  stop requested: no new jobs, hand back soon
+    atomic_bool quit;           //  handler threads must exit
+    atomic_int init_failed;     //  a thread_init returned NULL
+    slot_t *slots;
+    sp_msg_held_t *held;        //  jobs held (queued or running), for heartbeats
+    size_t n_held, cap_held;
+};
+
+/* ---------------------------------------------------------------- job API */
+
+const char *
+sp_job_id (const sp_job_t *job)
+{
+    return job->msg->id;
+}
+
+const char *
+sp_job_stage (const sp_job_t *job)
+{
+    return job->msg->stage;
+}
+
+uint64_t
+sp_job_fence (const sp_job_t *job)
+{
+    return job->msg->fence;
+}
+
+int
+sp_job_attempt (const sp_job_t *job)
+{
+    return (int) job->msg->attempt;
+}
+
+sp_payload_t *
+sp_job_payload (sp_job_t *job)
+{
+    return job->payload;
+}
+
+bool
+sp_job_stopping (const sp_job_t *job)
+{
+    return atomic_load (job->stopping);
+}
+
+static void
+s_job_answer (sp_job_t *job, sp_msg_t *answer)
+{
+    if (sp_wire_send (job->push, NULL, NULL, answer, false) != SP_WIRE_OK)
+        sp_log_error ("event=answer_not_sent task=%s", sp_log_q (job->msg->id));
+}
+
+void
+sp_job_done (sp_job_t *job, const char *next, const sp_payload_t *payload)
+{
+    if (job->answered)
+        return;
+    sp_msg_t answer;
+    memset (&answer, 0, sizeof answer);
+    answer.type = SP_MSG_DONE;
+    answer.id = job->msg->id;
+    answer.fence = job->msg->fence;
+    answer.next = (char *) next;
+    const sp_payload_t *out = payload ? payload : job->payload;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    char reason[256];
+    if (out && sp_payload_encode (out, &data, &size, reason, sizeof reason) != SP_MSG_OK) {
+        sp_job_fail (job, false, "internal error: the next stage's payload did not encode (%s)", reason);
+        return;
+    }
+    answer.payload = data;
+    answer.payload_size = size;
+    s_job_answer (job, &answer);
+    free (data);
+    job->answered = true;
+}
+
+void
+sp_job_fail (sp_job_t *job, bool retry, const char *fmt, ...)
+{
+    if (job->answered)
+        return;
+    char reason[SP_MSG_MAX_STR];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (reason, sizeof reason, fmt, ap);
+    va_end (ap);
+    sp_msg_t answer;
+    memset (&answer, 0, sizeof answer);
+    answer.type = SP_MSG_FAIL;
+    answer.id = job->msg->id;
+    answer.fence = job->msg->fence;
+    answer.reason = reason;
+    answer.retry = retry;
+    s_job_answer (job, &answer);
+    job->answered = true;
+}
+
+void
+sp_job_progress (sp_job_t *job, const char *state, int64_t bytes, int64_t size, double percent,
+                 const char *message)
+{
+    sp_msg_t p;
+    memset (&p, 0, sizeof p);
+    p.type = SP_MSG_PROGRESS;
+    p.id = job->msg->id;
+    p.fence = job->msg->fence;
+    p.state = (char *) (state ? state : "working");
+    p.has_bytes = bytes >= 0;
+    p.bytes = (uint64_t) (bytes >= 0 ? bytes : 0);
+    p.has_size = size >= 0;
+    p.size = (uint64_t) (size >= 0 ? size : 0);
+    p.has_percent = percent >= 0 && percent <= 100;
+    p.percent = p.has_percent ? percent : 0;
+    p.message = (char *) message;
+    sp_wire_send (job->push, NULL, NULL, &p, false);
+}
+
+/* ---------------------------------------------------------------- held jobs */
+
+static void
+s_held_add (worker_t *self, const char *id, uint64_t fence)
+{
+    if (self->n_held == self->cap_held) {
+        size_t cap = self->cap_held ? self->cap_held * 2 : 16;
+        sp_msg_held_t *grown = realloc (self->held, cap * sizeof *grown);
+        if (!grown)
+            return;
+        self->held = grown;
+        self->cap_held = cap;
+    }
+    char *copy = strdup (id);
+    if (!copy)
+        return;
+    self->held[self->n_held].id = copy;
+    self->held[self->n_held].fence = fence;
+    self->n_held++;
+}
+
+static void
+s_held_remove (worker_t *self, const char *id, uint64_t fence)
+{
+    for (size_t i = 0; i < self->n_held; i++) {
+        if (self->held[i].fence == fence && strcmp (self->held[i].id, id) == 0) {
+            free (self->held[i].id);
+            self->held[i] = self->held[--self->n_held];
+            return;
+        }
+    }
+}
+
+/*  The task id "<job>:<pos>:<stage>" names the job and the track: set them
+    on the payload, so producers need not know them in advance. */
+static int
+s_fill_ids (sp_payload_t *payload, const char *task_id)
+{
+    const char *first = strchr (task_id, ':');
+    const char *last = strrchr (task_id, ':');
+    if (!first || last == first)
+        return -1;
+    char *job = strndup (task_id, (size_t) (first - task_id));
+    char *track = strndup (task_id, (size_t) (last - task_id));
+    if (!job || !track) {
+        free (job);
+        free (track);
+        return -1;
+    }
+    free (payload->job);
+    free (payload->track_key);
+    payload->job = job;
+    payload->track_key = track;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static void *
+s_slot_thread (void *arg)
+{
+    slot_t *slot = arg;
+    worker_t *self = slot->worker;
+    const sp_worker_def_t *def = self->def;
+    char err[256];
+    zsock_t *push = sp_wire_socket (ZMQ_PUSH, self->inproc, false, 0, 0, NULL, err, sizeof err);
+    void *ctx = def->arg;
+    if (def->thread_init)
+        ctx = def->thread_init (def->arg);
+    if (!push || (def->thread_init && !ctx)) {
+        sp_log_error ("event=slot_init_failed slot=%d reason=%s", slot->index,
+                      push ? "\"the handler could not start\"" : sp_log_q (err));
+        atomic_store (&self->init_failed, 1);
+        zsock_destroy (&push);
+        return NULL;
+    }
+    while (true) {
+        pthread_mutex_lock (&self->lock);
+        while (self->n_queue == 0 && !atomic_load (&self->quit))
+            pthread_cond_wait (&self->cond, &self->lock);
+        if (self->n_queue == 0) {
+            pthread_mutex_unlock (&self->lock);
+            break;
+        }
+        sp_msg_t *msg = self->queue[0];
+        memmove (self->queue, self->queue + 1, (self->n_queue - 1) * sizeof *self->queue);
+        self->n_queue--;
+        self->running++;
+        pthread_mutex_unlock (&self->lock);
+
+        sp_job_t job = {.msg = msg, .push = push, .stopping = &self->stopping};
+        char reason[256];
+        if (sp_payload_decode (msg->payload, msg->payload_size, &job.payload, reason, sizeof reason)
+            != SP_MSG_OK) {
+            sp_job_fail (&job, false, "the job's payload is malformed (%s)", reason);
+        }
+        else if (s_fill_ids (job.payload, msg->id) != 0) {
+            sp_job_fail (&job, false, "the job's id \"%s\" is not <job>:<position>:<stage>", msg->id);
+        }
+        else {
+            sp_log_context (job.payload->job, job.payload->track_key);
+            def->handle (ctx, &job);
+            if (!job.answered)
+                sp_job_fail (&job, true, "internal error: the %s handler returned without a result",
+                             def->role);
+            sp_log_context (NULL, NULL);
+        }
+        sp_payload_destroy (&job.payload);
+        sp_msg_destroy (&msg);
+
+        pthread_mutex_lock (&self->lock);
+        self->running--;
+        pthread_cond_broadcast (&self->cond);
+        pthread_mutex_unlock (&self->lock);
+    }
+    if (def->thread_fini)
+        def->thread_fini (ctx);
+    zsock_destroy (&push);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- main loop */
+
+static int
+s_free_slots (worker_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    int free_slots = self->def->slots - self->running - (int) self->n_queue;
+    pthread_mutex_unlock (&self->lock);
+    return free_slots > 0 ? free_slots : 0;
+}
+
+static void
+s_send_ready (worker_t *self, zsock_t *dealer)
+{
+    sp_msg_t ready;
+    memset (&ready, 0, sizeof ready);
+    ready.type = SP_MSG_READY;
+    ready.role = (char *) self->def->role;
+    ready.worker = self->name;
+    ready.credit = (uint64_t) s_free_slots (self);
+    ready.has_credit = true;
+    sp_wire_send (dealer, NULL, NULL, &ready, true);
+}
+
+static void
+s_send_heartbeat (worker_t *self, zsock_t *dealer)
+{
+    sp_msg_t hb;
+    memset (&hb, 0, sizeof hb);
+    hb.type = SP_MSG_HEARTBEAT;
+    hb.has_credit = true;
+    hb.credit = (uint64_t) s_free_slots (self);
+    hb.held = self->held;
+    hb.held_count = self->n_held > SP_MSG_MAX_HELD ? SP_MSG_MAX_HELD : self->n_held;
+    sp_wire_send (dealer, NULL, NULL, &hb, true);
+}
+
+static bool
+s_default_should_stop (void)
+{
+    return sp_app_stopping ();
+}
+
+static void
+s_enqueue_job (worker_t *self, sp_msg_t **msg_p)
+{
+    sp_msg_t *msg = *msg_p;
+    pthread_mutex_lock (&self->lock);
+    if (self->n_queue == self->cap_queue) {
+        size_t cap = self->cap_queue ? self->cap_queue * 2 : 16;
+        sp_msg_t **grown = realloc (self->queue, cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock (&self->lock);
+            return;     //  the lease brings it back
+        }
+        self->queue = grown;
+        self->cap_queue = cap;
+    }
+    s_held_add (self, msg->id, msg->fence);
+    self->queue[self->n_queue++] = msg;
+    *msg_p = NULL;
+    pthread_cond_signal (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+}
+
+/*  Forward everything the handler threads have produced. */
+static void
+s_forward_answers (worker_t *self, zsock_t *pull, zsock_t *dealer, int timeout_ms)
+{
+    for (int i = 0; i < 10000; i++) {
+        sp_msg_t *answer = NULL;
+        char reason[256];
+        int rc = sp_wire_recv (pull, false, false, i == 0 ? timeout_ms : 0, NULL, &answer, reason,
+                               sizeof reason);
+        if (rc != SP_WIRE_OK)
+            return;
+        if (answer->type == SP_MSG_DONE || answer->type == SP_MSG_FAIL)
+            s_held_remove (self, answer->id, answer->fence);
+        if (dealer)
+            sp_wire_send (dealer, NULL, NULL, answer, false);
+        sp_msg_destroy (&answer);
+    }
+}
+
+int
+sp_worker_run (const sp_worker_def_t *def)
+{
+    //  On the heap: handler threads stuck past the grace period keep using it.
+    worker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return 2;
+    self->def = def;
+    bool (*should_stop) (void) = def->should_stop ? def->should_stop : s_default_should_stop;
+    if (def->worker_name)
+        snprintf (self->name, sizeof self->name, "%s", def->worker_name);
+    else {
+        char host[40] = "host";
+        gethostname (host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf (self->name, sizeof self->name, "%s-%s-%ld-%04x", def->role, host, (long) getpid (),
+                  (unsigned) (zclock_usecs () & 0xffff));
+    }
+    snprintf (self->inproc, sizeof self->inproc, "inproc://sp-worker-%p", (void *) self);
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->cond, NULL);
+    int status = 0;
+    int heartbeat_ms = def->cfg->heartbeat_ms > 0 ? def->cfg->heartbeat_ms : 1000;
+    int liveness = def->cfg->heartbeat_liveness > 0 ? def->cfg->heartbeat_liveness : 3;
+    int grace_ms = def->stop_grace_ms > 0 ? def->stop_grace_ms : WORKER_DEFAULT_GRACE_MS;
+
+    char err[256];
+    zsock_t *pull = sp_wire_socket (ZMQ_PULL, self->inproc, true, 0, 0, NULL, err, sizeof err);
+    zsock_t *dealer = NULL;
+    int started = 0;
+    if (!pull) {
+        sp_log_error ("event=worker_start_failed reason=%s", sp_log_q (err));
+        status = 2;
+        goto done;
+    }
+    self->slots = calloc ((size_t) def->slots, sizeof *self->slots);
+    if (!self->slots) {
+        status = 2;
+        goto done;
+    }
+    for (int i = 0; i < def->slots; i++) {
+        self->slots[i].worker = self;
+        self->slots[i].index = i;
+        if (pthread_create (&self->slots[i].thread, NULL, s_slot_thread, &self->slots[i]) != 0) {
+            sp_log_error ("event=worker_start_failed reason=\"cannot start handler thread\"");
+            status = 2;
+            goto done;
+        }
+        started++;
+    }
+
+    int64_t reconnect_ms = heartbeat_ms;
+    while (!should_stop () && !atomic_load (&self->init_failed)) {
+        dealer = sp_wire_socket (ZMQ_DEALER, def->cfg->broker_endpoint, false, SP_MSG_MAX_BROKER_FRAME,
+                                 0, def->curve, err, sizeof err);
+        if (!dealer) {
+            sp_log_error ("event=broker_connect_failed reason=%s", sp_log_q (err));
+            status = 2;
+            goto done;
+        }
+        s_send_ready (self, dealer);
+        sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s", sp_log_q (self->name),
+                     def->role, def->slots, def->cfg->broker_endpoint);
+        int64_t now = sp_wire_now_ms ();
+        int64_t broker_expires = now + (int64_t) heartbeat_ms * liveness;
+        int64_t next_heartbeat = now + heartbeat_ms;
+        bool lost = false;
+        zpoller_t *poller = zpoller_new (dealer, pull, NULL);
+        while (!should_stop () && !atomic_load (&self->init_failed)) {
+            void *which = zpoller_wait (poller, heartbeat_ms / 2 > 0 ? heartbeat_ms / 2 : 1);
+            now = sp_wire_now_ms ();
+            if (which == dealer) {
+                sp_msg_t *msg = NULL;
+                char reason[256];
+                int rc = sp_wire_recv (dealer, false, false, 0, NULL, &msg, reason, sizeof reason);
+                if (rc == SP_WIRE_OK) {
+                    broker_expires = now + (int64_t) heartbeat_ms * liveness;
+                    reconnect_ms = heartbeat_ms;
+                    if (msg->type == SP_MSG_JOB)
+                        s_enqueue_job (self, &msg);
+                    else if (msg->type == SP_MSG_ERROR && msg->code
+                             && strcmp (msg->code, "unknown_worker") == 0)
+                        s_send_ready (self, dealer);    //  the broker restarted
+                    else if (msg->type == SP_MSG_ERROR)
+                        sp_log_warn ("event=broker_error code=%s message=%s", sp_log_q (msg->code),
+                                     sp_log_q (msg->message));
+                }
+                else if (rc == SP_WIRE_BAD_MSG)
+                    sp_log_warn ("event=bad_message from=broker reason=%s", sp_log_q (reason));
+                sp_msg_destroy (&msg);
+            }
+            else if (which == pull)
+                s_forward_answers (self, pull, dealer, 0);
+            if (now >= next_heartbeat) {
+                s_send_heartbeat (self, dealer);
+                next_heartbeat = now + heartbeat_ms;
+            }
+            if (now > broker_expires) {
+                sp_log_warn ("event=broker_silent action=reconnect wait_ms=%lld", (long long) reconnect_ms);
+                lost = true;
+                break;
+            }
+        }
+        zpoller_destroy (&poller);
+        if (!lost)
+            break;
+        zsock_destroy (&dealer);
+        //  keep forwarding nothing while disconnected: answers stay in the PULL
+        int64_t until = sp_wire_now_ms () + reconnect_ms;
+        while (!should_stop () && sp_wire_now_ms () < until)
+            zclock_sleep (50);
+        if (reconnect_ms < WORKER_RECONNECT_MAX_MS)
+            reconnect_ms *= 2;
+    }
+
+    //  Stopping: no new jobs, let running ones finish, hand back the rest.
+    atomic_store (&self->stopping, true);
+    if (dealer) {
+        sp_msg_t bye;
+        memset (&bye, 0, sizeof bye);
+        bye.type = SP_MSG_BYE;
+        bye.worker = self->name;
+        sp_wire_send (dealer, NULL, NULL, &bye, true);
+    }
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->n_queue; i++) {
+        sp_msg_t fail;
+        memset (&fail, 0, sizeof fail);
+        fail.type = SP_MSG_FAIL;
+        fail.id = self->queue[i]->id;
+        fail.fence = self->queue[i]->fence;
+        fail.reason = "the worker stopped before starting it";
+        fail.retry = true;
+        if (dealer)
+            sp_wire_send (dealer, NULL, NULL, &fail, true);
+        s_held_remove (self, fail.id, fail.fence);
+        sp_msg_destroy (&self->queue[i]);
+    }
+    self->n_queue = 0;
+    pthread_mutex_unlock (&self->lock);
+    int64_t deadline = sp_wire_now_ms () + grace_ms;
+    while (sp_wire_now_ms () < deadline) {
+        s_forward_answers (self, pull, dealer, 50);
+        pthread_mutex_lock (&self->lock);
+        int running = self->running;
+        pthread_mutex_unlock (&self->lock);
+        if (running == 0)
+            break;
+    }
+    s_forward_answers (self, pull, dealer, 0);
+    //  whatever is still running is handed back; its late answer will be stale
+    for (size_t i = 0; i < self->n_held; i++) {
+        sp_msg_t fail;
+        memset (&fail, 0, sizeof fail);
+        fail.type = SP_MSG_FAIL;
+        fail.id = self->held[i].id;
+        fail.fence = self->held[i].fence;
+        fail.reason = "the worker stopped before finishing it";
+        fail.retry = true;
+        if (dealer)
+            sp_wire_send (dealer, NULL, NULL, &fail, true);
+    }
+    sp_log_info ("event=worker_stopped worker=%s handed_back=%zu", sp_log_q (self->name), self->n_held);
+
+done:
+    atomic_store (&self->quit, true);
+    pthread_mutex_lock (&self->lock);
+    pthread_cond_broadcast (&self->cond);
+    int running_now = self->running;
+    pthread_mutex_unlock (&self->lock);
+    if (running_now == 0) {
+        for (int i = 0; i < started; i++)
+            pthread_join (self->slots[i].thread, NULL);
+    }
+    else {
+        //  handlers stuck past the grace period are left to the process exit
+        for (int i = 0; i < started; i++)
+            pthread_detach (self->slots[i].thread);
+    }
+    if (running_now == 0) {
+        zsock_destroy (&pull);
+        free (self->slots);
+    }
+    zsock_destroy (&dealer);
+    for (size_t i = 0; i < self->n_held; i++)
+        free (self->held[i].id);
+    free (self->held);
+    if (running_now == 0) {
+        for (size_t i = 0; i < self->n_queue; i++)
+            sp_msg_destroy (&self->queue[i]);
+        free (self->queue);
+        pthread_mutex_destroy (&self->lock);
+        pthread_cond_destroy (&self->cond);
+    }
+    if (atomic_load (&self->init_failed) && status == 0)
+        status = 2;
+    if (running_now == 0)
+        free (self);
+    return status;
+}
