@@ -529,15 +529,18 @@ main (int argc, char **argv)
     }
     addr.sin_port = htons ((uint16_t) port);
 
+    int rc = 0;
+    struct MHD_Daemon *daemon = NULL;
     fake.fixtures_dir = strdup (fixtures);
     fake.downloads_dir = strdup (downloads);
+    fake.req_counts = json_object ();
     if (sp_fake_mkdir_p (downloads) != 0) {
         fprintf (stderr, "soulpipe-fake: cannot create --downloads %s: %s\n", downloads,
                  strerror (errno));
-        return 2;
+        rc = 2;
+        goto cleanup;
     }
     char err[1024] = "";
-    fake.req_counts = json_object ();
     fake.spotify = sp_fake_spotify_new (fixtures, err, sizeof err);
     if (fake.spotify)
         fake.plex = sp_fake_plex_new (fixtures, err, sizeof err);
@@ -545,7 +548,8 @@ main (int argc, char **argv)
         fake.slskd = sp_fake_slskd_new (fixtures, err, sizeof err);
     if (!fake.slskd) {
         fprintf (stderr, "soulpipe-fake: bad fixtures: %s\n", err);
-        return 2;
+        rc = 2;
+        goto cleanup;
     }
 
     //  Block the stop signals in every thread; main waits for them below.
@@ -556,14 +560,15 @@ main (int argc, char **argv)
     pthread_sigmask (SIG_BLOCK, &sigs, NULL);
     signal (SIGPIPE, SIG_IGN);
 
-    struct MHD_Daemon *daemon = MHD_start_daemon (
+    daemon = MHD_start_daemon (
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
         0, NULL, NULL, s_access, &fake, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned) CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!daemon) {
         fprintf (stderr, "soulpipe-fake: cannot listen on %s: %s\n", listen, strerror (errno));
-        return 1;
+        rc = 1;
+        goto cleanup;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info (daemon, MHD_DAEMON_INFO_BIND_PORT);
     fake.port = info ? info->port : (unsigned) port;
@@ -577,6 +582,7 @@ main (int argc, char **argv)
     sigwait (&sigs, &sig);
     sp_log_info ("event=stopping signal=%d", sig);
     MHD_stop_daemon (daemon);
+cleanup:
     sp_fake_spotify_destroy (&fake.spotify);
     sp_fake_plex_destroy (&fake.plex);
     sp_fake_slskd_destroy (&fake.slskd);
@@ -584,5 +590,5 @@ main (int argc, char **argv)
     free (fake.fixtures_dir);
     free (fake.downloads_dir);
     pthread_mutex_destroy (&fake.lock);
-    return 0;
+    return rc;
 }

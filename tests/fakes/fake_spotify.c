@@ -42,6 +42,7 @@ struct sp_fake_spotify_t {
     json_t *tokens;        //  access token -> {"user": bool, "exp": mono ms}
     json_t *codes;         //  code -> {challenge, redirect_uri, scope, exp}
     json_t *refresh;       //  refresh token -> {"scope"}
+    json_t *empty;         //  an empty array for fixtures without entries
     int64_t api_requests;  //  /v1 requests seen
     int64_t tokens_issued; //  stats
     int64_t rate_limited;  //  stats: 429s sent
@@ -97,6 +98,7 @@ sp_fake_spotify_new (const char *fixtures_dir, char *err, size_t err_size)
     self->tokens = json_object ();
     self->codes = json_object ();
     self->refresh = json_object ();
+    self->empty = json_array ();
     self->rate_limit_at = json_array ();
     self->token_lifetime_s = DEFAULT_TOKEN_LIFETIME_S;
     self->rotate_refresh = true;
@@ -181,6 +183,7 @@ sp_fake_spotify_destroy (sp_fake_spotify_t **self_p)
     json_decref (self->tokens);
     json_decref (self->codes);
     json_decref (self->refresh);
+    json_decref (self->empty);
     free (self);
     *self_p = NULL;
 }
@@ -579,9 +582,8 @@ s_page (const char *base, const char *path, json_t *all, int64_t offset, int64_t
 //  All entries of a fixture's playlist (borrowed): tracks.items, items.items
 //  or a plain tracks array.
 static json_t *
-s_entries (json_t *obj)
+s_entries (sp_fake_spotify_t *self, json_t *obj)
 {
-    static json_t *empty = NULL;
     json_t *t = json_object_get (obj, "tracks");
     if (json_is_array (t))
         return t;
@@ -592,9 +594,7 @@ s_entries (json_t *obj)
         return t;
     if (json_is_array (json_object_get (t, "items")))
         return json_object_get (t, "items");
-    if (!empty)
-        empty = json_array (); //  only touched with the lock held
-    return empty;
+    return self->empty;
 }
 
 static bool
@@ -621,7 +621,7 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
     bool owned = (owner && strcmp (owner, self->user_id) == 0)
                  || json_is_true (json_object_get (pl, "collaborative"));
     bool items_allowed = !self->development || (user_token && owned);
-    json_t *all = s_entries (pl);
+    json_t *all = s_entries (self, pl);
     bool episodes = s_episodes_wanted (req);
     char path[600];
     snprintf (path, sizeof path, "/v1/playlists/%s/items", id);
@@ -666,7 +666,7 @@ s_album (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base, co
         s_api_error (resp, 404, "Resource not found");
         return;
     }
-    json_t *all = s_entries (al);
+    json_t *all = s_entries (self, al);
     char path[600];
     snprintf (path, sizeof path, "/v1/albums/%s/tracks", id);
     if (!sub) {

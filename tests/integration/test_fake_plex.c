@@ -186,4 +186,5 @@ Test (fake_plex, refresh_counted, .fini = s_teardown)
     cr_assert_eq (json_integer_value (json_object_get (refresh, "4")), 1);
     cr_assert_null (json_object_get (refresh, "1"));
     json_decref (st);
+    cr_assert_eq (fk_stop (&s_fk), 0, "the fake must exit 0 (and leak-free under SAN)");
 }

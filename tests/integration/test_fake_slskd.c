@@ -153,7 +153,7 @@ Test (fake_slskd, search_lifecycle, .fini = s_teardown)
 {
     s_start (NULL, NULL);
     const char *id = "0f0e0d0c-0b0a-4908-8706-050403020100";
-    json_t *s = s_search (id, "ARTIST song", 400, NULL);
+    json_t *s = s_search (id, "ARTIST song", 800, NULL);
     cr_assert_str_eq (json_string_value (json_object_get (s, "state")), "Requested");
     cr_assert (json_is_false (json_object_get (s, "isComplete")));
     cr_assert_null (json_object_get (s, "endedAt"));
@@ -239,6 +239,7 @@ Test (fake_slskd, search_lifecycle, .fini = s_teardown)
     cr_assert_eq (json_integer_value (json_object_get (json_object_get (st, "slskd"),
                                                        "searches_started")), 6);
     json_decref (st);
+    cr_assert_eq (fk_stop (&s_fk), 0, "the fake must exit 0 (and leak-free under SAN)");
 }
 
 typedef struct {
@@ -418,6 +419,7 @@ Test (fake_slskd, transfer_ok_and_files, .fini = s_teardown)
     free (id);
     free (id2);
     free (id3);
+    cr_assert_eq (fk_stop (&s_fk), 0, "the fake must exit 0 (and leak-free under SAN)");
 }
 
 Test (fake_slskd, behaviours, .fini = s_teardown)
@@ -523,6 +525,7 @@ Test (fake_slskd, behaviours, .fini = s_teardown)
         free (ids[k]);
     }
     free (unshared);
+    cr_assert_eq (fk_stop (&s_fk), 0, "the fake must exit 0 (and leak-free under SAN)");
 }
 
 Test (fake_slskd, latency_option, .fini = s_teardown)

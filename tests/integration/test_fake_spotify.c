@@ -435,4 +435,5 @@ Test (fake_spotify, development_mode, .fini = s_teardown)
     cr_assert_eq (s_get (ut, "/v1/playlists/37i9dQZF1DXcBWIGoYBM5M", &r), 404);
     fk_resp_free (&r);
     json_decref (login);
+    cr_assert_eq (fk_stop (&s_fk), 0, "the fake must exit 0 (and leak-free under SAN)");
 }
