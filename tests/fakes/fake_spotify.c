@@ -555,22 +555,47 @@ s_entry (json_t *entry, s_entry_form_t form, bool episodes)
 }
 
 //  A paging object over all (borrowed array) for [offset, offset+limit).
-static json_t *
-s_page (const char *base, const char *path, json_t *all, int64_t offset, int64_t limit,
-        s_entry_form_t form, bool episodes)
+//  Query parameters that Spotify keeps in href/next/previous, as
+//  "&name=value" pairs (percent-encoded) into buf.
+static void
+s_keep_params (const sp_fake_req_t *req, sp_fake_buf_t *buf)
 {
+    static const char *keep[] = {"market", "fields", "additional_types"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        const char *v = sp_fake_req_arg (req, keep[i]);
+        if (!v)
+            continue;
+        sp_fake_buf_printf (buf, "&%s=", keep[i]);
+        for (const unsigned char *c = (const unsigned char *) v; *c; c++) {
+            if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+                || *c == '-' || *c == '_' || *c == '.' || *c == '~')
+                sp_fake_buf_append (buf, (const char *) c, 1);
+            else
+                sp_fake_buf_printf (buf, "%%%02X", *c);
+        }
+    }
+}
+
+static json_t *
+s_page (const sp_fake_req_t *req, const char *base, const char *path, json_t *all,
+        int64_t offset, int64_t limit, s_entry_form_t form, bool episodes)
+{
+    sp_fake_buf_t keep = {0};
+    sp_fake_buf_puts (&keep, "");
+    s_keep_params (req, &keep);
     size_t total = json_array_size (all);
     json_t *items = json_array ();
     for (size_t i = (size_t) offset; i < total && i < (size_t) (offset + limit); i++)
         json_array_append_new (items, s_entry (json_array_get (all, i), form, episodes));
-    char href[1024], next[1024], prev[1024];
-    snprintf (href, sizeof href, "%s%s?offset=%lld&limit=%lld", base, path, (long long) offset,
-              (long long) limit);
-    snprintf (next, sizeof next, "%s%s?offset=%lld&limit=%lld", base, path,
-              (long long) (offset + limit), (long long) limit);
+    char href[4096], next[4096], prev[4096];
+    snprintf (href, sizeof href, "%s%s?offset=%lld&limit=%lld%s", base, path,
+              (long long) offset, (long long) limit, keep.data);
+    snprintf (next, sizeof next, "%s%s?offset=%lld&limit=%lld%s", base, path,
+              (long long) (offset + limit), (long long) limit, keep.data);
     int64_t poff = offset - limit < 0 ? 0 : offset - limit;
-    snprintf (prev, sizeof prev, "%s%s?offset=%lld&limit=%lld", base, path, (long long) poff,
-              (long long) limit);
+    snprintf (prev, sizeof prev, "%s%s?offset=%lld&limit=%lld%s", base, path, (long long) poff,
+              (long long) limit, keep.data);
+    free (keep.data);
     return json_pack ("{s:s, s:o, s:I, s:o, s:I, s:o, s:I}", "href", href, "items", items,
                       "limit", (json_int_t) limit, "next",
                       (size_t) (offset + limit) < total ? json_string (next) : json_null (),
@@ -631,9 +656,9 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
         json_object_del (out, "tracks");
         json_object_del (out, "items");
         if (items_allowed) {
-            json_object_set_new (out, "items", s_page (base, path, all, 0, PLAYLIST_EMBED_LIMIT,
+            json_object_set_new (out, "items", s_page (req, base, path, all, 0, PLAYLIST_EMBED_LIMIT,
                                                        ENTRY_ITEMS, episodes));
-            json_object_set_new (out, "tracks", s_page (base, path, all, 0, PLAYLIST_EMBED_LIMIT,
+            json_object_set_new (out, "tracks", s_page (req, base, path, all, 0, PLAYLIST_EMBED_LIMIT,
                                                         ENTRY_ITEMS, episodes));
         }
         sp_fake_resp_json (resp, 200, out);
@@ -653,7 +678,7 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
         return;
     if (old)
         snprintf (path, sizeof path, "/v1/playlists/%s/tracks", id);
-    sp_fake_resp_json (resp, 200, s_page (base, path, all, offset, limit,
+    sp_fake_resp_json (resp, 200, s_page (req, base, path, all, offset, limit,
                                           old ? ENTRY_TRACKS : ENTRY_ITEMS, episodes));
 }
 
@@ -672,14 +697,14 @@ s_album (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base, co
     if (!sub) {
         json_t *out = json_deep_copy (al);
         json_object_set_new (out, "tracks",
-                             s_page (base, path, all, 0, ITEMS_MAX_LIMIT, ENTRY_PLAIN, false));
+                             s_page (req, base, path, all, 0, ITEMS_MAX_LIMIT, ENTRY_PLAIN, false));
         sp_fake_resp_json (resp, 200, out);
         return;
     }
     int64_t limit, offset;
     if (!s_paging_args (req, ITEMS_MAX_LIMIT, &limit, &offset, resp))
         return;
-    sp_fake_resp_json (resp, 200, s_page (base, path, all, offset, limit, ENTRY_PLAIN, false));
+    sp_fake_resp_json (resp, 200, s_page (req, base, path, all, offset, limit, ENTRY_PLAIN, false));
 }
 
 static void
@@ -748,7 +773,7 @@ s_api (sp_fake_spotify_t *self, sp_fake_t *fake, const sp_fake_req_t *req, sp_fa
         int64_t limit, offset;
         if (!s_paging_args (req, ITEMS_MAX_LIMIT, &limit, &offset, resp))
             return;
-        sp_fake_resp_json (resp, 200, s_page (base, "/v1/me/tracks", self->liked, offset, limit,
+        sp_fake_resp_json (resp, 200, s_page (req, base, "/v1/me/tracks", self->liked, offset, limit,
                                               ENTRY_TRACKS, false));
     }
     else

@@ -319,6 +319,16 @@ Test (fake_spotify, items_paging_and_entries, .fini = s_teardown)
     json_t *last = json_object_get (json_array_get (json_object_get (r.json, "items"), 0), "item");
     cr_assert_str_eq (json_string_value (json_object_get (last, "type")), "episode");
     fk_resp_free (&r);
+    //  next keeps additional_types (and market), as Spotify's does
+    cr_assert_eq (s_get (t, "/v1/playlists/mine/items?offset=100&limit=20&market=US&additional_types=track%2Cepisode", &r), 200);
+    snprintf (url, sizeof url, "%s", json_string_value (json_object_get (r.json, "next")));
+    fk_resp_free (&r);
+    cr_assert (strstr (url, "additional_types=track%2Cepisode") && strstr (url, "market=US"), "%s", url);
+    fk_http_url ("GET", url, h, NULL, &r);
+    cr_assert_eq (r.status, 200);
+    json_t *ep = json_object_get (json_array_get (json_object_get (r.json, "items"), 2), "item");
+    cr_assert_str_eq (json_string_value (json_object_get (ep, "type")), "episode");
+    fk_resp_free (&r);
 
     //  the playlist object embeds the first page under items and tracks
     cr_assert_eq (s_get (t, "/v1/playlists/mine", &r), 200);
