@@ -1,9 +1,19 @@
-/*  soulpipe-downloader: downloads the best candidate of each track through slskd, with stall detection and fallback to the next peer. */
+/*  soulpipe-downloader: downloads the best candidate of each track through
+    slskd, with stall detection and fallback to the next peer (the handler is
+    in downloader.c, the slskd transfer client in slskd_transfer.c). */
+#include "downloader.h"
+
 #include "soulpipe/app.h"
 #include "soulpipe/config.h"
 #include "soulpipe/log.h"
+#include "soulpipe/worker.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe-downloader",
@@ -14,15 +24,78 @@ static const sp_app_info_t s_info = {
     .details = NULL,
 };
 
+//  A folder the service needs: exists, is a directory, and is usable
+//  (read+write+search). Returns 0 or prints why and returns 2.
+static int
+s_check_dir (const char *var, const char *dir)
+{
+    struct stat st;
+    if (!dir || !*dir) {
+        fprintf (stderr, "soulpipe-downloader: %s is empty: set it to a folder\n", var);
+        return 2;
+    }
+    if (stat (dir, &st) != 0) {
+        fprintf (stderr, "soulpipe-downloader: %s: %s: %s\n", var, dir, strerror (errno));
+        return 2;
+    }
+    if (!S_ISDIR (st.st_mode)) {
+        fprintf (stderr, "soulpipe-downloader: %s: %s is not a directory\n", var, dir);
+        return 2;
+    }
+    if (access (dir, R_OK | W_OK | X_OK) != 0) {
+        fprintf (stderr, "soulpipe-downloader: %s: %s is not readable and writable: %s\n", var,
+                 dir, strerror (errno));
+        return 2;
+    }
+    return 0;
+}
+
+static int
+s_preflight (const sp_config_t *cfg)
+{
+    int rc = s_check_dir ("SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
+    if (rc == 0)
+        rc = s_check_dir ("SOULPIPE_STAGING_DIR", cfg->staging_dir);
+    return rc;
+}
+
+static int
+s_slots (const sp_config_t *cfg)
+{
+    return cfg->downloader_slots;
+}
+
+static void *
+s_thread_init (void *arg)
+{
+    const sp_config_t *cfg = arg;
+    sp_dl_config_t dc;
+    sp_dl_config_from (cfg, &dc);
+    char err[512];
+    sp_dl_t *dl = sp_dl_new (&dc, err, sizeof err);
+    if (!dl)
+        sp_log_error ("event=downloader_init_failed error=%s", sp_log_q (err));
+    return dl;
+}
+
+static void
+s_thread_fini (void *ctx)
+{
+    sp_dl_t *dl = ctx;
+    sp_dl_destroy (&dl);
+}
+
 int
 main (int argc, char **argv)
 {
-    sp_config_t cfg;
-    int rc = sp_app_start (&s_info, argc, argv, &cfg);
-    if (rc >= 0)
-        return rc;
-    sp_config_log (&cfg, s_info.services);
-    sp_log_error ("event=exit reason=\"the downloader loop is not built yet (see issue tracker)\"");
-    sp_config_destroy (&cfg);
-    return 1;
+    static const sp_worker_service_t service = {
+        .info = &s_info,
+        .role = "download",
+        .slots = s_slots,
+        .thread_init = s_thread_init,
+        .thread_fini = s_thread_fini,
+        .handle = sp_dl_handle,
+        .preflight = s_preflight,
+    };
+    return sp_worker_main (&service, argc, argv);
 }
