@@ -442,7 +442,9 @@ Test (match, responses_json)
     cr_assert_eq (r->bitrate, -1);
     cr_assert_eq (r->length, 355);
     cr_assert_eq (r->free_slot, 1);
-    cr_assert_eq (sp_match_set_add_responses (set, json_object ()), -1);
+    json_t *obj = json_object ();
+    cr_assert_eq (sp_match_set_add_responses (set, obj), -1);
+    json_decref (obj);
     json_decref (j);
     sp_match_set_destroy (&set);
 }
