@@ -9,7 +9,7 @@
 
 .DEFAULT_GOAL := all
 VERSION := 0.1.0
-PKGS    := libczmq libzmq msgpack hiredis libcurl jansson taglib_c taglib libutf8proc
+PKGS    := libczmq libzmq msgpack hiredis libcurl jansson taglib_c taglib libutf8proc libcrypto
 CC      ?= cc
 CXX     ?= c++
 
@@ -136,6 +136,40 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIBS)
 bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) BINDIR=$(BINDIR) bash scripts/run-bench.sh $(BENCH_BINS)
 
+# ---------------------------------------------------------------- fuzz
+# libFuzzer targets (clang, libclang-rt-14-dev): fuzz/fuzz_<name>.c with seed
+# corpus fuzz/corpus/<name>/. `make fuzz FUZZ_SECONDS=600` runs each in turn;
+# findings land in build/fuzz/ and become regression tests.
+FUZZ_SECONDS ?= 60
+FUZZ_CC    := clang
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_LIBOBJ := $(COMMON_SRC:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libfuzzcommon.a: $(FUZZ_LIBOBJ)
+	@rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: build/fuzz/obj/fuzz/fuzz_%.o build/fuzz/libfuzzcommon.a
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for bin in $(FUZZ_BINS); do \
+	    name=$${bin#build/fuzz/fuzz_}; \
+	    mkdir -p build/fuzz/corpus-$$name build/fuzz/crashes-$$name; \
+	    echo "==> fuzz $$name for $(FUZZ_SECONDS) s"; \
+	    $$bin -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/crashes-$$name/ \
+	        build/fuzz/corpus-$$name fuzz/corpus/$$name 2>&1 | \
+	        grep -E '^(#[0-9]+.*DONE|stat::|INFO: -max_total_time|==[0-9]+==ERROR|SUMMARY)' ; \
+	done
+
 # ---------------------------------------------------------------- misc
 DEB_PACKAGES := $(shell cat scripts/deb-packages.txt)
 
@@ -156,7 +190,7 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all test bench deps print-deps demo lint clean
+.PHONY: all test bench fuzz deps print-deps demo lint clean
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -62,15 +62,12 @@ s_connect (client_t *c, const sp_config_t *cfg)
     char err[256];
     c->cfg = cfg;
     sp_config_connect_endpoint (cfg->client_endpoint, c->endpoint, sizeof c->endpoint);
-    c->dealer = sp_wire_socket (ZMQ_DEALER, c->endpoint, false, SP_MSG_MAX_FRAME, 0, NULL, err, sizeof err);
+    c->dealer = sp_wire_client_socket (c->endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms, NULL, err,
+                                       sizeof err);
     if (!c->dealer) {
         fprintf (stderr, "soulpipe: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
         return -1;
     }
-    //  Queue only on a finished connection, so a missing analyzer shows up as
-    //  a send that cannot go out in time rather than a silent wait.
-    zsock_set_immediate (c->dealer, 1);
-    zsock_set_sndtimeo (c->dealer, cfg->client_timeout_ms);
     return 0;
 }
 

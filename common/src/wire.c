@@ -17,9 +17,9 @@ sp_wire_now_ms (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-zsock_t *
-sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_msg, int heartbeat_ms,
-                const sp_wire_curve_t *curve, char *err, size_t err_size)
+/*  Create and set up a socket; the caller binds or connects it. */
+static zsock_t *
+s_socket_new (int type, size_t max_msg, int heartbeat_ms, char *err, size_t err_size)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -36,6 +36,14 @@ sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_msg, int h
     }
     if (type == ZMQ_ROUTER)
         zsock_set_router_mandatory (sock, 1);
+    return sock;
+}
+
+/*  Apply CURVE, then bind or connect. Destroys the socket on failure. */
+static zsock_t *
+s_socket_attach (zsock_t *sock, const char *endpoint, bool bind, const sp_wire_curve_t *curve, char *err,
+                 size_t err_size)
+{
     if (curve && curve->cert) {
         zcert_apply (curve->cert, sock);
         if (bind)
@@ -58,6 +66,27 @@ sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_msg, int h
         return NULL;
     }
     return sock;
+}
+
+zsock_t *
+sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_msg, int heartbeat_ms,
+                const sp_wire_curve_t *curve, char *err, size_t err_size)
+{
+    zsock_t *sock = s_socket_new (type, max_msg, heartbeat_ms, err, err_size);
+    return sock ? s_socket_attach (sock, endpoint, bind, curve, err, err_size) : NULL;
+}
+
+zsock_t *
+sp_wire_client_socket (const char *endpoint, size_t max_msg, int timeout_ms, const sp_wire_curve_t *curve,
+                       char *err, size_t err_size)
+{
+    zsock_t *sock = s_socket_new (ZMQ_DEALER, max_msg, 0, err, err_size);
+    if (!sock)
+        return NULL;
+    //  both must be set before connect to apply to the connection
+    zsock_set_immediate (sock, 1);
+    zsock_set_sndtimeo (sock, timeout_ms);
+    return s_socket_attach (sock, endpoint, false, curve, err, err_size);
 }
 
 int

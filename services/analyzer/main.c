@@ -1,18 +1,135 @@
-/*  soulpipe-analyzer: fetches playlists from Spotify, diffs them against the Plex library, queues the missing tracks, serves the client API and hosts the job broker. */
-#include "soulpipe/app.h"
-#include "soulpipe/config.h"
-#include "soulpipe/log.h"
+/*  soulpipe-analyzer: the front door. Serves the client API (submit, status,
+    list, cancel, retry, login) on a ROUTER, runs submissions on threads of
+    their own, hosts the job broker thread and publishes progress events.
 
-#include <stdio.h>
+    Threads: main (client ROUTER + replies from submit threads through an
+    inproc PULL), the broker (broker.c), one per running submission. */
+#include "analyzer.h"
+#include "api.h"
+
+#include "soulpipe/app.h"
+#include "soulpipe/broker.h"
+#include "soulpipe/config.h"
+#include "soulpipe/events.h"
+#include "soulpipe/log.h"
+#include "soulpipe/store.h"
+#include "soulpipe/wire.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SUBMISSIONS 8         //  submissions analysed at once
+#define REPLIES_ENDPOINT "inproc://sp-analyzer-replies"
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe-analyzer",
     .service = "analyzer",
     .services = SP_SVC_ANALYZER,
-    .summary = "fetches playlists from Spotify, diffs them against the Plex library, queues the missing tracks, serves the client API and hosts the job broker",
+    .summary = "fetches playlists from Spotify, diffs them against the Plex library, queues the "
+               "missing tracks, serves the client API and hosts the job broker",
     .usage = "",
-    .details = NULL,
+    .details = "Run exactly one analyzer. Workers (soulpipe-searcher, -downloader, -tagger) connect to\n"
+               "its broker endpoint; clients (soulpipe) to its client endpoint.",
 };
+
+typedef struct {
+    const sp_config_t *cfg;     //  configuration (borrowed)
+    sp_analyzer_t *analyzer;    //  submission logic (borrowed)
+    zframe_t *routing_id;       //  the client to answer (owned)
+    sp_msg_t *request;          //  submit or login (owned)
+    atomic_int *active;         //  running submissions (borrowed)
+    pthread_t thread;
+} submission_t;
+
+static void *
+s_submission_thread (void *arg)
+{
+    submission_t *sub = arg;
+    char err[256];
+    sp_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    zsock_t *push = sp_wire_socket (ZMQ_PUSH, REPLIES_ENDPOINT, false, 0, 0, NULL, err, sizeof err);
+    sp_store_t *store = sp_store_new (sub->cfg->redis_url, err, sizeof err);
+    if (!store)
+        sp_api_error (&reply, "unavailable", "Redis is unreachable (%s); try again when it is back", err);
+    else if (sub->request->type == SP_MSG_LOGIN)
+        sp_analyzer_login (sub->analyzer, store, sub->request, &reply);
+    else
+        sp_analyzer_submit (sub->analyzer, store, sub->request, &reply);
+    if (reply.type == SP_MSG_NONE)
+        sp_api_error (&reply, "internal", "the submission produced no answer");
+    if (push)
+        sp_wire_send (push, sub->routing_id, NULL, &reply, false);
+    sp_msg_clear (&reply);
+    sp_store_destroy (&store);
+    zsock_destroy (&push);
+    zframe_destroy (&sub->routing_id);
+    sp_msg_destroy (&sub->request);
+    atomic_fetch_sub (sub->active, 1);
+    free (sub);
+    return NULL;
+}
+
+/*  Answer one client request; submit/login start a thread and answer later. */
+static void
+s_handle_request (const sp_config_t *cfg, sp_analyzer_t *analyzer, sp_store_t *store, zsock_t *router,
+                  zframe_t **routing_id_p, sp_msg_t **request_p, atomic_int *active)
+{
+    sp_msg_t *request = *request_p;
+    sp_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    switch (request->type) {
+        case SP_MSG_SUBMIT:
+        case SP_MSG_LOGIN: {
+            if (atomic_load (active) >= MAX_SUBMISSIONS) {
+                sp_api_error (&reply, "busy", "%d submissions are being analysed; try again shortly",
+                              MAX_SUBMISSIONS);
+                break;
+            }
+            submission_t *sub = calloc (1, sizeof *sub);
+            if (!sub) {
+                sp_api_error (&reply, "internal", "out of memory");
+                break;
+            }
+            sub->cfg = cfg;
+            sub->analyzer = analyzer;
+            sub->routing_id = *routing_id_p;
+            sub->request = request;
+            sub->active = active;
+            atomic_fetch_add (active, 1);
+            if (pthread_create (&sub->thread, NULL, s_submission_thread, sub) != 0) {
+                atomic_fetch_sub (active, 1);
+                free (sub);
+                sp_api_error (&reply, "internal", "cannot start a thread for the submission");
+                break;
+            }
+            pthread_detach (sub->thread);
+            *routing_id_p = NULL;
+            *request_p = NULL;
+            return;
+        }
+        case SP_MSG_STATUS:
+            sp_api_status (store, request->job, &reply);
+            break;
+        case SP_MSG_LIST:
+            sp_api_list (store, &reply);
+            break;
+        case SP_MSG_CANCEL:
+            sp_api_cancel (store, request->job, &reply);
+            break;
+        case SP_MSG_RETRY:
+            sp_api_retry (store, request->job, &reply);
+            break;
+        default:
+            sp_api_error (&reply, "bad_request", "the client API does not take \"%s\" messages",
+                          sp_msg_type_name (request->type));
+            break;
+    }
+    sp_wire_send (router, *routing_id_p, NULL, &reply, true);
+    sp_msg_clear (&reply);
+}
 
 int
 main (int argc, char **argv)
@@ -22,7 +139,105 @@ main (int argc, char **argv)
     if (rc >= 0)
         return rc;
     sp_config_log (&cfg, s_info.services);
-    sp_log_error ("event=exit reason=\"the analyzer loop is not built yet (see issue tracker)\"");
+    int status = 0;
+    char err[512];
+    sp_events_t *events = NULL;
+    sp_broker_t *broker = NULL;
+    sp_analyzer_t *analyzer = NULL;
+    sp_store_t *store = NULL;
+    zsock_t *router = NULL, *replies = NULL;
+    zpoller_t *poller = NULL;
+    atomic_int active;
+    atomic_init (&active, 0);
+
+    store = sp_store_new (cfg.redis_url, err, sizeof err);
+    if (!store) {
+        fprintf (stderr, "soulpipe-analyzer: cannot reach Redis at SOULPIPE_REDIS_URL: %s\n", err);
+        status = 1;
+        goto done;
+    }
+    events = sp_events_new (cfg.events_endpoint, NULL, err, sizeof err);
+    if (!events) {
+        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
+        status = 1;
+        goto done;
+    }
+    sp_store_set_change_handler (store, sp_events_store_change, events);
+    analyzer = sp_analyzer_new (&cfg, events, err, sizeof err);
+    if (!analyzer) {
+        fprintf (stderr, "soulpipe-analyzer: %s\n", err);
+        status = 1;
+        goto done;
+    }
+    sp_broker_config_t bcfg = {
+        .endpoint = cfg.broker_endpoint,
+        .redis_url = cfg.redis_url,
+        .heartbeat_ms = cfg.heartbeat_ms,
+        .liveness = cfg.heartbeat_liveness,
+        .lease_ms = cfg.lease_s * 1000,
+        .max_attempts = cfg.max_attempts,
+        .events = events,
+    };
+    broker = sp_broker_new (&bcfg, err, sizeof err);
+    if (!broker) {
+        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_BROKER_ENDPOINT: %s\n", err);
+        status = 1;
+        goto done;
+    }
+    router = sp_wire_socket (ZMQ_ROUTER, cfg.client_endpoint, true, SP_MSG_MAX_FRAME, 0, NULL, err, sizeof err);
+    replies = sp_wire_socket (ZMQ_PULL, REPLIES_ENDPOINT, true, 0, 0, NULL, err, sizeof err);
+    if (!router || !replies) {
+        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
+        status = 1;
+        goto done;
+    }
+    sp_log_info ("event=started client=%s broker=%s events=%s", cfg.client_endpoint, cfg.broker_endpoint,
+                 cfg.events_endpoint);
+    printf ("soulpipe-analyzer ready on %s\n", cfg.client_endpoint);
+    fflush (stdout);
+
+    poller = zpoller_new (router, replies, NULL);
+    while (!sp_app_stopping ()) {
+        void *which = zpoller_wait (poller, 200);
+        if (which == router) {
+            zframe_t *routing_id = NULL;
+            sp_msg_t *request = NULL;
+            char reason[256];
+            int r = sp_wire_recv (router, true, false, 0, &routing_id, &request, reason, sizeof reason);
+            if (r == SP_WIRE_OK)
+                s_handle_request (&cfg, analyzer, store, router, &routing_id, &request, &active);
+            else if (r == SP_WIRE_BAD_MSG) {
+                sp_log_warn ("event=bad_request reason=%s", sp_log_q (reason));
+                if (routing_id)
+                    sp_wire_send_error (router, routing_id, "bad_message", reason);
+            }
+            zframe_destroy (&routing_id);
+            sp_msg_destroy (&request);
+        }
+        else if (which == replies) {
+            //  a finished submission: pass its reply to the client
+            zframe_t *routing_id = NULL;
+            sp_msg_t *reply = NULL;
+            char reason[256];
+            if (sp_wire_recv (replies, true, false, 0, &routing_id, &reply, reason, sizeof reason) == SP_WIRE_OK)
+                sp_wire_send (router, routing_id, NULL, reply, true);
+            zframe_destroy (&routing_id);
+            sp_msg_destroy (&reply);
+        }
+    }
+    sp_log_info ("event=stopping submissions_running=%d", atomic_load (&active));
+    //  let running submissions finish: their work is a few Redis writes away
+    for (int i = 0; i < 100 && atomic_load (&active) > 0; i++)
+        zclock_sleep (100);
+
+done:
+    zpoller_destroy (&poller);
+    sp_broker_destroy (&broker);
+    zsock_destroy (&router);
+    zsock_destroy (&replies);
+    sp_analyzer_destroy (&analyzer);
+    sp_store_destroy (&store);
+    sp_events_destroy (&events);
     sp_config_destroy (&cfg);
-    return 1;
+    return status;
 }

@@ -38,6 +38,13 @@ zsock_t *sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_m
                          int heartbeat_ms, const sp_wire_curve_t *curve, char *err,
                          size_t err_size);
 
+/*  A DEALER for a request/reply client: connects to endpoint with
+    ZMQ_IMMEDIATE (messages queue only on a finished connection) and a send
+    timeout of timeout_ms, so a missing server shows up as a send that fails
+    in time instead of a silent wait. NULL with a reason on failure. */
+zsock_t *sp_wire_client_socket (const char *endpoint, size_t max_msg, int timeout_ms,
+                                const sp_wire_curve_t *curve, char *err, size_t err_size);
+
 /*  Encode and send msg. routing_id (borrowed, may be NULL) is sent first as
     its own frame (ROUTER sockets); topic (may be NULL) likewise (PUB sockets).
     Sends without blocking when nonblocking is set (a full or missing peer
