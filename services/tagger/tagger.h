@@ -1,0 +1,124 @@
+/*  tagger.h: the tag stage. For one downloaded track (a `tag` job payload)
+    the tagger
+      1. checks the staged file (inside SOULPIPE_STAGING_DIR, readable audio
+         of a supported format) before anything is created in Transfer;
+      2. works out its place (sp_tagger_layout):
+           Transfer/<PLAYLIST>/<ARTIST>/<ARTIST> - <ALBUM>/<NN> - <TITLE>.<ext>
+           Transfer/<PLAYLIST>/<ARTIST>/<ARTIST> - <TITLE>/<TITLE>.<ext>  (single)
+         ARTIST is the album's first artist, or the track's first artist for
+         compilations (album type "compilation" or album artist "Various
+         Artists"); every component goes through the path sanitizer;
+      3. recognizes a re-delivery: when the name is taken by a file whose
+         SPOTIFY_TRACK_ID tag (or, without an id, title + artist tags) is
+         this track, that file is the result and nothing is written; a file
+         of a different track makes it try "<stem> [<spotify id>]" and then
+         "<stem> (2)".."(99)" (deterministic for the same track);
+      4. fetches the album cover once per album folder: cover.jpg (cover.png
+         for PNG images) in the album folder is the cache; cover_url may be
+         absolute or a path ("/images/<id>.jpg", as in the demo fixture),
+         which is resolved against SPOTIFY_API_URL's scheme/host/port;
+         a cover that cannot be fetched is a warning, not a failure;
+      5. copies the staged file to a hidden temporary name in the destination
+         folder, writes the tags there (sp_tags_write), renames it into place
+         without overwriting, and only then removes the staged file. Any
+         failure before the rename discards the temporary file and the folders
+         this call created: Transfer is unchanged and the staged file intact;
+      6. with a store: records the path on the track record and in the songs
+         index, rewrites Transfer/<PLAYLIST>/<PLAYLIST>.m3u8 from the job's
+         track records in playlist order under a per-playlist Redis lock,
+         and when every track of the (sealed) job is finished asks Plex to
+         rescan, once per job (SET NX soulpipe:job:<id>:rescanned).
+
+    One sp_tagger_t per thread (it holds a Redis connection and HTTP clients).
+*/
+#ifndef SOULPIPE_TAGGER_H
+#define SOULPIPE_TAGGER_H
+
+#include "soulpipe/msg.h"
+#include "soulpipe/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+// ------------------------------------------------------------ layout (no I/O)
+
+typedef struct {
+    char *playlist;             //  sanitized playlist folder
+    char *artist;               //  sanitized artist folder
+    char *album;                //  "<ARTIST> - <ALBUM>" or "<ARTIST> - <TITLE>" (single)
+    char *file;                 //  "<NN> - <TITLE>.<ext>" or "<TITLE>.<ext>", with suffix
+    bool single;
+} sp_tagger_layout_t;
+
+/*  Compute the layout of track for a file of extension ext (e.g. "flac";
+    lower-cased, only [a-z0-9] kept). suffix (may be NULL/"") is added to the
+    file stem before the extension (" [id]", " (2)"); the stem is cut so the
+    name with suffix and extension stays within 255 bytes. On 0 *out holds
+    heap strings (sp_tagger_layout_clear); -1 on bad input (no playlist, no
+    title, no extension) or out of memory, with *out zeroed. */
+int sp_tagger_layout (const sp_track_t *track, const char *ext, const char *suffix,
+                      sp_tagger_layout_t *out);
+
+/*  Free the strings of *layout and zero it. Accepts NULL. */
+void sp_tagger_layout_clear (sp_tagger_layout_t *layout);
+
+// ------------------------------------------------------------ m3u8 (no I/O)
+
+/*  One line source for sp_tagger_m3u8_render. Borrowed strings. */
+typedef struct {
+    const char *state;          //  track state ("done", "skipped", "failed", ...)
+    const char *title;
+    const char *artists;        //  display text "A, B"
+    const char *path;           //  final path (done/tagged) or library path (skipped); may be NULL
+    const char *reason;         //  failure reason; may be NULL
+    long duration_s;            //  -1 = unknown
+    bool filed;                 //  the file is in this playlist's folder
+} sp_tagger_m3u8_entry_t;
+
+/*  Render the playlist file: "#EXTM3U", "#PLAYLIST:<name>", then per entry
+    in order: filed tracks as "#EXTINF:<s>,<Artist> - <Title>" + the path
+    relative to playlist_dir; every other track as a comment line
+    "# <n>. <Artist> - <Title> (<state>[: library path or reason])".
+    CR/LF in any text become spaces. Caller owns the returned string; NULL on
+    out of memory. */
+char *sp_tagger_m3u8_render (const char *name, const char *playlist_dir,
+                             const sp_tagger_m3u8_entry_t *entries, size_t n);
+
+// ------------------------------------------------------------ the stage
+
+typedef struct {
+    const char *transfer_dir;   //  SOULPIPE_TRANSFER_DIR (must exist)
+    const char *staging_dir;    //  SOULPIPE_STAGING_DIR (staged files must be inside)
+    const char *redis_url;      //  NULL/"" = no store: no m3u8, songs, lock, rescan
+    const char *spotify_api_url;//  base for relative cover URLs (may be NULL)
+    const char *plex_url;       //  NULL/"" = no rescan
+    const char *plex_token;
+    const char *plex_sections;  //  "1,3" or "" = every music section
+    bool embed_cover;
+} sp_tagger_opts_t;
+
+typedef struct _sp_tagger_t sp_tagger_t;
+
+/*  Create a tagger (connects to Redis when redis_url is set). Strings are
+    copied. Returns NULL with a reason in err on failure. Caller owns it. */
+sp_tagger_t *sp_tagger_new (const sp_tagger_opts_t *opts, char *err, size_t err_size);
+
+/*  Destroy; accepts NULL, nulls *self_p. */
+void sp_tagger_destroy (sp_tagger_t **self_p);
+
+/*  The store the tagger uses (borrowed; NULL without one). */
+sp_store_t *sp_tagger_store (sp_tagger_t *self);
+
+/*  Tests only: make the next files fail on purpose at a point:
+    1 = after the copy into the destination folder, 2 = after tagging,
+    before the rename; 0 = off. */
+void sp_tagger_set_fail_point (sp_tagger_t *self, int point);
+
+/*  Tag and file one track (steps above). On 0 payload->staged_path is
+    replaced by the final path. On -1 reason holds words a user understands
+    and *retry says whether another try could succeed (I/O errors, Redis
+    down) or not (corrupt or unsupported file, missing staged file). */
+int sp_tagger_process (sp_tagger_t *self, sp_payload_t *payload, char *reason,
+                       size_t reason_size, bool *retry);
+
+#endif
