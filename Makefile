@@ -125,6 +125,11 @@ endif
 test: all $(TEST_BINS)
 	@BUILD=$(BUILD) BINDIR=$(BINDIR) SAN=$(SAN) bash scripts/run-tests.sh $(SUITE)
 
+# The docker compose demo with scaled workers (skips, exit 0, when no Docker
+# engine can be started; see scripts/test-docker.sh).
+test-docker:
+	@bash scripts/test-docker.sh
+
 # ---------------------------------------------------------------- bench
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -190,7 +195,7 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all test bench fuzz deps print-deps demo lint clean
+.PHONY: all test test-docker bench fuzz deps print-deps demo lint clean
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
