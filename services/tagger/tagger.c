@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ struct _sp_tagger_t {
     sp_http_t *plex_http;       //  NULL = no Plex
     bool proc_fd;               //  /proc/self/fd usable for dirfd-relative paths
     int fail_point;             //  tests: 1 after copy, 2 after tag
-    char token[40];             //  lock owner token of this tagger
+    char token[40];             //  owner token of this tagger (pid + random)
+    unsigned long serial;       //  makes every SET NX value unique
 };
 
 // ------------------------------------------------------------ helpers
@@ -309,8 +311,11 @@ sp_tagger_new (const sp_tagger_opts_t *o, char *err, size_t n)
     self->plex_sections = s_strdup (o->plex_sections);
     self->embed_cover = o->embed_cover;
     self->proc_fd = access ("/proc/self/fd", X_OK) == 0;
-    snprintf (self->token, sizeof self->token, "%ld-%lx", (long) getpid (),
-              (unsigned long) random () ^ (unsigned long) (uintptr_t) self);
+    uint64_t rnd = 0;
+    if (getrandom (&rnd, sizeof rnd, 0) != (ssize_t) sizeof rnd)
+        rnd = (uint64_t) time (NULL) ^ (uint64_t) (uintptr_t) self;
+    snprintf (self->token, sizeof self->token, "%ld-%016llx", (long) getpid (),
+              (unsigned long long) rnd);
     if (!self->transfer_dir || !self->staging_real || !self->plex_sections)
         goto fail;
     if (o->redis_url && *o->redis_url) {
@@ -578,11 +583,19 @@ s_cmd (sp_tagger_t *self, int argc, const char **argv)
     return r;
 }
 
-//  SET key token NX (PX|EX ttl). Resend-safe: a nil reply is checked with GET.
-static bool
-s_set_nx (sp_tagger_t *self, const char *key, const char *unit, const char *ttl)
+//  A fresh value for one SET NX: "<token>-<serial>".
+static void
+s_value (sp_tagger_t *self, char *out, size_t n)
 {
-    const char *argv[] = {"SET", key, self->token, "NX", unit, ttl};
+    snprintf (out, n, "%s-%lu", self->token, ++self->serial);
+}
+
+//  SET key value NX (PX|EX ttl). Resend-safe: a nil reply (the key exists)
+//  is checked with GET, since a lost reply makes the store resend the SET.
+static bool
+s_set_nx (sp_tagger_t *self, const char *key, const char *value, const char *unit, const char *ttl)
+{
+    const char *argv[] = {"SET", key, value, "NX", unit, ttl};
     redisReply *r = s_cmd (self, 6, argv);
     if (!r)
         return false;
@@ -592,19 +605,19 @@ s_set_nx (sp_tagger_t *self, const char *key, const char *unit, const char *ttl)
         return true;
     const char *get[] = {"GET", key};
     r = s_cmd (self, 2, get);
-    ok = r && r->type == REDIS_REPLY_STRING && strcmp (r->str, self->token) == 0;
+    ok = r && r->type == REDIS_REPLY_STRING && strcmp (r->str, value) == 0;
     if (r)
         freeReplyObject (r);
     return ok;
 }
 
 static bool
-s_lock (sp_tagger_t *self, const char *key)
+s_lock (sp_tagger_t *self, const char *key, const char *value)
 {
     char ttl[16];
     snprintf (ttl, sizeof ttl, "%d", S_LOCK_TTL_MS);
     for (int waited = 0; waited < S_LOCK_WAIT_MS; waited += S_LOCK_POLL_MS) {
-        if (s_set_nx (self, key, "PX", ttl))
+        if (s_set_nx (self, key, value, "PX", ttl))
             return true;
         s_sleep_ms (S_LOCK_POLL_MS);
     }
@@ -612,12 +625,12 @@ s_lock (sp_tagger_t *self, const char *key)
 }
 
 static void
-s_unlock (sp_tagger_t *self, const char *key)
+s_unlock (sp_tagger_t *self, const char *key, const char *value)
 {
     const char *argv[] = {"EVAL",
                           "if redis.call('get', KEYS[1]) == ARGV[1] then "
                           "return redis.call('del', KEYS[1]) else return 0 end",
-                          "1", key, self->token};
+                          "1", key, value};
     redisReply *r = s_cmd (self, 5, argv);
     if (r)
         freeReplyObject (r);
@@ -807,7 +820,9 @@ s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const sp_tagger_lay
     snprintf (playlist_dir, sizeof playlist_dir, "%s/%s", self->transfer_dir, lay->playlist);
     char lock_key[600];
     snprintf (lock_key, sizeof lock_key, "soulpipe:lock:playlist:%s", lay->playlist);
-    bool locked = s_lock (self, lock_key);
+    char lock_value[64];
+    s_value (self, lock_value, sizeof lock_value);
+    bool locked = s_lock (self, lock_key, lock_value);
     if (!locked)
         sp_log_warn ("event=m3u8_lock_timeout playlist=%s", sp_log_q (lay->playlist));
 
@@ -856,7 +871,7 @@ s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const sp_tagger_lay
         sp_log_warn ("event=m3u8_failed playlist=%s error=%s", sp_log_q (lay->playlist),
                      l.oom ? "out of memory" : sp_store_strerror (rc));
     if (locked)
-        s_unlock (self, lock_key);
+        s_unlock (self, lock_key, lock_value);
 
     bool finished = rc == SP_STORE_OK && !l.oom && l.all_finished;
     s_list_free (&l);
@@ -873,7 +888,9 @@ s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const sp_tagger_lay
     snprintf (flag, sizeof flag, "soulpipe:job:%s:rescanned", p->job);
     char ttl[16];
     snprintf (ttl, sizeof ttl, "%d", S_RESCAN_FLAG_TTL_S);
-    if (s_set_nx (self, flag, "EX", ttl))
+    char value[64];
+    s_value (self, value, sizeof value);
+    if (s_set_nx (self, flag, value, "EX", ttl))
         s_plex_rescan (self, p->job);
 }
 
