@@ -249,6 +249,13 @@ s_cmd_status (client_t *c, int argc, char **argv)
 static void
 s_bar (FILE *out, json_int_t total, json_int_t finished, json_int_t failed, const char *name, bool tty)
 {
+    //  plain lines (not a terminal): one line per change, not per redraw
+    static json_int_t last_total = -1, last_finished = -1, last_failed = -1;
+    if (!tty && total == last_total && finished == last_finished && failed == last_failed)
+        return;
+    last_total = total;
+    last_finished = finished;
+    last_failed = failed;
     int width = 30;
     int filled = total > 0 ? (int) (finished * width / total) : 0;
     char bar[64];

@@ -355,8 +355,18 @@ sp_searcher_handle (void *arg, sp_job_t *job)
     if (!accepted) {
         char summary [1024];
         sp_match_set_summary (set, &ctx->prefs, summary, sizeof summary);
-        sp_job_fail (job, false, "no acceptable copy found: %s (%zu quer%s)", summary, (size_t) used,
-                     used == 1? "y": "ies");
+        //  after a round of failed downloads, say what was tried too
+        char tried [2048] = "";
+        size_t off = 0;
+        for (size_t i = 0; i < pl->tried_count && off + 4 < sizeof tried; i++) {
+            int n = snprintf (tried + off, sizeof tried - off, "%s%s", i ? "; " : "; downloads tried: ",
+                              pl->tried [i]);
+            if (n < 0)
+                break;
+            off += (size_t) n;
+        }
+        sp_job_fail (job, false, "no acceptable copy found: %s (%zu quer%s)%s", summary, (size_t) used,
+                     used == 1? "y": "ies", tried);
         goto done;
     }
     s_clear_candidates (pl);
