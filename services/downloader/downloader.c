@@ -977,6 +977,8 @@ sp_dl_run (sp_dl_t *self, sp_payload_t *p, const sp_dl_ops_t *ops, char *reason,
         sp_xfer_t x;
         char err[512];
         int rc = sp_xfer_get (self->http, rec.source_user, rec.transfer_id, &x, err, sizeof err);
+        if (rc == SP_XFER_OK && x.removed)
+            rc = SP_XFER_ERR_NOT_FOUND;     //  finished and handed on earlier: start over
         if (rc == SP_XFER_OK) {
             for (size_t i = 0; i < p->candidates_count && !resumed; i++)
                 if (strcmp (p->candidates[i].username, rec.source_user) == 0

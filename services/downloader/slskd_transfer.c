@@ -184,6 +184,7 @@ sp_xfer_parse (const json_t *json, sp_xfer_t *out)
     if (!(out->speed > 0))
         out->speed = 0;
     out->place = s_int (json, "placeInQueue");
+    out->removed = json_is_true (json_object_get (json, "removed"));
     const char *ex = json_string_value (json_object_get (json, "exception"));
     if (ex)
         snprintf (out->exception, sizeof out->exception, "%s", ex);

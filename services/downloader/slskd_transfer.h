@@ -76,6 +76,7 @@ typedef struct {
     double speed;               //  averageSpeed bytes/s, 0 when absent
     int64_t place;              //  placeInQueue, -1 when absent
     char exception[256];        //  exception text (cut), "" when none
+    bool removed;               //  the record was removed (DELETE ?remove=true)
 } sp_xfer_t;
 
 /*  Read a Transfer object. Returns SP_XFER_OK, or SP_XFER_ERR_BAD_REPLY when

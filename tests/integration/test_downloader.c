@@ -530,3 +530,25 @@ Test (downloader, rerun_uses_finished_transfer, .init = s_start, .fini = s_stop,
     cr_assert_eq (s_stat_int ("enqueued"), 1, "enqueued once");
     sp_payload_destroy (&p);
 }
+
+Test (downloader, rerun_after_handoff_starts_over, .init = s_start, .fini = s_stop, .timeout = 60)
+{
+    //  staged, then the tagger took the file away; the track comes back to
+    //  the download stage later (a retry): the old, removed transfer is not
+    //  followed, a new one is made
+    const char *users[] = {"good"};
+    sp_payload_t *p = s_payload (2, users, 1);
+    ops_state_t o = {0};
+    char reason[4096];
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    char *first = strdup (p->transfer_id);
+    cr_assert_eq (unlink (p->staged_path), 0);
+    sp_payload_destroy (&p);
+    p = s_payload (2, users, 1);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 2, "good");
+    cr_assert_str_neq (p->transfer_id, first, "a new transfer");
+    cr_assert_eq (s_stat_int ("enqueued"), 2);
+    free (first);
+    sp_payload_destroy (&p);
+}

@@ -107,7 +107,7 @@ Test (xfer, parse)
     json_t *j = json_loads ("{\"id\":\"0b7f2a3c-1111-4222-8333-944455556666\",\"username\":\"u\","
                             "\"state\":\"InProgress\",\"size\":1000,\"bytesTransferred\":250,"
                             "\"percentComplete\":25.0,\"averageSpeed\":512.5,\"placeInQueue\":3,"
-                            "\"exception\":\"boom\"}",
+                            "\"exception\":\"boom\",\"removed\":true}",
                             0, NULL);
     cr_assert_not_null (j);
     sp_xfer_t x;
@@ -120,6 +120,7 @@ Test (xfer, parse)
     cr_assert_float_eq (x.speed, 512.5, 1e-9);
     cr_assert_eq (x.place, 3);
     cr_assert_str_eq (x.exception, "boom");
+    cr_assert (x.removed);
     json_decref (j);
 
     //  absent fields: -1 / 0 / ""
@@ -130,6 +131,7 @@ Test (xfer, parse)
     cr_assert_eq (x.place, -1);
     cr_assert_float_eq (x.speed, 0, 1e-9);
     cr_assert_str_eq (x.exception, "");
+    cr_assert_not (x.removed);
     json_decref (j);
 
     //  no id, no state, wrong types, not an object
