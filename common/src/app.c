@@ -3,6 +3,7 @@
 #include "soulpipe/app.h"
 #include "soulpipe/log.h"
 
+#include <czmq.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,9 @@ sp_app_start (const sp_app_info_t *info, int argc, char **argv, sp_config_t *cfg
     }
     sp_log_init (info->service, (sp_log_level_t) cfg->log_level);
 
+    //  CZMQ would install its own SIGINT/SIGTERM handler on first use and
+    //  replace ours; we want one stop flag for the whole process.
+    zsys_handler_set (NULL);
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
