@@ -19,7 +19,8 @@ static const sp_app_info_t s_info = {
     .name = "soulpipe-downloader",
     .service = "downloader",
     .services = SP_SVC_DOWNLOADER,
-    .summary = "downloads the best candidate of each track through slskd, with stall detection and fallback to the next peer",
+    .summary = "downloads the best candidate of each track through slskd, with stall detection and "
+               "fallback to the next peer",
     .usage = "",
     .details = NULL,
 };
@@ -27,66 +28,66 @@ static const sp_app_info_t s_info = {
 //  A folder the service needs: exists, is a directory, and is usable
 //  (read+write+search). Returns 0 or prints why and returns 2.
 static int
-s_check_dir (const char *var, const char *dir)
+s_check_dir(const char *var, const char *dir)
 {
     struct stat st;
     if (!dir || !*dir) {
-        fprintf (stderr, "soulpipe-downloader: %s is empty: set it to a folder\n", var);
+        fprintf(stderr, "soulpipe-downloader: %s is empty: set it to a folder\n", var);
         return 2;
     }
-    if (stat (dir, &st) != 0) {
-        fprintf (stderr, "soulpipe-downloader: %s: %s: %s\n", var, dir, strerror (errno));
+    if (stat(dir, &st) != 0) {
+        fprintf(stderr, "soulpipe-downloader: %s: %s: %s\n", var, dir, strerror(errno));
         return 2;
     }
-    if (!S_ISDIR (st.st_mode)) {
-        fprintf (stderr, "soulpipe-downloader: %s: %s is not a directory\n", var, dir);
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "soulpipe-downloader: %s: %s is not a directory\n", var, dir);
         return 2;
     }
-    if (access (dir, R_OK | W_OK | X_OK) != 0) {
-        fprintf (stderr, "soulpipe-downloader: %s: %s is not readable and writable: %s\n", var,
-                 dir, strerror (errno));
+    if (access(dir, R_OK | W_OK | X_OK) != 0) {
+        fprintf(stderr, "soulpipe-downloader: %s: %s is not readable and writable: %s\n", var, dir,
+                strerror(errno));
         return 2;
     }
     return 0;
 }
 
 static int
-s_preflight (const sp_config_t *cfg)
+s_preflight(const sp_config_t *cfg)
 {
-    int rc = s_check_dir ("SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
+    int rc = s_check_dir("SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
     if (rc == 0)
-        rc = s_check_dir ("SOULPIPE_STAGING_DIR", cfg->staging_dir);
+        rc = s_check_dir("SOULPIPE_STAGING_DIR", cfg->staging_dir);
     return rc;
 }
 
 static int
-s_slots (const sp_config_t *cfg)
+s_slots(const sp_config_t *cfg)
 {
     return cfg->downloader_slots;
 }
 
 static void *
-s_thread_init (void *arg)
+s_thread_init(void *arg)
 {
     const sp_config_t *cfg = arg;
     sp_dl_config_t dc;
-    sp_dl_config_from (cfg, &dc);
+    sp_dl_config_from(cfg, &dc);
     char err[512];
-    sp_dl_t *dl = sp_dl_new (&dc, err, sizeof err);
+    sp_dl_t *dl = sp_dl_new(&dc, err, sizeof err);
     if (!dl)
-        sp_log_error ("event=downloader_init_failed error=%s", sp_log_q (err));
+        sp_log_error("event=downloader_init_failed error=%s", sp_log_q(err));
     return dl;
 }
 
 static void
-s_thread_fini (void *ctx)
+s_thread_fini(void *ctx)
 {
     sp_dl_t *dl = ctx;
-    sp_dl_destroy (&dl);
+    sp_dl_destroy(&dl);
 }
 
 int
-main (int argc, char **argv)
+main(int argc, char **argv)
 {
     static const sp_worker_service_t service = {
         .info = &s_info,
@@ -97,5 +98,5 @@ main (int argc, char **argv)
         .handle = sp_dl_handle,
         .preflight = s_preflight,
     };
-    return sp_worker_main (&service, argc, argv);
+    return sp_worker_main(&service, argc, argv);
 }
