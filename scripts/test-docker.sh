@@ -204,6 +204,7 @@ step "soulpipe login spotify (the fake approves /authorize at once)"
 # The demo app is in development mode: reading the playlist needs a user
 # token. `--no-browser` prints the authorize URL; fetching it follows the
 # fake's redirect to the client's loopback callback.
+: >"$tmp/login.out"
 SPOTIFY_ACCOUNTS_URL=http://127.0.0.1:$FAKE_PORT \
 SPOTIFY_CLIENT_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' "$DEMO/spotify/credentials.json") \
     timeout 60 "$CLIENT" login spotify --no-browser --port "$(free_port)" >"$tmp/login.out" 2>&1 &
