@@ -67,7 +67,11 @@ cleanup() {
         echo "==> stopping the dockerd this test started (pid $DOCKERD_PID)"
         stop_pid "$DOCKERD_PID"
     fi
-    rm -rf "$tmp"
+    if [ "${SOULPIPE_DOCKER_KEEP:-}" = "1" ]; then
+        echo "kept $tmp (its test.env is needed by the command above)"
+    else
+        rm -rf "$tmp"
+    fi
     echo "test-docker: total $(($(date +%s) - t_start)) s"
     exit "$rc"
 }
@@ -157,7 +161,7 @@ step "docker-compose config"
 "${COMPOSE[@]}" config -q || fail "docker-compose does not accept docker-compose.yml"
 
 step "docker-compose build"
-timeout 1200 "${COMPOSE[@]}" --profile demo build >"$tmp/build.log" 2>&1 ||
+timeout 1200 "${COMPOSE[@]}" --profile demo build --force-rm >"$tmp/build.log" 2>&1 ||
     { tail -40 "$tmp/build.log"; fail "docker-compose build failed"; }
 docker image ls --format '    {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'soulpipe' || true
 
