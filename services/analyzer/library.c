@@ -136,6 +136,47 @@ s_make_key (const sp_title_t *t, char *key, size_t n)
     key[j] = '\0';
 }
 
+//  The key of a raw title. Titles without any marker (brackets, dash
+//  separators) and without part or feat words have no descriptors, so their
+//  base is their matching form: skip the (costlier) full parse for them.
+//  Returns 0, or -1 when the title is not valid UTF-8.
+static int
+s_title_key (const char *title, char *key, size_t n)
+{
+    if (!strpbrk (title, "([{-") && !strstr (title, "\xe2\x80\x93")
+        && !strstr (title, "\xe2\x80\x94")) {
+        char *norm = sp_text_normalize (title);
+        if (!norm)
+            return -1;
+        bool plain = true;
+        for (char *w = norm; *w && plain;) {
+            size_t len = strcspn (w, " ");
+            if ((len == 2 && strncmp (w, "pt", 2) == 0) || (len == 3 && strncmp (w, "pts", 3) == 0)
+                || (len == 4 && (strncmp (w, "part", 4) == 0 || strncmp (w, "feat", 4) == 0))
+                || (len == 5 && strncmp (w, "parts", 5) == 0))
+                plain = false;
+            w += len;
+            while (*w == ' ')
+                w++;
+        }
+        if (plain && strlen (norm) < SP_TITLE_TEXT_MAX - 1) {
+            size_t j = 0;
+            for (const char *c = norm; *c && j + 1 < n; c++)
+                if (*c != ' ')
+                    key[j++] = *c;
+            key[j] = '\0';
+            free (norm);
+            return 0;
+        }
+        free (norm);
+    }
+    sp_title_t t;
+    if (sp_title_parse (title, &t) != 0)
+        return -1;
+    s_make_key (&t, key, n);
+    return 0;
+}
+
 static int
 s_grow (sp_library_t *self)
 {
@@ -164,12 +205,8 @@ sp_library_add (sp_library_t *self, const char *title, const char *album_artist,
         return -1;
     if (!title || !*title)
         return 1;
-    sp_title_t t;
-    if (sp_title_parse (title, &t) != 0)
-        return 1;
     char key[SP_TITLE_TEXT_MAX];
-    s_make_key (&t, key, sizeof key);
-    if (!*key)
+    if (s_title_key (title, key, sizeof key) != 0 || !*key)
         return 1;
     if (self->count >= S_NONE - 2)
         return -1;
@@ -257,8 +294,7 @@ sp_library_match (const sp_library_t *self, const char *title, const char *const
     if (sp_title_parse (title, &want) != 0)
         return -1;
     char key[SP_TITLE_TEXT_MAX];
-    s_make_key (&want, key, sizeof key);
-    if (!*key)
+    if (s_title_key (title, key, sizeof key) != 0 || !*key)
         return 0;
     uint32_t h = s_hash (key);
     uint32_t i = self->heads[h & (self->nbuckets - 1)];

@@ -420,3 +420,45 @@ Test (analyzer_spotify, refresh_rotation_and_429)
     free (rt2);
     s_env_stop (&e);
 }
+
+Test (analyzer_spotify, plex_library_skips_with_reason)
+{
+    s_env_t e;
+    s_env_start (&e, NULL, true, false);
+    s_login (&e);
+    sp_msg_t reply;
+    ta_submit (e.an, e.store, PL_ID, NULL, NULL, &reply);
+    cr_assert_eq (reply.type, SP_MSG_SUBMIT_OK, "%s: %s", reply.code, reply.message);
+    cr_expect (reply.library_checked);
+    cr_expect_null (reply.library_note);
+    cr_expect_eq (reply.total, 120);
+    cr_expect_eq (reply.skipped, 6);
+    cr_expect_eq (reply.queued, 114);
+    ta_tracks_t t;
+    ta_tracks (e.store, reply.job, &t);
+    cr_expect_str_eq (t.state[0], "skipped");
+    cr_expect_str_eq (t.reason[0],
+                      "in library: Band - Song Number 0 (/music/Band/00.flac), confidence 1.00");
+    cr_expect_str_eq (t.path[0], "/music/Band/00.flac");
+    cr_expect_str_eq (t.state[1], "skipped");
+    cr_expect_str_eq (t.state[2], "queued");
+    ta_tracks_free (&t);
+    sp_msg_clear (&reply);
+
+    //  a song delivered by an earlier run whose file still exists is skipped
+    char file[1024];
+    snprintf (file, sizeof file, "%s/delivered.flac", e.dir);
+    ta_write (e.dir, "delivered.flac", "x");
+    cr_assert_eq (sp_songs_put (e.store, "trk0000000000000000002", file, "j-old", "j-old:2"),
+                  SP_STORE_OK);
+    ta_submit (e.an, e.store, PL_ID, NULL, NULL, &reply);
+    cr_assert_eq (reply.type, SP_MSG_SUBMIT_OK, "%s: %s", reply.code, reply.message);
+    cr_expect_eq (reply.skipped, 7);
+    ta_tracks (e.store, reply.job, &t);
+    char want[1200];
+    snprintf (want, sizeof want, "already downloaded by job j-old (%s)", file);
+    cr_expect_str_eq (t.reason[2], want);
+    ta_tracks_free (&t);
+    sp_msg_clear (&reply);
+    s_env_stop (&e);
+}
