@@ -116,10 +116,11 @@ s_load_section (sp_http_t *http, const sp_config_t *cfg, const char *key, sp_lib
             }
         }
         json_t *ts = json_object_get (mc, "totalSize");
-        size_t total = json_is_integer (ts) ? (size_t) json_integer_value (ts) : 0;
-        sp_http_resp_destroy (&resp);
+        bool has_total = json_is_integer (ts);
+        size_t total = has_total ? (size_t) json_integer_value (ts) : 0;
+        sp_http_resp_destroy (&resp);   /* ts dies with it */
         start += got;
-        if (got == 0 || !json_is_integer (ts) || start >= total)
+        if (got == 0 || !has_total || start >= total)
             break;
     }
     return 0;
