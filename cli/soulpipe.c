@@ -25,6 +25,7 @@
 #define EXIT_USAGE     2
 #define SUBMIT_WAIT_MS (10 * 60 * 1000)   //  a submission may analyse a huge playlist
 #define WATCH_POLL_MS  2000               //  status poll while watching (events can be missed)
+#define WATCH_PATIENCE_MS 120000          //  how long watch waits for a silent analyzer
 #define MAX_TEXT_LIST  (SP_MSG_MAX_CONTENT)
 
 static const sp_app_info_t s_info = {
@@ -69,6 +70,14 @@ s_connect (client_t *c, const sp_config_t *cfg)
         return -1;
     }
     return 0;
+}
+
+/*  Drop the connection (and any late answer on it) and connect again. */
+static int
+s_reconnect (client_t *c)
+{
+    zsock_destroy (&c->dealer);
+    return s_connect (c, c->cfg);
 }
 
 /*  Send request and wait for the reply (caller owns *reply). Returns 0, or
@@ -289,6 +298,7 @@ s_watch (client_t *c, const char *job)
     char name[256];
     snprintf (name, sizeof name, "%s", json_string_value (json_object_get (doc, "name")));
     int64_t next_poll = sp_wire_now_ms () + WATCH_POLL_MS;
+    int64_t last_answer = sp_wire_now_ms ();
     int result = EXIT_DONE;
     while (true) {
         const char *state = json_string_value (json_object_get (doc, "state"));
@@ -332,12 +342,23 @@ s_watch (client_t *c, const char *job)
         sp_msg_destroy (&ev);
         if (sp_wire_now_ms () >= next_poll) {
             json_t *fresh = s_fetch_status (c, job, &code);
+            if (!fresh && code == EXIT_USAGE && sp_wire_now_ms () - last_answer < WATCH_PATIENCE_MS) {
+                //  A busy or restarting analyzer is not the end of the job:
+                //  start a fresh connection (a late answer must not be taken
+                //  for the next one) and keep watching.
+                fprintf (stderr, "soulpipe: the analyzer is not answering; still watching\n");
+                if (s_reconnect (c) == 0) {
+                    next_poll = sp_wire_now_ms () + WATCH_POLL_MS;
+                    continue;
+                }
+            }
             if (!fresh) {
                 result = code;
                 break;
             }
             json_decref (doc);
             doc = fresh;
+            last_answer = sp_wire_now_ms ();
             next_poll = sp_wire_now_ms () + WATCH_POLL_MS;
         }
     }

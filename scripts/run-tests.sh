@@ -39,8 +39,16 @@ run_suite() {
     [ -x "$bin" ] || return 0
     echo "==> $name tests ($bin)"
     local log="$tmp/$name.log"
-    "$bin" "$@" 2>&1 | tee "$log"
-    local rc=${PIPESTATUS[0]}
+    # In its own process group, output to a file: a process a test leaked
+    # cannot keep a pipe open (and the run waiting), and is killed below.
+    setsid "$bin" "$@" > "$log" 2>&1 &
+    local pid=$!
+    tail -n +1 --pid="$pid" -f "$log" &
+    local tail_pid=$!
+    wait "$pid"
+    local rc=$?
+    wait "$tail_pid" 2>/dev/null
+    kill -9 -- "-$pid" 2>/dev/null || true
     local line
     line=$(grep -a 'Synthesis:' "$log" | tail -1)
     if [ -z "$line" ]; then
