@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis.h>
+#include <jansson.h>
+
+#include "soulpipe/http.h"
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -413,4 +416,133 @@ sp_test_hforeach (sp_test_t *t, const char *key, void (*fn) (const char *field, 
         for (size_t i = 0; i + 1 < r->elements; i += 2)
             fn (r->element[i]->str, strtoll (r->element[i + 1]->str, NULL, 10), arg);
     freeReplyObject (r);
+}
+
+pid_t
+sp_test_start_fake (sp_test_t *t, const char *fixtures, const char *downloads, int port, int *port_out)
+{
+    char listen_at[64];
+    snprintf (listen_at, sizeof listen_at, "127.0.0.1:%d", port);
+    const char *argv[] = {sp_test_bin ("soulpipe-fake"), "--listen", listen_at, "--fixtures", fixtures,
+                          "--downloads", downloads, NULL};
+    char log_name[32];
+    static int seq;
+    snprintf (log_name, sizeof log_name, "fake-%d", ++seq);
+    pid_t pid = sp_test_spawn (t, log_name, argv);
+    char log_path[400];
+    snprintf (log_path, sizeof log_path, "%s/%s.log", t->dir, log_name);
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen (log_path, "r");
+        char line[256];
+        int got = 0;
+        while (f && fgets (line, sizeof line, f)) {
+            if (sscanf (line, "listening on %*[^:]:%d", &got) == 1) {
+                fclose (f);
+                if (port_out)
+                    *port_out = got;
+                return pid;
+            }
+        }
+        if (f)
+            fclose (f);
+        usleep (25 * 1000);
+    }
+    sp_test_dump_logs (t);
+    cr_assert_fail ("soulpipe-fake did not start");
+    return pid;
+}
+
+static void
+s_setenv_file (sp_test_t *t, const char *name, const char *path)
+{
+    FILE *f = fopen (path, "r");
+    cr_assert_not_null (f, "cannot read %s", path);
+    char value[512] = "";
+    if (!fgets (value, sizeof value, f))
+        value[0] = '\0';
+    fclose (f);
+    value[strcspn (value, "\r\n")] = '\0';
+    sp_test_setenv (t, name, value);
+}
+
+void
+sp_test_env_fake (sp_test_t *t, const char *fixtures, int port)
+{
+    char url[64], path[512];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d", port);
+    sp_test_setenv (t, "SPOTIFY_ACCOUNTS_URL", url);
+    sp_test_setenv (t, "SPOTIFY_API_URL", url);
+    sp_test_setenv (t, "PLEX_URL", url);
+    sp_test_setenv (t, "SLSKD_URL", url);
+    snprintf (path, sizeof path, "%s/spotify/credentials.json", fixtures);
+    json_t *cred = json_load_file (path, 0, NULL);
+    cr_assert_not_null (cred, "cannot read %s", path);
+    sp_test_setenv (t, "SPOTIFY_CLIENT_ID", json_string_value (json_object_get (cred, "client_id")));
+    sp_test_setenv (t, "SPOTIFY_CLIENT_SECRET", json_string_value (json_object_get (cred, "client_secret")));
+    json_decref (cred);
+    snprintf (path, sizeof path, "%s/plex/token", fixtures);
+    s_setenv_file (t, "PLEX_TOKEN", path);
+    snprintf (path, sizeof path, "%s/slskd/api-key", fixtures);
+    s_setenv_file (t, "SLSKD_API_KEY", path);
+}
+
+void
+sp_test_login_spotify (sp_test_t *t)
+{
+    const char *argv[] = {sp_test_bin ("soulpipe"), "login", "spotify", "--no-browser", "--port", "0", NULL};
+    static int seq;
+    char log_name[32], log_path[400];
+    snprintf (log_name, sizeof log_name, "login-%d", ++seq);
+    snprintf (log_path, sizeof log_path, "%s/%s.log", t->dir, log_name);
+    pid_t pid = sp_test_spawn (t, log_name, argv);
+    char url[2048] = "";
+    for (int i = 0; i < 200 && !url[0]; i++) {
+        FILE *f = fopen (log_path, "r");
+        char line[2048];
+        while (f && fgets (line, sizeof line, f)) {
+            if (strncmp (line, "http", 4) == 0) {
+                line[strcspn (line, "\r\n")] = '\0';
+                snprintf (url, sizeof url, "%s", line);
+                break;
+            }
+        }
+        if (f)
+            fclose (f);
+        if (!url[0])
+            usleep (25 * 1000);
+    }
+    cr_assert (url[0], "soulpipe login printed no URL");
+    //  the fake approves at once and redirects to the login's callback
+    sp_http_t *http = sp_http_new (NULL);
+    sp_http_resp_t *resp = NULL;
+    sp_http_req_t req = {.allow_text = true};
+    sp_http_request (http, SP_HTTP_GET, url, &req, &resp);
+    sp_http_resp_destroy (&resp);
+    sp_http_destroy (&http);
+    int status = 0;
+    long long deadline = sp_test_now_ms () + 20000;
+    pid_t r = 0;
+    while ((r = waitpid (pid, &status, WNOHANG)) == 0 && sp_test_now_ms () < deadline)
+        usleep (20 * 1000);
+    for (int i = 0; i < s_n_procs; i++)
+        if (s_procs[i] == pid)
+            s_procs[i] = 0;
+    if (r != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        sp_test_dump_logs (t);
+    cr_assert (r == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0, "soulpipe login failed");
+}
+
+json_t *
+sp_test_fake_stats (int port)
+{
+    char url[96];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/_fake/stats", port);
+    sp_http_t *http = sp_http_new (NULL);
+    sp_http_resp_t *resp = NULL;
+    json_t *stats = NULL;
+    if (sp_http_get (http, url, &resp) == SP_HTTP_OK && resp->json)
+        stats = json_incref (resp->json);
+    sp_http_resp_destroy (&resp);
+    sp_http_destroy (&http);
+    return stats;
 }

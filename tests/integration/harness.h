@@ -63,6 +63,25 @@ int sp_test_run (sp_test_t *t, const char *const argv[], int timeout_ms, char **
     Returns its pid. */
 pid_t sp_test_start_analyzer (sp_test_t *t);
 
+/*  Start soulpipe-fake on 127.0.0.1:port (0 = any) with the fixture dir and
+    downloads dir; waits until it listens and returns its port in *port_out
+    (may be NULL). Returns the pid. */
+pid_t sp_test_start_fake (sp_test_t *t, const char *fixtures, const char *downloads, int port, int *port_out);
+
+/*  Point every upstream URL and secret of the environment at a fake on
+    port, reading the secrets from the fixture dir (credentials.json, the
+    Plex token, the slskd API key). */
+void sp_test_env_fake (sp_test_t *t, const char *fixtures, int port);
+
+/*  `soulpipe login spotify` against the fake: runs the login, follows the
+    authorize URL it prints (the fake approves at once) and waits for it.
+    Asserts success. */
+void sp_test_login_spotify (sp_test_t *t);
+
+/*  The fake's GET /_fake/stats as a jansson object (caller decrefs). */
+struct json_t;
+struct json_t *sp_test_fake_stats (int port);
+
 /*  Restart the test's own redis-server (after a kill -9): same port, dir. */
 void sp_test_restart_redis (sp_test_t *t);
 void sp_test_kill_redis (sp_test_t *t);
