@@ -1,6 +1,8 @@
 /*  soulpipe-tagger: tags each downloaded file with its Spotify metadata and
     cover art and files it under the Transfer folder (the `tag` stage; see
-    tagger.h). */
+    tagger.h). Besides the worker threads it runs one finisher thread that
+    does the job-end work (final m3u8, one Plex rescan) for every job the
+    store announces as ended (tagger.h, "Job end"). */
 #include "tagger.h"
 
 #include "soulpipe/app.h"
@@ -8,8 +10,16 @@
 #include "soulpipe/log.h"
 #include "soulpipe/worker.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#define S_FINISH_WAIT_MS 1000      //  BLMOVE wait per round (bounds the stop delay), ms
+#define S_FINISH_RETRY_MS 2000     //  pause after a Redis error, ms
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe-tagger",
@@ -23,10 +33,9 @@ static const sp_app_info_t s_info = {
                "fetched from SPOTIFY_API_URL. Start more taggers to tag in parallel.\n",
 };
 
-static void *
-s_thread_init (void *arg)
+static sp_tagger_opts_t
+s_opts (const sp_config_t *cfg)
 {
-    const sp_config_t *cfg = arg;
     sp_tagger_opts_t opts = {
         .transfer_dir = cfg->transfer_dir,
         .staging_dir = cfg->staging_dir,
@@ -37,6 +46,14 @@ s_thread_init (void *arg)
         .plex_sections = cfg->plex_sections,
         .embed_cover = cfg->embed_cover,
     };
+    return opts;
+}
+
+static void *
+s_thread_init (void *arg)
+{
+    const sp_config_t *cfg = arg;
+    sp_tagger_opts_t opts = s_opts (cfg);
     char err[256] = "";
     sp_tagger_t *tagger = sp_tagger_new (&opts, err, sizeof err);
     if (!tagger)
@@ -94,8 +111,91 @@ static const sp_worker_service_t s_service = {
     .preflight = s_preflight,
 };
 
+// ------------------------------------------------------------ finisher
+
+static atomic_bool s_finisher_stop;
+
+static bool
+s_finisher_stopping (void)
+{
+    return atomic_load (&s_finisher_stop) || sp_app_stopping ();
+}
+
+static void
+s_pause_ms (int ms)
+{
+    for (int waited = 0; waited < ms && !s_finisher_stopping (); waited += 100) {
+        struct timespec ts = {0, 100 * 1000000L};
+        while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+}
+
+//  The finisher thread: its own tagger (own Redis connection), puts back
+//  what a dead finisher left, then finishes ended jobs until told to stop.
+static void *
+s_finisher (void *arg)
+{
+    const sp_config_t *cfg = arg;
+    sp_tagger_opts_t opts = s_opts (cfg);
+    sp_tagger_t *tagger = NULL;
+    while (!tagger && !s_finisher_stopping ()) {
+        char err[256] = "";
+        tagger = sp_tagger_new (&opts, err, sizeof err);
+        if (!tagger) {
+            sp_log_warn ("event=finisher_init_failed error=%s", sp_log_q (err));
+            s_pause_ms (S_FINISH_RETRY_MS);
+        }
+    }
+    bool recovered = false;
+    while (tagger && !s_finisher_stopping ()) {
+        if (!recovered && sp_tagger_finish_recover (tagger) < 0) {
+            s_pause_ms (S_FINISH_RETRY_MS);
+            continue;
+        }
+        recovered = true;
+        if (sp_tagger_finish_next (tagger, S_FINISH_WAIT_MS) < 0)
+            s_pause_ms (S_FINISH_RETRY_MS);
+    }
+    sp_tagger_destroy (&tagger);
+    return NULL;
+}
+
+//  sp_worker_main plus the finisher thread.
 int
 main (int argc, char **argv)
 {
-    return sp_worker_main (&s_service, argc, argv);
+    sp_config_t cfg;
+    int rc = sp_app_start (&s_info, argc, argv, &cfg);
+    if (rc >= 0)
+        return rc;
+    sp_config_log (&cfg, s_info.services);
+    rc = s_preflight (&cfg);
+    if (rc != 0) {
+        sp_config_destroy (&cfg);
+        return rc;
+    }
+    pthread_t finisher;
+    bool finisher_on = false;
+    if (cfg.redis_url && *cfg.redis_url) {
+        int prc = pthread_create (&finisher, NULL, s_finisher, &cfg);
+        if (prc != 0)
+            sp_log_error ("event=finisher_start_failed error=%s", sp_log_q (strerror (prc)));
+        finisher_on = prc == 0;
+    }
+    sp_worker_def_t def = {
+        .role = s_service.role,
+        .slots = 1,
+        .cfg = &cfg,
+        .thread_init = s_service.thread_init,
+        .thread_fini = s_service.thread_fini,
+        .handle = s_service.handle,
+        .arg = &cfg,
+    };
+    rc = sp_worker_run (&def);
+    atomic_store (&s_finisher_stop, true);
+    if (finisher_on)
+        pthread_join (finisher, NULL);
+    sp_config_destroy (&cfg);
+    return rc;
 }

@@ -32,6 +32,8 @@
 #define S_RESCAN_FLAG_TTL_S 2592000        //  keep the "rescanned" flag 30 days
 #define S_MAX_SUFFIX 99                    //  "(2)".."(99)" collision names
 #define S_COPY_BUF 65536
+#define S_FINISHED_KEY "soulpipe:finished"     //  jobs that ended (the store pushes)
+#define S_FINISHING_KEY "soulpipe:finishing"   //  popped, being finished
 
 struct _sp_tagger_t {
     char *transfer_dir;         //  root of every file we write
@@ -646,7 +648,6 @@ typedef struct {
     const char *self_key;       //  this track: path and duration known here
     const char *self_path;
     long self_duration;
-    bool all_finished;
     bool oom;
 } s_list_t;
 
@@ -725,12 +726,8 @@ s_collect (const sp_store_track_t *t, void *arg)
     size_t pl = strlen (l->playlist_dir);
     bool in_folder = path && strncmp (path, l->playlist_dir, pl) == 0 && path[pl] == '/';
     bool skipped = strcmp (e->state, "skipped") == 0;
-    bool terminal = skipped || strcmp (e->state, "done") == 0 || strcmp (e->state, "failed") == 0
-                    || strcmp (e->state, "cancelled") == 0;
     e->filed = !skipped && in_folder
                && (mine || strcmp (e->state, "done") == 0 || strcmp (e->state, "tagging") == 0);
-    if (!terminal && !e->filed)
-        l->all_finished = false;
     if (e->filed) {
         if (mine)
             e->duration_s = l->self_duration;
@@ -807,43 +804,56 @@ s_plex_rescan (sp_tagger_t *self, const char *job)
     }
 }
 
-//  Rewrite the playlist's m3u8 (under the per-playlist lock) and, when the
-//  whole job is finished, trigger the Plex rescan once. Problems here are
-//  warnings: the track itself is already filed.
-static void
-s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const sp_tagger_layout_t *lay,
-                   const char *final_path)
+//  Rewrite Transfer/<playlist>/<playlist>.m3u8 of job from its track records
+//  (under the per-playlist lock). name is the playlist name (unsanitized);
+//  self_key/self_path (may be NULL) name a track being filed right now,
+//  whose record does not say so yet. create: make the playlist folder if it
+//  is missing (else a missing folder means nothing to write). Problems are
+//  warnings: the tracks themselves are filed. Returns 0 when written (or
+//  nothing to write), -1 otherwise.
+static int
+s_m3u8_write (sp_tagger_t *self, const char *job_id, const char *name, const char *self_key,
+              const char *self_path, long self_duration, bool create)
 {
-    if (!self->store || !p->job || !*p->job)
-        return;
+    char *folder = sp_path_sanitize (name);
+    char *file = sp_path_sanitize_ext (name, "m3u8", SP_PATH_NAME_MAX);
+    if (!folder || !file) {
+        free (folder);
+        free (file);
+        sp_log_warn ("event=m3u8_failed job=%s error=\"bad playlist name\"", sp_log_q (job_id));
+        return -1;
+    }
     char playlist_dir[PATH_MAX];
-    snprintf (playlist_dir, sizeof playlist_dir, "%s/%s", self->transfer_dir, lay->playlist);
+    snprintf (playlist_dir, sizeof playlist_dir, "%s/%s", self->transfer_dir, folder);
+    struct stat st;
+    if (!create && stat (playlist_dir, &st) != 0) {
+        free (folder);
+        free (file);
+        return 0;
+    }
     char lock_key[600];
-    snprintf (lock_key, sizeof lock_key, "soulpipe:lock:playlist:%s", lay->playlist);
+    snprintf (lock_key, sizeof lock_key, "soulpipe:lock:playlist:%s", folder);
     char lock_value[64];
     s_value (self, lock_value, sizeof lock_value);
     bool locked = s_lock (self, lock_key, lock_value);
     if (!locked)
-        sp_log_warn ("event=m3u8_lock_timeout playlist=%s", sp_log_q (lay->playlist));
+        sp_log_warn ("event=m3u8_lock_timeout playlist=%s", sp_log_q (folder));
 
+    int result = -1;
     s_list_t l = {.playlist_dir = playlist_dir,
-                  .self_key = p->track_key,
-                  .self_path = final_path,
-                  .self_duration = p->track.has_duration_ms
-                                       ? (long) ((p->track.duration_ms + 500) / 1000)
-                                       : -1,
-                  .all_finished = true};
-    int rc = sp_store_job_tracks (self->store, p->job, s_collect, &l);
+                  .self_key = self_key,
+                  .self_path = self_path,
+                  .self_duration = self_duration};
+    int rc = sp_store_job_tracks (self->store, job_id, s_collect, &l);
     if (rc == SP_STORE_OK && !l.oom) {
-        char *text = sp_tagger_m3u8_render (p->track.playlist, playlist_dir, l.e, l.n);
-        char *name = sp_path_sanitize_ext (p->track.playlist, "m3u8", SP_PATH_NAME_MAX);
+        char *text = sp_tagger_m3u8_render (name, playlist_dir, l.e, l.n);
         int dirfd = -1;
-        const char *comp[] = {lay->playlist};
-        if (text && name && sp_path_mkdirs_at (self->transfer_dir, comp, 1, &dirfd) == SP_PATH_OK) {
+        const char *comp[] = {folder};
+        if (text && sp_path_mkdirs_at (self->transfer_dir, comp, 1, &dirfd) == SP_PATH_OK) {
             char tmp[SP_PATH_TMPNAME_SIZE];
             int fd;
             bool ok = false;
-            if (sp_path_open_tmp_at (dirfd, name, tmp, sizeof tmp, &fd) == SP_PATH_OK) {
+            if (sp_path_open_tmp_at (dirfd, file, tmp, sizeof tmp, &fd) == SP_PATH_OK) {
                 size_t len = strlen (text), off = 0;
                 while (off < len) {
                     ssize_t w = write (fd, text + off, len - off);
@@ -854,44 +864,178 @@ s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const sp_tagger_lay
                     off += (size_t) w;
                 }
                 close (fd);
-                ok = off == len && sp_path_commit_at (dirfd, tmp, name, true) == SP_PATH_OK;
+                ok = off == len && sp_path_commit_at (dirfd, tmp, file, true) == SP_PATH_OK;
                 if (!ok)
                     sp_path_discard_at (dirfd, tmp);
             }
-            if (ok)
-                sp_log_info ("event=m3u8_written playlist=%s entries=%zu", sp_log_q (lay->playlist), l.n);
+            if (ok) {
+                sp_log_info ("event=m3u8_written job=%s playlist=%s entries=%zu", sp_log_q (job_id),
+                             sp_log_q (folder), l.n);
+                result = 0;
+            }
             else
-                sp_log_warn ("event=m3u8_failed playlist=%s errno=%d", sp_log_q (lay->playlist), errno);
+                sp_log_warn ("event=m3u8_failed playlist=%s errno=%d", sp_log_q (folder), errno);
             close (dirfd);
         }
+        else
+            sp_log_warn ("event=m3u8_failed playlist=%s error=%s", sp_log_q (folder),
+                         text ? "cannot create the playlist folder" : "out of memory");
         free (text);
-        free (name);
     }
     else
-        sp_log_warn ("event=m3u8_failed playlist=%s error=%s", sp_log_q (lay->playlist),
+        sp_log_warn ("event=m3u8_failed playlist=%s error=%s", sp_log_q (folder),
                      l.oom ? "out of memory" : sp_store_strerror (rc));
     if (locked)
         s_unlock (self, lock_key, lock_value);
-
-    bool finished = rc == SP_STORE_OK && !l.oom && l.all_finished;
     s_list_free (&l);
-    if (!finished || !self->plex_http)
+    free (folder);
+    free (file);
+    return result;
+}
+
+//  After filing one track: rewrite the playlist's m3u8 so it shows progress.
+//  The job-end work (final m3u8, Plex rescan) is the finisher's
+//  (sp_tagger_finish_job), which runs once the store says the job ended,
+//  whichever stage finished its last track.
+static void
+s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const char *final_path)
+{
+    if (!self->store || !p->job || !*p->job)
         return;
+    long duration = p->track.has_duration_ms ? (long) ((p->track.duration_ms + 500) / 1000) : -1;
+    s_m3u8_write (self, p->job, p->track.playlist, p->track_key, final_path, duration, true);
+}
+
+// ------------------------------------------------------------ job end
+
+int
+sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
+{
+    if (!self || !self->store || !job_id || !*job_id || ending < 1)
+        return -1;
     sp_store_job_t *job = NULL;
-    if (sp_store_job_get (self->store, p->job, &job) != SP_STORE_OK)
-        return;
-    bool sealed = job->sealed;
-    sp_store_job_destroy (&job);
-    if (!sealed)
-        return;
-    char flag[128];
-    snprintf (flag, sizeof flag, "soulpipe:job:%s:rescanned", p->job);
+    int rc = sp_store_job_get (self->store, job_id, &job);
+    if (rc == SP_STORE_ENOENT) {
+        sp_log_warn ("event=finish_unknown_job job=%s", sp_log_q (job_id));
+        return 0;
+    }
+    if (rc != SP_STORE_OK)
+        return -1;
+    int result = 0;
+    //  Retried meanwhile: it is running again and will end again.
+    if (strcmp (job->state, "done") != 0 && strcmp (job->state, "cancelled") != 0) {
+        sp_log_info ("event=finish_skipped job=%s state=%s", sp_log_q (job_id), sp_log_q (job->state));
+        goto done;
+    }
+    if (s_m3u8_write (self, job_id, job->name, NULL, NULL, -1, job->done > 0) != 0)
+        result = -1;
+    if (!self->plex_http || job->done == 0)
+        goto done;
+    //  Once per ending: a retried job that ends again rescans again.
+    char flag[160];
+    snprintf (flag, sizeof flag, "soulpipe:job:%s:rescanned:%ld", job_id, ending);
     char ttl[16];
     snprintf (ttl, sizeof ttl, "%d", S_RESCAN_FLAG_TTL_S);
     char value[64];
     s_value (self, value, sizeof value);
     if (s_set_nx (self, flag, value, "EX", ttl))
-        s_plex_rescan (self, p->job);
+        s_plex_rescan (self, job_id);
+    else
+        sp_log_info ("event=rescan_already_requested job=%s ending=%ld", sp_log_q (job_id), ending);
+done:
+    sp_log_info ("event=job_finished job=%s state=%s done=%lld failed=%lld ending=%ld",
+                 sp_log_q (job_id), sp_log_q (job->state), (long long) job->done,
+                 (long long) job->failed, ending);
+    sp_store_job_destroy (&job);
+    return result;
+}
+
+//  Parse "<job> <n>" of the finished list.
+static bool
+s_parse_finished (const char *s, size_t len, char *job, size_t job_size, long *ending)
+{
+    const char *sp = memchr (s, ' ', len);
+    if (!sp || sp == s || (size_t) (sp - s) >= job_size)
+        return false;
+    memcpy (job, s, (size_t) (sp - s));
+    job[sp - s] = '\0';
+    char num[24];
+    size_t nl = len - (size_t) (sp - s) - 1;
+    if (nl == 0 || nl >= sizeof num)
+        return false;
+    memcpy (num, sp + 1, nl);
+    num[nl] = '\0';
+    char *end = NULL;
+    errno = 0;
+    long v = strtol (num, &end, 10);
+    if (errno || *end || v < 1)
+        return false;
+    *ending = v;
+    return true;
+}
+
+int
+sp_tagger_finish_next (sp_tagger_t *self, int wait_ms)
+{
+    if (!self || !self->store)
+        return -1;
+    char secs[32];
+    snprintf (secs, sizeof secs, "%d.%03d", wait_ms / 1000, wait_ms % 1000);
+    const char *argv[] = {"BLMOVE", S_FINISHED_KEY, S_FINISHING_KEY, "LEFT", "RIGHT", secs};
+    const char *lmove[] = {"LMOVE", S_FINISHED_KEY, S_FINISHING_KEY, "LEFT", "RIGHT"};
+    redisReply *r = wait_ms > 0 ? s_cmd (self, 6, argv) : s_cmd (self, 5, lmove);
+    if (!r)
+        return -1;
+    if (r->type == REDIS_REPLY_NIL) {
+        freeReplyObject (r);
+        return 0;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+        sp_log_warn ("event=finish_pop_failed error=%s",
+                     sp_log_q (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
+        freeReplyObject (r);
+        return -1;
+    }
+    char job[SP_STORE_ID_MAX + 64];
+    long ending = 0;
+    int result = 1;
+    if (!s_parse_finished (r->str, r->len, job, sizeof job, &ending))
+        sp_log_warn ("event=finish_bad_entry entry=%s", sp_log_q (r->str));
+    else if (sp_tagger_finish_job (self, job, ending) != 0)
+        sp_log_warn ("event=finish_incomplete job=%s", sp_log_q (job));
+    //  Done with it (also when it failed: the m3u8 is rewritten by the next
+    //  filing or retry, and a rescan must not repeat forever).
+    const char *lrem[] = {"LREM", S_FINISHING_KEY, "1", r->str};
+    size_t lens[] = {4, strlen (S_FINISHING_KEY), 1, r->len};
+    redisReply *r2 = NULL;
+    if (sp_store_command (self->store, 4, lrem, lens, &r2) == SP_STORE_OK)
+        freeReplyObject (r2);
+    else
+        result = -1;
+    freeReplyObject (r);
+    return result;
+}
+
+int
+sp_tagger_finish_recover (sp_tagger_t *self)
+{
+    if (!self || !self->store)
+        return -1;
+    int n = 0;
+    for (;;) {
+        const char *argv[] = {"LMOVE", S_FINISHING_KEY, S_FINISHED_KEY, "RIGHT", "LEFT"};
+        redisReply *r = s_cmd (self, 5, argv);
+        if (!r)
+            return -1;
+        bool more = r->type == REDIS_REPLY_STRING;
+        freeReplyObject (r);
+        if (!more)
+            break;
+        n++;
+    }
+    if (n > 0)
+        sp_log_info ("event=finish_recovered jobs=%d", n);
+    return n;
 }
 
 // ------------------------------------------------------------ the stage
@@ -1155,7 +1299,7 @@ sp_tagger_process (sp_tagger_t *self, sp_payload_t *p, char *reason, size_t rn, 
         if (t->spotify_id && *t->spotify_id)
             sp_songs_put (self->store, t->spotify_id, final_path, p->job, p->track_key);
     }
-    s_playlist_update (self, p, &lay, final_path);
+    s_playlist_update (self, p, final_path);
     free (p->staged_path);
     p->staged_path = final_path;
     final_path = NULL;

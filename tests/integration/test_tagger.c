@@ -3,7 +3,9 @@
     server standing in for the Spotify image host and Plex: the m3u8 lists
     every playlist track in order (skipped ones as comments with the library
     path), covers are fetched once per album, the songs index is written,
-    and Plex is asked to rescan exactly once, when the last track is filed.
+    and Plex is asked to rescan exactly once, when the job ends: also when
+    its last track fails in the search stage (the finisher, sp_tagger_finish_*),
+    once more when a retried job ends again, never twice for one ending.
 */
 #include "../../services/tagger/tagger.h"
 //  The integration binary does not link the fake's sources: the audio
@@ -306,6 +308,10 @@ Test (tagger_it, playlist_m3u8_covers_songs_and_one_rescan, .timeout = 60)
                       "#EXTINF:33,Queen, David Bowie - Under Pressure\n"
                       "Queen/Queen - Under Pressure/Under Pressure.m4a\n");
     free (text);
+    //  The rescan is the finisher's, once the store says the job ended.
+    cr_expect_eq (s_srv.refreshes, 0, "rescan before the job ended");
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 0, "one ending, one entry");
     cr_expect_eq (s_srv.refreshes, 1, "one rescan per job, got %d", s_srv.refreshes);
     cr_expect_str_eq (s_srv.last_token, "plex-secret");
     cr_expect_eq (s_srv.images, 2, "one cover fetch per album, got %d", s_srv.images);
@@ -350,6 +356,234 @@ Test (tagger_it, playlist_m3u8_covers_songs_and_one_rescan, .timeout = 60)
     cr_assert_eq (sp_tagger_process (tg, &again, reason, sizeof reason, &retry), 0, "%s", reason);
     cr_expect_str_eq (again.staged_path, path);
     free (again.staged_path);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 0);
     cr_expect_eq (s_srv.refreshes, 1);
+    sp_tagger_destroy (&tg);
+}
+
+//  Patch a tag/search payload with the job id and track key (the specs were
+//  encoded before the job id existed).
+static void
+s_patch (sp_store_task_t *task, const char *job)
+{
+    sp_payload_t *p = NULL;
+    cr_assert_eq (sp_payload_decode (task->payload, task->payload_len, &p, NULL, 0), SP_MSG_OK);
+    free (p->job);
+    free (p->track_key);
+    p->job = strdup (job);
+    p->track_key = strdup (task->track_key);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    cr_assert_eq (sp_payload_encode (p, &bytes, &len, NULL, 0), SP_MSG_OK);
+    free (task->payload);
+    task->payload = bytes;
+    task->payload_len = len;
+    sp_payload_destroy (&p);
+}
+
+static void
+s_fail_search (sp_store_t *st, const char *reason)
+{
+    sp_store_task_t *task = NULL;
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", 30000, &task), SP_STORE_OK);
+    cr_assert_str_eq (task->track_key + strlen (task->track_key) - 2, ":2", "%s", task->track_key);
+    cr_assert_eq (sp_store_fail (st, task->id, task->fence, reason, false, 3, 0), SP_STORE_OK);
+    sp_store_task_destroy (&task);
+}
+
+static long long
+s_llen (sp_store_t *st, const char *key)
+{
+    const char *argv[] = {"LLEN", key};
+    size_t lens[] = {4, strlen (key)};
+    struct redisReply *r = NULL;
+    cr_assert_eq (sp_store_command (st, 2, argv, lens, &r), SP_STORE_OK);
+    cr_assert_eq (r->type, REDIS_REPLY_INTEGER);
+    long long n = r->integer;
+    freeReplyObject (r);
+    return n;
+}
+
+//  The last track of the job fails in the search stage after the others were
+//  tagged: no tagger runs after it, yet the m3u8 ends up listing it as failed
+//  and Plex gets exactly one refresh. A retry that ends again gets its own
+//  final m3u8 and one more refresh; a finisher that died midway is recovered
+//  without a second refresh.
+Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60)
+{
+    const char *url = s_url ();
+    char base[64];
+    snprintf (base, sizeof base, "http://127.0.0.1:%d", s_srv.port);
+    sp_tagger_opts_t o = {.transfer_dir = s_transfer,
+                          .staging_dir = s_staging,
+                          .redis_url = url,
+                          .spotify_api_url = base,
+                          .plex_url = base,
+                          .plex_token = "plex-secret",
+                          .plex_sections = "7",
+                          .embed_cover = false};
+    char err[256] = "";
+    sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
+    cr_assert_not_null (tg, "%s", err);
+    sp_store_t *st = sp_tagger_store (tg);
+    s_flushdb (st);
+
+    //  Three queued tracks (positions 0..2 = s_track 1..3).
+    sp_store_track_spec_t specs[3];
+    uint8_t *payloads[3] = {NULL};
+    sp_track_t tracks[3];
+    for (int i = 0; i < 3; i++) {
+        s_track (&tracks[i], i + 1);
+        sp_payload_t p = {.job = "pending", .track_key = "pending", .track = tracks[i]};
+        size_t len = 0;
+        cr_assert_eq (sp_payload_encode (&p, &payloads[i], &len, err, sizeof err), SP_MSG_OK, "%s", err);
+        specs[i] = (sp_store_track_spec_t) {.spotify_id = tracks[i].spotify_id,
+                                            .title = tracks[i].title,
+                                            .artists = i == 2 ? "[\"Queen\",\"David Bowie\"]"
+                                                              : "[\"Bonnie Tyler\"]",
+                                            .payload = payloads[i],
+                                            .payload_len = len};
+    }
+    sp_store_job_spec_t js = {.source = "spotify:playlist:y", .name = "Road Trip «Classics»",
+                              .library_checked = true};
+    char job[SP_STORE_ID_MAX];
+    cr_assert_eq (sp_store_job_create (st, &js, specs, 3, job), SP_STORE_OK);
+    for (int i = 0; i < 3; i++)
+        free (payloads[i]);
+
+    //  Tracks 0 and 1: search, download, tag, done. s_to_tag takes the search
+    //  queue's head, which is track 0 then 1; track 2 stays queued behind.
+    const char *exts[] = {"flac", "mp3"};
+    for (int i = 0; i < 2; i++) {
+        sp_store_task_t *task = s_to_tag (st, i + 1, exts[i]);
+        s_patch (task, job);
+        s_tag_one (tg, st, task);
+        sp_store_task_destroy (&task);
+    }
+    char m3u8[600];
+    snprintf (m3u8, sizeof m3u8, "%s/Road Trip «Classics»/Road Trip «Classics».m3u8", s_transfer);
+    char *text = s_read (m3u8);
+    cr_assert_not_null (text);
+    cr_expect_not_null (strstr (text, "# 3. Queen, David Bowie - Under Pressure (queued)"), "%s", text);
+    free (text);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 0, "the job has not ended");
+
+    //  Track 2 fails in the search stage: the job ends with no tagger running.
+    s_fail_search (st, "no results for \"Queen Under Pressure\"");
+    sp_store_job_t *j = NULL;
+    cr_assert_eq (sp_store_job_get (st, job, &j), SP_STORE_OK);
+    cr_expect_str_eq (j->state, "done");
+    cr_expect_eq (j->failed, 1);
+    sp_store_job_destroy (&j);
+    cr_expect_eq (s_srv.refreshes, 0);
+    cr_expect_eq (s_llen (st, "soulpipe:finished"), 1);
+
+    //  The finisher (waiting as the thread does) finalizes it once.
+    cr_expect_eq (sp_tagger_finish_next (tg, 500), 1);
+    cr_expect_eq (s_llen (st, "soulpipe:finishing"), 0, "entry dropped after finishing");
+    const char *final1 =
+        "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
+        "#EXTINF:31,Bonnie Tyler - Holding Out for a Hero\n"
+        "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - Holding Out for a Hero.flac\n"
+        "#EXTINF:32,Bonnie Tyler - Total Eclipse of the Heart\n"
+        "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total Eclipse of the Heart.mp3\n"
+        "# 3. Queen, David Bowie - Under Pressure (failed: no results for \"Queen Under Pressure\")\n";
+    text = s_read (m3u8);
+    cr_assert_not_null (text);
+    cr_expect_str_eq (text, final1);
+    free (text);
+    cr_expect_eq (s_srv.refreshes, 1, "one refresh, got %d", s_srv.refreshes);
+    cr_expect_eq (s_srv.sections, 0, "configured section: no listing");
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 0);
+    //  Finishing the same ending again (a second tagger, a replay) does not
+    //  ask Plex again.
+    cr_expect_eq (sp_tagger_finish_job (tg, job, 1), 0);
+    cr_expect_eq (s_srv.refreshes, 1);
+
+    //  soulpipe retry: the job runs again and ends again (fails again, with
+    //  another reason): a new ending, a new final m3u8, one more refresh.
+    int count = 0;
+    cr_assert_eq (sp_store_retry_job (st, job, &count), SP_STORE_OK);
+    cr_expect_eq (count, 1);
+    //  While it runs, an old entry of it is skipped (no rescan mid-run).
+    cr_expect_eq (sp_tagger_finish_job (tg, job, 1), 0);
+    s_fail_search (st, "no results again");
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (s_srv.refreshes, 2, "a second ending rescans once more, got %d", s_srv.refreshes);
+    text = s_read (m3u8);
+    cr_assert_not_null (text);
+    cr_expect_not_null (strstr (text, "# 3. Queen, David Bowie - Under Pressure (failed: no results again)\n"),
+                        "%s", text);
+    free (text);
+
+    //  A finisher that died after taking the entry: the next start puts it
+    //  back; finishing it again rewrites the m3u8 but does not rescan again.
+    char entry[SP_STORE_ID_MAX + 8];
+    snprintf (entry, sizeof entry, "%s 2", job);
+    const char *push[] = {"RPUSH", "soulpipe:finishing", entry};
+    size_t lens[] = {5, 18, strlen (entry)};
+    struct redisReply *r = NULL;
+    cr_assert_eq (sp_store_command (st, 3, push, lens, &r), SP_STORE_OK);
+    freeReplyObject (r);
+    cr_expect_eq (sp_tagger_finish_recover (tg), 1);
+    cr_expect_eq (s_llen (st, "soulpipe:finishing"), 0);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (s_srv.refreshes, 2);
+
+    //  A malformed entry is dropped, not retried forever.
+    const char *bad[] = {"RPUSH", "soulpipe:finished", "garbage"};
+    size_t blens[] = {5, 17, 7};
+    cr_assert_eq (sp_store_command (st, 3, bad, blens, &r), SP_STORE_OK);
+    freeReplyObject (r);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (s_llen (st, "soulpipe:finished") + s_llen (st, "soulpipe:finishing"), 0);
+    char report[256];
+    cr_expect_eq (sp_store_check_counters (st, job, report, sizeof report), SP_STORE_OK, "%s", report);
+    sp_tagger_destroy (&tg);
+}
+
+//  A job where nothing was filed (every track failed) gets no rescan and no
+//  playlist folder of its own; a cancelled running job is finalized too.
+Test (tagger_it, finish_without_files_and_cancel, .timeout = 60)
+{
+    const char *url = s_url ();
+    char base[64];
+    snprintf (base, sizeof base, "http://127.0.0.1:%d", s_srv.port);
+    sp_tagger_opts_t o = {.transfer_dir = s_transfer,
+                          .staging_dir = s_staging,
+                          .redis_url = url,
+                          .plex_url = base,
+                          .plex_token = "plex-secret",
+                          .plex_sections = "7"};
+    char err[256] = "";
+    sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
+    cr_assert_not_null (tg, "%s", err);
+    sp_store_t *st = sp_tagger_store (tg);
+    s_flushdb (st);
+    sp_store_track_spec_t spec = {.spotify_id = "x", .title = "Nothing", .artists = "[\"Nobody\"]",
+                                  .payload = "p", .payload_len = 1};
+    sp_store_job_spec_t js = {.source = "s", .name = "Empty Handed"};
+    char job[SP_STORE_ID_MAX], job2[SP_STORE_ID_MAX];
+    cr_assert_eq (sp_store_job_create (st, &js, &spec, 1, job), SP_STORE_OK);
+    sp_store_task_t *task = NULL;
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", 30000, &task), SP_STORE_OK);
+    cr_assert_eq (sp_store_fail (st, task->id, task->fence, "nothing found", false, 3, 0), SP_STORE_OK);
+    sp_store_task_destroy (&task);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (s_srv.refreshes, 0, "nothing filed: no rescan");
+    char dir[300];
+    snprintf (dir, sizeof dir, "%s/Empty Handed", s_transfer);
+    struct stat sb;
+    cr_expect_neq (stat (dir, &sb), 0, "no folder for a job that filed nothing");
+
+    //  Cancel a running job: it ends (entry pushed once, even if cancelled twice).
+    js.name = "Cancelled One";
+    cr_assert_eq (sp_store_job_create (st, &js, &spec, 1, job2), SP_STORE_OK);
+    cr_assert_eq (sp_store_cancel_job (st, job2, NULL), SP_STORE_OK);
+    cr_assert_eq (sp_store_cancel_job (st, job2, NULL), SP_STORE_OK);
+    cr_expect_eq (s_llen (st, "soulpipe:finished"), 1);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 0);
+    cr_expect_eq (s_srv.refreshes, 0);
     sp_tagger_destroy (&tg);
 }

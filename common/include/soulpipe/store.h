@@ -7,8 +7,12 @@
              picks it). Key soulpipe:job:<job> (hash: source, name, state
              running|done|cancelled, total, skipped, queued, done, failed,
              cancelled, created, updated (ms), library_checked, library_note,
-             sealed), soulpipe:job:<job>:tracks (list of track keys in
+             sealed, finishes), soulpipe:job:<job>:tracks (list of track keys in
              playlist order), soulpipe:jobs (zset by creation time).
+             When a job ends (becomes done, or is cancelled while running)
+             its `finishes` count goes up and "<job> <finishes>" is pushed
+             on soulpipe:finished (list, newest 10000) in the same script;
+             the tagger's finisher pops it (m3u8, Plex rescan).
       track  one playlist entry, key "<job>:<position>" (position = index in
              the array given to sp_store_job_create, from 0). Hash
              soulpipe:track:<key>: job, position, spotify_id, title, artists,
