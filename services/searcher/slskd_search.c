@@ -126,7 +126,13 @@ s_post (sp_http_t *http, const char *id, const char *text, int timeout_ms, char 
             backoff = backoff * 2 > 2000? 2000: backoff * 2;
             continue;
         }
-        snprintf (err, n, "slskd search failed: %s", resp && resp->error? resp->error: sp_http_err_name (rc));
+        //  409: slskd lost its Soulseek login between our check and the
+        //  POST; retry later, and say it in the user's words
+        if (status == 409)
+            snprintf (err, n, "slskd is not logged in to Soulseek (search refused: %s)",
+                      resp && resp->error? resp->error: "HTTP 409");
+        else
+            snprintf (err, n, "slskd search failed: %s", resp && resp->error? resp->error: sp_http_err_name (rc));
         out = status == 409? SP_SLSKD_ERR_RETRY: s_class (rc);
         sp_http_resp_destroy (&resp);
         break;
