@@ -421,6 +421,13 @@ sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out, c
         sp_playlist_cut_utf8 (err, err_size, "no content: send the text of the list");
         return -1;
     }
+    //  the client API refuses larger content already; a caller that reads a
+    //  file itself must not get around the bound
+    if (strnlen (content, SP_TEXTLIST_MAX_BYTES + 1) > SP_TEXTLIST_MAX_BYTES) {
+        sp_playlist_cut_utf8 (err, err_size,
+                              "the list is larger than 4 MiB: split it into smaller lists");
+        return -1;
+    }
     if (!s_utf8_valid ((const unsigned char *) content)) {
         sp_playlist_cut_utf8 (err, err_size,
                               "the list is not valid UTF-8 text: save it as UTF-8 and try again");

@@ -19,13 +19,17 @@
 
 #include "playlist.h"
 
+#define SP_TEXTLIST_MAX_BYTES SP_MSG_MAX_CONTENT   /* 4 MiB: larger lists are refused */
+
 /*  Parse content (NUL-terminated UTF-8) into a new playlist named name
     (NULL or "" = "Text list"), source "text". Each track gets title,
     artists (one), album and duration when given, playlist = the name and
     position = its 0-based index. Returns 0 and *out (caller owns;
-    sp_playlist_destroy), or -1 with a reason in err (NULL content,
-    invalid UTF-8, out of memory). An input without any track is not an
-    error here (the playlist is empty, notes say why). */
+    sp_playlist_destroy), or -1 with a reason in err (NULL content, more
+    than SP_TEXTLIST_MAX_BYTES bytes, invalid UTF-8, out of memory). An
+    input without any track is not an error here (the playlist is empty,
+    notes say why). More than SP_PLAYLIST_MAX_ENTRIES tracks: the rest is
+    ignored with a note. */
 int sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out,
                        char *err, size_t err_size);
 
