@@ -726,11 +726,20 @@ s_collect (const sp_store_track_t *t, void *arg)
     size_t pl = strlen (l->playlist_dir);
     bool in_folder = path && strncmp (path, l->playlist_dir, pl) == 0 && path[pl] == '/';
     bool skipped = strcmp (e->state, "skipped") == 0;
-    e->filed = !skipped && in_folder
-               && (mine || strcmp (e->state, "done") == 0 || strcmp (e->state, "tagging") == 0);
+    //  A track skipped because an earlier job of this playlist delivered it
+    //  (songs index) has its file in this folder: list it as a file, or a
+    //  resubmitted playlist's m3u8 would lose every track it already had.
+    e->filed = in_folder
+               && (mine || skipped || strcmp (e->state, "done") == 0
+                   || strcmp (e->state, "tagging") == 0);
     if (e->filed) {
         if (mine)
             e->duration_s = l->self_duration;
+        else if (skipped) {
+            sp_tags_info_t info;
+            if (sp_tags_probe (path, &info, NULL, 0) == SP_TAGS_OK && info.length_s > 0)
+                e->duration_s = info.length_s;
+        }
         else if (t->payload && t->payload_len) {
             sp_payload_t *p = NULL;
             if (sp_payload_decode (t->payload, t->payload_len, &p, NULL, 0) == SP_MSG_OK

@@ -539,6 +539,40 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     cr_expect_eq (s_llen (st, "soulpipe:finished") + s_llen (st, "soulpipe:finishing"), 0);
     char report[256];
     cr_expect_eq (sp_store_check_counters (st, job, report, sizeof report), SP_STORE_OK, "%s", report);
+
+    //  The playlist submitted again: the two delivered tracks are skipped
+    //  (songs index, their path in this folder), the third fails again. The
+    //  final m3u8 still lists the two files (not as comments), no rescan
+    //  since nothing new was filed.
+    char paths[2][700];
+    sp_store_track_spec_t again[3];
+    memset (again, 0, sizeof again);
+    for (int i = 0; i < 2; i++) {
+        snprintf (paths[i], sizeof paths[i],
+                  "%s/Road Trip «Classics»/Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/0%d - %s.%s",
+                  s_transfer, i + 1, tracks[i].title, exts[i]);
+        again[i] = (sp_store_track_spec_t) {.spotify_id = tracks[i].spotify_id, .title = tracks[i].title,
+                                            .artists = "[\"Bonnie Tyler\"]", .skipped = true,
+                                            .reason = "already downloaded", .path = paths[i]};
+    }
+    again[2] = (sp_store_track_spec_t) {.spotify_id = tracks[2].spotify_id, .title = tracks[2].title,
+                                        .artists = "[\"Queen\",\"David Bowie\"]", .payload = "p",
+                                        .payload_len = 1};
+    char job2[SP_STORE_ID_MAX];
+    cr_assert_eq (sp_store_job_create (st, &js, again, 3, job2), SP_STORE_OK);
+    s_fail_search (st, "still nothing");
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    cr_expect_eq (s_srv.refreshes, 2);
+    text = s_read (m3u8);
+    cr_assert_not_null (text);
+    cr_expect_str_eq (text,
+                      "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
+                      "#EXTINF:30,Bonnie Tyler - Holding Out for a Hero\n"
+                      "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - Holding Out for a Hero.flac\n"
+                      "#EXTINF:30,Bonnie Tyler - Total Eclipse of the Heart\n"
+                      "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total Eclipse of the Heart.mp3\n"
+                      "# 3. Queen, David Bowie - Under Pressure (failed: still nothing)\n");
+    free (text);
     sp_tagger_destroy (&tg);
 }
 
