@@ -188,6 +188,9 @@ print-deps:
 demo:
 	bash scripts/demo.sh
 
+run:
+	bash scripts/run.sh $(ENV)
+
 lint:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	cppcheck --quiet --error-exitcode=1 --enable=warning -Icommon/include common services cli
@@ -195,7 +198,7 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all test test-docker bench fuzz deps print-deps demo lint clean
+.PHONY: all test test-docker bench fuzz deps print-deps demo run lint clean
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 
 static const char *s_service = "soulpipe";
 static sp_log_level_t s_level = SP_LOG_INFO;
+static bool s_initialized = false;  //  sp_log_init called (else the level comes from the environment)
 
 static _Thread_local char s_ctx_job[64];
 static _Thread_local char s_ctx_track[64];
@@ -32,6 +34,7 @@ sp_log_init (const char *service, sp_log_level_t level)
     if (service)
         s_service = service;
     s_level = level;
+    s_initialized = true;
 }
 
 int
@@ -55,6 +58,15 @@ sp_log_level_parse (const char *name, sp_log_level_t *level)
 bool
 sp_log_enabled (sp_log_level_t level)
 {
+    //  Code that logs before (or without) sp_log_init, such as library code
+    //  under test, follows SOULPIPE_LOG_LEVEL. A benign race: every thread
+    //  computes the same value.
+    if (!s_initialized) {
+        sp_log_level_t env_level;
+        if (sp_log_level_parse (getenv ("SOULPIPE_LOG_LEVEL"), &env_level) == 0)
+            s_level = env_level;
+        s_initialized = true;
+    }
     return level >= s_level && level < SP_LOG_OFF;
 }
 
