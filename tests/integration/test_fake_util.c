@@ -1,6 +1,8 @@
 /*  test_fake_util.c: see test_fake_util.h. */
 #include "test_fake_util.h"
 
+#include "soulpipe/http.h"
+
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 
@@ -174,59 +176,55 @@ fk_stop (fk_t *f)
     return rc;
 }
 
-typedef struct {
-    char *data;
-    size_t len;
-} s_sink_t;
-
-static size_t
-s_write_cb (char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    s_sink_t *s = ud;
-    size_t n = size * nmemb;
-    char *grown = realloc (s->data, s->len + n + 1);
-    if (!grown)
-        return 0;
-    s->data = grown;
-    memcpy (s->data + s->len, ptr, n);
-    s->len += n;
-    s->data[s->len] = '\0';
-    return n;
-}
-
+/*  Requests go through the project's own http module (soulpipe/http.h), as
+    the services' do, with retries and 429 sleeping off so the tests see
+    every answer the fake gives, and redirects not followed. */
 long
 fk_http_url (const char *method, const char *url, const char *const *headers, const char *body,
              fk_resp_t *out)
 {
     memset (out, 0, sizeof *out);
-    CURL *c = curl_easy_init ();
-    s_sink_t b = {0}, h = {0};
-    struct curl_slist *hl = NULL;
-    for (int i = 0; headers && headers[i]; i++)
-        hl = curl_slist_append (hl, headers[i]);
-    if (body) //  no "Expect: 100-continue" round trip
-        hl = curl_slist_append (hl, "Expect:");
-    curl_easy_setopt (c, CURLOPT_URL, url);
-    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp (method, "HEAD") == 0)
-        curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
-    if (body)
-        curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt (c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write_cb);
-    curl_easy_setopt (c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_write_cb);
-    curl_easy_setopt (c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt (c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform (c) == CURLE_OK)
-        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_easy_getinfo (c, CURLINFO_TOTAL_TIME, &out->seconds);
-    curl_slist_free_all (hl);
-    curl_easy_cleanup (c);
-    out->body = b.data ? b.data : strdup ("");
-    out->headers = h.data ? h.data : strdup ("");
-    out->json = json_loads (out->body, JSON_DECODE_ANY, NULL);
+    sp_http_method_t m;
+    if (strcmp (method, "GET") == 0)
+        m = SP_HTTP_GET;
+    else if (strcmp (method, "POST") == 0)
+        m = SP_HTTP_POST;
+    else if (strcmp (method, "PUT") == 0)
+        m = SP_HTTP_PUT;
+    else if (strcmp (method, "DELETE") == 0)
+        m = SP_HTTP_DELETE;
+    else {
+        cr_assert_fail ("fk_http: unsupported method %s", method);
+        return 0;
+    }
+    sp_http_t *http = sp_http_new (NULL);
+    cr_assert_not_null (http);
+    sp_http_set_retries (http, 0, 0, 0);
+    sp_http_set_return_429 (http, true);
+    sp_http_set_follow_redirects (http, false);
+    sp_http_set_timeouts (http, 5000, 20000);
+    //  no default Accept: the Plex tests choose XML or JSON themselves
+    sp_http_set_header (http, "Accept", NULL);
+    sp_http_req_t req = {.headers = headers, .allow_text = true, .retry_post = true};
+    if (body) {
+        req.body = body;
+        req.body_len = strlen (body);
+        req.content_type = "application/x-www-form-urlencoded";
+    }
+    sp_http_resp_t *resp = NULL;
+    double t0 = fk_now_s ();
+    sp_http_request (http, m, url, &req, &resp);
+    out->seconds = fk_now_s () - t0;
+    sp_http_destroy (&http);
+    if (resp) {
+        out->status = resp->status;
+        out->body = strndup (resp->body ? resp->body : "", resp->body_len);
+        out->json = json_loads (out->body, JSON_DECODE_ANY, NULL);
+        out->resp = resp;
+    }
+    else
+        out->body = strdup ("");
+    out->headers = strdup ("");
     return out->status;
 }
 
@@ -242,6 +240,8 @@ fk_http (fk_t *f, const char *method, const char *path, const char *const *heade
 void
 fk_resp_free (fk_resp_t *r)
 {
+    sp_http_resp_t *resp = r->resp;
+    sp_http_resp_destroy (&resp);
     free (r->body);
     free (r->headers);
     json_decref (r->json);
@@ -251,20 +251,8 @@ fk_resp_free (fk_resp_t *r)
 char *
 fk_header (const fk_resp_t *r, const char *name)
 {
-    size_t n = strlen (name);
-    const char *p = r->headers;
-    while (p && *p) {
-        const char *eol = strstr (p, "\r\n");
-        size_t len = eol ? (size_t) (eol - p) : strlen (p);
-        if (len > n && strncasecmp (p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (*v == ' ')
-                v++;
-            return strndup (v, len - (size_t) (v - p));
-        }
-        p = eol ? eol + 2 : NULL;
-    }
-    return NULL;
+    const char *v = r->resp ? sp_http_resp_header (r->resp, name) : NULL;
+    return v ? strdup (v) : NULL;
 }
 
 json_t *

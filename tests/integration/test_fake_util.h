@@ -1,6 +1,7 @@
 /*  test_fake_util.h: helpers for the soulpipe-fake integration tests: a
     temp fixture tree, starting/stopping the fake binary on a free port, and
-    plain libcurl requests that keep status, headers and body.
+    requests through the project's http module that keep status, headers
+    and body.
 
     The binary is $SOULPIPE_BIN_DIR/soulpipe-fake (default ./bin). The child
     gets PR_SET_PDEATHSIG so a crashed test never leaves it running.
@@ -28,6 +29,7 @@ typedef struct {
     char *headers;   //  raw response headers
     json_t *json;    //  parsed body or NULL
     double seconds;  //  total time
+    void *resp;      //  the sp_http_resp_t behind it (private)
 } fk_resp_t;
 
 //  Make the temp tree. Aborts the test on failure.
