@@ -1,13 +1,17 @@
 /*  test_analyzer_common.h: helpers shared by the analyzer integration tests
     (static functions; included by each test_analyzer_*.c file). Redis from
     SOULPIPE_TEST_REDIS_URL (FLUSHDB per test), the fake upstream server
-    from SOULPIPE_BIN_DIR, fixtures written into a fresh temp dir. */
+    from SOULPIPE_BIN_DIR (started through harness.h), fixtures written
+    into a fresh temp dir. */
 #ifndef TEST_ANALYZER_COMMON_H
 #define TEST_ANALYZER_COMMON_H
 
 #include "../../services/analyzer/analyzer.h"
+#include "harness.h"
 #include "soulpipe/config.h"
+#include "soulpipe/http.h"
 #include "soulpipe/msg.h"
+#include "soulpipe/spotify_auth.h"
 #include "soulpipe/store.h"
 
 #include <criterion/criterion.h>
@@ -20,56 +24,32 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static __attribute__ ((unused)) const char *
-ta_redis_url (void)
-{
-    const char *url = getenv ("SOULPIPE_TEST_REDIS_URL");
-    if (!url || !*url)
-        cr_skip_test ("SOULPIPE_TEST_REDIS_URL not set");
-    return url;
-}
+//  The test's harness state: temp dir, its own redis-server, spawned
+//  processes. Every test gets a redis-server of its own so that tests run
+//  in parallel (Criterion's default --jobs) cannot see each other's keys:
+//  a songs-index entry or a FLUSHDB of one test changed another test's
+//  results when they shared SOULPIPE_TEST_REDIS_URL.
+static sp_test_t ta_t;
 
-static __attribute__ ((unused)) void
-ta_flushdb (const char *url)
-{
-    char host[64] = "127.0.0.1";
-    int port = 6379, db = 0;
-    cr_assert (sscanf (url, "redis://%63[^:]:%d/%d", host, &port, &db) >= 2, "url %s", url);
-    redisContext *c = redisConnect (host, port);
-    cr_assert (c && !c->err, "cannot connect to %s", url);
-    redisReply *r = redisCommand (c, "SELECT %d", db);
-    freeReplyObject (r);
-    r = redisCommand (c, "FLUSHDB");
-    cr_assert (r && r->type == REDIS_REPLY_STATUS);
-    freeReplyObject (r);
-    redisFree (c);
-}
-
+//  Start the test's harness (temp dir, own redis-server) and return its
+//  store (owned by ta_t; freed by ta_fini).
 static __attribute__ ((unused)) sp_store_t *
 ta_store (void)
 {
-    const char *url = ta_redis_url ();
-    ta_flushdb (url);
-    char err[256];
-    sp_store_t *s = sp_store_new (url, err, sizeof err);
-    cr_assert_not_null (s, "store: %s", err);
-    return s;
+    sp_test_init (&ta_t, true);
+    return ta_t.store;
 }
 
-//  A fresh temp dir (caller frees the string).
-static __attribute__ ((unused)) char *
-ta_tmpdir (void)
+//  Stop what the test started (processes, redis-server), remove its temp
+//  dir. Safe to call twice; the suites also run it as their .fini so that
+//  a failed assertion cleans up too.
+static __attribute__ ((unused)) void
+ta_fini (void)
 {
-    const char *base = getenv ("SOULPIPE_TEST_TMP");
-    char tmpl[512];
-    snprintf (tmpl, sizeof tmpl, "%s/analyzer.XXXXXX", base && *base ? base : "/tmp");
-    char *d = mkdtemp (tmpl);
-    cr_assert_not_null (d, "mkdtemp: %s", strerror (errno));
-    return strdup (d);
+    sp_test_fini (&ta_t);
 }
 
 static __attribute__ ((unused)) void
@@ -98,7 +78,8 @@ ta_config (sp_config_t *cfg, const char *const *vars)
     unsetenv ("PLEX_URL");
     unsetenv ("PLEX_TOKEN");
     unsetenv ("SPOTIFY_CLIENT_SECRET");
-    setenv ("SOULPIPE_REDIS_URL", ta_redis_url (), 1);
+    cr_assert (ta_t.redis_url[0], "ta_store () first");
+    setenv ("SOULPIPE_REDIS_URL", ta_t.redis_url, 1);
     for (size_t i = 0; vars && vars[i]; i += 2) {
         if (vars[i + 1])
             setenv (vars[i], vars[i + 1], 1);
@@ -109,45 +90,86 @@ ta_config (sp_config_t *cfg, const char *const *vars)
     cr_assert_eq (sp_config_load (cfg, SP_SVC_ANALYZER, err, sizeof err), 0, "config: %s", err);
 }
 
-//  The fake upstream server on a free port; returns its pid, port in *port.
+//  The fake upstream server on a free port, started through the harness
+//  (PR_SET_PDEATHSIG, output in t->dir/fake-N.log, stopped by sp_test_fini
+//  even when an assertion ends the test early). Returns its pid, its port
+//  in *port.
 static __attribute__ ((unused)) pid_t
-ta_fake_start (const char *fixtures, const char *downloads, int *port)
+ta_fake_start (sp_test_t *t, const char *fixtures, const char *downloads, int *port)
 {
-    const char *bindir = getenv ("SOULPIPE_BIN_DIR");
-    if (!bindir || !*bindir)
-        cr_skip_test ("SOULPIPE_BIN_DIR not set");
-    char bin[1024];
-    snprintf (bin, sizeof bin, "%s/soulpipe-fake", bindir);
+    const char *bin = sp_test_bin ("soulpipe-fake");
     if (access (bin, X_OK) != 0)
         cr_skip_test ("%s not built", bin);
-    int fds[2];
-    cr_assert_eq (pipe (fds), 0);
-    pid_t pid = fork ();
-    cr_assert (pid >= 0);
-    if (pid == 0) {
-        dup2 (fds[1], 1);
-        close (fds[0]);
-        close (fds[1]);
-        execl (bin, bin, "--listen", "127.0.0.1:0", "--fixtures", fixtures, "--downloads",
-               downloads, (char *) NULL);
-        _exit (127);
-    }
-    close (fds[1]);
-    FILE *f = fdopen (fds[0], "r");
-    char line[256] = "";
-    cr_assert_not_null (fgets (line, sizeof line, f), "fake printed nothing");
-    fclose (f);
-    cr_assert (sscanf (line, "listening on %*[^:]:%d", port) == 1, "fake said: %s", line);
-    return pid;
+    return sp_test_start_fake (t, fixtures, downloads, 0, port);
 }
 
+//  Stop the fake (SIGTERM, then SIGKILL after 5 s).
 static __attribute__ ((unused)) void
-ta_fake_stop (pid_t pid)
+ta_fake_stop (sp_test_t *t, pid_t pid)
 {
-    if (pid > 0) {
-        kill (pid, SIGTERM);
-        waitpid (pid, NULL, 0);
+    if (pid > 0)
+        sp_test_stop (t, pid, SIGTERM, 5000);
+}
+
+//  The PKCE flow against the fake at base (the fake approves /authorize at
+//  once): authorize without following the redirect, read the code from
+//  the redirect, exchange it with the verifier (or a wrong one). Returns
+//  sp_spotify_exchange_code's result (0 or SP_SPOTIFY_AUTH_*), err filled.
+static __attribute__ ((unused)) int
+ta_pkce (const char *base, const char *client_id, bool wrong_verifier, sp_spotify_tokens_t *tok,
+         char *err, size_t n)
+{
+    char verifier[SP_SPOTIFY_VERIFIER_LEN + 1], challenge[64], state[SP_SPOTIFY_VERIFIER_LEN + 1];
+    cr_assert_eq (sp_spotify_pkce_verifier (verifier, sizeof verifier), 0);
+    cr_assert_eq (sp_spotify_pkce_verifier (state, sizeof state), 0);
+    cr_assert_eq (sp_spotify_pkce_challenge (verifier, challenge, sizeof challenge), 0);
+    const char *redirect = "http://127.0.0.1:43123/callback";
+    char *url = sp_spotify_authorize_url (base, client_id, redirect, NULL, state, challenge);
+    cr_assert_not_null (url);
+    sp_http_t *http = sp_http_new (NULL);
+    sp_http_set_follow_redirects (http, false);
+    sp_http_req_t req = {.allow_text = true};
+    sp_http_resp_t *resp = NULL;
+    cr_assert_eq (sp_http_request (http, SP_HTTP_GET, url, &req, &resp), SP_HTTP_OK);
+    const char *loc = sp_http_resp_header (resp, "Location");
+    cr_assert_not_null (loc);
+    cr_assert (strncmp (loc, redirect, strlen (redirect)) == 0, "%s", loc);
+    char *code = NULL;
+    int rc = sp_spotify_parse_callback (loc, state, &code, err, n);
+    if (rc == 0) {
+        if (wrong_verifier)
+            verifier[0] = verifier[0] == 'A' ? 'B' : 'A';
+        rc = sp_spotify_exchange_code (base, client_id, code, redirect, verifier, tok, err, n);
     }
+    free (code);
+    free (url);
+    sp_http_resp_destroy (&resp);
+    sp_http_destroy (&http);
+    return rc;
+}
+
+//  `soulpipe login spotify` without the client: PKCE against the fake, then
+//  the tokens handed to the analyzer as a `login` request. Asserts success.
+static __attribute__ ((unused)) void
+ta_login (sp_analyzer_t *an, sp_store_t *store, const char *base, const char *client_id)
+{
+    sp_spotify_tokens_t tok;
+    char err[512];
+    cr_assert_eq (ta_pkce (base, client_id, false, &tok, err, sizeof err), 0, "%s", err);
+    cr_assert_not_null (tok.refresh_token);
+    sp_msg_t req, reply;
+    memset (&req, 0, sizeof req);
+    memset (&reply, 0, sizeof reply);
+    req.type = SP_MSG_LOGIN;
+    req.provider = "spotify";
+    req.access_token = tok.access_token;
+    req.refresh_token = tok.refresh_token;
+    req.expires_in = (uint64_t) tok.expires_in;
+    req.scope = tok.scope;
+    cr_assert_eq (sp_analyzer_login (an, store, &req, &reply), 0);
+    cr_assert_eq (reply.type, SP_MSG_OK_REPLY, "%s", reply.message);
+    sp_msg_clear (&reply);
+    sp_spotify_tokens_clear (&tok);
 }
 
 //  Submit and check the reply type.

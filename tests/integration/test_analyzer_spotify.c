@@ -49,6 +49,8 @@ s_dump (const char *dir, const char *rel, json_t *j)
     json_decref (j);
 }
 
+TestSuite (analyzer_spotify, .fini = ta_fini);
+
 typedef struct {
     char *dir, *fixtures, *downloads;
     pid_t fake;
@@ -145,7 +147,7 @@ s_env_start (s_env_t *e, const char *cred_extra, bool plex, bool plex_down)
 {
     memset (e, 0, sizeof *e);
     e->store = ta_store ();
-    e->dir = ta_tmpdir ();
+    e->dir = strdup (ta_t.dir);
     char buf[1024];
     snprintf (buf, sizeof buf, "%s/fixtures", e->dir);
     e->fixtures = strdup (buf);
@@ -153,7 +155,7 @@ s_env_start (s_env_t *e, const char *cred_extra, bool plex, bool plex_down)
     e->downloads = strdup (buf);
     mkdir (e->fixtures, 0700);
     s_fixtures (e->fixtures, cred_extra, plex);
-    e->fake = ta_fake_start (e->fixtures, e->downloads, &e->port);
+    e->fake = ta_fake_start (&ta_t, e->fixtures, e->downloads, &e->port);
     snprintf (e->url, sizeof e->url, "http://127.0.0.1:%d", e->port);
     const char *vars[] = {"SPOTIFY_CLIENT_ID", "cid", "SPOTIFY_ACCOUNTS_URL", e->url,
                           "SPOTIFY_API_URL", e->url, "PLEX_URL",
@@ -171,67 +173,24 @@ s_env_stop (s_env_t *e)
 {
     sp_analyzer_destroy (&e->an);
     sp_config_destroy (&e->cfg);
-    sp_store_destroy (&e->store);
-    ta_fake_stop (e->fake);
+    ta_fake_stop (&ta_t, e->fake);
+    e->store = NULL;
+    ta_fini ();                 /* the store, redis-server, the temp dir */
     free (e->dir);
     free (e->fixtures);
     free (e->downloads);
 }
 
-//  The PKCE flow against the fake: authorize (no redirect following), read
-//  the redirect, exchange the code with verifier (or a wrong one).
 static int
 s_pkce (s_env_t *e, bool wrong_verifier, sp_spotify_tokens_t *tok, char *err, size_t n)
 {
-    char verifier[SP_SPOTIFY_VERIFIER_LEN + 1], challenge[64], state[SP_SPOTIFY_VERIFIER_LEN + 1];
-    cr_assert_eq (sp_spotify_pkce_verifier (verifier, sizeof verifier), 0);
-    cr_assert_eq (sp_spotify_pkce_verifier (state, sizeof state), 0);
-    cr_assert_eq (sp_spotify_pkce_challenge (verifier, challenge, sizeof challenge), 0);
-    const char *redirect = "http://127.0.0.1:43123/callback";
-    char *url = sp_spotify_authorize_url (e->url, "cid", redirect, NULL, state, challenge);
-    cr_assert_not_null (url);
-    sp_http_t *http = sp_http_new (NULL);
-    sp_http_set_follow_redirects (http, false);
-    sp_http_req_t req = {.allow_text = true};
-    sp_http_resp_t *resp = NULL;
-    cr_assert_eq (sp_http_request (http, SP_HTTP_GET, url, &req, &resp), SP_HTTP_OK);
-    const char *loc = sp_http_resp_header (resp, "Location");
-    cr_assert_not_null (loc);
-    cr_assert (strncmp (loc, redirect, strlen (redirect)) == 0, "%s", loc);
-    char *code = NULL;
-    int rc = sp_spotify_parse_callback (loc, state, &code, err, n);
-    if (rc == 0) {
-        if (wrong_verifier)
-            verifier[0] = verifier[0] == 'A' ? 'B' : 'A';
-        rc = sp_spotify_exchange_code (e->url, "cid", code, redirect, verifier, tok, err, n);
-    }
-    free (code);
-    free (url);
-    sp_http_resp_destroy (&resp);
-    sp_http_destroy (&http);
-    return rc;
+    return ta_pkce (e->url, "cid", wrong_verifier, tok, err, n);
 }
 
 static void
 s_login (s_env_t *e)
 {
-    sp_spotify_tokens_t tok;
-    char err[512];
-    cr_assert_eq (s_pkce (e, false, &tok, err, sizeof err), 0, "%s", err);
-    cr_assert_not_null (tok.refresh_token);
-    sp_msg_t req, reply;
-    memset (&req, 0, sizeof req);
-    memset (&reply, 0, sizeof reply);
-    req.type = SP_MSG_LOGIN;
-    req.provider = "spotify";
-    req.access_token = tok.access_token;
-    req.refresh_token = tok.refresh_token;
-    req.expires_in = (uint64_t) tok.expires_in;
-    req.scope = tok.scope;
-    cr_assert_eq (sp_analyzer_login (e->an, e->store, &req, &reply), 0);
-    cr_assert_eq (reply.type, SP_MSG_OK_REPLY, "%s", reply.message);
-    sp_msg_clear (&reply);
-    sp_spotify_tokens_clear (&tok);
+    ta_login (e->an, e->store, e->url, "cid");
 }
 
 static char *

@@ -2,6 +2,8 @@
     Redis job), with Plex unset. */
 #include "test_analyzer_common.h"
 
+TestSuite (analyzer_text, .fini = ta_fini);
+
 Test (analyzer_text, queues_every_line_without_plex)
 {
     sp_store_t *store = ta_store ();
@@ -65,7 +67,7 @@ Test (analyzer_text, queues_every_line_without_plex)
     sp_msg_clear (&reply);
     sp_analyzer_destroy (&an);
     sp_config_destroy (&cfg);
-    sp_store_destroy (&store);
+    ta_fini ();
 }
 
 Test (analyzer_text, csv_with_name_album_duration)
@@ -103,7 +105,7 @@ Test (analyzer_text, csv_with_name_album_duration)
     sp_msg_clear (&reply);
     sp_analyzer_destroy (&an);
     sp_config_destroy (&cfg);
-    sp_store_destroy (&store);
+    ta_fini ();
 }
 
 Test (analyzer_text, errors_are_replies)
@@ -132,5 +134,5 @@ Test (analyzer_text, errors_are_replies)
     sp_msg_clear (&reply);
     sp_analyzer_destroy (&an);
     sp_config_destroy (&cfg);
-    sp_store_destroy (&store);
+    ta_fini ();
 }
