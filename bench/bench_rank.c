@@ -3,7 +3,9 @@
     formats and bitrates).
     Prints:  rank_candidates_per_s <n> cand/s   (sp_match_score only)
              rank_10k_results_ms <ms> ms        (parse + filter + rank of 10,000)
-             rank_10k_parse_ms, rank_10k_filter_sort_ms: its two halves */
+             rank_10k_parse_ms, rank_10k_filter_sort_ms: its two halves
+             parse_uncached_us <us> us/path     (sp_match_parse_path, no memo:
+                                                 a folder and file name never seen) */
 #include "soulpipe/match.h"
 
 #include <stdio.h>
@@ -103,6 +105,20 @@ main (void)
             best = rate;
     }
     printf ("rank_candidates_per_s %.0f cand/s\n", best);
+
+    //  the parser without the set's memo (every path new to it)
+    sp_match_path_t *pp = malloc (sizeof *pp);
+    double u0 = s_now ();
+    int parsed = 0;
+    for (int i = 0; i < 2000; i++) {
+        int k = i % (int) (sizeof s_templates / sizeof s_templates [0]);
+        snprintf (path, sizeof path, "@@u%d%s", i, s_templates [k]);
+        parsed += pp && sp_match_parse_path (path, pp) == 0;
+    }
+    printf ("parse_uncached_us %.1f us/path\n", (s_now () - u0) * 1e6 / 2000);
+    free (pp);
+    if (parsed != 2000)
+        return 1;
     printf ("rank_accepted_of_10k %zu results\n", accepted);
     sp_match_set_destroy (&set);
     sp_match_track_destroy (&mt);

@@ -39,12 +39,32 @@ struct _sp_match_track_t {
     int disc_no;                                //  0 = unknown
 };
 
+//  A small string-keyed memo (open addressing, FNV-1a). Search results
+//  repeat themselves: an album folder is shared by its dozen files, and the
+//  same file name ("01 - Song.flac") comes from many users. Parsing each
+//  distinct folder and file name once is most of the parse time saved.
+typedef struct {
+    char *key;                  //  owned
+    void *val;                  //  owned (plain struct, free())
+    uint64_t hash;
+} s_slot_t;
+
+typedef struct {
+    s_slot_t *slots;            //  cap slots, key NULL = empty
+    size_t cap;                 //  power of two, 0 before first use
+    size_t used;
+} s_memo_t;
+
+#define MEMO_MAX 4096           //  entries kept per memo (then: no caching)
+
 struct _sp_match_set_t {
     sp_match_result_t *items;   //  results in insertion order
     size_t count;               //  used
     size_t cap;                 //  allocated
     size_t *order;              //  rank order (indexes into items)
     size_t accepted;            //  accepted in the last rank
+    s_memo_t dirs;              //  folder part of a path -> s_dir_t
+    s_memo_t files;             //  file stem -> s_file_t
 };
 
 static const char *s_audio [] = {
@@ -93,10 +113,91 @@ s_copy (char *dst, size_t n, const char *s, size_t len)
     dst [len] = 0;
 }
 
+static bool
+s_ascii_alpha (char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+//  sp_text_normalize() for printable ASCII (0x20..0x7E) without utf8proc
+//  or allocation for short strings: the same rules (apostrophes dropped,
+//  "&" and a standalone "+" -> "and", "$"/"!" inside words -> s/i, other
+//  punctuation and symbols -> space, case folded, "ft"/"featuring" ->
+//  "feat", spaces collapsed and trimmed), cut like s_copy. Returns false
+//  when s holds anything else (the caller takes the Unicode path). The
+//  unit tests compare it with sp_text_normalize on random strings.
+static bool
+s_norm_ascii (char *dst, size_t n, const char *s)
+{
+    size_t len = 0;
+    for (const char *p = s; *p; p++, len++)
+        if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7E)
+            return false;
+    char stack [1024];
+    size_t need = len * 5 + 2;
+    char *buf = need <= sizeof stack? stack: malloc (need);
+    if (!buf)
+        return false;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s [i];
+        char prev = i? s [i - 1]: 0;
+        char next = s [i + 1];
+        if (c == '\'' || c == '`')
+            continue;
+        if (c == '&' || (c == '+' && i > 0 && prev == ' ' && next == ' ')) {
+            if (o && buf [o - 1] != ' ')
+                buf [o++] = ' ';
+            memcpy (buf + o, "and ", 4);
+            o += 4;
+            continue;
+        }
+        if (c == '$' && (s_ascii_alpha (prev) || s_ascii_alpha (next)))
+            buf [o++] = 's';
+        else
+        if (c == '!' && s_ascii_alpha (prev) && s_ascii_alpha (next))
+            buf [o++] = 'i';
+        else
+        if (isalnum ((unsigned char) c))
+            buf [o++] = (char) tolower ((unsigned char) c);
+        else
+        if (o && buf [o - 1] != ' ')
+            buf [o++] = ' ';
+    }
+    while (o > 0 && buf [o - 1] == ' ')
+        o--;
+    buf [o] = 0;
+    //  word pass, written into dst cut at n - 1 bytes
+    size_t d = 0;
+    for (size_t i = 0; i < o && d + 1 < n; ) {
+        size_t e = i;
+        while (e < o && buf [e] != ' ')
+            e++;
+        const char *w = buf + i;
+        size_t wl = e - i;
+        if ((wl == 2 && memcmp (w, "ft", 2) == 0) || (wl == 9 && memcmp (w, "featuring", 9) == 0)) {
+            w = "feat";
+            wl = 4;
+        }
+        if (d && d + 1 < n)
+            dst [d++] = ' ';
+        for (size_t k = 0; k < wl && d + 1 < n; k++)
+            dst [d++] = w [k];
+        i = e + 1;
+    }
+    if (n)
+        dst [d < n? d: n - 1] = 0;
+    if (buf != stack)
+        free (buf);
+    return true;
+}
+
 //  Normalize s into dst (matching form). Returns 0 or -1 (invalid UTF-8).
 static int
 s_norm_into (char *dst, size_t n, const char *s)
 {
+    if (s_norm_ascii (dst, n, s))
+        return 0;
     char *t = sp_text_normalize (s);
     if (!t) {
         dst [0] = 0;
@@ -547,8 +648,221 @@ s_parse_album_dir (const char *dir, sp_match_path_t *out)
         out->year = y;
 }
 
-int
-sp_match_parse_path (const char *remote, sp_match_path_t *out)
+// ---------------------------------------------------------------- memo
+
+static uint64_t
+s_hash (const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char) *s) * 1099511628211ull;
+    return h;
+}
+
+static void *
+s_memo_get (const s_memo_t *m, const char *key)
+{
+    if (!m || !m->cap)
+        return NULL;
+    uint64_t h = s_hash (key);
+    for (size_t i = h & (m->cap - 1); m->slots [i].key; i = (i + 1) & (m->cap - 1))
+        if (m->slots [i].hash == h && strcmp (m->slots [i].key, key) == 0)
+            return m->slots [i].val;
+    return NULL;
+}
+
+//  Keep a copy of val (size bytes) under key. Best effort: a full memo or
+//  no memory just means no caching.
+static void
+s_memo_put (s_memo_t *m, const char *key, const void *val, size_t size)
+{
+    if (!m || m->used >= MEMO_MAX)
+        return;
+    if (m->used * 2 >= m->cap) {
+        size_t cap = m->cap? m->cap * 2: 256;
+        s_slot_t *slots = calloc (cap, sizeof *slots);
+        if (!slots)
+            return;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots [i].key) {
+                size_t k = m->slots [i].hash & (cap - 1);
+                while (slots [k].key)
+                    k = (k + 1) & (cap - 1);
+                slots [k] = m->slots [i];
+            }
+        free (m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    char *k = strdup (key);
+    void *v = malloc (size);
+    if (!k || !v) {
+        free (k);
+        free (v);
+        return;
+    }
+    memcpy (v, val, size);
+    uint64_t h = s_hash (key);
+    size_t i = h & (m->cap - 1);
+    while (m->slots [i].key)
+        i = (i + 1) & (m->cap - 1);
+    m->slots [i] = (s_slot_t) {.key = k, .val = v, .hash = h};
+    m->used++;
+}
+
+static void
+s_memo_clear (s_memo_t *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free (m->slots [i].key);
+        free (m->slots [i].val);
+    }
+    free (m->slots);
+    memset (m, 0, sizeof *m);
+}
+
+// ---------------------------------------------------------------- path parsing (parts)
+
+//  What the folders of a path say (the last FOLDER_SCAN folders at most).
+typedef struct {
+    int disc, year;
+    uint32_t folder_kinds;
+    char artist [SP_MATCH_FIELD];
+    char artist_norm [SP_MATCH_FIELD];
+    char album [SP_MATCH_FIELD];
+    char album_norm [SP_MATCH_FIELD];
+} s_dir_t;
+
+//  What the file stem (name without extension) says.
+typedef struct {
+    int disc, track;
+    uint32_t kinds;
+    int part;
+    char remixer [64];
+    char version [64];
+    char title [SP_MATCH_FIELD];
+    char title_norm [3][SP_MATCH_FIELD];
+    char stem_norm [SP_MATCH_FIELD];
+    char artist [SP_MATCH_FIELD];       //  "Artist - Title": the first segment
+    char artist_norm [SP_MATCH_FIELD];
+} s_file_t;
+
+static void
+s_parse_dirs (char *const *dirs, size_t ndirs, s_dir_t *d)
+{
+    sp_match_path_t tmp;                //  s_parse_album_dir fills one
+    memset (&tmp, 0, sizeof tmp);
+    ssize_t album_i = (ssize_t) ndirs - 1;
+    if (album_i >= 0 && s_disc_folder (dirs [album_i], &tmp.disc))
+        album_i--;
+    if (album_i >= 0 && !s_is_generic_folder (dirs [album_i]))
+        s_parse_album_dir (dirs [album_i], &tmp);
+    if (!tmp.artist [0] && album_i >= 1 && !s_is_generic_folder (dirs [album_i - 1])) {
+        s_copy (tmp.artist, sizeof tmp.artist, dirs [album_i - 1], strlen (dirs [album_i - 1]));
+        int y = 0;
+        s_strip_tags (tmp.artist, &y);
+    }
+    memset (d, 0, sizeof *d);
+    for (size_t i = ndirs > FOLDER_SCAN? ndirs - FOLDER_SCAN: 0; i < ndirs; i++)
+        if (!s_is_generic_folder (dirs [i]))
+            d->folder_kinds |= sp_title_scan_descriptors (dirs [i]);
+    d->disc = tmp.disc;
+    d->year = tmp.year;
+    memcpy (d->artist, tmp.artist, sizeof d->artist);
+    memcpy (d->album, tmp.album, sizeof d->album);
+    if (d->artist [0])
+        s_norm_into (d->artist_norm, sizeof d->artist_norm, d->artist);
+    if (d->album [0]) {
+        sp_title_t *at = malloc (sizeof *at);
+        if (at && sp_title_parse (d->album, at) == 0)
+            s_copy (d->album_norm, sizeof d->album_norm, at->base, strlen (at->base));
+        free (at);
+    }
+}
+
+//  Returns 0, or -1 (the title does not parse: invalid UTF-8 or OOM).
+static int
+s_parse_file (const char *stem, s_file_t *f)
+{
+    memset (f, 0, sizeof *f);
+    //  number, " - " segments, descriptors
+    int disc = 0, track = 0;
+    const char *rest = s_strip_number (stem, &disc, &track);
+    f->track = track;
+    f->disc = track? disc: 0;
+    char body [SP_MATCH_FIELD * 2];
+    s_copy (body, sizeof body, rest, strlen (rest));
+    //  "Artist - 03 - Title": a number segment inside
+    const char *seg [8];
+    size_t len [8];
+    size_t ns = s_split_segments (body, seg, len, 8);
+    char clean [SP_MATCH_FIELD * 2];
+    size_t cl = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (ns > 1 && len [i] <= 3 && s_is_digits (seg [i], len [i])) {
+            if (!f->track)
+                f->track = atoi (seg [i]);
+            continue;
+        }
+        if (cl && cl + 3 < sizeof clean) {
+            memcpy (clean + cl, " - ", 3);
+            cl += 3;
+        }
+        size_t l = len [i];
+        if (cl + l >= sizeof clean)
+            l = sizeof clean - cl - 1;
+        memcpy (clean + cl, seg [i], l);
+        cl += l;
+    }
+    clean [cl] = 0;
+
+    sp_title_t *t = malloc (sizeof *t);
+    if (!t || sp_title_parse (clean, t) != 0) {
+        free (t);
+        return -1;
+    }
+    f->kinds = t->kinds;
+    f->part = t->part;
+    s_copy (f->remixer, sizeof f->remixer, t->remixer, strlen (t->remixer));
+    s_copy (f->version, sizeof f->version, t->version, strlen (t->version));
+    s_norm_into (f->stem_norm, sizeof f->stem_norm, clean);
+
+    //  title variants from the base: whole, without the first segment
+    //  ("Artist - Title"), the last segment only
+    ns = s_split_segments (t->base_raw, seg, len, 8);
+    size_t v = 0;
+    if (ns >= 2) {
+        const char *start = seg [1];
+        size_t total = (size_t) (seg [ns - 1] + len [ns - 1] - start);
+        char tmp [SP_MATCH_FIELD];
+        s_copy (tmp, sizeof tmp, start, total);
+        s_copy (f->title, sizeof f->title, tmp, strlen (tmp));
+        s_norm_into (f->title_norm [v++], SP_MATCH_FIELD, tmp);
+        s_copy (f->artist, sizeof f->artist, seg [0], len [0]);
+    }
+    else
+        s_copy (f->title, sizeof f->title, t->base_raw, strlen (t->base_raw));
+    s_copy (f->title_norm [v++], SP_MATCH_FIELD, t->base, strlen (t->base));
+    if (ns >= 3) {
+        char tmp [SP_MATCH_FIELD];
+        s_copy (tmp, sizeof tmp, seg [ns - 1], len [ns - 1]);
+        s_norm_into (f->title_norm [v++], SP_MATCH_FIELD, tmp);
+    }
+    //  the stem before number stripping ("7 Rings"), when it differs
+    if (rest != stem && v < 3) {
+        if (sp_title_parse (stem, t) == 0 && strcmp (t->base, f->title_norm [v - 1]) != 0)
+            s_copy (f->title_norm [v++], SP_MATCH_FIELD, t->base, strlen (t->base));
+    }
+    free (t);
+    s_trim (f->title);
+    if (f->artist [0])
+        s_norm_into (f->artist_norm, sizeof f->artist_norm, f->artist);
+    return 0;
+}
+
+//  Parse with the set's memos (NULL: none).
+static int
+s_parse_path (const char *remote, sp_match_path_t *out, sp_match_set_t *set)
 {
     if (!out)
         return -1;
@@ -577,7 +891,8 @@ sp_match_parse_path (const char *remote, sp_match_path_t *out)
     if (n == 0)
         return -1;
 
-    //  the whole path in matching form (also checks UTF-8)
+    //  the whole path in matching form (also checks UTF-8): the one
+    //  normalization every result pays for
     char joined [4200];
     size_t jl = 0;
     for (size_t i = 0; i < n && jl + 4 < sizeof joined; i++) {
@@ -614,113 +929,77 @@ sp_match_parse_path (const char *remote, sp_match_path_t *out)
         }
     }
 
-    //  folders: disc folder, album folder, artist folder
+    //  folders: what is read depends only on the last FOLDER_SCAN of them
     size_t ndirs = n - 1;
-    ssize_t album_i = (ssize_t) ndirs - 1;
-    if (album_i >= 0 && s_disc_folder (parts [album_i], &out->disc))
-        album_i--;
-    if (album_i >= 0 && !s_is_generic_folder (parts [album_i]))
-        s_parse_album_dir (parts [album_i], out);
-    if (!out->artist [0] && album_i >= 1 && !s_is_generic_folder (parts [album_i - 1])) {
-        s_copy (out->artist, sizeof out->artist, parts [album_i - 1], strlen (parts [album_i - 1]));
-        int y = 0;
-        s_strip_tags (out->artist, &y);
-    }
-    for (size_t i = ndirs > FOLDER_SCAN? ndirs - FOLDER_SCAN: 0; i < ndirs; i++)
-        if (!s_is_generic_folder (parts [i]))
-            out->folder_kinds |= sp_title_scan_descriptors (parts [i]);
-
-    //  file stem: number, " - " segments, descriptors
-    int disc = 0, track = 0;
-    const char *rest = s_strip_number (stem, &disc, &track);
-    if (track) {
-        out->track = track;
-        if (disc)
-            out->disc = disc;
-    }
-    char body [SP_MATCH_FIELD * 2];
-    s_copy (body, sizeof body, rest, strlen (rest));
-    //  "Artist - 03 - Title": a number segment inside
-    const char *seg [8];
-    size_t len [8];
-    size_t ns = s_split_segments (body, seg, len, 8);
-    char clean [SP_MATCH_FIELD * 2];
-    size_t cl = 0;
-    for (size_t i = 0; i < ns; i++) {
-        if (ns > 1 && len [i] <= 3 && s_is_digits (seg [i], len [i])) {
-            if (!out->track)
-                out->track = atoi (seg [i]);
+    size_t first = ndirs > FOLDER_SCAN? ndirs - FOLDER_SCAN: 0;
+    char key [sizeof joined + 4];
+    size_t kl = (size_t) snprintf (key, sizeof key, "%zu", ndirs - first);
+    for (size_t i = first; i < ndirs && kl + 2 < sizeof key; i++) {
+        key [kl++] = '\\';
+        //  a generic folder ("Music", "@@user") only counts as generic
+        if (s_is_generic_folder (parts [i])) {
+            key [kl++] = '\x01';
             continue;
         }
-        if (cl && cl + 3 < sizeof clean) {
-            memcpy (clean + cl, " - ", 3);
-            cl += 3;
+        size_t l = strlen (parts [i]);
+        if (kl + l + 1 >= sizeof key)
+            l = sizeof key - kl - 1;
+        memcpy (key + kl, parts [i], l);
+        kl += l;
+    }
+    key [kl] = 0;
+    s_dir_t dir_local;
+    const s_dir_t *d = set? s_memo_get (&set->dirs, key): NULL;
+    if (!d) {
+        s_parse_dirs (parts + first, ndirs - first, &dir_local);
+        if (set)
+            s_memo_put (&set->dirs, key, &dir_local, sizeof dir_local);
+        d = &dir_local;
+    }
+    s_file_t *file_local = NULL;
+    const s_file_t *f = set? s_memo_get (&set->files, stem): NULL;
+    if (!f) {
+        file_local = malloc (sizeof *file_local);
+        if (!file_local || s_parse_file (stem, file_local) != 0) {
+            free (file_local);
+            memset (out, 0, sizeof *out);
+            return -1;
         }
-        size_t l = len [i];
-        if (cl + l >= sizeof clean)
-            l = sizeof clean - cl - 1;
-        memcpy (clean + cl, seg [i], l);
-        cl += l;
+        if (set)
+            s_memo_put (&set->files, stem, file_local, sizeof *file_local);
+        f = file_local;
     }
-    clean [cl] = 0;
 
-    sp_title_t *t = malloc (sizeof *t);
-    if (!t) {
-        memset (out, 0, sizeof *out);
-        return -1;
+    //  put together: the file's numbers win, folders name the artist first
+    out->disc = f->disc? f->disc: d->disc;
+    out->track = f->track;
+    out->year = d->year;
+    out->folder_kinds = d->folder_kinds;
+    memcpy (out->album, d->album, sizeof out->album);
+    memcpy (out->album_norm, d->album_norm, sizeof out->album_norm);
+    if (d->artist [0]) {
+        memcpy (out->artist, d->artist, sizeof out->artist);
+        memcpy (out->artist_norm, d->artist_norm, sizeof out->artist_norm);
     }
-    if (sp_title_parse (clean, t) != 0) {
-        free (t);
-        memset (out, 0, sizeof *out);
-        return -1;
+    else {
+        memcpy (out->artist, f->artist, sizeof out->artist);
+        memcpy (out->artist_norm, f->artist_norm, sizeof out->artist_norm);
     }
-    out->kinds = t->kinds;
-    out->part = t->part;
-    s_copy (out->remixer, sizeof out->remixer, t->remixer, strlen (t->remixer));
-    s_copy (out->version, sizeof out->version, t->version, strlen (t->version));
-    s_norm_into (out->stem_norm, sizeof out->stem_norm, clean);
-
-    //  title variants from the base: whole, without the first segment
-    //  ("Artist - Title"), the last segment only
-    ns = s_split_segments (t->base_raw, seg, len, 8);
-    size_t v = 0;
-    if (ns >= 2) {
-        const char *start = seg [1];
-        size_t total = (size_t) (seg [ns - 1] + len [ns - 1] - start);
-        char tmp [SP_MATCH_FIELD];
-        s_copy (tmp, sizeof tmp, start, total);
-        s_copy (out->title, sizeof out->title, tmp, strlen (tmp));
-        s_norm_into (out->title_norm [v++], SP_MATCH_FIELD, tmp);
-        if (!out->artist [0] || ns == 2) {
-            char a [SP_MATCH_FIELD];
-            s_copy (a, sizeof a, seg [0], len [0]);
-            if (!out->artist [0])
-                s_copy (out->artist, sizeof out->artist, a, strlen (a));
-        }
-    }
-    else
-        s_copy (out->title, sizeof out->title, t->base_raw, strlen (t->base_raw));
-    s_copy (out->title_norm [v++], SP_MATCH_FIELD, t->base, strlen (t->base));
-    if (ns >= 3) {
-        char tmp [SP_MATCH_FIELD];
-        s_copy (tmp, sizeof tmp, seg [ns - 1], len [ns - 1]);
-        s_norm_into (out->title_norm [v++], SP_MATCH_FIELD, tmp);
-    }
-    //  the stem before number stripping ("7 Rings"), when it differs
-    if (rest != stem && v < 3) {
-        if (sp_title_parse (stem, t) == 0 && strcmp (t->base, out->title_norm [v - 1]) != 0)
-            s_copy (out->title_norm [v++], SP_MATCH_FIELD, t->base, strlen (t->base));
-    }
-    free (t);
-    s_trim (out->title);
-    s_norm_into (out->artist_norm, sizeof out->artist_norm, out->artist);
-    if (out->album [0]) {
-        sp_title_t *at = malloc (sizeof *at);
-        if (at && sp_title_parse (out->album, at) == 0)
-            s_copy (out->album_norm, sizeof out->album_norm, at->base, strlen (at->base));
-        free (at);
-    }
+    out->kinds = f->kinds;
+    out->part = f->part;
+    memcpy (out->remixer, f->remixer, sizeof out->remixer);
+    memcpy (out->version, f->version, sizeof out->version);
+    memcpy (out->title, f->title, sizeof out->title);
+    memcpy (out->title_norm, f->title_norm, sizeof out->title_norm);
+    memcpy (out->stem_norm, f->stem_norm, sizeof out->stem_norm);
+    free (file_local);
     return 0;
+}
+
+int
+sp_match_parse_path (const char *remote, sp_match_path_t *out)
+{
+    return s_parse_path (remote, out, NULL);
 }
 
 // ---------------------------------------------------------------- track
@@ -1116,6 +1395,8 @@ sp_match_set_destroy (sp_match_set_t **self_p)
     }
     free (self->items);
     free (self->order);
+    s_memo_clear (&self->dirs);
+    s_memo_clear (&self->files);
     free (self);
     *self_p = NULL;
 }
@@ -1139,7 +1420,7 @@ sp_match_set_add (sp_match_set_t *self, const sp_match_result_t *r)
     }
     sp_match_result_t *dst = &self->items [self->count];
     *dst = *r;
-    if (sp_match_parse_path (r->filename, &dst->path) != 0)
+    if (s_parse_path (r->filename, &dst->path, self) != 0)
         return -1;
     dst->username = strdup (r->username);
     dst->filename = strdup (r->filename);
