@@ -150,7 +150,8 @@ FUZZ_CC    := clang
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-FUZZ_LIBOBJ := $(COMMON_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_SVC_SRC := $(foreach s,$(SERVICES),$($(s)_MODS))
+FUZZ_LIBOBJ := $(COMMON_SRC:%.c=build/fuzz/obj/%.o) $(FUZZ_SVC_SRC:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
