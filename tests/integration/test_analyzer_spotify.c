@@ -142,8 +142,11 @@ s_fixtures (const char *fx, const char *cred_extra, bool plex)
     }
 }
 
+//  Fixtures, the fake and an analyzer; extra: more NAME, value pairs for
+//  the configuration (NULL-terminated, may be NULL), applied last.
 static void
-s_env_start (s_env_t *e, const char *cred_extra, bool plex, bool plex_down)
+s_env_start_with (s_env_t *e, const char *cred_extra, bool plex, bool plex_down,
+                  const char *const *extra)
 {
     memset (e, 0, sizeof *e);
     e->store = ta_store ();
@@ -161,11 +164,25 @@ s_env_start (s_env_t *e, const char *cred_extra, bool plex, bool plex_down)
                           "SPOTIFY_API_URL", e->url, "PLEX_URL",
                           plex_down ? "http://127.0.0.1:1" : plex ? e->url : NULL,
                           "PLEX_TOKEN", plex || plex_down ? "plextoken" : NULL,
-                          "SOULPIPE_LIBRARY_CACHE_S", "0", NULL};
-    ta_config (&e->cfg, vars);
+                          "SOULPIPE_LIBRARY_CACHE_S", "0"};
+    const char *all[32];
+    size_t n = sizeof vars / sizeof vars[0];
+    memcpy (all, vars, sizeof vars);
+    for (size_t i = 0; extra && extra[i] && n + 2 < sizeof all / sizeof all[0]; i += 2) {
+        all[n++] = extra[i];
+        all[n++] = extra[i + 1];
+    }
+    all[n] = NULL;
+    ta_config (&e->cfg, all);
     char err[256];
     e->an = sp_analyzer_new (&e->cfg, NULL, err, sizeof err);
     cr_assert_not_null (e->an, "%s", err);
+}
+
+static void
+s_env_start (s_env_t *e, const char *cred_extra, bool plex, bool plex_down)
+{
+    s_env_start_with (e, cred_extra, plex, plex_down, NULL);
 }
 
 static void
@@ -361,10 +378,20 @@ Test (analyzer_spotify, refresh_rotation_and_429)
     char *rt0 = s_redis_refresh_token (e.store);
     cr_assert_not_null (rt0);
     sp_msg_t reply;
+    long long t0 = sp_test_now_ms ();
     ta_submit (e.an, e.store, PL_ID, NULL, NULL, &reply);
+    long long took = sp_test_now_ms () - t0;
     cr_assert_eq (reply.type, SP_MSG_SUBMIT_OK, "%s: %s", reply.code, reply.message);
     cr_expect_eq (reply.total, 120);
     sp_msg_clear (&reply);
+    //  the 429 was honoured: one sent, Retry-After (1 s) waited, no page lost
+    json_t *stats = sp_test_fake_stats (e.port);
+    cr_assert_not_null (stats);
+    json_t *sp = json_object_get (stats, "spotify");
+    cr_expect_eq (json_integer_value (json_object_get (sp ? sp : stats, "rate_limited")), 1,
+                  "the fake sent no 429 (or more than one)");
+    json_decref (stats);
+    cr_expect_geq (took, 900, "the submit took %lld ms: Retry-After 1 s not waited", took);
     char *rt1 = s_redis_refresh_token (e.store);
     cr_assert_not_null (rt1);
     cr_expect_str_neq (rt0, rt1, "the rotated refresh token was not stored");
@@ -418,6 +445,77 @@ Test (analyzer_spotify, plex_library_skips_with_reason)
     snprintf (want, sizeof want, "already downloaded by job j-old (%s)", file);
     cr_expect_str_eq (t.reason[2], want);
     ta_tracks_free (&t);
+    sp_msg_clear (&reply);
+    s_env_stop (&e);
+}
+
+Test (analyzer_spotify, rate_limit_beyond_cap_says_when_to_retry)
+{
+    s_env_t e;
+    //  the 3rd Web API request asks for 10 minutes: more than the analyzer
+    //  sleeps (2 min), so the submit fails at once and says how long
+    s_env_start (&e, "{\"rate_limit_at\": [3], \"rate_limit_retry_after_s\": 600}", false,
+                 false);
+    s_login (&e);
+    sp_msg_t reply;
+    long long t0 = sp_test_now_ms ();
+    ta_submit (e.an, e.store, PL_ID, NULL, NULL, &reply);
+    long long took = sp_test_now_ms () - t0;
+    cr_assert_eq (reply.type, SP_MSG_ERROR);
+    cr_expect_str_eq (reply.code, "spotify_rate_limited", "%s", reply.message);
+    cr_expect (strstr (reply.message, "600 s") != NULL, "%s", reply.message);
+    cr_expect_lt (took, 5000, "%lld ms", took);
+    sp_msg_clear (&reply);
+    //  nothing half-made: no job exists
+    const char *argv[] = {"KEYS", "soulpipe:job:*"};
+    size_t lens[] = {4, strlen (argv[1])};
+    redisReply *r = NULL;
+    cr_assert_eq (sp_store_command (e.store, 2, argv, lens, &r), SP_STORE_OK);
+    cr_expect_eq (r->elements, 0);
+    freeReplyObject (r);
+    s_env_stop (&e);
+}
+
+Test (analyzer_spotify, client_credentials_album_without_login)
+{
+    s_env_t e;
+    const char *extra[] = {"SPOTIFY_CLIENT_SECRET", "csec", NULL};
+    s_env_start_with (&e, NULL, false, false, extra);
+    sp_msg_t reply;
+    //  albums are readable with an app token
+    ta_submit (e.an, e.store, "https://open.spotify.com/album/" AL_ID, NULL, NULL, &reply);
+    cr_assert_eq (reply.type, SP_MSG_SUBMIT_OK, "%s: %s", reply.code, reply.message);
+    cr_expect_eq (reply.total, 4);
+    cr_expect_eq (reply.queued, 4);
+    sp_msg_clear (&reply);
+    //  a Development Mode playlist's items are not: the error says to log in
+    ta_submit (e.an, e.store, "spotify:playlist:" PL_ID, NULL, NULL, &reply);
+    cr_assert_eq (reply.type, SP_MSG_ERROR);
+    cr_expect_str_eq (reply.code, "spotify_login_required", "%s", reply.message);
+    cr_expect (strstr (reply.message, "soulpipe login spotify") != NULL, "%s", reply.message);
+    sp_msg_clear (&reply);
+    s_env_stop (&e);
+}
+
+Test (analyzer_spotify, plex_bad_token_queues_everything_and_says_why)
+{
+    s_env_t e;
+    const char *extra[] = {"PLEX_TOKEN", "not-the-token", NULL};
+    s_env_start_with (&e, NULL, true, false, extra);
+    s_login (&e);
+    sp_msg_t reply;
+    ta_submit (e.an, e.store, PL_ID, NULL, NULL, &reply);
+    cr_assert_eq (reply.type, SP_MSG_SUBMIT_OK, "%s: %s", reply.code, reply.message);
+    cr_expect (!reply.library_checked);
+    cr_expect_eq (reply.skipped, 4);
+    cr_expect_eq (reply.queued, 116);
+    cr_assert_not_null (reply.library_note);
+    cr_expect (strstr (reply.library_note, "check PLEX_TOKEN") != NULL, "%s", reply.library_note);
+    sp_store_job_t *job = NULL;
+    cr_assert_eq (sp_store_job_get (e.store, reply.job, &job), SP_STORE_OK);
+    cr_expect (!job->library_checked);
+    cr_expect_str_eq (job->library_note, reply.library_note);
+    sp_store_job_destroy (&job);
     sp_msg_clear (&reply);
     s_env_stop (&e);
 }
