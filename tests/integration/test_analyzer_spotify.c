@@ -519,3 +519,64 @@ Test (analyzer_spotify, plex_bad_token_queues_everything_and_says_why)
     sp_msg_clear (&reply);
     s_env_stop (&e);
 }
+
+Test (analyzer_spotify, plex_paged_library_every_music_section)
+{
+    s_env_t e;
+    s_env_start (&e, NULL, true, false);
+    //  replace the small library: two music sections of 2,500 and 2,000
+    //  tracks (more than one 2,000-track page each) and a TV section; the
+    //  playlist's "Song Number 0" is on the 2nd page of section 1, "Song
+    //  Number 1" the last track of section 2, "Song Number 2" only in the TV
+    //  section (not music: must not count)
+    ta_fake_stop (&ta_t, e.fake);
+    s_dump (e.fixtures, "plex/sections.json",
+            json_pack ("[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}]", "key", "1", "type",
+                       "artist", "title", "Music", "key", "2", "type", "artist", "title",
+                       "Vinyl rips", "key", "3", "type", "show", "title", "TV"));
+    json_t *tracks = json_array ();
+    for (int i = 0; i < 4501; i++) {
+        char title[64], file[96];
+        const char *sec = i < 2500 ? "1" : i < 4500 ? "2" : "3";
+        int dur = 300000;
+        if (i == 2400 || i == 4499 || i == 4500) {
+            snprintf (title, sizeof title, "Song Number %d", i == 2400 ? 0 : i == 4499 ? 1 : 2);
+            dur = i == 2400 ? 200000 : i == 4499 ? 201000 : 202000;
+        }
+        else
+            snprintf (title, sizeof title, "Filler %d", i);
+        snprintf (file, sizeof file, "/music/%s/%05d.flac", sec, i);
+        json_array_append_new (tracks, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:[{s:[{s:s}]}]}",
+                                                  "title", title, "grandparentTitle", "Band",
+                                                  "librarySectionID", sec, "parentTitle", "Album",
+                                                  "duration", dur, "Media", "Part", "file", file));
+    }
+    s_dump (e.fixtures, "plex/tracks.json", tracks);
+    e.fake = ta_fake_start (&ta_t, e.fixtures, e.downloads, &e.port);
+    //  the analyzer was configured with the old port: make a new one
+    snprintf (e.url, sizeof e.url, "http://127.0.0.1:%d", e.port);
+    sp_analyzer_destroy (&e.an);
+    sp_config_destroy (&e.cfg);
+    const char *vars[] = {"SPOTIFY_CLIENT_ID", "cid", "SPOTIFY_ACCOUNTS_URL", e.url,
+                          "SPOTIFY_API_URL", e.url, "PLEX_URL", e.url, "PLEX_TOKEN", "plextoken",
+                          "SOULPIPE_LIBRARY_CACHE_S", "0", NULL};
+    ta_config (&e.cfg, vars);
+    e.an = sp_analyzer_new (&e.cfg, NULL, NULL, 0);
+    cr_assert_not_null (e.an);
+    s_login (&e);
+    sp_msg_t reply;
+    ta_submit (e.an, e.store, PL_ID, NULL, NULL, &reply);
+    cr_assert_eq (reply.type, SP_MSG_SUBMIT_OK, "%s: %s", reply.code, reply.message);
+    cr_expect (reply.library_checked, "%s", reply.library_note ? reply.library_note : "");
+    cr_expect_eq (reply.skipped, 6);
+    ta_tracks_t t;
+    ta_tracks (e.store, reply.job, &t);
+    cr_expect_str_eq (t.state[0], "skipped");
+    cr_expect_str_eq (t.path[0], "/music/1/02400.flac", "%s", t.reason[0]);
+    cr_expect_str_eq (t.state[1], "skipped");
+    cr_expect_str_eq (t.path[1], "/music/2/04499.flac", "%s", t.reason[1]);
+    cr_expect_str_eq (t.state[2], "queued", "%s", t.reason[2]);
+    ta_tracks_free (&t);
+    sp_msg_clear (&reply);
+    s_env_stop (&e);
+}
