@@ -133,6 +133,7 @@ struct sp_fake_slskd_t {
     char *api_key;            //  X-API-Key
     bool logged_in;           //  network.json logged_in
     int64_t search_delay_ms, search_requested_ms, search_post_ms;
+    int64_t search_timeout_ms;  //  (fake) overrides the request's searchTimeout when >= 0
     int64_t requested_ms, queue_ms, init_ms, transfer_ms, slow_factor;
     int64_t stall_timeout_ms, enqueue_ms, max_enqueues;
     double stall_fraction, error_fraction;
@@ -281,6 +282,7 @@ sp_fake_slskd_new (const char *fixtures_dir, char *err, size_t err_size)
     self->search_delay_ms = s_get_int (net, "search_delay_ms", DEFAULT_SEARCH_DELAY_MS);
     self->search_requested_ms = s_get_int (net, "search_requested_ms", 0);
     self->search_post_ms = s_get_int (net, "search_post_ms", 0);
+    self->search_timeout_ms = s_get_int (net, "search_timeout_ms", -1);
     self->requested_ms = s_get_int (net, "requested_ms", DEFAULT_REQUESTED_MS);
     self->queue_ms = s_get_int (net, "queue_ms", DEFAULT_QUEUE_MS);
     self->init_ms = s_get_int (net, "init_ms", DEFAULT_INIT_MS);
@@ -617,6 +619,8 @@ s_search_post (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
     int64_t max_queue = s_get_int (body, "maximumPeerQueueLength", INT32_MAX);
     if (timeout < 0)
         timeout = DEFAULT_SEARCH_TIMEOUT_MS;
+    if (self->search_timeout_ms >= 0)
+        timeout = self->search_timeout_ms;
     if (resp_limit <= 0)
         resp_limit = DEFAULT_RESPONSE_LIMIT;
     if (file_limit <= 0)
