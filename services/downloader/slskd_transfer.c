@@ -363,8 +363,9 @@ sp_xfer_enqueue(sp_http_t *http, const char *username, const char *filename, uin
     } else if (rc == SP_XFER_ERR_NOT_FOUND) {
         s_err(err, err_size, "enqueue", resp);
         rc = SP_XFER_ERR_OFFLINE; //  0.26 batches: 404 when the user is offline
-    } else if (rc == SP_XFER_ERR_DOWN && resp && resp->status >= 500 && resp->body_len > 0) {
-        //  slskd explains per-file failures as a 500 with a text body
+    } else if (rc == SP_XFER_ERR_DOWN && resp && resp->status == 500 && resp->body_len > 0) {
+        //  slskd explains per-file failures as a 500 with a text body; a
+        //  502/503/504 comes from a proxy in front of a down slskd: retry
         s_err(err, err_size, "enqueue", resp);
         rc = strstr(resp->body, "offline") || strstr(resp->body, "Offline") ? SP_XFER_ERR_OFFLINE
                                                                             : SP_XFER_ERR_REFUSED;
