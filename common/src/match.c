@@ -1404,7 +1404,7 @@ sp_match_set_destroy (sp_match_set_t **self_p)
 int
 sp_match_set_add (sp_match_set_t *self, const sp_match_result_t *r)
 {
-    if (!self || !r || !r->username || !r->filename)
+    if (!self || !r || !r->username || !r->filename || !r->username [0] || !r->filename [0])
         return -1;
     if (self->count == self->cap) {
         size_t cap = self->cap? self->cap * 2: 64;
@@ -1564,7 +1564,9 @@ sp_match_set_rank (sp_match_set_t *self, const sp_match_track_t *track,
     }
     for (size_t i = 0; i < self->count; i++)
         self->order [i] = i;
-    qsort_r (self->order, self->count, sizeof self->order [0], s_cmp_r, self->items);
+    //  an empty set has no order array yet (qsort_r wants a pointer anyway)
+    if (self->count > 1)
+        qsort_r (self->order, self->count, sizeof self->order [0], s_cmp_r, self->items);
     self->accepted = accepted;
     return accepted;
 }

@@ -11,6 +11,7 @@
 #include "soulpipe/text.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,38 @@ Test (match_parse, hostile_paths)
     cr_assert_str_eq (p->artist, "Artist");
     free (big);
     free (p);
+}
+
+//  fuzz_json findings (build/fuzz/crashes-json): ranking an empty set
+//  passed a NULL array to qsort_r (UBSan), and a response with an empty
+//  username was added as a result nobody can download from.
+Test (match_parse, fuzz_regressions_empty_set_and_empty_user)
+{
+    sp_track_t t;
+    memset (&t, 0, sizeof t);
+    char *artists [] = {"Artist"};
+    t.title = "Song";
+    t.artists = artists;
+    t.artists_count = 1;
+    sp_match_track_t *mt = sp_match_track_new (&t);
+    sp_match_prefs_t prefs;
+    sp_match_prefs_default (&prefs);
+    sp_match_set_t *set = sp_match_set_new ();
+    cr_assert_eq (sp_match_set_rank (set, mt, &prefs, NULL, 0, NULL, NULL, 0), 0);
+    json_error_t e;
+    json_t *j = json_loads ("[{\"username\": \"\", \"files\": [{\"filename\": \"..\\\\..\\\\etc\\\\passwd.f,ac\","
+                            " \"size\": 1}]}, {\"username\": \"ok\", \"files\": [{\"filename\": \"\"},"
+                            " {\"filename\": \"@@x\\\\Artist\\\\01 - Song.flac\"}]}]", 0, &e);
+    cr_assert_not_null (j, "%s", e.text);
+    cr_assert_eq (sp_match_set_add_responses (set, j), 1, "only the file with a user and a name");
+    cr_assert_str_eq (sp_match_set_get (set, 0)->username, "ok");
+    cr_assert_eq (sp_match_set_rank (set, mt, &prefs, NULL, 0, NULL, NULL, 0), 1);
+    sp_match_result_t r;
+    memset (&r, 0, sizeof r);
+    r.username = "";
+    r.filename = "@@x\\a.flac";
+    cr_assert_eq (sp_match_set_add (set, &r), -1);
+    json_decref (j);
+    sp_match_set_destroy (&set);
+    sp_match_track_destroy (&mt);
 }

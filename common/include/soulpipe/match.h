@@ -179,8 +179,8 @@ void sp_match_set_destroy (sp_match_set_t **self_p);
 
 /*  Add one result; strings are copied and the path parsed. r->username and
     r->filename are read; the other input fields of *r are copied; the
-    output fields are ignored. Returns 0, or -1 (NULL strings, a path that
-    does not parse, OOM): the result is then not added. */
+    output fields are ignored. Returns 0, or -1 (NULL or empty strings, a
+    path that does not parse, OOM): the result is then not added. */
 int sp_match_set_add (sp_match_set_t *self, const sp_match_result_t *r);
 
 /*  Add every file of an slskd responses array (GET
