@@ -7,6 +7,7 @@
     Redis and refreshes access tokens from then on. */
 #include "login.h"
 
+#include "soulpipe/curve.h"
 #include "soulpipe/msg.h"
 #include "soulpipe/spotify_auth.h"
 #include "soulpipe/wire.h"
@@ -168,6 +169,12 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     zsock_t *dealer = NULL;
     sp_spotify_tokens_t tokens = {0};
     char err[512];
+    //  the keys first: a missing one should not cost the user a browser round
+    sp_curve_t *curve = NULL;
+    if (sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &curve, err, sizeof err) != 0) {
+        fprintf (stderr, "soulpipe login: %s\n", err);
+        goto done;
+    }
     if (sp_spotify_pkce_verifier (verifier, sizeof verifier) || sp_spotify_pkce_verifier (state, sizeof state)
         || sp_spotify_pkce_challenge (verifier, challenge, sizeof challenge)) {
         fprintf (stderr, "soulpipe login: cannot make a PKCE verifier\n");
@@ -208,7 +215,8 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     //  hand the tokens to the analyzer, which keeps and refreshes them
     char endpoint[512];
     sp_config_connect_endpoint (cfg->client_endpoint, endpoint, sizeof endpoint);
-    dealer = sp_wire_client_socket (endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms, NULL, err, sizeof err);
+    dealer = sp_wire_client_socket (endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms, sp_curve_wire (curve), err,
+                                    sizeof err);
     sp_msg_t req;
     memset (&req, 0, sizeof req);
     req.type = SP_MSG_LOGIN;
@@ -240,6 +248,7 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     sp_msg_destroy (&reply);
 done:
     zsock_destroy (&dealer);
+    sp_curve_destroy (&curve);
     sp_spotify_tokens_clear (&tokens);
     free (code);
     free (query);

@@ -7,6 +7,7 @@
     analyzer refused the request, 2 usage or connection error. */
 #include "soulpipe/app.h"
 #include "soulpipe/config.h"
+#include "soulpipe/curve.h"
 #include "soulpipe/log.h"
 #include "soulpipe/msg.h"
 #include "soulpipe/wire.h"
@@ -46,6 +47,9 @@ static const sp_app_info_t s_info = {
         "  cancel JOB                             stop a job's unfinished tracks\n"
         "  retry JOB                              re-queue a job's failed tracks\n"
         "  login spotify [--port N] [--no-browser]  authorize soulpipe with your Spotify account (PKCE)\n"
+        "  keygen [--dir DIR] [--client NAME]     make CURVE keys (DIR defaults to SOULPIPE_CURVE_DIR): the\n"
+        "         server's and this host's client key; --client NAME adds a key folder DIR/NAME for\n"
+        "         another host (allowed at once). Set SOULPIPE_CURVE_DIR=DIR everywhere to turn CURVE on.\n"
         "Exit codes: 0 done, 1 some tracks failed (or the request was refused), 2 usage or connection error.",
 };
 
@@ -54,17 +58,22 @@ static const sp_app_info_t s_info = {
 typedef struct {
     const sp_config_t *cfg;
     zsock_t *dealer;
+    sp_curve_t *curve;          //  CURVE keys from SOULPIPE_CURVE_DIR (NULL = off)
     char endpoint[512];
 } client_t;
 
 static int
 s_connect (client_t *c, const sp_config_t *cfg)
 {
-    char err[256];
+    char err[512];
     c->cfg = cfg;
+    if (!c->curve && sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &c->curve, err, sizeof err) != 0) {
+        fprintf (stderr, "soulpipe: %s\n", err);
+        return -1;
+    }
     sp_config_connect_endpoint (cfg->client_endpoint, c->endpoint, sizeof c->endpoint);
-    c->dealer = sp_wire_client_socket (c->endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms, NULL, err,
-                                       sizeof err);
+    c->dealer = sp_wire_client_socket (c->endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms,
+                                       sp_curve_wire (c->curve), err, sizeof err);
     if (!c->dealer) {
         fprintf (stderr, "soulpipe: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
         return -1;
@@ -89,8 +98,11 @@ s_call (client_t *c, const sp_msg_t *request, int wait_ms, sp_msg_t **reply)
     if (sp_wire_send (c->dealer, NULL, NULL, request, false) != SP_WIRE_OK) {
         fprintf (stderr,
                  "soulpipe: cannot reach the analyzer at %s within %d ms. Is soulpipe-analyzer running? "
-                 "(set SOULPIPE_CLIENT_ENDPOINT if it listens elsewhere)\n",
-                 c->endpoint, c->cfg->client_timeout_ms);
+                 "(set SOULPIPE_CLIENT_ENDPOINT if it listens elsewhere; %s)\n",
+                 c->endpoint, c->cfg->client_timeout_ms,
+                 c->curve ? "CURVE is on: is this host's key in the analyzer's clients/ folder, and is "
+                            "server.key the analyzer's?"
+                          : "if the analyzer uses CURVE keys, set SOULPIPE_CURVE_DIR");
         return EXIT_USAGE;
     }
     char reason[256];
@@ -283,7 +295,8 @@ s_watch (client_t *c, const char *job)
     bool tty = isatty (STDOUT_FILENO);
     char err[256], endpoint[512];
     sp_config_connect_endpoint (c->cfg->events_endpoint, endpoint, sizeof endpoint);
-    zsock_t *sub = sp_wire_socket (ZMQ_SUB, endpoint, false, SP_MSG_MAX_FRAME, 0, NULL, err, sizeof err);
+    zsock_t *sub = sp_wire_socket (ZMQ_SUB, endpoint, false, SP_MSG_MAX_FRAME, 0, sp_curve_wire (c->curve), err,
+                                   sizeof err);
     if (!sub) {
         fprintf (stderr, "soulpipe: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
         return EXIT_USAGE;
@@ -532,6 +545,38 @@ s_cmd_simple (client_t *c, sp_msg_type_t type, const char *cmd, int argc, char *
     return EXIT_DONE;
 }
 
+/* ---------------------------------------------------------------- keygen */
+
+static int
+s_cmd_keygen (const sp_config_t *cfg, int argc, char **argv)
+{
+    const char *dir = cfg->curve_dir;
+    const char *client = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv[i], "--dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp (argv[i], "--client") == 0 && i + 1 < argc)
+            client = argv[++i];
+        else {
+            fprintf (stderr, "usage: soulpipe keygen [--dir DIR] [--client NAME]\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (!dir || !*dir) {
+        fprintf (stderr, "soulpipe keygen: give the key folder with --dir DIR (or set SOULPIPE_CURVE_DIR)\n");
+        return EXIT_USAGE;
+    }
+    char err[1024];
+    if (sp_curve_keygen (dir, client, stdout, err, sizeof err) != 0) {
+        fprintf (stderr, "soulpipe keygen: %s\n", err);
+        return EXIT_FAILED;
+    }
+    printf ("CURVE keys are in %s: set SOULPIPE_CURVE_DIR=%s for the analyzer, the workers and soulpipe "
+            "(a host of its own gets a folder from `soulpipe keygen --dir %s --client NAME`)\n",
+            dir, dir, dir);
+    return EXIT_DONE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -552,9 +597,15 @@ main (int argc, char **argv)
         sp_config_destroy (&cfg);
         return rc;
     }
+    if (strcmp (cmd, "keygen") == 0) {
+        rc = s_cmd_keygen (&cfg, sub_argc, sub_argv);
+        sp_config_destroy (&cfg);
+        return rc;
+    }
     client_t c;
     memset (&c, 0, sizeof c);
     if (s_connect (&c, &cfg)) {
+        sp_curve_destroy (&c.curve);
         sp_config_destroy (&cfg);
         return EXIT_USAGE;
     }
@@ -575,6 +626,7 @@ main (int argc, char **argv)
         rc = EXIT_USAGE;
     }
     zsock_destroy (&c.dealer);
+    sp_curve_destroy (&c.curve);
     sp_config_destroy (&cfg);
     return rc;
 }

@@ -8,6 +8,7 @@
     follow the ZeroMQ Guide's Paranoid Pirate worker. */
 #include "soulpipe/worker.h"
 #include "soulpipe/app.h"
+#include "soulpipe/curve.h"
 #include "soulpipe/log.h"
 
 #include <pthread.h>
@@ -396,10 +397,23 @@ sp_worker_run (const sp_worker_def_t *def)
     int liveness = def->cfg->heartbeat_liveness > 0 ? def->cfg->heartbeat_liveness : 3;
     int grace_ms = def->stop_grace_ms > 0 ? def->stop_grace_ms : WORKER_DEFAULT_GRACE_MS;
 
-    char err[256];
-    zsock_t *pull = sp_wire_socket (ZMQ_PULL, self->inproc, true, 0, 0, NULL, err, sizeof err);
+    char err[512];
+    zsock_t *pull = NULL;
     zsock_t *dealer = NULL;
     int started = 0;
+    //  CURVE: the caller's settings, else SOULPIPE_CURVE_DIR's client keys
+    sp_curve_t *own_curve = NULL;
+    const sp_wire_curve_t *curve = def->curve;
+    if (!curve) {
+        if (sp_curve_load (def->cfg->curve_dir, SP_CURVE_CLIENT, &own_curve, err, sizeof err) != 0) {
+            sp_log_error ("event=worker_start_failed reason=%s", sp_log_q (err));
+            fprintf (stderr, "%s\n", err);
+            status = 2;
+            goto done;
+        }
+        curve = sp_curve_wire (own_curve);
+    }
+    pull = sp_wire_socket (ZMQ_PULL, self->inproc, true, 0, 0, NULL, err, sizeof err);
     if (!pull) {
         sp_log_error ("event=worker_start_failed reason=%s", sp_log_q (err));
         status = 2;
@@ -424,15 +438,15 @@ sp_worker_run (const sp_worker_def_t *def)
     int64_t reconnect_ms = heartbeat_ms;
     while (!should_stop () && !atomic_load (&self->init_failed)) {
         dealer = sp_wire_socket (ZMQ_DEALER, def->cfg->broker_endpoint, false, SP_MSG_MAX_BROKER_FRAME,
-                                 0, def->curve, err, sizeof err);
+                                 0, curve, err, sizeof err);
         if (!dealer) {
             sp_log_error ("event=broker_connect_failed reason=%s", sp_log_q (err));
             status = 2;
             goto done;
         }
         s_send_ready (self, dealer);
-        sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s", sp_log_q (self->name),
-                     def->role, def->slots, def->cfg->broker_endpoint);
+        sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s curve=%s", sp_log_q (self->name),
+                     def->role, def->slots, def->cfg->broker_endpoint, curve ? "on" : "off");
         int64_t now = sp_wire_now_ms ();
         int64_t broker_expires = now + (int64_t) heartbeat_ms * liveness;
         int64_t next_heartbeat = now + heartbeat_ms;
@@ -554,6 +568,7 @@ done:
         free (self->slots);
     }
     zsock_destroy (&dealer);
+    sp_curve_destroy (&own_curve);
     for (size_t i = 0; i < self->n_held; i++)
         free (self->held[i].id);
     free (self->held);

@@ -10,6 +10,7 @@
 #include "soulpipe/app.h"
 #include "soulpipe/broker.h"
 #include "soulpipe/config.h"
+#include "soulpipe/curve.h"
 #include "soulpipe/events.h"
 #include "soulpipe/log.h"
 #include "soulpipe/store.h"
@@ -145,6 +146,7 @@ main (int argc, char **argv)
     sp_broker_t *broker = NULL;
     sp_analyzer_t *analyzer = NULL;
     sp_store_t *store = NULL;
+    sp_curve_t *curve = NULL;
     zsock_t *router = NULL, *replies = NULL;
     zpoller_t *poller = NULL;
     atomic_int active;
@@ -156,7 +158,18 @@ main (int argc, char **argv)
         status = 1;
         goto done;
     }
-    events = sp_events_new (cfg.events_endpoint, NULL, err, sizeof err);
+    //  CURVE: the three bound sockets are servers; zauth lets in DIR/clients/
+    if (sp_curve_load (cfg.curve_dir, SP_CURVE_SERVER, &curve, err, sizeof err) != 0) {
+        fprintf (stderr, "soulpipe-analyzer: %s\n", err);
+        status = 2;
+        goto done;
+    }
+    if (curve)
+        sp_log_info ("event=curve_on dir=%s allowed_clients=%zu", sp_log_q (cfg.curve_dir),
+                     sp_curve_clients (curve));
+    else
+        sp_log_info ("event=curve_off hint=\"set SOULPIPE_CURVE_DIR before exposing the ports beyond this host\"");
+    events = sp_events_new (cfg.events_endpoint, sp_curve_wire (curve), err, sizeof err);
     if (!events) {
         fprintf (stderr, "soulpipe-analyzer: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
         status = 1;
@@ -177,6 +190,7 @@ main (int argc, char **argv)
         .lease_ms = cfg.lease_s * 1000,
         .max_attempts = cfg.max_attempts,
         .events = events,
+        .curve = sp_curve_wire (curve),
     };
     broker = sp_broker_new (&bcfg, err, sizeof err);
     if (!broker) {
@@ -184,7 +198,8 @@ main (int argc, char **argv)
         status = 1;
         goto done;
     }
-    router = sp_wire_socket (ZMQ_ROUTER, cfg.client_endpoint, true, SP_MSG_MAX_FRAME, 0, NULL, err, sizeof err);
+    router = sp_wire_socket (ZMQ_ROUTER, cfg.client_endpoint, true, SP_MSG_MAX_FRAME, 0, sp_curve_wire (curve),
+                             err, sizeof err);
     replies = sp_wire_socket (ZMQ_PULL, REPLIES_ENDPOINT, true, 0, 0, NULL, err, sizeof err);
     if (!router || !replies) {
         fprintf (stderr, "soulpipe-analyzer: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
@@ -238,6 +253,7 @@ done:
     sp_analyzer_destroy (&analyzer);
     sp_store_destroy (&store);
     sp_events_destroy (&events);
+    sp_curve_destroy (&curve);
     sp_config_destroy (&cfg);
     return status;
 }
