@@ -130,6 +130,17 @@ test: all $(TEST_BINS)
 test-docker:
 	@bash scripts/test-docker.sh
 
+# The chaos test (tests/chaos, its own binary, a few minutes): a 300-track
+# playlist while workers, the analyzer and redis-server are killed.
+CHAOS_SRC := $(wildcard tests/chaos/*.c) tests/integration/harness.c
+$(BUILD)/tests/chaos-tests: $(CHAOS_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CHAOS_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
+
+test-chaos: all $(BUILD)/tests/chaos-tests
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) SAN=$(SAN) bash scripts/test-chaos.sh
+
 # ---------------------------------------------------------------- bench
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -199,7 +210,7 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all test test-docker bench fuzz deps print-deps demo run lint clean
+.PHONY: all test test-chaos test-docker bench fuzz deps print-deps demo run lint clean
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -488,6 +490,10 @@ sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out,
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                          0666);
         if (fd >= 0) {
+            //  held until the fd is closed: tells sp_path_sweep_tmp_at that
+            //  the writer is alive (best effort; a failed lock only means
+            //  an old file may be swept after min_age_s)
+            (void) flock (fd, LOCK_EX | LOCK_NB);
             *fd_out = fd;
             return SP_PATH_OK;
         }
@@ -547,6 +553,62 @@ sp_path_discard_at (int dirfd, const char *tmpname)
     if (unlinkat (dirfd, tmpname, 0) != 0 && errno != ENOENT)
         return SP_PATH_ERR_IO;
     return SP_PATH_OK;
+}
+
+//  ".sp-" + 16 hex digits + ".tmp", as sp_path_open_tmp_at names them,
+//  optionally followed by "." and an extension of letters and digits (a
+//  caller may rename its temporary file so that it ends like the final one).
+static bool
+s_is_tmpname (const char *name)
+{
+    size_t len = strlen (name);
+    if (len < 24 || strncmp (name, ".sp-", 4) != 0 || strncmp (name + 20, ".tmp", 4) != 0)
+        return false;
+    for (int i = 4; i < 20; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    if (len == 24)
+        return true;
+    if (name[24] != '.' || len == 25 || len - 25 > SP_PATH_EXT_MAX)
+        return false;
+    for (size_t i = 25; i < len; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= 'A' && name[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+int
+sp_path_sweep_tmp_at (int dirfd, int min_age_s)
+{
+    if (dirfd < 0)
+        return -1;
+    int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    time_t now = time (NULL);
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir (dir))) {
+        struct stat st;
+        if (!s_is_tmpname (e->d_name)
+            || fstatat (dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode)
+            || now - st.st_mtime < min_age_s)
+            continue;
+        int tfd = openat (dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (tfd < 0)
+            continue;
+        //  a writer still holding its lock is alive: leave its file
+        if (flock (tfd, LOCK_EX | LOCK_NB) == 0 && unlinkat (dirfd, e->d_name, 0) == 0)
+            removed++;
+        close (tfd);
+    }
+    closedir (dir);
+    return removed;
 }
 
 // ------------------------------------------------------------ remote paths

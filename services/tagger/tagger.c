@@ -32,6 +32,8 @@
 #define S_RESCAN_FLAG_TTL_S 2592000        //  keep the "rescanned" flag 30 days
 #define S_MAX_SUFFIX 99                    //  "(2)".."(99)" collision names
 #define S_COPY_BUF 65536
+#define S_M3U8_PROGRESS_MS 1000            //  progress m3u8 rewritten at most this often per job, ms
+#define TAGGER_TMP_SWEEP_S 2               //  temporary files this old and unlocked are a dead writer's
 #define S_FINISHED_KEY "soulpipe:finished"     //  jobs that ended (the store pushes)
 #define S_FINISHING_KEY "soulpipe:finishing"   //  popped, being finished
 
@@ -47,6 +49,8 @@ struct _sp_tagger_t {
     int fail_point;             //  tests: 1 after copy, 2 after tag
     char token[40];             //  owner token of this tagger (pid + random)
     unsigned long serial;       //  makes every SET NX value unique
+    char m3u8_job[72];          //  job of the last progress m3u8 written
+    int64_t m3u8_at;            //  when (monotonic ms)
 };
 
 // ------------------------------------------------------------ helpers
@@ -862,6 +866,8 @@ s_m3u8_write (sp_tagger_t *self, const char *job_id, const char *name, const cha
             char tmp[SP_PATH_TMPNAME_SIZE];
             int fd;
             bool ok = false;
+            //  a tagger killed while writing here left its temporary file
+            sp_path_sweep_tmp_at (dirfd, TAGGER_TMP_SWEEP_S);
             if (sp_path_open_tmp_at (dirfd, file, tmp, sizeof tmp, &fd) == SP_PATH_OK) {
                 size_t len = strlen (text), off = 0;
                 while (off < len) {
@@ -911,6 +917,23 @@ s_playlist_update (sp_tagger_t *self, const sp_payload_t *p, const char *final_p
 {
     if (!self->store || !p->job || !*p->job)
         return;
+    //  A rewrite reads every track record of the job: after each track that
+    //  is quadratic over a playlist (1,000 tracks: a million record reads).
+    //  A progress copy at most every S_M3U8_PROGRESS_MS is enough, and
+    //  always one when this is the job's last track still to deliver; the
+    //  finisher writes the final one when the job ends.
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (strcmp (self->m3u8_job, p->job) == 0 && now - self->m3u8_at < S_M3U8_PROGRESS_MS) {
+        sp_store_job_t *job = NULL;
+        bool last = sp_store_job_get (self->store, p->job, &job) != SP_STORE_OK || job->queued <= 1;
+        sp_store_job_destroy (&job);
+        if (!last)
+            return;
+    }
+    snprintf (self->m3u8_job, sizeof self->m3u8_job, "%s", p->job);
+    self->m3u8_at = now;
     long duration = p->track.has_duration_ms ? (long) ((p->track.duration_ms + 500) / 1000) : -1;
     s_m3u8_write (self, p->job, p->track.playlist, p->track_key, final_path, duration, true);
 }
@@ -1222,6 +1245,7 @@ sp_tagger_process (sp_tagger_t *self, sp_payload_t *p, char *reason, size_t rn, 
         //  4. Cover, 5. copy + tag + rename.
         s_cover (self, dirfd, t, &cover, &cover_len, &cover_mime);
         int fd;
+        sp_path_sweep_tmp_at (dirfd, TAGGER_TMP_SWEEP_S);
         prc = sp_path_open_tmp_at (dirfd, file_name, tmp, sizeof tmp, &fd);
         if (prc != SP_PATH_OK) {
             s_reason (reason, rn, "cannot create a file in the destination folder: %s",

@@ -128,6 +128,7 @@ int sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
     final_name (a safe component, checked), with O_CREAT|O_EXCL|O_NOFOLLOW
     and mode 0666 & ~umask. The temporary name is hidden (".sp-<16 hex>.tmp")
     and written to tmpname_out, which must hold SP_PATH_TMPNAME_SIZE bytes
+    (the new file is flock'ed through *fd_out, see sp_path_sweep_tmp_at)
     (tmpname_size smaller gives SP_PATH_ERR_INVALID). On SP_PATH_OK *fd_out
     is open for writing; the caller owns it. Write the data, close the fd (or
     keep it; commit fsyncs by name either way), then call sp_path_commit_at,
@@ -150,6 +151,15 @@ int sp_path_commit_at (int dirfd, const char *tmpname, const char *final_name,
 /*  Remove a temporary file made by sp_path_open_tmp_at. Returns SP_PATH_OK
     (also when it is already gone) or SP_PATH_ERR_INVALID/SP_PATH_ERR_IO. */
 int sp_path_discard_at (int dirfd, const char *tmpname);
+
+/*  Remove the temporary files (".sp-<16 hex>.tmp", also with ".<ext>"
+    added) in dirfd that a writer
+    killed before its commit left behind: files whose mtime is at least
+    min_age_s seconds old and that no process holds locked
+    (sp_path_open_tmp_at takes an flock on its file, released when the fd is
+    closed or the process dies). Returns the number removed, or -1 when the
+    folder cannot be read. */
+int sp_path_sweep_tmp_at (int dirfd, int min_age_s);
 
 // ------------------------------------------------------------ remote paths
 
