@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #define DL_POLL_MS         500   //  transfer poll interval (ms)
+#define DL_POLL_MIN_MS     10    //  first poll interval of a new transfer (ms)
 #define DL_PROGRESS_MS     1000  //  progress report interval (ms)
 #define DL_QUEUE_PLACE_MAX 100   //  a remote queue longer than this is not worth waiting for
 #define DL_ZERO_CHECK      65536 //  bytes checked for an all-zero file
@@ -143,6 +144,21 @@ s_sleep_ms(int ms)
     struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+//  The wait before the next poll of a transfer that started elapsed_ms ago:
+//  a quarter of that (at least DL_POLL_MIN_MS), at most poll_ms. A small file
+//  from a fast peer is done in tens of ms, and a fixed poll_ms would hold
+//  each slot that long (a downloader then finishes at most slots/poll_ms
+//  files a second); a long transfer is still polled every poll_ms, and a
+//  finished one is noticed at most 25% late.
+static int
+s_poll_delay(int poll_ms, int64_t elapsed_ms)
+{
+    int64_t d = elapsed_ms / 4;
+    if (d < DL_POLL_MIN_MS)
+        d = DL_POLL_MIN_MS;
+    return d > poll_ms ? poll_ms : (int) d;
 }
 
 //  The file name of a remote path (after the last backslash). Borrowed.
@@ -841,7 +857,7 @@ s_attempt(s_run_t *run, sp_candidate_t *c, const char *existing_id)
         double pct = x.percent >= 0 ? x.percent : -1;
         s_progress(&run->report, false, queued || x.bytes <= 0 ? "queued" : "transferring",
                    x.bytes >= 0 ? x.bytes : 0, size, pct, msg);
-        s_sleep_ms(cfg->poll_ms);
+        s_sleep_ms(s_poll_delay(cfg->poll_ms, now - start));
     }
 }
 
