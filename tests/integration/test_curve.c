@@ -549,7 +549,7 @@ Test(curve, secrets_never_logged)
     sp_test_spawn(t, "tagger", tagger_argv);
 
     //  a text list: Plex is unreachable (every track queued), slskd too
-    char *outs[8] = {0};
+    char *outs[12] = {0};
     int n_outs = 0;
     const char *submit[] = {"submit", s_text_list(t, 2), NULL};
     int rc = s_client(t, k.keys, submit, &outs[n_outs], &outs[n_outs + 1], NULL);
@@ -571,6 +571,16 @@ Test(curve, secrets_never_logged)
     pid_t wrong_worker = sp_test_spawn(t, "searcher-wrong-pw", wrong_argv);
     zclock_sleep(2000);
     sp_test_stop(t, wrong_worker, SIGTERM, 5000);
+    //  a malformed URL with the password in it: the configuration error
+    char bad_url[200];
+    S_FMT(bad_url, "redis://:%s@127.0.0.1:notaport/0", REDIS_PW);
+    sp_test_setenv(t, "SOULPIPE_REDIS_URL", bad_url);
+    const char *bad_argv[] = {sp_test_bin("soulpipe-analyzer"), NULL};
+    int bad_rc = sp_test_run(t, bad_argv, 20000, &outs[n_outs], &outs[n_outs + 1]);
+    n_outs += 2;
+    cr_assert_eq(bad_rc, 2, "a malformed SOULPIPE_REDIS_URL was accepted");
+    cr_assert(outs[n_outs - 1] && strstr(outs[n_outs - 1], "SOULPIPE_REDIS_URL"),
+              "no configuration error");
     sp_test_setenv(t, "SOULPIPE_REDIS_URL", url);
 
     //  the secrets, CURVE secret keys included
