@@ -143,7 +143,7 @@ s_write_text (const char *dir, const char *name, const char *text)
 }
 
 int
-sp_chaos_fixture_write (const char *dir, int n_tracks, sp_chaos_expect_t *expect)
+sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms, sp_chaos_expect_t *expect)
 {
     char sub[600];
     const char *subs[] = {"", "/spotify", "/spotify/playlists", "/plex", "/slskd"};
@@ -195,10 +195,10 @@ sp_chaos_fixture_write (const char *dir, int n_tracks, sp_chaos_expect_t *expect
                                   items, "total", n_tracks);
     json_t *creds = json_pack ("{s:s s:s s:s s:s}", "client_id", "chaos-client-id", "client_secret",
                                "chaos-client-secret", "user_id", CHAOS_USER, "mode", "extended");
-    //  short transfers: ~300 ms in progress; stalls end TimedOut after 3 s
+    //  short transfers (transfer_ms in progress); stalls end TimedOut after 3 s
     //  unless the downloader gives up first (SOULPIPE_STALL_TIMEOUT_S)
     json_t *network = json_pack ("{s:b s:i s:i s:i s:i s:i s:i s:f s:i s:o}", "logged_in", 1, "search_delay_ms", 100,
-                                 "requested_ms", 50, "queue_ms", 200, "init_ms", 50, "transfer_ms", 300, "slow_factor",
+                                 "requested_ms", 50, "queue_ms", 200, "init_ms", 50, "transfer_ms", transfer_ms, "slow_factor",
                                  6, "stall_fraction", 0.4, "stall_timeout_ms", 3000, "users", users);
     snprintf (sub, sizeof sub, "spotify/playlists/%s.json", CHAOS_PLAYLIST_ID);
     int rc = 0;

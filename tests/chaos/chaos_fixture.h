@@ -31,8 +31,9 @@ typedef struct {
 /*  Track n of the fixture. */
 void sp_chaos_track (int n, sp_chaos_track_t *tr);
 
-/*  Write the fixture tree (spotify/, plex/, slskd/) under dir (created).
+/*  Write the fixture tree (spotify/, plex/, slskd/) under dir (created);
+    every transfer is InProgress for transfer_ms (slow peers 6 times longer).
     Returns 0, or -1 when a file cannot be written. */
-int sp_chaos_fixture_write (const char *dir, int n_tracks, sp_chaos_expect_t *expect);
+int sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms, sp_chaos_expect_t *expect);
 
 #endif
