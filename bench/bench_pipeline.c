@@ -115,7 +115,7 @@ s_word (unsigned i, char *buf)
 
 /*  Fixture: playlists "bench100", "bench<n>"; one peer per 50 tracks. */
 static void
-s_fixture (const char *dir, int n, int search_delay_ms, int transfer_ms)
+s_fixture (const char *dir, int n, int search_ms, int transfer_ms)
 {
     FILE *f = s_open (dir, "spotify/credentials.json");
     fprintf (f, "{\"client_id\": \"bench-id\", \"client_secret\": \"bench-secret\", \"user_id\": \"bench\", "
@@ -165,10 +165,12 @@ s_fixture (const char *dir, int n, int search_delay_ms, int transfer_ms)
     fprintf (f, "bench-slskd-key\n");
     fclose (f);
     f = s_open (dir, "slskd/network.json");
-    fprintf (f, "{\"logged_in\": true, \"search_delay_ms\": %d, \"search_timeout_ms\": 1, "
+    //  peers answer at once; the search ends search_ms after that (the fake's
+    //  searchTimeout override: 1 ms = as soon as the answers are in)
+    fprintf (f, "{\"logged_in\": true, \"search_delay_ms\": 0, \"search_timeout_ms\": %d, "
                 "\"requested_ms\": 0, \"init_ms\": 0, \"transfer_ms\": %d, "
                 "\"max_concurrent_enqueues\": 64, \"users\": [\n",
-             search_delay_ms, transfer_ms);
+             search_ms > 0 ? search_ms : 1, transfer_ms);
     int per_user = 50;
     n += 100;   //  first100 too
     for (int u = 0; u * per_user < n; u++) {

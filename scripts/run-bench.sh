@@ -27,7 +27,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_redis "$tmp/redis" || exit 1
+# a loaded machine can be slow to start it: a few tries
+for try in 1 2 3; do
+    start_redis "$tmp/redis" && break
+    stop_pid "$REDIS_PID"
+    REDIS_PID=
+    [ "$try" -lt 3 ] || exit 1
+done
 export SOULPIPE_BENCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export SOULPIPE_BENCH_TMP="$tmp"
 export SOULPIPE_BIN_DIR="$here/$BINDIR"
