@@ -586,6 +586,15 @@ s_pages (s_ctx_t *c, sp_playlist_t *pl, json_t *page, s_entry_fn *fn, json_t *ar
     for (int pages = 0; cur; pages++) {
         size_t i;
         json_t *e;
+        //  Every Spotify paging object has an items array: without one the
+        //  reply is not a page (a proxy's or a changed API's answer), not
+        //  an empty list.
+        if (!json_is_array (json_object_get (cur, "items"))) {
+            json_decref (cur);
+            s_fail (c->err, "spotify_unavailable",
+                    "Spotify sent a page without items (unexpected reply): try again later");
+            return -1;
+        }
         json_array_foreach (json_object_get (cur, "items"), i, e) {
             if (pl->count >= SP_PLAYLIST_MAX_ENTRIES)
                 break;

@@ -13,9 +13,11 @@
     (SP_XFER_ERR_DOWN, SP_SLSKD_ERR_RETRY), a reply that cannot be read ->
     SP_XFER_ERR_BAD_REPLY (the candidate fails, the job goes on). */
 #include "../../services/analyzer/plex.h"
+#include "../../services/analyzer/spotify.h"
 #include "../../services/downloader/slskd_transfer.h"
 #include "../../services/searcher/slskd_search.h"
 #include "soulpipe/http.h"
+#include "soulpipe/store.h"
 
 #include <criterion/criterion.h>
 #include <microhttpd.h>
@@ -57,7 +59,7 @@ static enum MHD_Result
 s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-    (void) cls; (void) url; (void) method; (void) version; (void) upload;
+    (void) cls; (void) method; (void) version; (void) upload;
     if (*con_cls == NULL) {
         *con_cls = (void *) 1;
         return MHD_YES;
@@ -67,6 +69,17 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
         return MHD_YES;
     }
     s_requests++;
+    //  The Spotify token endpoint always works, so the API calls behind it
+    //  meet the hostile answers.
+    if (strcmp (url, "/api/token") == 0) {
+        static const char tok[] = "{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
+        struct MHD_Response *r = MHD_create_response_from_buffer (sizeof tok - 1, (void *) tok,
+                                                                  MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header (r, "Content-Type", "application/json");
+        enum MHD_Result ret = MHD_queue_response (conn, 200, r);
+        MHD_destroy_response (r);
+        return ret;
+    }
     const char *body = "";
     size_t len = 0;
     unsigned status = 200;
@@ -259,4 +272,49 @@ Test (hostile_upstream, plex_loader)
         cr_assert_null (strstr (note, "secret-plex-token"), "%s: token in the note", name);
         cr_log_info ("plex %-11s -> %s", name, note);
     }
+}
+
+//  Analyzer: the Spotify client (client-credentials token from the stand-in,
+//  then a playlist fetch that meets the hostile answer). A clear code and
+//  message, never a playlist; 5xx and transport errors are
+//  "spotify_unavailable" (the user may try again).
+Test (hostile_upstream, spotify_client)
+{
+    const char *url = getenv ("SOULPIPE_TEST_REDIS_URL");
+    if (!url)
+        cr_skip_test ("SOULPIPE_TEST_REDIS_URL not set");
+    char serr[256];
+    sp_store_t *store = sp_store_new (url, serr, sizeof serr);
+    cr_assert_not_null (store, "%s", serr);
+    sp_source_ref_t src;
+    cr_assert_eq (sp_source_parse ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", &src, NULL, 0), 0);
+    for (int mode = 0; mode <= M_COUNT; mode++) {
+        if (mode == M_SLOW)
+            continue;   //  the client's own timeout is 30 s
+        bool refused = mode == M_COUNT;
+        s_mode = refused ? M_500 : mode;
+        const char *name = refused ? "refused" : s_mode_names[mode];
+        sp_config_t cfg;
+        memset (&cfg, 0, sizeof cfg);
+        cfg.spotify_client_id = "id";
+        cfg.spotify_client_secret = "secret-client-secret";
+        cfg.spotify_accounts_url = s_base;
+        cfg.spotify_api_url = refused ? s_refused : s_base;
+        cfg.spotify_market = "";
+        sp_spotify_t *sp = sp_spotify_new (&cfg);
+        cr_assert_not_null (sp);
+        sp_playlist_t *pl = NULL;
+        sp_spotify_err_t err;
+        memset (&err, 0, sizeof err);
+        int rc = sp_spotify_fetch (sp, store, &src, &pl, &err);
+        cr_assert_eq (rc, -1, "%s: fetched", name);
+        cr_assert_null (pl);
+        cr_assert (err.code[0] && err.message[0], "%s: no code or message", name);
+        cr_assert_null (strstr (err.message, "secret-client-secret"), "%s: secret in message", name);
+        if (refused || s_retryable (mode))
+            cr_assert_str_eq (err.code, "spotify_unavailable", "%s: %s %s", name, err.code, err.message);
+        cr_log_info ("spotify %-11s -> %s: %s", name, err.code, err.message);
+        sp_spotify_destroy (&sp);
+    }
+    sp_store_destroy (&store);
 }
