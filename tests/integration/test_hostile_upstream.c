@@ -16,10 +16,12 @@
 #include "../../services/analyzer/spotify.h"
 #include "../../services/downloader/slskd_transfer.h"
 #include "../../services/searcher/slskd_search.h"
+#include "harness.h"
 #include "soulpipe/http.h"
 #include "soulpipe/store.h"
 
 #include <criterion/criterion.h>
+#include <hiredis/hiredis.h>
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef enum {
@@ -317,4 +320,106 @@ Test (hostile_upstream, spotify_client)
         sp_spotify_destroy (&sp);
     }
     sp_store_destroy (&store);
+}
+
+// ------------------------------------------------------------ processes
+
+static sp_test_t s_t;
+
+static void
+s_fini_procs (void)
+{
+    sp_test_fini (&s_t);
+}
+
+static char *
+s_track_field (const char *job, const char *field)
+{
+    char key[256];
+    snprintf (key, sizeof key, "soulpipe:track:%s:0", job);
+    const char *argv[] = {"HGET", key, field};
+    redisReply *r = NULL;
+    if (sp_store_command (s_t.store, 3, argv, NULL, &r) != SP_STORE_OK || !r)
+        return NULL;
+    char *v = r->type == REDIS_REPLY_STRING ? strdup (r->str) : NULL;
+    freeReplyObject (r);
+    return v;
+}
+
+static void
+s_alive (pid_t pid, const char *what)
+{
+    int status;
+    cr_assert_eq (waitpid (pid, &status, WNOHANG), 0, "%s exited", what);
+}
+
+//  The real analyzer and searcher processes against the stand-in: Plex
+//  answers 503 (the submit queues every track and says why), slskd answers
+//  503 (the track stays queued for a retry with the reason recorded), then
+//  malformed JSON and HTML (a reason recorded, the searcher keeps running);
+//  neither process exits.
+Test (hostile_upstream, services_keep_running, .fini = s_fini_procs)
+{
+    sp_test_init (&s_t, false);
+    sp_test_setenv (&s_t, "PLEX_URL", s_base);
+    sp_test_setenv (&s_t, "PLEX_TOKEN", "secret-plex-token");
+    sp_test_setenv (&s_t, "SLSKD_URL", s_base);
+    sp_test_setenv (&s_t, "SLSKD_API_KEY", "secret-slskd-key");
+    sp_test_setenv (&s_t, "SOULPIPE_MAX_ATTEMPTS", "50");
+    sp_test_setenv (&s_t, "SOULPIPE_LOG_LEVEL", "info");
+    s_mode = M_503;
+    pid_t an = sp_test_start_analyzer (&s_t);
+    const char *sargv[] = {sp_test_bin ("soulpipe-searcher"), NULL};
+    pid_t se = sp_test_spawn (&s_t, "searcher", sargv);
+
+    const char *list = sp_test_write (&s_t, "list.txt", "Artist - Song\n");
+    const char *sub[] = {sp_test_bin ("soulpipe"), "submit", list, "--name", "Hostile", NULL};
+    char *out = NULL, *err = NULL;
+    int rc = sp_test_run (&s_t, sub, 30000, &out, &err);
+    cr_assert_eq (rc, 0, "submit: %s %s", out ? out : "", err ? err : "");
+    cr_assert_not_null (strstr (out, "library not checked"), "%s", out);
+    cr_assert_not_null (strstr (out, "1 queued"), "%s", out);
+    cr_assert_null (strstr (out, "secret-plex-token"));
+    char job[128];
+    cr_assert_eq (sscanf (out, "%127s", job), 1);
+    free (out);
+    free (err);
+
+    //  slskd 503: a retryable failure with the reason on the track.
+    //  Each mode's own words must reach the track record.
+    static const int modes[] = {M_503, M_MALFORMED, M_HTML, M_500};
+    static const char *marks[] = {"HTTP 503", "premature end", "invalid token", "HTTP 500"};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        s_mode = modes[m];
+        long long deadline = s_now_ms () + 30000;
+        char *reason = NULL, *state = NULL;
+        while (s_now_ms () < deadline) {
+            free (reason);
+            free (state);
+            reason = s_track_field (job, "reason");
+            state = s_track_field (job, "state");
+            //  a reason written after this mode's requests began
+            if (reason && strstr (reason, marks[m]))
+                break;
+            if (state && strcmp (state, "failed") == 0)
+                break;
+            usleep (100 * 1000);
+        }
+        cr_log_info ("slskd %-10s -> state %s, reason %s", s_mode_names[modes[m]], state ? state : "-",
+                     reason ? reason : "-");
+        cr_assert (reason && *reason, "%s: no reason on the track", s_mode_names[modes[m]]);
+        cr_assert_null (strstr (reason, "secret-slskd-key"));
+        cr_assert_not_null (strstr (reason, marks[m]), "%s: reason %s", s_mode_names[modes[m]], reason);
+        //  slskd unreachable or answering garbage: retried, never failed
+        cr_assert_str_neq (state, "failed", "%s failed the track: %s", s_mode_names[modes[m]], reason);
+        free (reason);
+        free (state);
+        s_alive (an, "the analyzer");
+        s_alive (se, "the searcher");
+    }
+    //  Both still serve: `soulpipe list` answers.
+    const char *lst[] = {sp_test_bin ("soulpipe"), "list", NULL};
+    cr_assert_eq (sp_test_run (&s_t, lst, 10000, NULL, NULL), 0);
+    s_alive (an, "the analyzer");
+    s_alive (se, "the searcher");
 }
