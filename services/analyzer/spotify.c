@@ -385,8 +385,11 @@ s_get (s_ctx_t *c, const char *path, json_t **json)
                     retry_after > 0 ? retry_after / 1000 : 0);
             return -1;
         }
-        s_fail (c->err, "spotify_unavailable", "Spotify is unavailable (%s%s%ld): try again later",
-                sp_http_err_name (rc), status ? ", HTTP " : "", status);
+        char code[32] = "";
+        if (status)
+            snprintf (code, sizeof code, ", HTTP %ld", status);
+        s_fail (c->err, "spotify_unavailable", "Spotify is unavailable (%s%s): try again later",
+                sp_http_err_name (rc), code);
         return -1;
     }
     s_fail (c->err, "spotify_login_required",

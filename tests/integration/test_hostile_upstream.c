@@ -316,6 +316,8 @@ Test (hostile_upstream, spotify_client)
         cr_assert_null (strstr (err.message, "secret-client-secret"), "%s: secret in message", name);
         if (refused || s_retryable (mode))
             cr_assert_str_eq (err.code, "spotify_unavailable", "%s: %s %s", name, err.code, err.message);
+        if (refused)
+            cr_assert_not_null (strstr (err.message, "(transport)"), "%s", err.message);
         cr_log_info ("spotify %-11s -> %s: %s", name, err.code, err.message);
         sp_spotify_destroy (&sp);
     }
