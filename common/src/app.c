@@ -4,6 +4,9 @@
 #include "soulpipe/log.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,4 +74,30 @@ sp_app_start (const sp_app_info_t *info, int argc, char **argv, sp_config_t *cfg
     sigaction (SIGINT, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
     return -1;
+}
+
+int
+sp_app_check_dir (const char *binary, const char *var, const char *dir)
+{
+    const char *who = binary ? binary : "soulpipe";
+    struct stat st;
+    if (!dir || !*dir) {
+        fprintf (stderr, "%s: %s is empty: set it to a folder\n", who, var);
+        return 2;
+    }
+    if (stat (dir, &st) != 0) {
+        fprintf (stderr, "%s: %s: %s: %s (create it, or point %s at an existing folder)\n", who, var, dir,
+                 strerror (errno), var);
+        return 2;
+    }
+    if (!S_ISDIR (st.st_mode)) {
+        fprintf (stderr, "%s: %s: %s is not a directory\n", who, var, dir);
+        return 2;
+    }
+    if (access (dir, R_OK | W_OK | X_OK) != 0) {
+        fprintf (stderr, "%s: %s: %s is not readable and writable by this user: %s\n", who, var, dir,
+                 strerror (errno));
+        return 2;
+    }
+    return 0;
 }

@@ -675,9 +675,12 @@ sp_config_log (const sp_config_t *cfg, unsigned services)
                 snprintf (value, sizeof value, "%s",
                           *(const bool *) ((const char *) cfg + d->offset) ? "true" : "false");
                 break;
-            case T_LEVEL:
-                snprintf (value, sizeof value, "%d", cfg->log_level);
+            case T_LEVEL: {
+                static const char *names[] = {"debug", "info", "warn", "error", "off"};
+                int l = cfg->log_level >= 0 && cfg->log_level <= 4 ? cfg->log_level : 1;
+                snprintf (value, sizeof value, "%s", names[l]);
                 break;
+            }
             case T_BUDGET:
                 snprintf (value, sizeof value, "%d/%d", cfg->search_budget_count, cfg->search_budget_window_s);
                 break;

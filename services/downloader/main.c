@@ -25,38 +25,12 @@ static const sp_app_info_t s_info = {
     .details = NULL,
 };
 
-//  A folder the service needs: exists, is a directory, and is usable
-//  (read+write+search). Returns 0 or prints why and returns 2.
-static int
-s_check_dir(const char *var, const char *dir)
-{
-    struct stat st;
-    if (!dir || !*dir) {
-        fprintf(stderr, "soulpipe-downloader: %s is empty: set it to a folder\n", var);
-        return 2;
-    }
-    if (stat(dir, &st) != 0) {
-        fprintf(stderr, "soulpipe-downloader: %s: %s: %s\n", var, dir, strerror(errno));
-        return 2;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "soulpipe-downloader: %s: %s is not a directory\n", var, dir);
-        return 2;
-    }
-    if (access(dir, R_OK | W_OK | X_OK) != 0) {
-        fprintf(stderr, "soulpipe-downloader: %s: %s is not readable and writable: %s\n", var, dir,
-                strerror(errno));
-        return 2;
-    }
-    return 0;
-}
-
 static int
 s_preflight(const sp_config_t *cfg)
 {
-    int rc = s_check_dir("SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
+    int rc = sp_app_check_dir(s_info.name, "SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
     if (rc == 0)
-        rc = s_check_dir("SOULPIPE_STAGING_DIR", cfg->staging_dir);
+        rc = sp_app_check_dir(s_info.name, "SOULPIPE_STAGING_DIR", cfg->staging_dir);
     return rc;
 }
 

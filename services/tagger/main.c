@@ -83,22 +83,10 @@ s_handle (void *ctx, sp_job_t *job)
 }
 
 static int
-s_check_dir (const char *name, const char *path)
-{
-    struct stat st;
-    if (!path || !*path || stat (path, &st) != 0 || !S_ISDIR (st.st_mode)) {
-        fprintf (stderr, "soulpipe-tagger: %s=\"%s\" is not an existing folder\n", name,
-                 path ? path : "");
-        return 2;
-    }
-    return 0;
-}
-
-static int
 s_preflight (const sp_config_t *cfg)
 {
-    int rc = s_check_dir ("SOULPIPE_STAGING_DIR", cfg->staging_dir);
-    return rc ? rc : s_check_dir ("SOULPIPE_TRANSFER_DIR", cfg->transfer_dir);
+    int rc = sp_app_check_dir (s_info.name, "SOULPIPE_STAGING_DIR", cfg->staging_dir);
+    return rc ? rc : sp_app_check_dir (s_info.name, "SOULPIPE_TRANSFER_DIR", cfg->transfer_dir);
 }
 
 static const sp_worker_service_t s_service = {

@@ -31,6 +31,11 @@ int sp_app_start (const sp_app_info_t *info, int argc, char **argv, sp_config_t 
 /*  Print the --help text to out. */
 void sp_app_print_help (const sp_app_info_t *info, FILE *out);
 
+/*  Check that the folder a variable names exists, is a directory and can be
+    read and written. Returns 0, or prints "<binary>: VAR: why" to stderr and
+    returns 2 (an exit status). binary may be NULL. */
+int sp_app_check_dir (const char *binary, const char *var, const char *dir);
+
 /*  True once SIGTERM or SIGINT has arrived. */
 bool sp_app_stopping (void);
 

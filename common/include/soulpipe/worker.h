@@ -67,7 +67,7 @@ typedef struct {
     const char *worker_name;    //  unique id; NULL = <hostname>-<pid>-<random>
     int slots;                  //  jobs run at once (threads)
     const sp_config_t *cfg;     //  broker endpoint, heartbeats (borrowed)
-    const sp_wire_curve_t *curve;   //  CURVE (borrowed, may be NULL)
+    const sp_wire_curve_t *curve;   //  CURVE (borrowed); NULL = load from cfg->curve_dir (off when empty)
     /*  Per thread: ctx = thread_init(arg) before the first job (NULL init =
         ctx is arg; a NULL return stops the worker with an error), then
         handle(ctx, job) per job, then thread_fini(ctx) (may be NULL). */
