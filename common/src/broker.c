@@ -235,10 +235,16 @@ s_retry_pending (sp_broker_t *self)
 
 /* ---------------------------------------------------------------- messages */
 
-static void
+/*  Handle one worker message. Returns true when it may have made work
+    dispatchable (ready, done or fail: credit came back, or a done queued the
+    next stage's task), so the caller looks for work at once instead of at
+    the next idle poll (a single-slot tagger otherwise waited up to
+    BROKER_IDLE_POLL_MS for every track). */
+static bool
 s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t now)
 {
     sp_msg_t *msg = *msg_p;
+    bool wake = msg->type == SP_MSG_READY || msg->type == SP_MSG_DONE || msg->type == SP_MSG_FAIL;
     worker_t *w = s_worker_find (self, routing_id);
     int64_t expiry = now + (int64_t) self->cfg.heartbeat_ms * self->cfg.liveness;
     if (w)
@@ -334,6 +340,7 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
             s_send_error (self, routing_id, "unexpected", "the broker does not handle this message type");
             break;
     }
+    return wake;
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -432,14 +439,17 @@ s_broker_thread (void *arg)
         int rc = sp_wire_recv (self->router, true, false, timeout, &routing_id, &msg, reason, sizeof reason);
         now = sp_wire_now_ms ();
         if (rc == SP_WIRE_OK) {
-            s_on_message (self, routing_id, &msg, now);
+            if (s_on_message (self, routing_id, &msg, now))
+                next_dispatch = now;
             //  drain whatever else already arrived before dispatching
             for (int i = 0; i < 1000; i++) {
                 sp_msg_destroy (&msg);
                 zframe_destroy (&routing_id);
                 rc = sp_wire_recv (self->router, true, false, 0, &routing_id, &msg, reason, sizeof reason);
-                if (rc == SP_WIRE_OK)
-                    s_on_message (self, routing_id, &msg, now);
+                if (rc == SP_WIRE_OK) {
+                    if (s_on_message (self, routing_id, &msg, now))
+                        next_dispatch = now;
+                }
                 else if (rc == SP_WIRE_BAD_MSG) {
                     s_stat_add (self, &self->stats.bad_messages, 1);
                     sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
