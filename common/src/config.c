@@ -129,6 +129,8 @@ static const var_def_t s_defs[] = {
      T_INT, OFF (transfer_timeout_s), 10, 86400, false},
     {{"SOULPIPE_EMBED_COVER", "true", "embed the album cover in each file (cover.jpg is written either way)", G, false},
      T_BOOL, OFF (embed_cover), 0, 0, false},
+    {{"SOULPIPE_TAGGER_SLOTS", "2", "tracks one tagger files at once (the m3u8 is serialized by a Redis lock)", G, false},
+     T_INT, OFF (tagger_slots), 1, 16, false},
 };
 
 #undef A

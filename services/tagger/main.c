@@ -89,10 +89,20 @@ s_preflight (const sp_config_t *cfg)
     return rc ? rc : sp_app_check_dir (s_info.name, "SOULPIPE_TRANSFER_DIR", cfg->transfer_dir);
 }
 
+//  Tracks filed at once: separate files, each slot its own tagger and Redis
+//  connection; what is shared (album folders, cover.jpg, the m3u8) is safe
+//  across processes already (mkdirat EEXIST, flock'ed temporaries + rename,
+//  the per-playlist Redis lock), so it is across threads too.
+static int
+s_slots (const sp_config_t *cfg)
+{
+    return cfg->tagger_slots;
+}
+
 static const sp_worker_service_t s_service = {
     .info = &s_info,
     .role = "tag",
-    .slots = NULL,
+    .slots = s_slots,
     .thread_init = s_thread_init,
     .thread_fini = s_thread_fini,
     .handle = s_handle,
@@ -173,7 +183,7 @@ main (int argc, char **argv)
     }
     sp_worker_def_t def = {
         .role = s_service.role,
-        .slots = 1,
+        .slots = s_slots (&cfg),
         .cfg = &cfg,
         .thread_init = s_service.thread_init,
         .thread_fini = s_service.thread_fini,

@@ -85,6 +85,7 @@ typedef struct {
     int transfer_timeout_s;     //  SOULPIPE_TRANSFER_TIMEOUT_S
     //  tagging
     bool embed_cover;           //  SOULPIPE_EMBED_COVER
+    int tagger_slots;           //  SOULPIPE_TAGGER_SLOTS
 } sp_config_t;
 
 /*  One documented variable (for --help and README generation). */
