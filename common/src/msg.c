@@ -1124,7 +1124,19 @@ s_encode (const s_schema_t *sc, const void *base, size_t max_frame, uint8_t **da
         msgpack_sbuffer_destroy (&sbuf);
         return rc;
     }
+    //  The buffer starts at MSGPACK_SBUFFER_INIT_SIZE (8 KiB) and grows by
+    //  doubling: hand back only what is used (a payload is ~300 bytes, and
+    //  the analyzer holds one per track of a playlist while it creates the
+    //  job: 1,000 tracks held 8 MB instead of 0.3 MB).
     *size = sbuf.size;
+    size_t used = sbuf.size ? sbuf.size : 1;
+    if (sbuf.alloc > used) {
+        char *fit = realloc (sbuf.data, used);
+        if (fit) {
+            sbuf.data = fit;
+            sbuf.alloc = used;
+        }
+    }
     *data = (uint8_t *) msgpack_sbuffer_release (&sbuf);
     return SP_MSG_OK;
 }

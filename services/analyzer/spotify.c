@@ -415,9 +415,13 @@ s_cut_dup (const char *s, size_t max)
 {
     if (!s)
         return NULL;
-    char *buf = malloc (max + 1);
+    //  sized to the text, not to max: 1,000 tracks held 2 MB of slack
+    size_t n = strnlen (s, max + 1);
+    if (n > max)
+        n = max;
+    char *buf = malloc (n + 1);
     if (buf)
-        sp_playlist_cut_utf8 (buf, max + 1, s);
+        sp_playlist_cut_utf8 (buf, n + 1, s);
     return buf;
 }
 
