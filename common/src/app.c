@@ -5,6 +5,8 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <signal.h>
@@ -56,6 +58,15 @@ sp_app_start (const sp_app_info_t *info, int argc, char **argv, sp_config_t *cfg
             return 0;
         }
     }
+    //  One malloc arena for the whole process (before any thread starts):
+    //  glibc gives each thread its own arena, and with a broker, submission,
+    //  slot, finisher and ZeroMQ threads the arenas' partly used pages were
+    //  1.5-3 MB of every service's peak RSS (target: < 20 MB). The threads
+    //  spend their time waiting on sockets and Redis, and glibc's per-thread
+    //  cache keeps most allocations off the arena lock. MALLOC_ARENA_MAX in
+    //  the environment still wins.
+    if (!getenv ("MALLOC_ARENA_MAX"))
+        mallopt (M_ARENA_MAX, 1);
     char err[1024];
     if (sp_config_load (cfg, info->services, err, sizeof err)) {
         fprintf (stderr, "%s: configuration error: %s\n", info->name, err);

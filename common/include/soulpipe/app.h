@@ -4,7 +4,8 @@
     configuration for the binary (exit code 2 with a one-line error naming the
     variable when it is invalid), starts logging, logs the effective config
     (secrets masked) and installs SIGTERM/SIGINT handlers that only set a flag
-    (sp_app_stopping()).
+    (sp_app_stopping()). It also limits glibc malloc to one arena
+    (mallopt M_ARENA_MAX 1, unless MALLOC_ARENA_MAX is set): less peak RSS.
 */
 #ifndef SOULPIPE_APP_H
 #define SOULPIPE_APP_H
