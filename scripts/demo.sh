@@ -71,17 +71,20 @@ export SOULPIPE_STALL_TIMEOUT_S=4
 export SOULPIPE_QUEUE_TIMEOUT_S=4
 export SOULPIPE_LOG_LEVEL=info
 
-bin/soulpipe-analyzer > "$out/logs/analyzer.log" 2>&1 &
+# SOULPIPE_DEMO_WRAP runs each service under a tool, e.g.
+#   SOULPIPE_DEMO_WRAP="valgrind --leak-check=full --log-file=/tmp/vg-%p.log" make demo
+wrap=(${SOULPIPE_DEMO_WRAP:-})
+"${wrap[@]}" bin/soulpipe-analyzer > "$out/logs/analyzer.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
-    bin/soulpipe-searcher > "$out/logs/searcher-$i.log" 2>&1 &
+    "${wrap[@]}" bin/soulpipe-searcher > "$out/logs/searcher-$i.log" 2>&1 &
     pids+=($!)
-    bin/soulpipe-downloader > "$out/logs/downloader-$i.log" 2>&1 &
+    "${wrap[@]}" bin/soulpipe-downloader > "$out/logs/downloader-$i.log" 2>&1 &
     pids+=($!)
 done
-bin/soulpipe-tagger > "$out/logs/tagger.log" 2>&1 &
+"${wrap[@]}" bin/soulpipe-tagger > "$out/logs/tagger.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do bin/soulpipe list >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 300); do bin/soulpipe list >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "==> logging in to the (fake) Spotify with PKCE"
 bin/soulpipe login spotify --no-browser --port 0 > "$out/logs/login.log" 2>&1 &

@@ -40,8 +40,10 @@ stop_pid() {
     local pid=$1
     [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || return 0
+    # SOULPIPE_STOP_WAIT_S: how long a process may take to stop (default 5 s;
+    # more under valgrind) before it is killed
     local i
-    for i in $(seq 1 50); do
+    for i in $(seq 1 $(( ${SOULPIPE_STOP_WAIT_S:-5} * 10 ))); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
