@@ -1156,25 +1156,37 @@ sp_store_retry_job (sp_store_t *self, const char *job_id, int *count)
 }
 
 int
-sp_store_track_set_field (sp_store_t *self, const char *track_key, const char *field,
-                          const char *value)
+sp_store_track_set_fields (sp_store_t *self, const char *track_key, const char *const *fields,
+                           const char *const *values, size_t n)
 {
     static const char *const allowed[] = { "transfer_id", "source_user", "source_file",
                                            "path", "reason" };
-    if (!self || !s_valid_id (track_key) || !field || !value)
+    const size_t n_allowed = sizeof allowed / sizeof allowed[0];
+    if (!self || !s_valid_id (track_key) || !fields || !values || n == 0 || n > n_allowed)
         return SP_STORE_EINVAL;
-    bool ok = false;
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-        if (strcmp (field, allowed[i]) == 0)
-            ok = true;
-    if (!ok)
-        return SP_STORE_EINVAL;
+    for (size_t f = 0; f < n; f++) {
+        bool ok = false;
+        for (size_t i = 0; fields[f] && values[f] && i < n_allowed; i++)
+            if (strcmp (fields[f], allowed[i]) == 0)
+                ok = true;
+        if (!ok)
+            return SP_STORE_EINVAL;
+    }
     s_args_t a;
-    s_args_init (&a, 3);
+    s_args_init (&a, 1 + 2 * (int) n);
     s_arg (&a, track_key);
-    s_arg (&a, field);
-    s_arg (&a, value);
+    for (size_t f = 0; f < n; f++) {
+        s_arg (&a, fields[f]);
+        s_arg (&a, values[f]);
+    }
     return s_run (self, S_SET_FIELD, &a, NULL);
+}
+
+int
+sp_store_track_set_field (sp_store_t *self, const char *track_key, const char *field,
+                          const char *value)
+{
+    return sp_store_track_set_fields (self, track_key, &field, &value, 1);
 }
 
 int

@@ -389,10 +389,14 @@ static const char s_lua_retry[] =
     "return {0, {n}, changes}\n";
 
 static const char s_lua_set_field[] =
-    "-- ARGV: track key, field, value\n"
+    "-- ARGV: track key, then field, value pairs (checked by the caller)\n"
     "local trk = P .. 'track:' .. ARGV[1]\n"
     "if redis.call('EXISTS', trk) == 0 then return {3, {}, changes} end\n"
-    "redis.call('HSET', trk, ARGV[2], ARGV[3], 'updated', I(now_ms()))\n"
+    "local fv = {}\n"
+    "for i = 2, #ARGV do fv[#fv + 1] = ARGV[i] end\n"
+    "fv[#fv + 1] = 'updated'\n"
+    "fv[#fv + 1] = I(now_ms())\n"
+    "redis.call('HSET', trk, unpack(fv))\n"
     "return {0, {}, changes}\n";
 
 static const char s_lua_check[] =

@@ -263,11 +263,19 @@ s_record_set(sp_dl_t *self, const char *track_key, const char *id, const char *u
 {
     if (!self->store)
         return;
-    int rc = sp_store_track_set_field(self->store, track_key, "transfer_id", id);
-    if (rc == SP_STORE_OK && user)
-        rc = sp_store_track_set_field(self->store, track_key, "source_user", user);
-    if (rc == SP_STORE_OK && file)
-        rc = sp_store_track_set_field(self->store, track_key, "source_file", file);
+    //  one script call for the three fields (was one each)
+    const char *fields[3] = {"transfer_id", NULL, NULL};
+    const char *values[3] = {id, NULL, NULL};
+    size_t n = 1;
+    if (user) {
+        fields[n] = "source_user";
+        values[n++] = user;
+    }
+    if (file) {
+        fields[n] = "source_file";
+        values[n++] = file;
+    }
+    int rc = sp_store_track_set_fields(self->store, track_key, fields, values, n);
     if (rc != SP_STORE_OK)
         sp_log_warn("event=track_field_not_set field=transfer_id error=%s",
                     sp_log_q(sp_store_strerror(rc)));

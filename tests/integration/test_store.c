@@ -416,8 +416,25 @@ Test (store, three_stages)
     snprintf (key, sizeof key, "%s:1", job);
     cr_assert_eq (sp_store_track_set_field (st, key, "transfer_id", "tx-10"), SP_STORE_OK);
     cr_assert_eq (sp_store_track_set_field (st, key, "state", "queued"), SP_STORE_EINVAL);
+    /* several at once: all or none */
+    const char *f3[] = {"transfer_id", "source_user", "reason"};
+    const char *v3[] = {"tx-11", "peer2", "why not"};
+    cr_assert_eq (sp_store_track_set_fields (st, key, f3, v3, 3), SP_STORE_OK);
+    const char *fbad[] = {"source_user", "state"};
+    const char *vbad[] = {"peer3", "queued"};
+    cr_assert_eq (sp_store_track_set_fields (st, key, fbad, vbad, 2), SP_STORE_EINVAL);
+    const char *vnull[] = {"peer3", NULL};
+    cr_assert_eq (sp_store_track_set_fields (st, key, f3, vnull, 2), SP_STORE_EINVAL);
+    cr_assert_eq (sp_store_track_set_fields (st, key, f3, v3, 0), SP_STORE_EINVAL);
+    s_trks_t *set = s_tracks (st, job);
+    cr_assert_str_eq (set->t[1].transfer_id, "tx-11");
+    cr_assert_str_eq (set->t[1].source_user, "peer2");
+    cr_assert_str_eq (set->t[1].reason, "why not");
+    cr_assert_str_eq (set->t[1].state, "done");
+    free (set);
     snprintf (key, sizeof key, "%s:7", job);
     cr_assert_eq (sp_store_track_set_field (st, key, "transfer_id", "x"), SP_STORE_ENOENT);
+    cr_assert_eq (sp_store_track_set_fields (st, key, f3, v3, 3), SP_STORE_ENOENT);
     s_check (st, job);
     sp_store_destroy (&st);
 }

@@ -230,6 +230,13 @@ int sp_store_retry_job (sp_store_t *self, const char *job_id, int *count);
 int sp_store_track_set_field (sp_store_t *self, const char *track_key,
                               const char *field, const char *value);
 
+/*  sp_store_track_set_field for n (1..5) fields at once, in one script call
+    (all or none: any field not allowed, or a NULL, is SP_STORE_EINVAL).
+    fields[i] gets values[i]; the arrays are borrowed. */
+int sp_store_track_set_fields (sp_store_t *self, const char *track_key,
+                               const char *const *fields, const char *const *values,
+                               size_t n);
+
 /*  Recount the job's track records and compare with its counters, state and
     tasks (each non-terminal track must have its task in the right queue or
     set). Writes a one-line report to report (n bytes, may be NULL).
