@@ -220,18 +220,30 @@ s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_don
 }
 
 /*  Every playlist entry appears in the m3u8, in order: `#EXTINF` + path for
-    files, a `# N. ...` comment for the others. */
-static void
-s_check_m3u8 (demo_stack_t *s, json_t *doc)
+    files, a `# N. ...` comment for the others (failed ones say so). Returns
+    NULL when it does, else what is wrong (static). */
+static const char *
+s_m3u8_problem (demo_stack_t *s, json_t *doc)
 {
+    static char why[700];
     char path[600];
     snprintf (path, sizeof path, "%s/" DEMO_NAME "/" DEMO_NAME ".m3u8", s->transfer);
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        snprintf (why, sizeof why, "no %s", path);
+        return why;
+    }
+    fclose (f);
     char *text = s_slurp (path);
-    cr_assert_eq (strncmp (text, "#EXTM3U", 7), 0);
+    const char *problem = NULL;
+    if (strncmp (text, "#EXTM3U", 7) != 0)
+        problem = "no #EXTM3U header";
     const char *cursor = text;
     size_t i;
     json_t *tr;
     json_array_foreach (json_object_get (doc, "tracks"), i, tr) {
+        if (problem)
+            break;
         const char *state = json_string_value (json_object_get (tr, "state"));
         const char *full = json_string_value (json_object_get (tr, "path"));
         char rel_dir[600];
@@ -243,18 +255,52 @@ s_check_m3u8 (demo_stack_t *s, json_t *doc)
         if (filed) {
             const char *rel = full + strlen (rel_dir);
             const char *at = strstr (cursor, rel);
-            cr_assert_not_null (at, "m3u8 lacks %s (or has it out of order)", rel);
+            if (!at) {
+                snprintf (why, sizeof why, "m3u8 lacks %s (or has it out of order)", rel);
+                problem = why;
+                break;
+            }
             cursor = at + strlen (rel);
         }
         else {
             char marker[32];
             snprintf (marker, sizeof marker, "# %lld.", (long long) json_integer_value (json_object_get (tr, "position")) + 1);
             const char *at = strstr (cursor, marker);
-            cr_assert_not_null (at, "m3u8 lacks entry %s (or has it out of order)", marker);
+            if (!at) {
+                snprintf (why, sizeof why, "m3u8 lacks entry %s (or has it out of order)", marker);
+                problem = why;
+                break;
+            }
+            const char *eol = strchr (at, '\n');
+            if (strcmp (state, "failed") == 0 && !strstr (at, "failed") ) {
+                snprintf (why, sizeof why, "m3u8 entry %s does not say failed", marker);
+                problem = why;
+                break;
+            }
+            if (strcmp (state, "failed") == 0 && eol && strstr (at, "failed") > eol) {
+                snprintf (why, sizeof why, "m3u8 entry %s does not say failed", marker);
+                problem = why;
+                break;
+            }
             cursor = at + strlen (marker);
         }
     }
     free (text);
+    return problem;
+}
+
+/*  The final m3u8 is written by the tagger's finisher just after the job
+    ends: give it a few seconds. */
+static void
+s_check_m3u8 (demo_stack_t *s, json_t *doc)
+{
+    const char *problem = s_m3u8_problem (s, doc);
+    long long deadline = sp_test_now_ms () + 15000;
+    while (problem && sp_test_now_ms () < deadline) {
+        usleep (200 * 1000);
+        problem = s_m3u8_problem (s, doc);
+    }
+    cr_assert_null (problem, "%s", problem);
 }
 
 static size_t
