@@ -7,6 +7,7 @@
     Redis and refreshes access tokens from then on. */
 #include "login.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/curve.h"
 #include "soulpipe/msg.h"
 #include "soulpipe/spotify_auth.h"
@@ -63,8 +64,8 @@ s_reply (int fd, int status, const char *text)
 static char *
 s_wait_callback (int listen_fd)
 {
-    int64_t deadline = sp_wire_now_ms () + LOGIN_WAIT_MS;
-    while (sp_wire_now_ms () < deadline) {
+    int64_t deadline = sp_clock_mono_ms () + LOGIN_WAIT_MS;
+    while (sp_clock_mono_ms () < deadline) {
         struct pollfd p = {listen_fd, POLLIN, 0};
         int r = poll (&p, 1, 1000);
         if (r <= 0)

@@ -5,6 +5,7 @@
     Commands: submit, status, list, watch, cancel, retry (and login, keygen).
     Exit codes: 0 done (or request accepted), 1 some tracks failed or the
     analyzer refused the request, 2 usage or connection error. */
+#include "soulpipe/clock.h"
 #include "soulpipe/app.h"
 #include "soulpipe/config.h"
 #include "soulpipe/curve.h"
@@ -310,8 +311,8 @@ s_watch (client_t *c, const char *job)
     }
     char name[256];
     snprintf (name, sizeof name, "%s", json_string_value (json_object_get (doc, "name")));
-    int64_t next_poll = sp_wire_now_ms () + WATCH_POLL_MS;
-    int64_t last_answer = sp_wire_now_ms ();
+    int64_t next_poll = sp_clock_mono_ms () + WATCH_POLL_MS;
+    int64_t last_answer = sp_clock_mono_ms ();
     int result = EXIT_DONE;
     while (true) {
         const char *state = json_string_value (json_object_get (doc, "state"));
@@ -353,15 +354,15 @@ s_watch (client_t *c, const char *job)
             }
         }
         sp_msg_destroy (&ev);
-        if (sp_wire_now_ms () >= next_poll) {
+        if (sp_clock_mono_ms () >= next_poll) {
             json_t *fresh = s_fetch_status (c, job, &code);
-            if (!fresh && code == EXIT_USAGE && sp_wire_now_ms () - last_answer < WATCH_PATIENCE_MS) {
+            if (!fresh && code == EXIT_USAGE && sp_clock_mono_ms () - last_answer < WATCH_PATIENCE_MS) {
                 //  A busy or restarting analyzer is not the end of the job:
                 //  start a fresh connection (a late answer must not be taken
                 //  for the next one) and keep watching.
                 fprintf (stderr, "soulpipe: the analyzer is not answering; still watching\n");
                 if (s_reconnect (c) == 0) {
-                    next_poll = sp_wire_now_ms () + WATCH_POLL_MS;
+                    next_poll = sp_clock_mono_ms () + WATCH_POLL_MS;
                     continue;
                 }
             }
@@ -371,8 +372,8 @@ s_watch (client_t *c, const char *job)
             }
             json_decref (doc);
             doc = fresh;
-            last_answer = sp_wire_now_ms ();
-            next_poll = sp_wire_now_ms () + WATCH_POLL_MS;
+            last_answer = sp_clock_mono_ms ();
+            next_poll = sp_clock_mono_ms () + WATCH_POLL_MS;
         }
     }
     if (tty)

@@ -8,6 +8,7 @@
     liveness, worker expiry) with two changes: the queue of work lives in
     Redis (leases + fencing tokens), and workers get jobs only against the
     credit they announced. */
+#include "soulpipe/clock.h"
 #include "soulpipe/broker.h"
 #include "soulpipe/log.h"
 #include "soulpipe/store.h"
@@ -425,7 +426,7 @@ static void *
 s_broker_thread (void *arg)
 {
     sp_broker_t *self = arg;
-    int64_t now = sp_wire_now_ms ();
+    int64_t now = sp_clock_mono_ms ();
     int64_t next_heartbeat = now + self->cfg.heartbeat_ms;
     int64_t next_reap = now + BROKER_REAP_MS;
     int64_t next_dispatch = now;
@@ -437,7 +438,7 @@ s_broker_thread (void *arg)
         sp_msg_t *msg = NULL;
         char reason[256];
         int rc = sp_wire_recv (self->router, true, false, timeout, &routing_id, &msg, reason, sizeof reason);
-        now = sp_wire_now_ms ();
+        now = sp_clock_mono_ms ();
         if (rc == SP_WIRE_OK) {
             if (s_on_message (self, routing_id, &msg, now))
                 next_dispatch = now;

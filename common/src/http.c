@@ -3,6 +3,7 @@
     jitter, Retry-After on 429, bounded bodies, JSON parsing with jansson,
     and error strings with secrets redacted. See http.h.
 */
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 
@@ -356,14 +357,6 @@ s_parse_retry_after (const char *v)
     return when <= now ? 0 : (long) (when - now) * 1000;
 }
 
-static void
-s_sleep_ms (long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static long
 s_backoff_ms (sp_http_t *self, int attempt)
 {
@@ -670,7 +663,7 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
                 delay = s_backoff_ms (self, attempt);
             sp_log_warn ("event=http_retry method=%s url=%s attempt=%d delay_ms=%ld reason=%s",
                          mname, sp_log_q (rurl), attempt, delay, sp_log_q (cause));
-            s_sleep_ms (delay);
+            sp_clock_sleep_ms (delay);
             continue;
         }
         break;

@@ -9,14 +9,6 @@
 
 #define WIRE_LINGER_MS 200   //  how long close() may wait to flush (ms)
 
-int64_t
-sp_wire_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*  Create and set up a socket; the caller binds or connects it. */
 static zsock_t *
 s_socket_new (int type, size_t max_msg, int heartbeat_ms, char *err, size_t err_size)

@@ -6,6 +6,7 @@
     of which has its own inproc PUSH. Jobs go from the main thread to the
     handler threads through a mutex-guarded queue. Heartbeat/liveness numbers
     follow the ZeroMQ Guide's Paranoid Pirate worker. */
+#include "soulpipe/clock.h"
 #include "soulpipe/worker.h"
 #include "soulpipe/app.h"
 #include "soulpipe/curve.h"
@@ -447,14 +448,14 @@ sp_worker_run (const sp_worker_def_t *def)
         s_send_ready (self, dealer);
         sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s curve=%s", sp_log_q (self->name),
                      def->role, def->slots, def->cfg->broker_endpoint, curve ? "on" : "off");
-        int64_t now = sp_wire_now_ms ();
+        int64_t now = sp_clock_mono_ms ();
         int64_t broker_expires = now + (int64_t) heartbeat_ms * liveness;
         int64_t next_heartbeat = now + heartbeat_ms;
         bool lost = false;
         zpoller_t *poller = zpoller_new (dealer, pull, NULL);
         while (!should_stop () && !atomic_load (&self->init_failed)) {
             void *which = zpoller_wait (poller, heartbeat_ms / 2 > 0 ? heartbeat_ms / 2 : 1);
-            now = sp_wire_now_ms ();
+            now = sp_clock_mono_ms ();
             if (which == dealer) {
                 sp_msg_t *msg = NULL;
                 char reason[256];
@@ -492,8 +493,8 @@ sp_worker_run (const sp_worker_def_t *def)
             break;
         zsock_destroy (&dealer);
         //  keep forwarding nothing while disconnected: answers stay in the PULL
-        int64_t until = sp_wire_now_ms () + reconnect_ms;
-        while (!should_stop () && sp_wire_now_ms () < until)
+        int64_t until = sp_clock_mono_ms () + reconnect_ms;
+        while (!should_stop () && sp_clock_mono_ms () < until)
             zclock_sleep (50);
         if (reconnect_ms < WORKER_RECONNECT_MAX_MS)
             reconnect_ms *= 2;
@@ -524,8 +525,8 @@ sp_worker_run (const sp_worker_def_t *def)
     }
     self->n_queue = 0;
     pthread_mutex_unlock (&self->lock);
-    int64_t deadline = sp_wire_now_ms () + grace_ms;
-    while (sp_wire_now_ms () < deadline) {
+    int64_t deadline = sp_clock_mono_ms () + grace_ms;
+    while (sp_clock_mono_ms () < deadline) {
         s_forward_answers (self, pull, dealer, 50);
         pthread_mutex_lock (&self->lock);
         int running = self->running;

@@ -14,6 +14,7 @@
 #include "spotify.h"
 #include "textlist.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/log.h"
 #include "soulpipe/songs.h"
 #include "soulpipe/text.h"
@@ -46,14 +47,6 @@ struct _sp_analyzer_t {
     pthread_mutex_t load_lock;  /* one Plex load at a time */
     s_libref_t *cached;         /* the cached library, or NULL */
 };
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 sp_analyzer_t *
 sp_analyzer_new (const sp_config_t *cfg, sp_events_t *events, char *err, size_t n)
@@ -116,7 +109,7 @@ s_cache_get (sp_analyzer_t *self)
     s_libref_t *ref = NULL;
     pthread_mutex_lock (&self->lib_lock);
     if (self->cached && self->cfg->library_cache_s > 0
-        && s_now_ms () - self->cached->loaded_ms < (int64_t) self->cfg->library_cache_s * 1000) {
+        && sp_clock_mono_ms () - self->cached->loaded_ms < (int64_t) self->cfg->library_cache_s * 1000) {
         ref = self->cached;
         ref->refs++;
     }
@@ -142,14 +135,14 @@ s_library_acquire (sp_analyzer_t *self, char *note, size_t n)
     if (!ref) {
         sp_library_t *lib = NULL;
         char why[512];
-        int64_t t0 = s_now_ms ();
+        int64_t t0 = sp_clock_mono_ms ();
         if (sp_plex_load_library (self->cfg, &lib, why, sizeof why) != 0) {
             sp_log_warn ("event=library_skipped reason=%s", sp_log_q (why));
             snprintf (note, n, "library check skipped: %s; every track is queued", why);
         }
         else if ((ref = calloc (1, sizeof *ref))) {
             ref->lib = lib;
-            ref->loaded_ms = s_now_ms ();
+            ref->loaded_ms = sp_clock_mono_ms ();
             ref->refs = 2;      /* the cache's and ours */
             sp_log_info ("event=library_loaded tracks=%zu ms=%lld", sp_library_size (lib),
                          (long long) (ref->loaded_ms - t0));
@@ -495,7 +488,7 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
     if (request->type != SP_MSG_SUBMIT || !request->source)
         return s_error (reply, "bad_request", "expected a submit request with a source");
 
-    int64_t t0 = s_now_ms ();
+    int64_t t0 = sp_clock_mono_ms ();
     sp_source_ref_t src;
     char err[1024];
     if (sp_source_parse (request->source, &src, err, sizeof err) != 0)
@@ -601,7 +594,7 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
                  "library_checked=%s ms=%lld",
                  job_id, sp_log_q (job.source), sp_log_q (pl->name), pl->count,
                  (unsigned long long) skipped, (unsigned long long) (pl->count - skipped),
-                 ref ? "true" : "false", (long long) (s_now_ms () - t0));
+                 ref ? "true" : "false", (long long) (sp_clock_mono_ms () - t0));
     if (!ref)
         sp_events_notice (self->events, job_id, NULL, note);
     goto done;

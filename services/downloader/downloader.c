@@ -8,6 +8,7 @@
 #include "downloader.h"
 #include "slskd_transfer.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/path.h"
@@ -122,30 +123,6 @@ sp_dl_destroy(sp_dl_t **self_p)
 
 /* ---------------------------------------------------------------- helpers */
 
-static int64_t
-s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 //  The wait before the next poll of a transfer that started elapsed_ms ago:
 //  a quarter of that (at least DL_POLL_MIN_MS), at most poll_ms. A small file
 //  from a fast peer is done in tens of ms, and a fixed poll_ms would hold
@@ -189,7 +166,7 @@ static void
 s_progress(s_report_t *r, bool force, const char *state, int64_t bytes, int64_t size,
            double percent, const char *message)
 {
-    int64_t now = s_now_ms();
+    int64_t now = sp_clock_mono_ms ();
     if (!force && now - r->last_ms < DL_PROGRESS_MS)
         return;
     r->last_ms = now;
@@ -775,7 +752,7 @@ s_attempt(s_run_t *run, sp_candidate_t *c, const char *existing_id)
                     sp_log_q(c->username), sp_log_q(c->filename), id, (unsigned long long) c->size);
     }
 
-    int64_t start = s_now_ms();
+    int64_t start = sp_clock_mono_ms ();
     int64_t last_change = start; //  last state or byte change
     int64_t queued_since = -1;   //  entered a queue state
     int64_t first_bytes_at = -1; //  first InProgress sighting
@@ -787,7 +764,7 @@ s_attempt(s_run_t *run, sp_candidate_t *c, const char *existing_id)
             return A_STOPPING;
         sp_xfer_t x;
         int rc = sp_xfer_get(self->http, c->username, id, &x, err, sizeof err);
-        int64_t now = s_now_ms();
+        int64_t now = sp_clock_mono_ms ();
         if (rc == SP_XFER_ERR_NOT_FOUND || rc == SP_XFER_ERR_INVALID) {
             s_tried(run, c->username, c->filename, "the transfer vanished from slskd");
             s_record_set(self, run->payload->track_key, "", NULL, NULL);
@@ -799,7 +776,7 @@ s_attempt(s_run_t *run, sp_candidate_t *c, const char *existing_id)
                 snprintf(run->down, sizeof run->down, "%.500s", err);
                 return A_DOWN;
             }
-            s_sleep_ms(cfg->poll_ms);
+            sp_clock_sleep_ms (cfg->poll_ms);
             continue;
         }
         down_count = 0;
@@ -865,7 +842,7 @@ s_attempt(s_run_t *run, sp_candidate_t *c, const char *existing_id)
         double pct = x.percent >= 0 ? x.percent : -1;
         s_progress(&run->report, false, queued || x.bytes <= 0 ? "queued" : "transferring",
                    x.bytes >= 0 ? x.bytes : 0, size, pct, msg);
-        s_sleep_ms(s_poll_delay(cfg->poll_ms, now - start));
+        sp_clock_sleep_ms (s_poll_delay(cfg->poll_ms, now - start));
     }
 }
 
@@ -963,7 +940,7 @@ sp_dl_run(sp_dl_t *self, sp_payload_t *p, const sp_dl_ops_t *ops, char *reason, 
     run->payload = p;
     run->pos = pos;
     run->report.ops = ops;
-    run->report.last_ms = s_now_ms();
+    run->report.last_ms = sp_clock_mono_ms ();
     sp_dl_result_t result = SP_DL_FAILED;
     s_record_t rec;
     memset(&rec, 0, sizeof rec);
@@ -1025,7 +1002,7 @@ sp_dl_run(sp_dl_t *self, sp_payload_t *p, const sp_dl_ops_t *ops, char *reason, 
     }
 
     //  (3) the candidates, best first, one per user
-    int64_t now_wall = s_wall_ms();
+    int64_t now_wall = sp_clock_wall_ms ();
     size_t skipped_blocked = 0, skipped_excluded = 0;
     for (size_t i = 0; i < p->candidates_count; i++) {
         sp_candidate_t *c = &p->candidates[i];

@@ -3,6 +3,7 @@
     in slskd's downloads folder. */
 #include "slskd_transfer.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/log.h"
 
 #include <dirent.h>
@@ -279,14 +280,6 @@ s_err(char *err, size_t n, const char *what, const sp_http_resp_t *resp)
         snprintf(err, n, "%s: %s", what, e);
 }
 
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 //  Look the transfer of filename up in the user's list (older slskd, lost
 //  replies, duplicates).
 static int
@@ -339,7 +332,7 @@ sp_xfer_enqueue(sp_http_t *http, const char *username, const char *filename, uin
                 goto done;
             }
             long d = delay / 2 + (long) (rand() % (int) (delay / 2 + 1));
-            s_sleep_ms(d);
+            sp_clock_sleep_ms (d);
             waited += d;
             delay = delay * 2 > XFER_BACKOFF_MAX_MS ? XFER_BACKOFF_MAX_MS : delay * 2;
             continue;

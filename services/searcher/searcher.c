@@ -3,6 +3,7 @@
 #include "searcher.h"
 #include "slskd_search.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/budget.h"
 #include "soulpipe/config.h"
 #include "soulpipe/log.h"
@@ -195,29 +196,13 @@ typedef struct {
     int64_t last_event;         //  monotonic ms of the last waiting event
 } s_wait_t;
 
-static int64_t
-s_mono_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-s_wall_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 s_budget_tick (void *arg, int64_t wait_ms)
 {
     s_wait_t *w = arg;
     if (sp_job_stopping (w->job))
         return false;
-    int64_t now = s_mono_ms ();
+    int64_t now = sp_clock_mono_ms ();
     if (w->last_event == 0 || now - w->last_event >= SP_SEARCHER_WAIT_EVENT_MS) {
         sp_job_progress (w->job, "waiting", -1, -1, -1, "waiting for search budget");
         sp_log_info ("event=budget_wait wait_ms=%lld", (long long) wait_ms);
@@ -282,7 +267,7 @@ s_rank (s_ctx_t *ctx, sp_match_set_t *set, const sp_match_track_t *mt, const sp_
     }
     if (sp_peers_get_many (ctx->store, peers->names, peers->n, peers->recs) == SP_STORE_OK)
         accepted = sp_match_set_rank (set, mt, &ctx->prefs, ex, pl->excluded_users_count,
-                                      s_peer_lookup, peers, s_wall_ms ());
+                                      s_peer_lookup, peers, sp_clock_wall_ms ());
     else
         sp_log_warn ("event=peer_records_unavailable");
     free (peers);
@@ -333,7 +318,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
         sp_job_progress (job, "searching", -1, -1, -1, queries [q]);
         sp_log_info ("event=search query=%s n=%zu", sp_log_q (queries [q]), q + 1);
         json_t *responses = NULL;
-        int64_t t0 = s_mono_ms ();
+        int64_t t0 = sp_clock_mono_ms ();
         rc = sp_slskd_search (ctx->http, queries [q], ctx->cfg->search_timeout_ms,
                               s_search_stop, job, &responses, err, sizeof err);
         if (rc != SP_SLSKD_OK) {
@@ -346,7 +331,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
         accepted = s_rank (ctx, set, mt, pl);
         sp_log_info ("event=search_done query=%s files=%d total=%zu accepted=%zu ms=%lld",
                      sp_log_q (queries [q]), added, before + (size_t) (added > 0? added: 0), accepted,
-                     (long long) (s_mono_ms () - t0));
+                     (long long) (sp_clock_mono_ms () - t0));
         if (accepted)
             winner = q;
     }

@@ -1,5 +1,6 @@
 /*  slskd_search.c: one Soulseek search through slskd (see slskd_search.h). */
 #include "slskd_search.h"
+#include "soulpipe/clock.h"
 #include "soulpipe/log.h"
 
 #include <pthread.h>
@@ -11,21 +12,6 @@
 
 //  slskd refuses a second concurrent search POST with 429: serialize ours
 static pthread_mutex_t s_post_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
 
 static void
 s_guid (char *buf, size_t n)
@@ -105,7 +91,7 @@ s_post (sp_http_t *http, const char *id, const char *text, int timeout_ms, char 
         snprintf (err, n, "out of memory");
         return SP_SLSKD_ERR_RETRY;
     }
-    int64_t start = s_now_ms ();
+    int64_t start = sp_clock_mono_ms ();
     int64_t backoff = 200;
     int out = SP_SLSKD_ERR_RETRY;
     for (;;) {
@@ -119,10 +105,10 @@ s_post (sp_http_t *http, const char *id, const char *text, int timeout_ms, char 
             break;
         }
         long status = resp? resp->status: 0;
-        if (rc == SP_HTTP_ERR_RATE_LIMITED && s_now_ms () - start < SP_SLSKD_429_MAX_MS) {
+        if (rc == SP_HTTP_ERR_RATE_LIMITED && sp_clock_mono_ms () - start < SP_SLSKD_429_MAX_MS) {
             sp_http_resp_destroy (&resp);
             sp_log_debug ("event=slskd_search_429 backoff_ms=%lld", (long long) backoff);
-            s_sleep_ms (backoff + rand () % 100);
+            sp_clock_sleep_ms (backoff + rand () % 100);
             backoff = backoff * 2 > 2000? 2000: backoff * 2;
             continue;
         }
@@ -162,7 +148,7 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
     if (rc != SP_SLSKD_OK)
         return rc;
     snprintf (path, sizeof path, "/api/v0/searches/%s", id);
-    int64_t start = s_now_ms ();
+    int64_t start = sp_clock_mono_ms ();
     int64_t deadline = start + timeout_ms + SP_SLSKD_GRACE_MS;
     bool cancelled = false;
     int out = SP_SLSKD_OK;
@@ -180,7 +166,7 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
         sp_http_resp_destroy (&resp);
         if (complete)
             break;
-        int64_t now = s_now_ms ();
+        int64_t now = sp_clock_mono_ms ();
         if (!cancelled && stop && stop (arg)) {
             s_cancel (http, path);
             out = SP_SLSKD_ERR_STOPPED;
@@ -203,7 +189,7 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
         //  search that ends fast (few peers, a short searchTimeout) is
         //  noticed at most 25% late instead of up to SP_SLSKD_POLL_MS late.
         int64_t delay = (now - start) / 4;
-        s_sleep_ms (delay < SP_SLSKD_POLL_MIN_MS? SP_SLSKD_POLL_MIN_MS:
+        sp_clock_sleep_ms (delay < SP_SLSKD_POLL_MIN_MS? SP_SLSKD_POLL_MIN_MS:
                     delay > SP_SLSKD_POLL_MS? SP_SLSKD_POLL_MS: delay);
     }
     snprintf (path, sizeof path, "/api/v0/searches/%s/responses", id);

@@ -4,6 +4,7 @@
 */
 #include "tagger.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/path.h"
@@ -72,14 +73,6 @@ static char *
 s_strdup (const char *s)
 {
     return strdup (s ? s : "");
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 static char *
@@ -625,7 +618,7 @@ s_lock (sp_tagger_t *self, const char *key, const char *value)
     for (int waited = 0; waited < S_LOCK_WAIT_MS; waited += S_LOCK_POLL_MS) {
         if (s_set_nx (self, key, value, "PX", ttl))
             return true;
-        s_sleep_ms (S_LOCK_POLL_MS);
+        sp_clock_sleep_ms (S_LOCK_POLL_MS);
     }
     return false;
 }

@@ -9,6 +9,7 @@
       HINCRBY soulpipe:test:handled <task id> 1      (a handler ran to its end)
       HINCRBY soulpipe:test:by-worker <name> 1
     then answers done (or fail, or nothing with --hang). */
+#include "soulpipe/clock.h"
 #include "soulpipe/app.h"
 #include "soulpipe/config.h"
 #include "soulpipe/log.h"
@@ -67,11 +68,11 @@ s_handle (void *ctx, sp_job_t *job)
             usleep (100 * 1000);
         return;
     }
-    int64_t until = sp_wire_now_ms () + s_opts.sleep_ms;
-    int64_t next_progress = sp_wire_now_ms () + 200;
-    while (sp_wire_now_ms () < until) {
+    int64_t until = sp_clock_mono_ms () + s_opts.sleep_ms;
+    int64_t next_progress = sp_clock_mono_ms () + 200;
+    while (sp_clock_mono_ms () < until) {
         usleep (5 * 1000);
-        if (sp_wire_now_ms () >= next_progress) {
+        if (sp_clock_mono_ms () >= next_progress) {
             sp_job_progress (job, "working", -1, -1, -1, NULL);
             next_progress += 200;
         }

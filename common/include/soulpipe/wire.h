@@ -64,7 +64,4 @@ int sp_wire_recv (zsock_t *sock, bool router, bool topic, int timeout_ms, zframe
 /*  Send an `error` reply {code, message} to routing_id (may be NULL). */
 int sp_wire_send_error (zsock_t *sock, zframe_t *routing_id, const char *code, const char *message);
 
-/*  Milliseconds of a monotonic clock. */
-int64_t sp_wire_now_ms (void);
-
 #endif
