@@ -37,7 +37,12 @@ s_class (int err)
 {
     if (err == SP_HTTP_OK)
         return SP_SLSKD_OK;
-    return sp_http_err_retryable (err)? SP_SLSKD_ERR_RETRY: SP_SLSKD_ERR_FATAL;
+    //  An unreadable 2xx answer (not JSON, too large) is slskd or a proxy in
+    //  front of it misbehaving, not something wrong with this track: worth
+    //  another try later rather than failing the track for good.
+    if (sp_http_err_retryable (err) || err == SP_HTTP_ERR_BAD_JSON || err == SP_HTTP_ERR_TOO_LARGE)
+        return SP_SLSKD_ERR_RETRY;
+    return SP_SLSKD_ERR_FATAL;
 }
 
 sp_http_t *
