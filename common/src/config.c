@@ -301,6 +301,45 @@ s_strndup_or_empty (const char *s, size_t n)
     return r;
 }
 
+static int
+s_hexval (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*  Copy [s, s+len) percent-decoded (a password may hold '@' or ':' as %40,
+    %3A). NULL on a bad escape, a decoded NUL, or out of memory. */
+static char *
+s_pct_decode (const char *s, size_t len)
+{
+    char *out = malloc (len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '%') {
+            out[o++] = s[i];
+            continue;
+        }
+        int a = i + 1 < len ? s_hexval (s[i + 1]) : -1;
+        int b = i + 2 < len ? s_hexval (s[i + 2]) : -1;
+        if (a < 0 || b < 0 || (a == 0 && b == 0)) {
+            free (out);
+            return NULL;
+        }
+        out[o++] = (char) (a * 16 + b);
+        i += 2;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 int
 sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size_t err_size)
 {
@@ -350,13 +389,17 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
     if (at) {
         const char *colon = memchr (p, ':', (size_t) (at - p));
         if (colon) {
-            out->user = s_strndup_or_empty (p, (size_t) (colon - p));
-            out->password = s_strndup_or_empty (colon + 1, (size_t) (at - colon - 1));
+            out->user = s_pct_decode (p, (size_t) (colon - p));
+            out->password = s_pct_decode (colon + 1, (size_t) (at - colon - 1));
         }
         else {
             //  redis://password@host is a common shorthand
             out->user = s_strndup_or_empty ("", 0);
-            out->password = s_strndup_or_empty (p, (size_t) (at - p));
+            out->password = s_pct_decode (p, (size_t) (at - p));
+        }
+        if (!out->user || !out->password) {
+            why = "bad %-escape in the user or password";
+            goto fail;
         }
         p = at + 1;
     }

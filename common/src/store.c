@@ -9,6 +9,7 @@
     The scripts are written so that a resend is harmless (see store.h).
 */
 #include "soulpipe/store.h"
+#include "soulpipe/config.h"
 #include "soulpipe/log.h"
 #include "store_lua.h"
 
@@ -543,164 +544,38 @@ s_run (sp_store_t *self, int script, s_args_t *a, redisReply **reply_p)
 
 /* ---------------------------------------------------------------- URL */
 
-static int
-s_hexval (char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/*  Copy [s, s+len) percent-decoded. NULL on bad escapes or memory. */
-static char *
-s_pct_decode (const char *s, size_t len)
-{
-    char *out = malloc (len + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= len || s_hexval (s[i + 1]) < 0 || s_hexval (s[i + 2]) < 0) {
-                free (out);
-                return NULL;
-            }
-            out[o++] = (char) (s_hexval (s[i + 1]) * 16 + s_hexval (s[i + 2]));
-            i += 2;
-        }
-        else
-            out[o++] = s[i];
-    }
-    out[o] = '\0';
-    if (strlen (out) != o) {    /* %00 */
-        free (out);
-        return NULL;
-    }
-    return out;
-}
-
-static bool
-s_parse_int (const char *s, size_t len, long lo, long hi, int *out)
-{
-    char buf[24];
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    memcpy (buf, s, len);
-    buf[len] = '\0';
-    errno = 0;
-    char *end = NULL;
-    long v = strtol (buf, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return false;
-    *out = (int) v;
-    return true;
-}
-
+/*  The one Redis URL parser is the config module's (it also validates
+    SOULPIPE_REDIS_URL at start-up); keep what the connection needs. */
 static int
 s_parse_url (sp_store_t *self, const char *url, char *err, size_t n)
 {
-    if (strncmp (url, "unix://", 7) == 0) {
-        const char *path = url + 7;
-        const char *q = strchr (path, '?');
-        size_t plen = q ? (size_t) (q - path) : strlen (path);
-        if (plen == 0 || path[0] != '/') {
-            s_set_err (err, n, "redis url: unix:// needs an absolute path");
-            return -1;
-        }
-        self->unix_path = s_strdup_n (path, plen);
-        if (q) {
-            if (strncmp (q, "?db=", 4) != 0
-                || !s_parse_int (q + 4, strlen (q + 4), 0, 1000000, &self->db)) {
-                s_set_err (err, n, "redis url: bad query (only ?db=N)");
-                return -1;
-            }
-        }
-        snprintf (self->where, sizeof self->where, "unix:%s/%d", self->unix_path, self->db);
-        return self->unix_path ? 0 : -1;
-    }
-    if (strncmp (url, "redis://", 8) != 0) {
-        s_set_err (err, n, "redis url: expected redis:// or unix://");
+    sp_redis_url_t u;
+    char why[160];
+    if (sp_config_parse_redis_url (url, &u, why, sizeof why) != 0) {
+        s_set_err (err, n, "redis url: %s", why);
         return -1;
     }
-    const char *p = url + 8;
-    const char *slash = strchr (p, '/');
-    const char *auth_end = slash ? slash : p + strlen (p);
-    const char *at = NULL;
-    for (const char *q = p; q < auth_end; q++)
-        if (*q == '@')
-            at = q;
-    if (at) {
-        const char *colon = memchr (p, ':', (size_t) (at - p));
-        if (colon) {
-            if (colon > p)
-                self->user = s_pct_decode (p, (size_t) (colon - p));
-            self->password = s_pct_decode (colon + 1, (size_t) (at - colon - 1));
-            if ((colon > p && !self->user) || !self->password) {
-                s_set_err (err, n, "redis url: bad user or password encoding");
-                return -1;
-            }
-        }
-        else {
-            self->password = s_pct_decode (p, (size_t) (at - p));
-            if (!self->password) {
-                s_set_err (err, n, "redis url: bad password encoding");
-                return -1;
-            }
-        }
-        if (self->password && !*self->password) {
-            free (self->password);
-            self->password = NULL;
-        }
-        p = at + 1;
-    }
-    const char *host = p, *host_end;
-    const char *port_s = NULL;
-    if (*p == '[') {
-        const char *rb = memchr (p, ']', (size_t) (auth_end - p));
-        if (!rb) {
-            s_set_err (err, n, "redis url: unterminated [ipv6]");
-            return -1;
-        }
-        host = p + 1;
-        host_end = rb;
-        if (rb + 1 < auth_end) {
-            if (rb[1] != ':') {
-                s_set_err (err, n, "redis url: junk after ]");
-                return -1;
-            }
-            port_s = rb + 2;
-        }
+    int rc = 0;
+    if (*u.unix_path) {
+        self->unix_path = strdup (u.unix_path);
+        rc = self->unix_path ? 0 : -1;
+        snprintf (self->where, sizeof self->where, "unix:%s/%d", u.unix_path, u.db);
     }
     else {
-        const char *colon = memchr (p, ':', (size_t) (auth_end - p));
-        host_end = colon ? colon : auth_end;
-        if (colon)
-            port_s = colon + 1;
+        self->host = strdup (u.host);
+        self->port = u.port;
+        rc = self->host ? 0 : -1;
+        snprintf (self->where, sizeof self->where, "%s:%d/%d", u.host, u.port, u.db);
     }
-    if (host_end == host) {
-        s_set_err (err, n, "redis url: empty host");
-        return -1;
-    }
-    self->port = 6379;
-    if (port_s && !s_parse_int (port_s, (size_t) (auth_end - port_s), 1, 65535, &self->port)) {
-        s_set_err (err, n, "redis url: bad port");
-        return -1;
-    }
-    self->host = s_strdup_n (host, (size_t) (host_end - host));
-    if (!self->host)
-        return -1;
-    if (slash && slash[1]) {
-        if (!s_parse_int (slash + 1, strlen (slash + 1), 0, 1000000, &self->db)) {
-            s_set_err (err, n, "redis url: bad database number");
-            return -1;
-        }
-    }
-    snprintf (self->where, sizeof self->where, "%s:%d/%d", self->host, self->port, self->db);
-    return 0;
+    self->db = u.db;
+    if (*u.user)
+        self->user = strdup (u.user);
+    if (*u.password)
+        self->password = strdup (u.password);
+    if ((*u.user && !self->user) || (*u.password && !self->password))
+        rc = -1;
+    sp_config_redis_url_free (&u);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- lifecycle */

@@ -96,6 +96,15 @@ Test (config, redis_urls)
     cr_assert_eq (u.port, 6379);
     sp_config_redis_url_free (&u);
 
+    //  a password may carry '@' and ':' percent-encoded
+    cr_assert_eq (sp_config_parse_redis_url ("redis://bob:p%40ss%3Aw0rd@host/1", &u, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq (u.user, "bob");
+    cr_assert_str_eq (u.password, "p@ss:w0rd");
+    sp_config_redis_url_free (&u);
+    cr_assert_eq (sp_config_parse_redis_url ("redis://:%zz@host", &u, err, sizeof err), -1);
+    cr_assert_eq (sp_config_parse_redis_url ("redis://:ab%4@host", &u, err, sizeof err), -1);
+    cr_assert_eq (sp_config_parse_redis_url ("redis://:a%00b@host", &u, err, sizeof err), -1);
+
     cr_assert_eq (sp_config_parse_redis_url ("unix:///run/redis.sock?db=3", &u, err, sizeof err), 0);
     cr_assert_str_eq (u.unix_path, "/run/redis.sock");
     cr_assert_eq (u.db, 3);
