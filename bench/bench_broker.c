@@ -31,8 +31,8 @@
 typedef struct {
     const char *endpoint;
     int index;
-    int jobs;           //  answered
-    double *lat;        //  round trip latencies, ms
+    int jobs;     //  answered
+    double *lat;  //  round trip latencies, ms
     size_t n_lat;
     int error;
 } worker_t;
@@ -47,8 +47,8 @@ s_worker (void *arg)
     worker_t *w = arg;
     char err[256], name[32];
     snprintf (name, sizeof name, "bench-w%d", w->index);
-    zsock_t *sock = sp_wire_socket (ZMQ_DEALER, w->endpoint, false, SP_MSG_MAX_BROKER_FRAME, 0, NULL,
-                                    err, sizeof err);
+    zsock_t *sock = sp_wire_socket (ZMQ_DEALER, w->endpoint, false, SP_MSG_MAX_BROKER_FRAME, 0,
+                                    NULL, err, sizeof err);
     if (!sock) {
         w->error = 1;
         return NULL;
@@ -135,8 +135,12 @@ s_run (const char *url, int n_workers)
 
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", sp_bench_free_port ());
-    sp_broker_config_t bc = {.endpoint = endpoint, .redis_url = url, .heartbeat_ms = 1000,
-                             .liveness = 5, .lease_ms = 60000, .max_attempts = 3};
+    sp_broker_config_t bc = {.endpoint = endpoint,
+                             .redis_url = url,
+                             .heartbeat_ms = 1000,
+                             .liveness = 5,
+                             .lease_ms = 60000,
+                             .max_attempts = 3};
     sp_broker_t *broker = sp_broker_new (&bc, err, sizeof err);
     if (!broker) {
         fprintf (stderr, "bench_broker: %s\n", err);
@@ -208,7 +212,8 @@ main (void)
     zsys_set_logstream (NULL);
     const char *url = sp_bench_redis_url ();
     if (!url) {
-        fprintf (stderr, "bench_broker: set SOULPIPE_BENCH_REDIS_URL (scripts/run-bench.sh does)\n");
+        fprintf (stderr,
+                 "bench_broker: set SOULPIPE_BENCH_REDIS_URL (scripts/run-bench.sh does)\n");
         return 2;
     }
     if (s_run (url, 1) || s_run (url, 4))

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#define LIB_TRACKS 200000
+#define LIB_TRACKS      200000
 #define PLAYLIST_TRACKS 10000
 
 static double
@@ -36,9 +36,9 @@ s_hwm_kb (void)
     return kb;
 }
 
-static const char *s_words[] = {"love", "night", "fire", "dream", "heart", "city", "rain",
-                                "summer", "blue", "gold", "river", "light", "dance", "wild",
-                                "home", "shadow", "storm", "sugar", "stone", "echo"};
+static const char *s_words[] = {"love",   "night",  "fire",  "dream", "heart", "city",  "rain",
+                                "summer", "blue",   "gold",  "river", "light", "dance", "wild",
+                                "home",   "shadow", "storm", "sugar", "stone", "echo"};
 
 static void
 s_title (unsigned i, char *buf, size_t n)
@@ -57,7 +57,8 @@ main (void)
         s_title (i, title, sizeof title);
         snprintf (artist, sizeof artist, "Artist %u", i / 12);
         snprintf (path, sizeof path, "/music/Artist %u/Album/%02u %s.flac", i / 12, i % 12, title);
-        if (sp_library_add (lib, title, artist, NULL, "Album", 180000 + (i % 120) * 1000, path) < 0) {
+        if (sp_library_add (lib, title, artist, NULL, "Album", 180000 + (i % 120) * 1000, path) <
+            0) {
             fprintf (stderr, "out of memory\n");
             return 1;
         }

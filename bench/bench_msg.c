@@ -39,7 +39,10 @@ s_fill (sp_payload_t *p, sp_candidate_t *cands, char names[][64], char files[][1
     p->query = "queen bohemian rhapsody";
     for (int i = 0; i < N_CANDIDATES; i++) {
         snprintf (names[i], 64, "peer%02d", i);
-        snprintf (files[i], 160, "@@p%d\\Music\\Queen\\1975 - A Night at the Opera [FLAC]\\11 - Bohemian Rhapsody.flac", i);
+        snprintf (
+            files[i], 160,
+            "@@p%d\\Music\\Queen\\1975 - A Night at the Opera [FLAC]\\11 - Bohemian Rhapsody.flac",
+            i);
         memset (&cands[i], 0, sizeof cands[i]);
         cands[i].username = names[i];
         cands[i].filename = files[i];
@@ -102,9 +105,10 @@ main (void)
                 free (pl);
                 sp_msg_t *got = NULL;
                 sp_payload_t *gp = NULL;
-                if (sp_msg_decode (frame, frame_size, 0, &got, why, sizeof why) != SP_MSG_OK
-                    || sp_payload_decode (got->payload, got->payload_size, &gp, why, sizeof why) != SP_MSG_OK
-                    || gp->candidates_count != N_CANDIDATES) {
+                if (sp_msg_decode (frame, frame_size, 0, &got, why, sizeof why) != SP_MSG_OK ||
+                    sp_payload_decode (got->payload, got->payload_size, &gp, why, sizeof why) !=
+                        SP_MSG_OK ||
+                    gp->candidates_count != N_CANDIDATES) {
                     fprintf (stderr, "bench_msg: decode: %s\n", why);
                     return 1;
                 }

@@ -118,7 +118,8 @@ static void
 s_fixture (const char *dir, int n, int search_ms, int transfer_ms)
 {
     FILE *f = s_open (dir, "spotify/credentials.json");
-    fprintf (f, "{\"client_id\": \"bench-id\", \"client_secret\": \"bench-secret\", \"user_id\": \"bench\", "
+    fprintf (f, "{\"client_id\": \"bench-id\", \"client_secret\": \"bench-secret\", \"user_id\": "
+                "\"bench\", "
                 "\"mode\": \"extended\"}\n");
     fclose (f);
     //  "bench<n>": tracks 0..n-1; "first100": tracks n..n+99 (other songs,
@@ -132,19 +133,24 @@ s_fixture (const char *dir, int n, int search_ms, int transfer_ms)
             snprintf (id, sizeof id, "first100");
         snprintf (name, sizeof name, "spotify/playlists/%s.json", id);
         f = s_open (dir, name);
-        fprintf (f, "{\"id\": \"%s\", \"name\": \"Bench %s\", \"owner\": {\"id\": \"bench\"}, "
-                    "\"collaborative\": false, \"public\": true, \"tracks\": {\"items\": [\n",
+        fprintf (f,
+                 "{\"id\": \"%s\", \"name\": \"Bench %s\", \"owner\": {\"id\": \"bench\"}, "
+                 "\"collaborative\": false, \"public\": true, \"tracks\": {\"items\": [\n",
                  id, id);
         for (int i = from[p]; i < from[p] + sizes[p]; i++) {
             char w[8];
             s_word ((unsigned) i, w);
-            fprintf (f, "%s{\"track\": {\"type\": \"track\", \"id\": \"trk%06d\", \"name\": \"Song %s\", "
-                        "\"artists\": [{\"name\": \"Band %s\"}], \"duration_ms\": 6000, \"track_number\": 1, "
-                        "\"disc_number\": 1, \"external_ids\": {\"isrc\": \"QZBEN%07d\"}, "
-                        "\"album\": {\"id\": \"alb%06d\", \"name\": \"Album %s\", \"album_type\": \"album\", "
-                        "\"release_date\": \"2020-01-01\", \"release_date_precision\": \"day\", "
-                        "\"artists\": [{\"name\": \"Band %s\"}], \"images\": []}}}\n",
-                     i > from[p] ? "," : "", i, w, w, i, i, w, w);
+            fprintf (
+                f,
+                "%s{\"track\": {\"type\": \"track\", \"id\": \"trk%06d\", \"name\": \"Song %s\", "
+                "\"artists\": [{\"name\": \"Band %s\"}], \"duration_ms\": 6000, \"track_number\": "
+                "1, "
+                "\"disc_number\": 1, \"external_ids\": {\"isrc\": \"QZBEN%07d\"}, "
+                "\"album\": {\"id\": \"alb%06d\", \"name\": \"Album %s\", \"album_type\": "
+                "\"album\", "
+                "\"release_date\": \"2020-01-01\", \"release_date_precision\": \"day\", "
+                "\"artists\": [{\"name\": \"Band %s\"}], \"images\": []}}}\n",
+                i > from[p] ? "," : "", i, w, w, i, i, w, w);
         }
         fprintf (f, "]}}\n");
         fclose (f);
@@ -155,9 +161,11 @@ s_fixture (const char *dir, int n, int search_ms, int transfer_ms)
     f = s_open (dir, "plex/tracks.json");
     fprintf (f, "[");
     for (int i = 0; i < 500; i++)
-        fprintf (f, "%s{\"ratingKey\": %d, \"title\": \"Other Song %d\", \"grandparentTitle\": \"Other Band\", "
-                    "\"parentTitle\": \"Other Album\", \"index\": 1, \"duration\": 200000, "
-                    "\"Media\": [{\"Part\": [{\"file\": \"/music/other/%d.flac\"}]}]}\n",
+        fprintf (f,
+                 "%s{\"ratingKey\": %d, \"title\": \"Other Song %d\", \"grandparentTitle\": "
+                 "\"Other Band\", "
+                 "\"parentTitle\": \"Other Album\", \"index\": 1, \"duration\": 200000, "
+                 "\"Media\": [{\"Part\": [{\"file\": \"/music/other/%d.flac\"}]}]}\n",
                  i ? "," : "", 1000 + i, i, i);
     fprintf (f, "]\n");
     fclose (f);
@@ -167,22 +175,27 @@ s_fixture (const char *dir, int n, int search_ms, int transfer_ms)
     f = s_open (dir, "slskd/network.json");
     //  peers answer at once; the search ends search_ms after that (the fake's
     //  searchTimeout override: 1 ms = as soon as the answers are in)
-    fprintf (f, "{\"logged_in\": true, \"search_delay_ms\": 0, \"search_timeout_ms\": %d, "
-                "\"requested_ms\": 0, \"init_ms\": 0, \"transfer_ms\": %d, "
-                "\"max_concurrent_enqueues\": 64, \"users\": [\n",
+    fprintf (f,
+             "{\"logged_in\": true, \"search_delay_ms\": 0, \"search_timeout_ms\": %d, "
+             "\"requested_ms\": 0, \"init_ms\": 0, \"transfer_ms\": %d, "
+             "\"max_concurrent_enqueues\": 64, \"users\": [\n",
              search_ms > 0 ? search_ms : 1, transfer_ms);
     int per_user = 50;
-    n += 100;   //  first100 too
+    n += 100;  //  first100 too
     for (int u = 0; u * per_user < n; u++) {
-        fprintf (f, "%s{\"username\": \"peer%03d\", \"uploadSpeed\": 104857600, \"hasFreeUploadSlot\": true, "
-                    "\"queueLength\": 0, \"behavior\": \"ok\", \"files\": [\n",
+        fprintf (f,
+                 "%s{\"username\": \"peer%03d\", \"uploadSpeed\": 104857600, "
+                 "\"hasFreeUploadSlot\": true, "
+                 "\"queueLength\": 0, \"behavior\": \"ok\", \"files\": [\n",
                  u ? "," : "", u);
         for (int i = u * per_user; i < n && i < (u + 1) * per_user; i++) {
             char w[8];
             s_word ((unsigned) i, w);
-            fprintf (f, "%s{\"filename\": \"@@p%d\\\\Music\\\\Band %s\\\\2020 - Album %s\\\\01 - Song %s.flac\", "
-                        "\"size\": 100000, \"bitDepth\": 16, \"sampleRate\": 44100, \"length\": 6, "
-                        "\"extension\": \"flac\"}\n",
+            fprintf (f,
+                     "%s{\"filename\": \"@@p%d\\\\Music\\\\Band %s\\\\2020 - Album %s\\\\01 - Song "
+                     "%s.flac\", "
+                     "\"size\": 100000, \"bitDepth\": 16, \"sampleRate\": 44100, \"length\": 6, "
+                     "\"extension\": \"flac\"}\n",
                      i > u * per_user ? "," : "", u, w, w, w);
         }
         fprintf (f, "]}\n");
@@ -254,7 +267,8 @@ s_bin (char *out, size_t n, const char *name)
 static void
 s_start_stack (const char *dir, int n_search, int n_download)
 {
-    char fixtures[600], dl[600], staging[600], transfer[600], log[700], out[700], fake[600], port_s[32];
+    char fixtures[600], dl[600], staging[600], transfer[600], log[700], out[700], fake[600],
+        port_s[32];
     snprintf (fixtures, sizeof fixtures, "%s/fixtures", dir);
     snprintf (dl, sizeof dl, "%s/slskd-downloads", dir);
     snprintf (staging, sizeof staging, "%s/staging", dir);
@@ -265,7 +279,8 @@ s_start_stack (const char *dir, int n_search, int n_download)
     s_bin (fake, sizeof fake, "soulpipe-fake");
     snprintf (log, sizeof log, "%s/fake.log", dir);
     snprintf (out, sizeof out, "%s/fake.out", dir);
-    char *fargv[] = {fake, "--listen", "127.0.0.1:0", "--fixtures", fixtures, "--downloads", dl, NULL};
+    char *fargv[] = {fake,          "--listen", "127.0.0.1:0", "--fixtures", fixtures,
+                     "--downloads", dl,         NULL};
     s_spawn ("fake", log, fargv, out);
     int port = 0;
     for (int k = 0; k < 200 && !port; k++) {
@@ -341,8 +356,8 @@ s_submit_send (const char *playlist)
     zsock_t *sock = NULL;
     //  the analyzer may still be starting: ZMQ_IMMEDIATE makes the send fail
     for (int k = 0; k < 400 && !sock; k++) {
-        sock = sp_wire_client_socket (getenv ("SOULPIPE_CLIENT_ENDPOINT"), SP_MSG_MAX_FRAME, 100, NULL,
-                                      err, sizeof err);
+        sock = sp_wire_client_socket (getenv ("SOULPIPE_CLIENT_ENDPOINT"), SP_MSG_MAX_FRAME, 100,
+                                      NULL, err, sizeof err);
         if (!sock)
             s_die ("client socket: %s", err);
         zclock_sleep (20);
@@ -385,7 +400,8 @@ s_submit_reply (zsock_t **sock_p, char *job, size_t n)
 
 /*  Wait until the job is done; returns seconds since t0, or dies. */
 static double
-s_wait_done (sp_store_t *store, const char *job, double t0, double timeout_s, int64_t *done, int64_t *failed)
+s_wait_done (sp_store_t *store, const char *job, double t0, double timeout_s, int64_t *done,
+             int64_t *failed)
 {
     for (;;) {
         sp_store_job_t *j = NULL;
@@ -432,7 +448,8 @@ s_zero_latency (int n)
         int64_t total = 0;
         for (int s = SP_STORE_SEARCH; s <= SP_STORE_TAG; s++) {
             int64_t ready = 0, delayed = 0, inflight = 0;
-            if (sp_store_stage_counts (store, (sp_store_stage_t) s, &ready, &delayed, &inflight) == SP_STORE_OK)
+            if (sp_store_stage_counts (store, (sp_store_stage_t) s, &ready, &delayed, &inflight) ==
+                SP_STORE_OK)
                 total += ready + delayed + inflight;
         }
         if (total > 0) {
@@ -456,7 +473,8 @@ s_zero_latency (int n)
     s_submit_reply (&sock, job, sizeof job);
     double dt = s_wait_done (store, job, t0, 600, &done, &failed);
     if (done + failed != n)
-        s_die ("%d tracks submitted, %lld done and %lld failed", n, (long long) done, (long long) failed);
+        s_die ("%d tracks submitted, %lld done and %lld failed", n, (long long) done,
+               (long long) failed);
     printf ("pipeline_%d_tracks_s %.2f s\n", n, dt);
     printf ("pipeline_tracks_per_s %.1f tracks/s\n", (double) done / dt);
     printf ("pipeline_failed %lld tracks\n", (long long) failed);
@@ -491,8 +509,8 @@ s_scaleout (int workers, int n)
     int64_t done = 0, failed = 0;
     double dt = s_wait_done (store, job, t0, 600, &done, &failed);
     if (done != n)
-        s_die ("scale-out %d: %lld of %d tracks done, %lld failed (logs in %s)", workers, (long long) done, n,
-               (long long) failed, dir);
+        s_die ("scale-out %d: %lld of %d tracks done, %lld failed (logs in %s)", workers,
+               (long long) done, n, (long long) failed, dir);
     double rate = (double) done / dt;
     printf ("scaleout_tracks_per_s_%d %.2f tracks/s\n", workers, rate);
     fflush (stdout);
@@ -524,7 +542,7 @@ main (void)
 
     int n = s_env_int ("SOULPIPE_BENCH_PIPELINE_TRACKS", 1000);
     int m = s_env_int ("SOULPIPE_BENCH_SCALEOUT_TRACKS", 120);
-    const char *only = getenv ("SOULPIPE_BENCH_ONLY");    //  "zero" or "scale" (default both)
+    const char *only = getenv ("SOULPIPE_BENCH_ONLY");  //  "zero" or "scale" (default both)
     if (!only || strcmp (only, "scale"))
         s_zero_latency (n);
     if (!only || strcmp (only, "zero")) {

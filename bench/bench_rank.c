@@ -24,9 +24,10 @@ s_now (void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *s_templates [] = {
+static const char *s_templates[] = {
     "\\Music\\Queen\\1975 - A Night at the Opera [FLAC]\\11 - Bohemian Rhapsody.flac",
-    "\\Music\\Queen\\A Night at the Opera (2011 Remaster)\\11 Bohemian Rhapsody (Remastered 2011).mp3",
+    "\\Music\\Queen\\A Night at the Opera (2011 Remaster)\\11 Bohemian Rhapsody (Remastered "
+    "2011).mp3",
     "\\mp3\\Queen - Bohemian Rhapsody.mp3",
     "\\Queen\\Live at Wembley '86\\CD2\\04 - Bohemian Rhapsody.flac",
     "\\Queen\\Greatest Hits\\01 Bohemian Rhapsody (Live).mp3",
@@ -42,7 +43,7 @@ main (void)
 {
     sp_track_t track;
     memset (&track, 0, sizeof track);
-    char *artists [] = {"Queen"};
+    char *artists[] = {"Queen"};
     track.title = "Bohemian Rhapsody - Remastered 2011";
     track.artists = artists;
     track.artists_count = 1;
@@ -57,10 +58,10 @@ main (void)
     double t0 = s_now ();
     sp_match_track_t *mt = sp_match_track_new (&track);
     sp_match_set_t *set = sp_match_set_new ();
-    char path [512], user [32];
+    char path[512], user[32];
     for (int i = 0; i < N_RESULTS; i++) {
-        int k = i % (int) (sizeof s_templates / sizeof s_templates [0]);
-        snprintf (path, sizeof path, "@@u%d%s", i, s_templates [k]);
+        int k = i % (int) (sizeof s_templates / sizeof s_templates[0]);
+        snprintf (path, sizeof path, "@@u%d%s", i, s_templates[k]);
         snprintf (user, sizeof user, "user%05d", i);
         sp_match_result_t r;
         memset (&r, 0, sizeof r);
@@ -69,10 +70,10 @@ main (void)
         r.size = 30000000 + (uint64_t) i;
         r.length = 354 + (i % 7) - 3;
         bool mp3 = strstr (path, ".mp3") != NULL;
-        r.bitrate = mp3? (i % 3 == 0? 192: 320): -1;
-        r.bitdepth = mp3? -1: 16;
+        r.bitrate = mp3 ? (i % 3 == 0 ? 192 : 320) : -1;
+        r.bitdepth = mp3 ? -1 : 16;
         r.samplerate = 44100;
-        r.vbr = mp3? 0: -1;
+        r.vbr = mp3 ? 0 : -1;
         r.free_slot = i % 2;
         r.queue = i % 13;
         r.speed = 100000 + (i % 50) * 100000;
@@ -111,8 +112,8 @@ main (void)
     double u0 = s_now ();
     int parsed = 0;
     for (int i = 0; i < 2000; i++) {
-        int k = i % (int) (sizeof s_templates / sizeof s_templates [0]);
-        snprintf (path, sizeof path, "@@u%d%s", i, s_templates [k]);
+        int k = i % (int) (sizeof s_templates / sizeof s_templates[0]);
+        snprintf (path, sizeof path, "@@u%d%s", i, s_templates[k]);
         parsed += pp && sp_match_parse_path (path, pp) == 0;
     }
     printf ("parse_uncached_us %.1f us/path\n", (s_now () - u0) * 1e6 / 2000);

@@ -88,7 +88,8 @@ main (void)
     }
     double dt = sp_bench_now () - t0;
     sp_store_job_t *j = NULL;
-    if (done != N_TRACKS + 1000 || sp_store_job_get (store, job, &j) != SP_STORE_OK || j->done != N_TRACKS) {
+    if (done != N_TRACKS + 1000 || sp_store_job_get (store, job, &j) != SP_STORE_OK ||
+        j->done != N_TRACKS) {
         fprintf (stderr, "bench_store: expected %d transitions, got %d\n", N_TRACKS + 1000, done);
         return 1;
     }

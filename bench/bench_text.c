@@ -7,7 +7,7 @@
 #include "soulpipe/text.h"
 #include "soulpipe/title.h"
 
-static const char *s_titles [] = {
+static const char *s_titles[] = {
     "Bohemian Rhapsody - Remastered 2011",
     "Silence (Tiësto Remix) [feat. Sarah McLachlan]",
     "Another Brick in the Wall, Pt. 2",
@@ -25,7 +25,7 @@ static const char *s_titles [] = {
     "Beyoncé - Crazy in Love (feat. Jay-Z)",
     "Despacito - Spanish Version",
 };
-#define S_NTITLES (sizeof s_titles / sizeof s_titles [0])
+#define S_NTITLES (sizeof s_titles / sizeof s_titles[0])
 
 static double
 s_now (void)
@@ -38,11 +38,11 @@ s_now (void)
 int
 main (void)
 {
-    char *norm [S_NTITLES];
+    char *norm[S_NTITLES];
     for (size_t i = 0; i < S_NTITLES; i++) {
-        norm [i] = sp_text_normalize (s_titles [i]);
-        if (!norm [i]) {
-            fprintf (stderr, "normalize failed: %s\n", s_titles [i]);
+        norm[i] = sp_text_normalize (s_titles[i]);
+        if (!norm[i]) {
+            fprintf (stderr, "normalize failed: %s\n", s_titles[i]);
             return 1;
         }
     }
@@ -54,7 +54,7 @@ main (void)
     do {
         for (int r = 0; r < 1000; r++)
             for (size_t i = 0; i < S_NTITLES; i++) {
-                sink += sp_text_similarity_norm (norm [i], norm [(i + (size_t) r + 1) % S_NTITLES]);
+                sink += sp_text_similarity_norm (norm[i], norm[(i + (size_t) r + 1) % S_NTITLES]);
                 n++;
             }
     } while (s_now () - t0 < 1.0);
@@ -67,7 +67,8 @@ main (void)
     do {
         for (int r = 0; r < 100; r++)
             for (size_t i = 0; i < S_NTITLES; i++) {
-                sink += sp_text_similarity (s_titles [i], s_titles [(i + (size_t) r + 1) % S_NTITLES]);
+                sink +=
+                    sp_text_similarity (s_titles[i], s_titles[(i + (size_t) r + 1) % S_NTITLES]);
                 n++;
             }
     } while (s_now () - t0 < 1.0);
@@ -80,8 +81,8 @@ main (void)
     do {
         for (int r = 0; r < 100; r++)
             for (size_t i = 0; i < S_NTITLES; i++) {
-                char *s = sp_text_normalize (s_titles [i]);
-                sink += s? (double) s [0]: 0.0;
+                char *s = sp_text_normalize (s_titles[i]);
+                sink += s ? (double) s[0] : 0.0;
                 free (s);
                 n++;
             }
@@ -96,7 +97,7 @@ main (void)
     do {
         for (int r = 0; r < 100; r++)
             for (size_t i = 0; i < S_NTITLES; i++) {
-                if (sp_title_parse (s_titles [i], &t) == 0)
+                if (sp_title_parse (s_titles[i], &t) == 0)
                     sink += (double) t.kinds;
                 n++;
             }
@@ -105,6 +106,6 @@ main (void)
     printf ("title_parse_per_s %.0f ops/s\n", (double) n / dt);
 
     for (size_t i = 0; i < S_NTITLES; i++)
-        free (norm [i]);
-    return sink < 0? 1: 0;
+        free (norm[i]);
+    return sink < 0 ? 1 : 0;
 }

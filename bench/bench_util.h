@@ -34,8 +34,8 @@ sp_bench_free_port (void)
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t len = sizeof a;
     int port = 0;
-    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0
-        && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0 &&
+        getsockname (fd, (struct sockaddr *) &a, &len) == 0)
         port = ntohs (a.sin_port);
     close (fd);
     return port;

@@ -24,7 +24,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#define LOGIN_DEFAULT_PORT 8888             //  register http://127.0.0.1:8888/callback in the dashboard
+#define LOGIN_DEFAULT_PORT 8888  //  register http://127.0.0.1:8888/callback in the dashboard
 #define LOGIN_WAIT_MS      (5 * 60 * 1000)  //  how long to wait for the browser
 #define LOGIN_REQUEST_MAX  8192             //  bytes of the redirect request we read
 
@@ -36,11 +36,12 @@ s_listen (int port, int *bound_port)
         return -1;
     int one = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons ((uint16_t) port),
                                .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t len = sizeof addr;
-    if (bind (fd, (struct sockaddr *) &addr, sizeof addr) != 0 || listen (fd, 4) != 0
-        || getsockname (fd, (struct sockaddr *) &addr, &len) != 0) {
+    if (bind (fd, (struct sockaddr *) &addr, sizeof addr) != 0 || listen (fd, 4) != 0 ||
+        getsockname (fd, (struct sockaddr *) &addr, &len) != 0) {
         close (fd);
         return -1;
     }
@@ -52,10 +53,11 @@ static void
 s_reply (int fd, int status, const char *text)
 {
     char buf[1024];
-    int n = snprintf (buf, sizeof buf,
-                      "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
-                      "Content-Length: %zu\r\n\r\n%s",
-                      status, status == 200 ? "OK" : "Bad Request", strlen (text), text);
+    int n = snprintf (
+        buf, sizeof buf,
+        "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+        "Content-Length: %zu\r\n\r\n%s",
+        status, status == 200 ? "OK" : "Bad Request", strlen (text), text);
     if (n > 0 && write (fd, buf, (size_t) n) < 0)
         return;
 }
@@ -94,9 +96,10 @@ s_wait_callback (int listen_fd)
         const char *q = req + 13;
         size_t qlen = strcspn (q, " \r\n");
         char *query = strndup (*q == '?' ? q + 1 : q, *q == '?' ? qlen - 1 : qlen);
-        s_reply (fd, 200,
-                 "<html><body><h2>soulpipe</h2><p>Spotify answered; you can close this tab and return "
-                 "to the terminal.</p></body></html>");
+        s_reply (
+            fd, 200,
+            "<html><body><h2>soulpipe</h2><p>Spotify answered; you can close this tab and return "
+            "to the terminal.</p></body></html>");
         close (fd);
         return query;
     }
@@ -123,10 +126,12 @@ s_open_browser (const char *url)
 static int
 s_usage (void)
 {
-    fprintf (stderr, "usage: soulpipe login spotify [--port N] [--no-browser]\n"
-                     "  Register http://127.0.0.1:%d/callback as a redirect URI of your Spotify app\n"
-                     "  (or the port you pass with --port; Spotify accepts only loopback IPs, not localhost).\n",
-             LOGIN_DEFAULT_PORT);
+    fprintf (
+        stderr,
+        "usage: soulpipe login spotify [--port N] [--no-browser]\n"
+        "  Register http://127.0.0.1:%d/callback as a redirect URI of your Spotify app\n"
+        "  (or the port you pass with --port; Spotify accepts only loopback IPs, not localhost).\n",
+        LOGIN_DEFAULT_PORT);
     return 2;
 }
 
@@ -144,15 +149,15 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
             if (!end || *end || v < 0 || v > 65535)
                 return s_usage ();
             port = (int) v;
-        }
-        else if (strcmp (argv[i], "--no-browser") == 0)
+        } else if (strcmp (argv[i], "--no-browser") == 0)
             browser = false;
         else
             return s_usage ();
     }
     if (!cfg->spotify_client_id || !*cfg->spotify_client_id) {
-        fprintf (stderr, "soulpipe login: SPOTIFY_CLIENT_ID is not set: use your app's client id from "
-                         "the Spotify developer dashboard\n");
+        fprintf (stderr,
+                 "soulpipe login: SPOTIFY_CLIENT_ID is not set: use your app's client id from "
+                 "the Spotify developer dashboard\n");
         return 2;
     }
     int bound = 0;
@@ -176,13 +181,14 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
         fprintf (stderr, "soulpipe login: %s\n", err);
         goto done;
     }
-    if (sp_spotify_pkce_verifier (verifier, sizeof verifier) || sp_spotify_pkce_verifier (state, sizeof state)
-        || sp_spotify_pkce_challenge (verifier, challenge, sizeof challenge)) {
+    if (sp_spotify_pkce_verifier (verifier, sizeof verifier) ||
+        sp_spotify_pkce_verifier (state, sizeof state) ||
+        sp_spotify_pkce_challenge (verifier, challenge, sizeof challenge)) {
         fprintf (stderr, "soulpipe login: cannot make a PKCE verifier\n");
         goto done;
     }
-    url = sp_spotify_authorize_url (cfg->spotify_accounts_url, cfg->spotify_client_id, redirect, NULL, state,
-                                    challenge);
+    url = sp_spotify_authorize_url (cfg->spotify_accounts_url, cfg->spotify_client_id, redirect,
+                                    NULL, state, challenge);
     if (!url)
         goto done;
     printf ("Open this URL in your browser and approve soulpipe:\n%s\n", url);
@@ -198,7 +204,9 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     }
     int r = sp_spotify_parse_callback (query, state, &code, err, sizeof err);
     if (r == SP_SPOTIFY_AUTH_DENIED) {
-        fprintf (stderr, "soulpipe login: access was denied in the browser; run the login again to approve\n");
+        fprintf (
+            stderr,
+            "soulpipe login: access was denied in the browser; run the login again to approve\n");
         rc = 1;
         goto done;
     }
@@ -206,8 +214,8 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
         fprintf (stderr, "soulpipe login: %s\n", err);
         goto done;
     }
-    r = sp_spotify_exchange_code (cfg->spotify_accounts_url, cfg->spotify_client_id, code, redirect, verifier,
-                                  &tokens, err, sizeof err);
+    r = sp_spotify_exchange_code (cfg->spotify_accounts_url, cfg->spotify_client_id, code, redirect,
+                                  verifier, &tokens, err, sizeof err);
     if (r != SP_SPOTIFY_AUTH_OK) {
         fprintf (stderr, "soulpipe login: the code exchange failed: %s\n", err);
         rc = r == SP_SPOTIFY_AUTH_NET ? 2 : 1;
@@ -216,8 +224,8 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     //  hand the tokens to the analyzer, which keeps and refreshes them
     char endpoint[512];
     sp_config_connect_endpoint (cfg->client_endpoint, endpoint, sizeof endpoint);
-    dealer = sp_wire_client_socket (endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms, sp_curve_wire (curve), err,
-                                    sizeof err);
+    dealer = sp_wire_client_socket (endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms,
+                                    sp_curve_wire (curve), err, sizeof err);
     sp_msg_t req;
     memset (&req, 0, sizeof req);
     req.type = SP_MSG_LOGIN;
@@ -227,23 +235,25 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     req.expires_in = (uint64_t) (tokens.expires_in > 0 ? tokens.expires_in : 3600);
     req.scope = tokens.scope;
     if (!dealer || sp_wire_send (dealer, NULL, NULL, &req, false) != SP_WIRE_OK) {
-        fprintf (stderr, "soulpipe login: cannot reach the analyzer at %s; start soulpipe-analyzer and log in again\n",
+        fprintf (stderr,
+                 "soulpipe login: cannot reach the analyzer at %s; start soulpipe-analyzer and log "
+                 "in again\n",
                  endpoint);
         goto done;
     }
     sp_msg_t *reply = NULL;
     char reason[256];
-    if (sp_wire_recv (dealer, false, false, cfg->client_timeout_ms * 2, NULL, &reply, reason, sizeof reason)
-        != SP_WIRE_OK) {
+    if (sp_wire_recv (dealer, false, false, cfg->client_timeout_ms * 2, NULL, &reply, reason,
+                      sizeof reason) != SP_WIRE_OK) {
         fprintf (stderr, "soulpipe login: the analyzer did not confirm the login\n");
         goto done;
     }
     if (reply->type == SP_MSG_ERROR) {
         fprintf (stderr, "soulpipe login: %s\n", reply->message);
         rc = 1;
-    }
-    else {
-        printf ("Logged in to Spotify. The analyzer keeps the refresh token; you will not need to log in again.\n");
+    } else {
+        printf ("Logged in to Spotify. The analyzer keeps the refresh token; you will not need to "
+                "log in again.\n");
         rc = 0;
     }
     sp_msg_destroy (&reply);

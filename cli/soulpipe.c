@@ -22,13 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXIT_DONE      0
-#define EXIT_FAILED    1
-#define EXIT_USAGE     2
-#define SUBMIT_WAIT_MS (10 * 60 * 1000)   //  a submission may analyse a huge playlist
-#define WATCH_POLL_MS  2000               //  status poll while watching (events can be missed)
-#define WATCH_PATIENCE_MS 120000          //  how long watch waits for a silent analyzer
-#define MAX_TEXT_LIST  (SP_MSG_MAX_CONTENT)
+#define EXIT_DONE         0
+#define EXIT_FAILED       1
+#define EXIT_USAGE        2
+#define SUBMIT_WAIT_MS    (10 * 60 * 1000)  //  a submission may analyse a huge playlist
+#define WATCH_POLL_MS     2000              //  status poll while watching (events can be missed)
+#define WATCH_PATIENCE_MS 120000            //  how long watch waits for a silent analyzer
+#define MAX_TEXT_LIST     (SP_MSG_MAX_CONTENT)
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe",
@@ -38,20 +38,27 @@ static const sp_app_info_t s_info = {
     .usage = "COMMAND [ARGS]",
     .details =
         "Commands:\n"
-        "  submit SOURCE [--name NAME] [--wait]   queue a playlist; prints the job id alone on the first line\n"
+        "  submit SOURCE [--name NAME] [--wait]   queue a playlist; prints the job id alone on the "
+        "first line\n"
         "         SOURCE: a Spotify playlist/album URL or URI, a bare playlist id, `liked`,\n"
-        "         or a text file (`Artist - Title` lines, or CSV with artist,title[,album][,duration])\n"
+        "         or a text file (`Artist - Title` lines, or CSV with "
+        "artist,title[,album][,duration])\n"
         "         given as a path or `-` for standard input\n"
         "  status JOB [--json]                    a job's state and its tracks\n"
         "  list                                   every job, newest first\n"
         "  watch JOB                              live progress until the job ends\n"
         "  cancel JOB                             stop a job's unfinished tracks\n"
         "  retry JOB                              re-queue a job's failed tracks\n"
-        "  login spotify [--port N] [--no-browser]  authorize soulpipe with your Spotify account (PKCE)\n"
-        "  keygen [--dir DIR] [--client NAME]     make CURVE keys (DIR defaults to SOULPIPE_CURVE_DIR): the\n"
-        "         server's and this host's client key; --client NAME adds a key folder DIR/NAME for\n"
-        "         another host (allowed at once). Set SOULPIPE_CURVE_DIR=DIR everywhere to turn CURVE on.\n"
-        "Exit codes: 0 done, 1 some tracks failed (or the request was refused), 2 usage or connection error.",
+        "  login spotify [--port N] [--no-browser]  authorize soulpipe with your Spotify account "
+        "(PKCE)\n"
+        "  keygen [--dir DIR] [--client NAME]     make CURVE keys (DIR defaults to "
+        "SOULPIPE_CURVE_DIR): the\n"
+        "         server's and this host's client key; --client NAME adds a key folder DIR/NAME "
+        "for\n"
+        "         another host (allowed at once). Set SOULPIPE_CURVE_DIR=DIR everywhere to turn "
+        "CURVE on.\n"
+        "Exit codes: 0 done, 1 some tracks failed (or the request was refused), 2 usage or "
+        "connection error.",
 };
 
 /* ---------------------------------------------------------------- connection */
@@ -59,7 +66,7 @@ static const sp_app_info_t s_info = {
 typedef struct {
     const sp_config_t *cfg;
     zsock_t *dealer;
-    sp_curve_t *curve;          //  CURVE keys from SOULPIPE_CURVE_DIR (NULL = off)
+    sp_curve_t *curve;  //  CURVE keys from SOULPIPE_CURVE_DIR (NULL = off)
     char endpoint[512];
 } client_t;
 
@@ -68,7 +75,8 @@ s_connect (client_t *c, const sp_config_t *cfg)
 {
     char err[512];
     c->cfg = cfg;
-    if (!c->curve && sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &c->curve, err, sizeof err) != 0) {
+    if (!c->curve &&
+        sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &c->curve, err, sizeof err) != 0) {
         fprintf (stderr, "soulpipe: %s\n", err);
         return -1;
     }
@@ -97,13 +105,14 @@ s_call (client_t *c, const sp_msg_t *request, int wait_ms, sp_msg_t **reply)
 {
     *reply = NULL;
     if (sp_wire_send (c->dealer, NULL, NULL, request, false) != SP_WIRE_OK) {
-        fprintf (stderr,
-                 "soulpipe: cannot reach the analyzer at %s within %d ms. Is soulpipe-analyzer running? "
-                 "(set SOULPIPE_CLIENT_ENDPOINT if it listens elsewhere; %s)\n",
-                 c->endpoint, c->cfg->client_timeout_ms,
-                 c->curve ? "CURVE is on: is this host's key in the analyzer's clients/ folder, and is "
-                            "server.key the analyzer's?"
-                          : "if the analyzer uses CURVE keys, set SOULPIPE_CURVE_DIR");
+        fprintf (
+            stderr,
+            "soulpipe: cannot reach the analyzer at %s within %d ms. Is soulpipe-analyzer running? "
+            "(set SOULPIPE_CLIENT_ENDPOINT if it listens elsewhere; %s)\n",
+            c->endpoint, c->cfg->client_timeout_ms,
+            c->curve ? "CURVE is on: is this host's key in the analyzer's clients/ folder, and is "
+                       "server.key the analyzer's?"
+                     : "if the analyzer uses CURVE keys, set SOULPIPE_CURVE_DIR");
         return EXIT_USAGE;
     }
     char reason[256];
@@ -161,7 +170,8 @@ s_artists_text (json_t *artists, char *out, size_t size)
     size_t used = 0;
     size_t i;
     json_t *a;
-    json_array_foreach (artists, i, a) {
+    json_array_foreach (artists, i, a)
+    {
         int n = snprintf (out + used, size - used, "%s%s", i ? ", " : "", json_string_value (a));
         if (n < 0 || (size_t) n >= size - used)
             break;
@@ -180,7 +190,8 @@ static void
 s_print_status (json_t *doc, FILE *out)
 {
     fprintf (out, "%s  %s  [%s]\n", json_string_value (json_object_get (doc, "job")),
-             json_string_value (json_object_get (doc, "name")), json_string_value (json_object_get (doc, "state")));
+             json_string_value (json_object_get (doc, "name")),
+             json_string_value (json_object_get (doc, "state")));
     fprintf (out, "  %lld tracks: %lld done, %lld skipped, %lld queued, %lld failed\n",
              (long long) s_count (doc, "total"), (long long) s_count (doc, "done"),
              (long long) s_count (doc, "skipped"), (long long) s_count (doc, "queued"),
@@ -191,14 +202,16 @@ s_print_status (json_t *doc, FILE *out)
     }
     size_t i;
     json_t *t;
-    json_array_foreach (json_object_get (doc, "tracks"), i, t) {
+    json_array_foreach (json_object_get (doc, "tracks"), i, t)
+    {
         char artists[512];
         s_artists_text (json_object_get (t, "artists"), artists, sizeof artists);
         const char *state = json_string_value (json_object_get (t, "state"));
         const char *reason = json_string_value (json_object_get (t, "reason"));
         const char *path = json_string_value (json_object_get (t, "path"));
-        fprintf (out, "  %3lld  %-11s %s - %s", (long long) json_integer_value (json_object_get (t, "position")) + 1,
-                 state, artists, json_string_value (json_object_get (t, "title")));
+        fprintf (out, "  %3lld  %-11s %s - %s",
+                 (long long) json_integer_value (json_object_get (t, "position")) + 1, state,
+                 artists, json_string_value (json_object_get (t, "title")));
         if (path && strcmp (state, "done") == 0)
             fprintf (out, "\n       -> %s", path);
         else if (reason)
@@ -236,17 +249,20 @@ s_cmd_status (client_t *c, int argc, char **argv)
         json_object_set (out, "job", json_object_get (doc, "job"));
         json_object_set (out, "name", json_object_get (doc, "name"));
         json_object_set (out, "state", json_object_get (doc, "state"));
-        json_t *counts = json_pack ("{s:I s:I s:I s:I s:I}", "total", s_count (doc, "total"), "skipped",
-                                    s_count (doc, "skipped"), "queued", s_count (doc, "queued"), "done",
-                                    s_count (doc, "done"), "failed", s_count (doc, "failed"));
+        json_t *counts =
+            json_pack ("{s:I s:I s:I s:I s:I}", "total", s_count (doc, "total"), "skipped",
+                       s_count (doc, "skipped"), "queued", s_count (doc, "queued"), "done",
+                       s_count (doc, "done"), "failed", s_count (doc, "failed"));
         json_object_set_new (out, "counts", counts);
         json_object_set (out, "library_checked", json_object_get (doc, "library_checked"));
         json_t *tracks = json_array ();
         size_t i;
         json_t *t;
-        json_array_foreach (json_object_get (doc, "tracks"), i, t) {
+        json_array_foreach (json_object_get (doc, "tracks"), i, t)
+        {
             json_t *o = json_object ();
-            const char *keys[] = {"id", "position", "title", "artists", "state", "reason", "source", "path"};
+            const char *keys[] = {"id",    "position", "title",  "artists",
+                                  "state", "reason",   "source", "path"};
             for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
                 json_t *v = json_object_get (t, keys[k]);
                 json_object_set (o, keys[k], v ? v : json_null ());
@@ -258,8 +274,7 @@ s_cmd_status (client_t *c, int argc, char **argv)
         puts (text ? text : "{}");
         free (text);
         json_decref (out);
-    }
-    else
+    } else
         s_print_status (doc, stdout);
     int rc = s_job_exit (doc);
     json_decref (doc);
@@ -269,7 +284,8 @@ s_cmd_status (client_t *c, int argc, char **argv)
 /* ---------------------------------------------------------------- watch */
 
 static void
-s_bar (FILE *out, json_int_t total, json_int_t finished, json_int_t failed, const char *name, bool tty)
+s_bar (FILE *out, json_int_t total, json_int_t finished, json_int_t failed, const char *name,
+       bool tty)
 {
     //  plain lines (not a terminal): one line per change, not per redraw
     static json_int_t last_total = -1, last_finished = -1, last_failed = -1;
@@ -296,8 +312,8 @@ s_watch (client_t *c, const char *job)
     bool tty = isatty (STDOUT_FILENO);
     char err[256], endpoint[512];
     sp_config_connect_endpoint (c->cfg->events_endpoint, endpoint, sizeof endpoint);
-    zsock_t *sub = sp_wire_socket (ZMQ_SUB, endpoint, false, SP_MSG_MAX_FRAME, 0, sp_curve_wire (c->curve), err,
-                                   sizeof err);
+    zsock_t *sub = sp_wire_socket (ZMQ_SUB, endpoint, false, SP_MSG_MAX_FRAME, 0,
+                                   sp_curve_wire (c->curve), err, sizeof err);
     if (!sub) {
         fprintf (stderr, "soulpipe: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
         return EXIT_USAGE;
@@ -317,8 +333,8 @@ s_watch (client_t *c, const char *job)
     while (true) {
         const char *state = json_string_value (json_object_get (doc, "state"));
         json_int_t total = s_count (doc, "total");
-        json_int_t finished = s_count (doc, "done") + s_count (doc, "skipped") + s_count (doc, "failed")
-                              + s_count (doc, "cancelled");
+        json_int_t finished = s_count (doc, "done") + s_count (doc, "skipped") +
+                              s_count (doc, "failed") + s_count (doc, "cancelled");
         s_bar (stdout, total, finished, s_count (doc, "failed"), name, tty);
         if (state && strcmp (state, "running") != 0) {
             result = s_job_exit (doc);
@@ -334,21 +350,22 @@ s_watch (client_t *c, const char *job)
         if (rc == SP_WIRE_OK && ev->type == SP_MSG_EVENT) {
             if (strcmp (ev->kind, "track") == 0 && ev->state) {
                 fprintf (stdout, "%s  #%-4llu %-11s %s%s%s\n", tty ? "\r\033[K" : "",
-                         (unsigned long long) ev->position + 1, ev->state, ev->track ? ev->track : "",
-                         ev->message ? "  " : "", ev->message ? ev->message : "");
-            }
-            else if (strcmp (ev->kind, "progress") == 0 && tty && ev->has_percent) {
-                fprintf (stdout, "\r\033[K  %s %s %.0f%%", ev->track ? ev->track : "", ev->state ? ev->state : "",
-                         ev->percent);
+                         (unsigned long long) ev->position + 1, ev->state,
+                         ev->track ? ev->track : "", ev->message ? "  " : "",
+                         ev->message ? ev->message : "");
+            } else if (strcmp (ev->kind, "progress") == 0 && tty && ev->has_percent) {
+                fprintf (stdout, "\r\033[K  %s %s %.0f%%", ev->track ? ev->track : "",
+                         ev->state ? ev->state : "", ev->percent);
                 fflush (stdout);
-            }
-            else if (strcmp (ev->kind, "notice") == 0 && ev->message) {
+            } else if (strcmp (ev->kind, "notice") == 0 && ev->message) {
                 fprintf (stdout, "%s  note: %s\n", tty ? "\r\033[K" : "", ev->message);
-            }
-            else if (strcmp (ev->kind, "counts") == 0 && ev->has_counts) {
-                json_object_set_new (json_object_get (doc, "counts"), "done", json_integer ((json_int_t) ev->counts.done));
-                json_object_set_new (json_object_get (doc, "counts"), "failed", json_integer ((json_int_t) ev->counts.failed));
-                json_object_set_new (json_object_get (doc, "counts"), "skipped", json_integer ((json_int_t) ev->counts.skipped));
+            } else if (strcmp (ev->kind, "counts") == 0 && ev->has_counts) {
+                json_object_set_new (json_object_get (doc, "counts"), "done",
+                                     json_integer ((json_int_t) ev->counts.done));
+                json_object_set_new (json_object_get (doc, "counts"), "failed",
+                                     json_integer ((json_int_t) ev->counts.failed));
+                json_object_set_new (json_object_get (doc, "counts"), "skipped",
+                                     json_integer ((json_int_t) ev->counts.skipped));
                 if (ev->state)
                     json_object_set_new (doc, "state", json_string (ev->state));
             }
@@ -356,7 +373,8 @@ s_watch (client_t *c, const char *job)
         sp_msg_destroy (&ev);
         if (sp_clock_mono_ms () >= next_poll) {
             json_t *fresh = s_fetch_status (c, job, &code);
-            if (!fresh && code == EXIT_USAGE && sp_clock_mono_ms () - last_answer < WATCH_PATIENCE_MS) {
+            if (!fresh && code == EXIT_USAGE &&
+                sp_clock_mono_ms () - last_answer < WATCH_PATIENCE_MS) {
                 //  A busy or restarting analyzer is not the end of the job:
                 //  start a fresh connection (a late answer must not be taken
                 //  for the next one) and keep watching.
@@ -382,7 +400,8 @@ s_watch (client_t *c, const char *job)
     if (doc && s_count (doc, "failed") > 0) {
         size_t i;
         json_t *t;
-        json_array_foreach (json_object_get (doc, "tracks"), i, t) {
+        json_array_foreach (json_object_get (doc, "tracks"), i, t)
+        {
             if (strcmp (json_string_value (json_object_get (t, "state")), "failed") == 0)
                 printf ("failed: %s: %s\n", json_string_value (json_object_get (t, "title")),
                         json_string_value (json_object_get (t, "reason")));
@@ -482,7 +501,8 @@ s_cmd_submit (client_t *c, int argc, char **argv)
             (unsigned long long) reply->total, (unsigned long long) reply->skipped,
             (unsigned long long) reply->queued);
     if (!reply->library_checked)
-        printf ("library not checked: %s\n", reply->library_note ? reply->library_note : "no reason given");
+        printf ("library not checked: %s\n",
+                reply->library_note ? reply->library_note : "no reason given");
     for (size_t i = 0; i < reply->notes_count; i++)
         printf ("  %s\n", reply->notes[i]);
     fflush (stdout);
@@ -513,12 +533,13 @@ s_cmd_list (client_t *c, int argc, char **argv)
     sp_msg_destroy (&reply);
     size_t i;
     json_t *j;
-    json_array_foreach (json_object_get (doc, "jobs"), i, j) {
+    json_array_foreach (json_object_get (doc, "jobs"), i, j)
+    {
         printf ("%-28s %-10s %4lld/%-4lld done  %4lld skipped  %4lld failed  %s\n",
-                json_string_value (json_object_get (j, "job")), json_string_value (json_object_get (j, "state")),
-                (long long) s_count (j, "done"), (long long) s_count (j, "total"),
-                (long long) s_count (j, "skipped"), (long long) s_count (j, "failed"),
-                json_string_value (json_object_get (j, "name")));
+                json_string_value (json_object_get (j, "job")),
+                json_string_value (json_object_get (j, "state")), (long long) s_count (j, "done"),
+                (long long) s_count (j, "total"), (long long) s_count (j, "skipped"),
+                (long long) s_count (j, "failed"), json_string_value (json_object_get (j, "name")));
     }
     if (!doc || json_array_size (json_object_get (doc, "jobs")) == 0)
         printf ("no jobs yet (soulpipe submit SOURCE)\n");
@@ -564,7 +585,9 @@ s_cmd_keygen (const sp_config_t *cfg, int argc, char **argv)
         }
     }
     if (!dir || !*dir) {
-        fprintf (stderr, "soulpipe keygen: give the key folder with --dir DIR (or set SOULPIPE_CURVE_DIR)\n");
+        fprintf (
+            stderr,
+            "soulpipe keygen: give the key folder with --dir DIR (or set SOULPIPE_CURVE_DIR)\n");
         return EXIT_USAGE;
     }
     char err[1024];
@@ -572,7 +595,8 @@ s_cmd_keygen (const sp_config_t *cfg, int argc, char **argv)
         fprintf (stderr, "soulpipe keygen: %s\n", err);
         return EXIT_FAILED;
     }
-    printf ("CURVE keys are in %s: set SOULPIPE_CURVE_DIR=%s for the analyzer, the workers and soulpipe "
+    printf ("CURVE keys are in %s: set SOULPIPE_CURVE_DIR=%s for the analyzer, the workers and "
+            "soulpipe "
             "(a host of its own gets a folder from `soulpipe keygen --dir %s --client NAME`)\n",
             dir, dir, dir);
     return EXIT_DONE;

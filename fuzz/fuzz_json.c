@@ -56,7 +56,7 @@ s_rank (const json_t *responses, const sp_track_t *track)
     if (mt) {
         sp_match_prefs_t prefs;
         sp_match_prefs_default (&prefs);
-        const char *excluded[] = { "baduser" };
+        const char *excluded[] = {"baduser"};
         size_t acc = sp_match_set_rank (set, mt, &prefs, excluded, 1, NULL, NULL, 0);
         s_check (acc <= sp_match_set_count (set), "more accepted than results");
         char buf[512];
@@ -118,7 +118,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     sp_track_t fixed;
     memset (&fixed, 0, sizeof fixed);
     fixed.title = (char *) "Song";
-    char *artists[] = { (char *) "Artist" };
+    char *artists[] = {(char *) "Artist"};
     fixed.artists = artists;
     fixed.artists_count = 1;
     fixed.album = (char *) "Album";
@@ -129,7 +129,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     sp_track_t t;
     memset (&t, 0, sizeof t);
     const json_t *obj = json_is_object (json) && json_object_get (json, "track")
-                            ? json_object_get (json, "track") : json;
+                            ? json_object_get (json, "track")
+                            : json;
     if (sp_match_track_from_spotify (obj, &t) == 0) {
         s_check (t.title != NULL, "track without title");
         const json_t *resp = json_is_object (json) ? json_object_get (json, "responses") : NULL;

@@ -95,8 +95,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         sp_msg_destroy (&again);
         free (a);
         free (b);
-    }
-    else
+    } else
         s_check (m == NULL, "failed decode left an object");
     sp_msg_destroy (&m);
 

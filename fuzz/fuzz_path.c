@@ -33,10 +33,17 @@ s_valid_utf8 (const unsigned char *p, size_t len)
         }
         size_t n;
         uint32_t v;
-        if ((p[i] & 0xE0) == 0xC0) { n = 2; v = p[i] & 0x1F; }
-        else if ((p[i] & 0xF0) == 0xE0) { n = 3; v = p[i] & 0x0F; }
-        else if ((p[i] & 0xF8) == 0xF0) { n = 4; v = p[i] & 0x07; }
-        else return false;
+        if ((p[i] & 0xE0) == 0xC0) {
+            n = 2;
+            v = p[i] & 0x1F;
+        } else if ((p[i] & 0xF0) == 0xE0) {
+            n = 3;
+            v = p[i] & 0x0F;
+        } else if ((p[i] & 0xF8) == 0xF0) {
+            n = 4;
+            v = p[i] & 0x07;
+        } else
+            return false;
         if (i + n > len)
             return false;
         for (size_t k = 1; k < n; k++) {
@@ -44,8 +51,8 @@ s_valid_utf8 (const unsigned char *p, size_t len)
                 return false;
             v = (v << 6) | (p[i + k] & 0x3F);
         }
-        if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000)
-            || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+            v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             return false;
         i += n;
     }
@@ -63,16 +70,17 @@ s_reserved (const char *s)
         base[b++] = (c >= 'a' && c <= 'z') ? (char) (c - 32) : c;
     }
     if (s[b] && s[b] != '.')
-        return false;              //  longer than any reserved name
+        return false;  //  longer than any reserved name
     while (b > 0 && base[b - 1] == ' ')
         b--;
     base[b] = '\0';
     static const char *const names[] = {
-        "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-        "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-        "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-        "COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3",
-        "LPT\xc2\xb9", "LPT\xc2\xb2", "LPT\xc2\xb3",
+        "CON",         "PRN",         "AUX",         "NUL",         "CONIN$",      "CONOUT$",
+        "COM0",        "COM1",        "COM2",        "COM3",        "COM4",        "COM5",
+        "COM6",        "COM7",        "COM8",        "COM9",        "LPT0",        "LPT1",
+        "LPT2",        "LPT3",        "LPT4",        "LPT5",        "LPT6",        "LPT7",
+        "LPT8",        "LPT9",        "COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3", "LPT\xc2\xb9",
+        "LPT\xc2\xb2", "LPT\xc2\xb3",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp (base, names[i]) == 0)
@@ -84,7 +92,7 @@ static void
 s_check (const char *out, size_t max)
 {
     if (!out)
-        abort ();                  //  only on out of memory
+        abort ();  //  only on out of memory
     size_t len = strlen (out);
     if (len == 0 || len > max)
         abort ();

@@ -39,11 +39,11 @@ s_valid_utf8 (const char *s)
             p++;
             continue;
         }
-        size_t n = (*p & 0xE0) == 0xC0? 2: (*p & 0xF0) == 0xE0? 3: (*p & 0xF8) == 0xF0? 4: 0;
+        size_t n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
         if (n == 0)
             return false;
         for (size_t i = 1; i < n; i++)
-            if ((p [i] & 0xC0) != 0x80)
+            if ((p[i] & 0xC0) != 0x80)
                 return false;
         p += n;
     }
@@ -72,7 +72,7 @@ s_check (const sp_match_path_t *p)
     s_check_field (p->artist_norm, sizeof p->artist_norm);
     s_check_field (p->album_norm, sizeof p->album_norm);
     for (int i = 0; i < 3; i++)
-        s_check_field (p->title_norm [i], sizeof p->title_norm [i]);
+        s_check_field (p->title_norm[i], sizeof p->title_norm[i]);
     s_check_field (p->stem_norm, sizeof p->stem_norm);
     s_check_field (p->path_norm, sizeof p->path_norm);
     s_check_field (p->remixer, sizeof p->remixer);
@@ -84,16 +84,16 @@ s_check (const sp_match_path_t *p)
 static void
 s_same (const sp_match_path_t *a, const sp_match_path_t *b)
 {
-    if (strcmp (a->ext, b->ext) || strcmp (a->artist, b->artist) || strcmp (a->album, b->album)
-    ||  strcmp (a->title, b->title) || strcmp (a->artist_norm, b->artist_norm)
-    ||  strcmp (a->album_norm, b->album_norm) || strcmp (a->stem_norm, b->stem_norm)
-    ||  strcmp (a->path_norm, b->path_norm) || strcmp (a->remixer, b->remixer)
-    ||  strcmp (a->version, b->version) || a->disc != b->disc || a->track != b->track
-    ||  a->year != b->year || a->kinds != b->kinds || a->folder_kinds != b->folder_kinds
-    ||  a->part != b->part)
+    if (strcmp (a->ext, b->ext) || strcmp (a->artist, b->artist) || strcmp (a->album, b->album) ||
+        strcmp (a->title, b->title) || strcmp (a->artist_norm, b->artist_norm) ||
+        strcmp (a->album_norm, b->album_norm) || strcmp (a->stem_norm, b->stem_norm) ||
+        strcmp (a->path_norm, b->path_norm) || strcmp (a->remixer, b->remixer) ||
+        strcmp (a->version, b->version) || a->disc != b->disc || a->track != b->track ||
+        a->year != b->year || a->kinds != b->kinds || a->folder_kinds != b->folder_kinds ||
+        a->part != b->part)
         abort ();
     for (int i = 0; i < 3; i++)
-        if (strcmp (a->title_norm [i], b->title_norm [i]))
+        if (strcmp (a->title_norm[i], b->title_norm[i]))
             abort ();
 }
 
@@ -107,7 +107,7 @@ s_init (void)
         return;
     sp_track_t t;
     memset (&t, 0, sizeof t);
-    char *artists [] = {"Sigur Rós", "Björk"};
+    char *artists[] = {"Sigur Rós", "Björk"};
     t.title = "Hoppípolla - Live";
     t.artists = artists;
     t.artists_count = 2;
@@ -128,7 +128,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!s)
         return 0;
     memcpy (s, data, size);
-    s [size] = 0;
+    s[size] = 0;
     sp_match_path_t *p = malloc (sizeof *p);
     if (!p) {
         free (s);
@@ -141,12 +141,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         static const sp_match_path_t zero;
         if (memcmp (p, &zero, sizeof zero) != 0)
             abort ();
-    }
-    else {
+    } else {
         s_check (p);
         bool plain = true;
         for (const char *c = s; *c && plain; c++)
-            plain = (unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7F && *c != '/' && *c != '\\';
+            plain =
+                (unsigned char) *c >= 0x20 && (unsigned char) *c < 0x7F && *c != '/' && *c != '\\';
         if (plain && *s) {
             char *want = sp_text_normalize (s);
             if (want && strncmp (want, p->path_norm, sizeof p->path_norm - 1) != 0)

@@ -97,8 +97,8 @@ sp_app_check_dir (const char *binary, const char *var, const char *dir)
         return 2;
     }
     if (stat (dir, &st) != 0) {
-        fprintf (stderr, "%s: %s: %s: %s (create it, or point %s at an existing folder)\n", who, var, dir,
-                 strerror (errno), var);
+        fprintf (stderr, "%s: %s: %s: %s (create it, or point %s at an existing folder)\n", who,
+                 var, dir, strerror (errno), var);
         return 2;
     }
     if (!S_ISDIR (st.st_mode)) {
@@ -106,8 +106,8 @@ sp_app_check_dir (const char *binary, const char *var, const char *dir)
         return 2;
     }
     if (access (dir, R_OK | W_OK | X_OK) != 0) {
-        fprintf (stderr, "%s: %s: %s is not readable and writable by this user: %s\n", who, var, dir,
-                 strerror (errno));
+        fprintf (stderr, "%s: %s: %s is not readable and writable by this user: %s\n", who, var,
+                 dir, strerror (errno));
         return 2;
     }
     return 0;

@@ -18,37 +18,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BROKER_IDLE_POLL_MS   20      //  how often an idle broker looks for new work (ms)
-#define BROKER_REAP_MS        1000    //  reaper period (ms)
-#define BROKER_STORE_RETRY_MS 1000    //  store retry budget per call, so heartbeats keep going
-#define BROKER_MAX_PENDING    10000   //  answers kept while Redis is down
-#define BROKER_DISPATCH_BURST 200     //  jobs sent per loop turn at most
-#define BROKER_MAX_WORKERS    4096    //  connected workers at most
+#define BROKER_IDLE_POLL_MS   20     //  how often an idle broker looks for new work (ms)
+#define BROKER_REAP_MS        1000   //  reaper period (ms)
+#define BROKER_STORE_RETRY_MS 1000   //  store retry budget per call, so heartbeats keep going
+#define BROKER_MAX_PENDING    10000  //  answers kept while Redis is down
+#define BROKER_DISPATCH_BURST 200    //  jobs sent per loop turn at most
+#define BROKER_MAX_WORKERS    4096   //  connected workers at most
 
 typedef struct {
-    zframe_t *routing_id;       //  the worker's DEALER identity (owned)
-    char name[SP_MSG_MAX_ID + 1];   //  the worker id it announced
-    sp_store_stage_t stage;     //  its role
-    int capacity;               //  credit announced in ready
-    int credit;                 //  jobs it can still take now
-    int64_t expires_ms;         //  silent past this: dropped
-    int64_t last_job_ms;        //  when it last got a job (for fairness)
+    zframe_t *routing_id;          //  the worker's DEALER identity (owned)
+    char name[SP_MSG_MAX_ID + 1];  //  the worker id it announced
+    sp_store_stage_t stage;        //  its role
+    int capacity;                  //  credit announced in ready
+    int credit;                    //  jobs it can still take now
+    int64_t expires_ms;            //  silent past this: dropped
+    int64_t last_job_ms;           //  when it last got a job (for fairness)
 } worker_t;
 
 struct _sp_broker_t {
-    sp_broker_config_t cfg;     //  copy of the configuration (strings below)
-    char *endpoint;             //  owned copy of cfg.endpoint
-    char *redis_url;            //  owned copy of cfg.redis_url
-    zsock_t *router;            //  the bound ROUTER (used by the thread only)
-    sp_store_t *store;          //  Redis connection (used by the thread only)
-    pthread_t thread;           //  the broker thread
-    atomic_bool stop;           //  set to end the thread
-    worker_t *workers;          //  connected workers
+    sp_broker_config_t cfg;  //  copy of the configuration (strings below)
+    char *endpoint;          //  owned copy of cfg.endpoint
+    char *redis_url;         //  owned copy of cfg.redis_url
+    zsock_t *router;         //  the bound ROUTER (used by the thread only)
+    sp_store_t *store;       //  Redis connection (used by the thread only)
+    pthread_t thread;        //  the broker thread
+    atomic_bool stop;        //  set to end the thread
+    worker_t *workers;       //  connected workers
     size_t n_workers, cap_workers;
-    sp_msg_t **pending;         //  done/fail answers not yet stored (Redis down)
+    sp_msg_t **pending;  //  done/fail answers not yet stored (Redis down)
     size_t n_pending;
-    pthread_mutex_t stats_lock; //  guards stats
-    sp_broker_stats_t stats;    //  counters
+    pthread_mutex_t stats_lock;  //  guards stats
+    sp_broker_stats_t stats;     //  counters
 };
 
 int
@@ -154,7 +154,8 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
     if (msg->type == SP_MSG_DONE) {
         sp_store_stage_t next = SP_STORE_NONE;
         if (msg->next && sp_store_stage_parse (msg->next, &next)) {
-            sp_log_warn ("event=bad_done task=%s reason=\"unknown next stage\"", sp_log_q (msg->id));
+            sp_log_warn ("event=bad_done task=%s reason=\"unknown next stage\"",
+                         sp_log_q (msg->id));
             sp_log_context (NULL, NULL);
             return SP_STORE_EINVAL;
         }
@@ -162,8 +163,9 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
         sp_store_result_t result = {0};
         sp_payload_t *payload = NULL;
         char why[128];
-        if (msg->payload && msg->payload_size
-            && sp_payload_decode (msg->payload, msg->payload_size, &payload, why, sizeof why) == SP_MSG_OK) {
+        if (msg->payload && msg->payload_size &&
+            sp_payload_decode (msg->payload, msg->payload_size, &payload, why, sizeof why) ==
+                SP_MSG_OK) {
             if (payload->has_source) {
                 result.source_user = payload->source.username;
                 result.source_file = payload->source.filename;
@@ -177,13 +179,14 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
         sp_payload_destroy (&payload);
         if (rc == SP_STORE_OK) {
             s_stat_add (self, &self->stats.done, 1);
-            sp_log_debug ("event=done task=%s next=%s", sp_log_q (msg->id), msg->next ? msg->next : "none");
+            sp_log_debug ("event=done task=%s next=%s", sp_log_q (msg->id),
+                          msg->next ? msg->next : "none");
         }
-    }
-    else {
+    } else {
         int attempt_guess = msg->fence > 10 ? 10 : (int) msg->fence;
         rc = sp_store_fail (self->store, msg->id, msg->fence, msg->reason, msg->retry,
-                            self->cfg.max_attempts, msg->retry ? sp_broker_backoff_ms (attempt_guess) : 0);
+                            self->cfg.max_attempts,
+                            msg->retry ? sp_broker_backoff_ms (attempt_guess) : 0);
         if (rc == SP_STORE_OK) {
             s_stat_add (self, &self->stats.failed, 1);
             sp_log_info ("event=fail task=%s retry=%s reason=%s", sp_log_q (msg->id),
@@ -192,11 +195,12 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
     }
     if (rc == SP_STORE_ESTALE) {
         s_stat_add (self, &self->stats.stale, 1);
-        sp_log_info ("event=stale_answer task=%s fence=%llu reason=\"lease lost; another worker owns it\"",
-                     sp_log_q (msg->id), (unsigned long long) msg->fence);
-    }
-    else if (rc != SP_STORE_OK && rc != SP_STORE_EIO)
-        sp_log_warn ("event=answer_refused task=%s reason=%s", sp_log_q (msg->id), sp_store_strerror (rc));
+        sp_log_info (
+            "event=stale_answer task=%s fence=%llu reason=\"lease lost; another worker owns it\"",
+            sp_log_q (msg->id), (unsigned long long) msg->fence);
+    } else if (rc != SP_STORE_OK && rc != SP_STORE_EIO)
+        sp_log_warn ("event=answer_refused task=%s reason=%s", sp_log_q (msg->id),
+                     sp_store_strerror (rc));
     sp_log_context (NULL, NULL);
     return rc;
 }
@@ -206,8 +210,9 @@ s_keep_pending (sp_broker_t *self, sp_msg_t **msg_p)
 {
     if (self->n_pending >= BROKER_MAX_PENDING) {
         //  the lease will bring the job back; the handler is idempotent
-        sp_log_error ("event=answer_dropped task=%s reason=\"redis unreachable and %d answers waiting\"",
-                      sp_log_q ((*msg_p)->id), BROKER_MAX_PENDING);
+        sp_log_error (
+            "event=answer_dropped task=%s reason=\"redis unreachable and %d answers waiting\"",
+            sp_log_q ((*msg_p)->id), BROKER_MAX_PENDING);
         sp_msg_destroy (msg_p);
         return;
     }
@@ -296,13 +301,13 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
             if (w) {
                 if (w->credit < w->capacity)
                     w->credit++;
-            }
-            else
+            } else
                 s_send_error (self, routing_id, "unknown_worker", "say ready again");
             break;
         }
         case SP_MSG_PROGRESS: {
-            if (sp_store_extend (self->store, msg->id, msg->fence, self->cfg.lease_ms) == SP_STORE_ESTALE)
+            if (sp_store_extend (self->store, msg->id, msg->fence, self->cfg.lease_ms) ==
+                SP_STORE_ESTALE)
                 break;  //  someone else owns it now: its progress is not news
             char job[SP_MSG_MAX_ID + 1], track[SP_MSG_MAX_TRACK_KEY + 1];
             s_task_ids (msg->id, job, sizeof job, track, sizeof track);
@@ -338,7 +343,8 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
         default:
             s_stat_add (self, &self->stats.bad_messages, 1);
             sp_log_warn ("event=unexpected_message type=%s", sp_msg_type_name (msg->type));
-            s_send_error (self, routing_id, "unexpected", "the broker does not handle this message type");
+            s_send_error (self, routing_id, "unexpected",
+                          "the broker does not handle this message type");
             break;
     }
     return wake;
@@ -356,8 +362,8 @@ s_pick_worker (sp_broker_t *self, sp_store_stage_t stage)
         worker_t *w = &self->workers[i];
         if (w->stage != stage || w->credit <= 0)
             continue;
-        if (!best || w->credit > best->credit
-            || (w->credit == best->credit && w->last_job_ms < best->last_job_ms))
+        if (!best || w->credit > best->credit ||
+            (w->credit == best->credit && w->last_job_ms < best->last_job_ms))
             best = w;
     }
     return best;
@@ -437,7 +443,8 @@ s_broker_thread (void *arg)
         zframe_t *routing_id = NULL;
         sp_msg_t *msg = NULL;
         char reason[256];
-        int rc = sp_wire_recv (self->router, true, false, timeout, &routing_id, &msg, reason, sizeof reason);
+        int rc = sp_wire_recv (self->router, true, false, timeout, &routing_id, &msg, reason,
+                               sizeof reason);
         now = sp_clock_mono_ms ();
         if (rc == SP_WIRE_OK) {
             if (s_on_message (self, routing_id, &msg, now))
@@ -446,22 +453,20 @@ s_broker_thread (void *arg)
             for (int i = 0; i < 1000; i++) {
                 sp_msg_destroy (&msg);
                 zframe_destroy (&routing_id);
-                rc = sp_wire_recv (self->router, true, false, 0, &routing_id, &msg, reason, sizeof reason);
+                rc = sp_wire_recv (self->router, true, false, 0, &routing_id, &msg, reason,
+                                   sizeof reason);
                 if (rc == SP_WIRE_OK) {
                     if (s_on_message (self, routing_id, &msg, now))
                         next_dispatch = now;
-                }
-                else if (rc == SP_WIRE_BAD_MSG) {
+                } else if (rc == SP_WIRE_BAD_MSG) {
                     s_stat_add (self, &self->stats.bad_messages, 1);
                     sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
                     if (routing_id)
                         s_send_error (self, routing_id, "bad_message", reason);
-                }
-                else
+                } else
                     break;
             }
-        }
-        else if (rc == SP_WIRE_BAD_MSG) {
+        } else if (rc == SP_WIRE_BAD_MSG) {
             s_stat_add (self, &self->stats.bad_messages, 1);
             sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
             if (routing_id)
@@ -496,7 +501,8 @@ s_broker_thread (void *arg)
         }
         if (now >= next_reap) {
             int reaped = 0;
-            if (sp_store_reap (self->store, 0, self->cfg.max_attempts, &reaped) == SP_STORE_OK && reaped) {
+            if (sp_store_reap (self->store, 0, self->cfg.max_attempts, &reaped) == SP_STORE_OK &&
+                reaped) {
                 s_stat_add (self, &self->stats.reaped, (uint64_t) reaped);
                 sp_log_info ("event=leases_expired count=%d", reaped);
             }

@@ -9,31 +9,30 @@
 #include <time.h>
 
 struct _sp_budget_t {
-    sp_store_t *store;      //  borrowed
-    char *key;              //  the sorted set
-    char count [24];        //  searches per window, as text
-    char window [24];       //  window in ms, as text
-    unsigned seed;          //  for request ids and jitter
+    sp_store_t *store;  //  borrowed
+    char *key;          //  the sorted set
+    char count[24];     //  searches per window, as text
+    char window[24];    //  window in ms, as text
+    unsigned seed;      //  for request ids and jitter
 };
 
 //  KEYS[1] log; ARGV[1] count; ARGV[2] window ms; ARGV[3] request id.
 //  Returns {granted 1|0, wait ms, now ms}.
-static const char *s_lua =
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-    "local win = tonumber(ARGV[2])\n"
-    "local seen = redis.call('ZSCORE', KEYS[1], ARGV[3])\n"
-    "if seen then return {1, 0, tonumber(seen)} end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)\n"
-    "if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then\n"
-    "  redis.call('ZADD', KEYS[1], now, ARGV[3])\n"
-    "  redis.call('PEXPIRE', KEYS[1], win + 1000)\n"
-    "  return {1, 0, now}\n"
-    "end\n"
-    "local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
-    "local wait = tonumber(first[2]) + win - now + 1\n"
-    "if wait < 1 then wait = 1 end\n"
-    "return {0, wait, now}\n";
+static const char *s_lua = "local t = redis.call('TIME')\n"
+                           "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+                           "local win = tonumber(ARGV[2])\n"
+                           "local seen = redis.call('ZSCORE', KEYS[1], ARGV[3])\n"
+                           "if seen then return {1, 0, tonumber(seen)} end\n"
+                           "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)\n"
+                           "if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then\n"
+                           "  redis.call('ZADD', KEYS[1], now, ARGV[3])\n"
+                           "  redis.call('PEXPIRE', KEYS[1], win + 1000)\n"
+                           "  return {1, 0, now}\n"
+                           "end\n"
+                           "local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+                           "local wait = tonumber(first[2]) + win - now + 1\n"
+                           "if wait < 1 then wait = 1 end\n"
+                           "return {0, wait, now}\n";
 
 sp_budget_t *
 sp_budget_new (sp_store_t *store, int count, int window_s, const char *key)
@@ -44,7 +43,7 @@ sp_budget_new (sp_store_t *store, int count, int window_s, const char *key)
     if (!self)
         return NULL;
     self->store = store;
-    self->key = strdup (key? key: SP_BUDGET_KEY);
+    self->key = strdup (key ? key : SP_BUDGET_KEY);
     if (!self->key) {
         free (self);
         return NULL;
@@ -70,20 +69,20 @@ sp_budget_destroy (sp_budget_t **self_p)
 static int
 s_try (sp_budget_t *self, const char *id, int64_t *wait_ms, int64_t *granted_ms)
 {
-    const char *argv [] = {"EVAL", s_lua, "1", self->key, self->count, self->window, id};
+    const char *argv[] = {"EVAL", s_lua, "1", self->key, self->count, self->window, id};
     redisReply *reply = NULL;
     int rc = sp_store_command (self->store, 7, argv, NULL, &reply);
     if (rc != SP_STORE_OK)
         return rc;
     rc = SP_STORE_EPROTO;
-    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
-    &&  reply->element [0]->type == REDIS_REPLY_INTEGER) {
-        bool granted = reply->element [0]->integer == 1;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER) {
+        bool granted = reply->element[0]->integer == 1;
         if (wait_ms)
-            *wait_ms = reply->element [1]->integer;
+            *wait_ms = reply->element[1]->integer;
         if (granted_ms)
-            *granted_ms = reply->element [2]->integer;
-        rc = granted? 1: 0;
+            *granted_ms = reply->element[2]->integer;
+        rc = granted ? 1 : 0;
     }
     freeReplyObject (reply);
     return rc;
@@ -95,7 +94,9 @@ s_new_id (sp_budget_t *self, char *id, size_t n)
     unsigned a = (unsigned) rand_r (&self->seed), b = (unsigned) rand_r (&self->seed);
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    snprintf (id, n, "%llx-%x%x", (unsigned long long) ts.tv_sec * 1000000000ull + (unsigned long long) ts.tv_nsec, a, b);
+    snprintf (id, n, "%llx-%x%x",
+              (unsigned long long) ts.tv_sec * 1000000000ull + (unsigned long long) ts.tv_nsec, a,
+              b);
 }
 
 int
@@ -103,7 +104,7 @@ sp_budget_try (sp_budget_t *self, int64_t *wait_ms, int64_t *granted_ms)
 {
     if (!self)
         return SP_STORE_EINVAL;
-    char id [64];
+    char id[64];
     s_new_id (self, id, sizeof id);
     return s_try (self, id, wait_ms, granted_ms);
 }
@@ -113,7 +114,7 @@ sp_budget_acquire (sp_budget_t *self, sp_budget_tick_fn *tick, void *arg, int64_
 {
     if (!self)
         return SP_STORE_EINVAL;
-    char id [64];
+    char id[64];
     s_new_id (self, id, sizeof id);
     for (;;) {
         int64_t wait = 0;
@@ -126,7 +127,7 @@ sp_budget_acquire (sp_budget_t *self, sp_budget_tick_fn *tick, void *arg, int64_
             return 1;
         //  sleep until the oldest grant leaves the window, at most 1 s so
         //  the tick runs; a little jitter spreads the waiting searchers
-        int64_t ms = wait < SP_BUDGET_MAX_SLEEP_MS? wait: SP_BUDGET_MAX_SLEEP_MS;
+        int64_t ms = wait < SP_BUDGET_MAX_SLEEP_MS ? wait : SP_BUDGET_MAX_SLEEP_MS;
         ms += rand_r (&self->seed) % 25;
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
         nanosleep (&ts, NULL);

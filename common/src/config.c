@@ -17,120 +17,302 @@
 #include <strings.h>
 
 typedef enum {
-    T_STR,      //  any string
-    T_UPSTREAM, //  http(s)://host[:port] with no path ("" allowed when optional)
-    T_REDIS,    //  redis URL
-    T_ENDPOINT, //  zmq endpoint
-    T_INT,      //  integer in [min, max]
-    T_DOUBLE,   //  real in [min, max]
-    T_BOOL,     //  1/0, true/false, yes/no, on/off
-    T_BUDGET,   //  "N/S"
-    T_LEVEL,    //  log level
-    T_FORMATS,  //  comma list of audio extensions
-    T_DIR       //  a folder path (non-empty)
+    T_STR,       //  any string
+    T_UPSTREAM,  //  http(s)://host[:port] with no path ("" allowed when optional)
+    T_REDIS,     //  redis URL
+    T_ENDPOINT,  //  zmq endpoint
+    T_INT,       //  integer in [min, max]
+    T_DOUBLE,    //  real in [min, max]
+    T_BOOL,      //  1/0, true/false, yes/no, on/off
+    T_BUDGET,    //  "N/S"
+    T_LEVEL,     //  log level
+    T_FORMATS,   //  comma list of audio extensions
+    T_DIR        //  a folder path (non-empty)
 } var_type_t;
 
 typedef struct {
-    sp_config_var_t pub;    //  documented part
-    var_type_t type;        //  how to parse
-    size_t offset;          //  field in sp_config_t (the first of two for T_BUDGET)
-    double min, max;        //  bounds for T_INT/T_DOUBLE
-    bool optional;          //  "" allowed for T_UPSTREAM/T_DIR
+    sp_config_var_t pub;  //  documented part
+    var_type_t type;      //  how to parse
+    size_t offset;        //  field in sp_config_t (the first of two for T_BUDGET)
+    double min, max;      //  bounds for T_INT/T_DOUBLE
+    bool optional;        //  "" allowed for T_UPSTREAM/T_DIR
 } var_def_t;
 
 #define OFF(f) offsetof (sp_config_t, f)
-#define A SP_SVC_ANALYZER
-#define S SP_SVC_SEARCHER
-#define D SP_SVC_DOWNLOADER
-#define G SP_SVC_TAGGER
-#define C SP_SVC_CLI
+#define A      SP_SVC_ANALYZER
+#define S      SP_SVC_SEARCHER
+#define D      SP_SVC_DOWNLOADER
+#define G      SP_SVC_TAGGER
+#define C      SP_SVC_CLI
 
 static const var_def_t s_defs[] = {
     {{"SOULPIPE_REDIS_URL", "redis://127.0.0.1:6379/0",
       "Redis holding all job state: redis://[:password@]host[:port][/db] or unix:///path.sock",
-      A | S | D | G, false}, T_REDIS, OFF (redis_url), 0, 0, false},
+      A | S | D | G, false},
+     T_REDIS,
+     OFF (redis_url),
+     0,
+     0,
+     false},
     {{"SOULPIPE_CLIENT_ENDPOINT", "tcp://127.0.0.1:5555",
       "client API: the analyzer binds it, `soulpipe` connects (tcp://*:PORT binds all interfaces)",
-      A | C, false}, T_ENDPOINT, OFF (client_endpoint), 0, 0, false},
+      A | C, false},
+     T_ENDPOINT,
+     OFF (client_endpoint),
+     0,
+     0,
+     false},
     {{"SOULPIPE_BROKER_ENDPOINT", "tcp://127.0.0.1:5556",
       "job broker: the analyzer binds it, workers connect", A | S | D | G, false},
-     T_ENDPOINT, OFF (broker_endpoint), 0, 0, false},
+     T_ENDPOINT,
+     OFF (broker_endpoint),
+     0,
+     0,
+     false},
     {{"SOULPIPE_EVENTS_ENDPOINT", "tcp://127.0.0.1:5557",
       "progress events: the analyzer binds a PUB, `soulpipe watch` subscribes", A | C, false},
-     T_ENDPOINT, OFF (events_endpoint), 0, 0, false},
-    {{"SOULPIPE_CURVE_DIR", "", "folder of CURVE keys (`soulpipe keygen`); empty = sockets unauthenticated",
-      A | S | D | G | C, false}, T_STR, OFF (curve_dir), 0, 0, true},
+     T_ENDPOINT,
+     OFF (events_endpoint),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_CURVE_DIR", "",
+      "folder of CURVE keys (`soulpipe keygen`); empty = sockets unauthenticated",
+      A | S | D | G | C, false},
+     T_STR,
+     OFF (curve_dir),
+     0,
+     0,
+     true},
     {{"SOULPIPE_LOG_LEVEL", "info", "debug, info, warn, error or off", A | S | D | G | C, false},
-     T_LEVEL, OFF (log_level), 0, 0, false},
-    {{"SOULPIPE_HEARTBEAT_MS", "1000", "broker/worker heartbeat interval (ms)", A | S | D | G, false},
-     T_INT, OFF (heartbeat_ms), 50, 60000, false},
+     T_LEVEL,
+     OFF (log_level),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_HEARTBEAT_MS", "1000", "broker/worker heartbeat interval (ms)", A | S | D | G,
+      false},
+     T_INT,
+     OFF (heartbeat_ms),
+     50,
+     60000,
+     false},
     {{"SOULPIPE_HEARTBEAT_LIVENESS", "3", "missed heartbeats before a peer counts as dead",
-      A | S | D | G, false}, T_INT, OFF (heartbeat_liveness), 2, 100, false},
-    {{"SOULPIPE_LEASE_S", "60", "a job's lease; workers extend it while they work (s)", A | S | D | G, false},
-     T_INT, OFF (lease_s), 2, 86400, false},
-    {{"SOULPIPE_MAX_ATTEMPTS", "3", "attempts per stage before a track is failed", A | S | D | G, false},
-     T_INT, OFF (max_attempts), 1, 100, false},
-    {{"SOULPIPE_CLIENT_TIMEOUT_MS", "5000", "how long `soulpipe` waits for the analyzer (ms)", C, false},
-     T_INT, OFF (client_timeout_ms), 100, 600000, false},
+      A | S | D | G, false},
+     T_INT,
+     OFF (heartbeat_liveness),
+     2,
+     100,
+     false},
+    {{"SOULPIPE_LEASE_S", "60", "a job's lease; workers extend it while they work (s)",
+      A | S | D | G, false},
+     T_INT,
+     OFF (lease_s),
+     2,
+     86400,
+     false},
+    {{"SOULPIPE_MAX_ATTEMPTS", "3", "attempts per stage before a track is failed", A | S | D | G,
+      false},
+     T_INT,
+     OFF (max_attempts),
+     1,
+     100,
+     false},
+    {{"SOULPIPE_CLIENT_TIMEOUT_MS", "5000", "how long `soulpipe` waits for the analyzer (ms)", C,
+      false},
+     T_INT,
+     OFF (client_timeout_ms),
+     100,
+     600000,
+     false},
 
     {{"SPOTIFY_CLIENT_ID", "", "Spotify app client id (developer dashboard)", A | C, false},
-     T_STR, OFF (spotify_client_id), 0, 0, true},
-    {{"SPOTIFY_CLIENT_SECRET", "", "Spotify app client secret (client-credentials flow only)", A, true},
-     T_STR, OFF (spotify_client_secret), 0, 0, true},
-    {{"SPOTIFY_ACCOUNTS_URL", "https://accounts.spotify.com", "Spotify accounts service (scheme://host[:port])",
-      A | C, false}, T_UPSTREAM, OFF (spotify_accounts_url), 0, 0, false},
-    {{"SPOTIFY_API_URL", "https://api.spotify.com", "Spotify Web API (scheme://host[:port]; /v1 is added)",
-      A | G, false}, T_UPSTREAM, OFF (spotify_api_url), 0, 0, false},
+     T_STR,
+     OFF (spotify_client_id),
+     0,
+     0,
+     true},
+    {{"SPOTIFY_CLIENT_SECRET", "", "Spotify app client secret (client-credentials flow only)", A,
+      true},
+     T_STR,
+     OFF (spotify_client_secret),
+     0,
+     0,
+     true},
+    {{"SPOTIFY_ACCOUNTS_URL", "https://accounts.spotify.com",
+      "Spotify accounts service (scheme://host[:port])", A | C, false},
+     T_UPSTREAM,
+     OFF (spotify_accounts_url),
+     0,
+     0,
+     false},
+    {{"SPOTIFY_API_URL", "https://api.spotify.com",
+      "Spotify Web API (scheme://host[:port]; /v1 is added)", A | G, false},
+     T_UPSTREAM,
+     OFF (spotify_api_url),
+     0,
+     0,
+     false},
     {{"SPOTIFY_MARKET", "", "ISO country for track relinking (empty = none)", A, false},
-     T_STR, OFF (spotify_market), 0, 0, true},
-    {{"PLEX_URL", "", "Plex server, e.g. http://plex:32400 (empty = no library check, no rescan)", A | G, false},
-     T_UPSTREAM, OFF (plex_url), 0, 0, true},
+     T_STR,
+     OFF (spotify_market),
+     0,
+     0,
+     true},
+    {{"PLEX_URL", "", "Plex server, e.g. http://plex:32400 (empty = no library check, no rescan)",
+      A | G, false},
+     T_UPSTREAM,
+     OFF (plex_url),
+     0,
+     0,
+     true},
     {{"PLEX_TOKEN", "", "X-Plex-Token", A | G, true}, T_STR, OFF (plex_token), 0, 0, true},
-    {{"PLEX_SECTIONS", "", "comma list of music section keys (empty = every music section)", A | G, false},
-     T_STR, OFF (plex_sections), 0, 0, true},
-    {{"SOULPIPE_LIBRARY_CACHE_S", "300", "how long a loaded Plex library index is reused (s; 0 = reload every submit)",
-      A, false}, T_INT, OFF (library_cache_s), 0, 86400 * 7, false},
-    {{"SOULPIPE_MATCH_THRESHOLD", "0.8", "confidence at which a library track counts as present", A, false},
-     T_DOUBLE, OFF (match_threshold), 0.0, 1.0, false},
-    {{"SLSKD_URL", "http://127.0.0.1:5030", "slskd daemon (scheme://host[:port]; /api/v0 is added)", S | D, false},
-     T_UPSTREAM, OFF (slskd_url), 0, 0, false},
+    {{"PLEX_SECTIONS", "", "comma list of music section keys (empty = every music section)", A | G,
+      false},
+     T_STR,
+     OFF (plex_sections),
+     0,
+     0,
+     true},
+    {{"SOULPIPE_LIBRARY_CACHE_S", "300",
+      "how long a loaded Plex library index is reused (s; 0 = reload every submit)", A, false},
+     T_INT,
+     OFF (library_cache_s),
+     0,
+     86400 * 7,
+     false},
+    {{"SOULPIPE_MATCH_THRESHOLD", "0.8", "confidence at which a library track counts as present", A,
+      false},
+     T_DOUBLE,
+     OFF (match_threshold),
+     0.0,
+     1.0,
+     false},
+    {{"SLSKD_URL", "http://127.0.0.1:5030", "slskd daemon (scheme://host[:port]; /api/v0 is added)",
+      S | D, false},
+     T_UPSTREAM,
+     OFF (slskd_url),
+     0,
+     0,
+     false},
     {{"SLSKD_API_KEY", "", "slskd API key (web.authentication.api_keys)", S | D, true},
-     T_STR, OFF (slskd_api_key), 0, 0, true},
-    {{"SLSKD_DOWNLOADS_DIR", "/var/lib/slskd/downloads", "slskd's downloads folder as this service sees it", D, false},
-     T_DIR, OFF (slskd_downloads_dir), 0, 0, false},
+     T_STR,
+     OFF (slskd_api_key),
+     0,
+     0,
+     true},
+    {{"SLSKD_DOWNLOADS_DIR", "/var/lib/slskd/downloads",
+      "slskd's downloads folder as this service sees it", D, false},
+     T_DIR,
+     OFF (slskd_downloads_dir),
+     0,
+     0,
+     false},
 
-    {{"SOULPIPE_STAGING_DIR", "/var/lib/soulpipe/staging", "finished downloads wait here for tagging", D | G, false},
-     T_DIR, OFF (staging_dir), 0, 0, false},
-    {{"SOULPIPE_TRANSFER_DIR", "/var/lib/soulpipe/Transfer", "tagged files are filed under here", A | G, false},
-     T_DIR, OFF (transfer_dir), 0, 0, false},
+    {{"SOULPIPE_STAGING_DIR", "/var/lib/soulpipe/staging",
+      "finished downloads wait here for tagging", D | G, false},
+     T_DIR,
+     OFF (staging_dir),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_TRANSFER_DIR", "/var/lib/soulpipe/Transfer", "tagged files are filed under here",
+      A | G, false},
+     T_DIR,
+     OFF (transfer_dir),
+     0,
+     0,
+     false},
 
-    {{"SOULPIPE_SEARCH_BUDGET", "34/220", "at most N searches per S seconds, shared by all searchers (N/S)", S, false},
-     T_BUDGET, OFF (search_budget_count), 0, 0, false},
-    {{"SOULPIPE_SEARCH_TIMEOUT_MS", "6000", "slskd searchTimeout: ends a search this long after its last response (ms)",
-      S, false}, T_INT, OFF (search_timeout_ms), 1000, 120000, false},
-    {{"SOULPIPE_LENGTH_TOLERANCE_S", "3", "accepted difference from the Spotify duration (s)", S, false},
-     T_INT, OFF (length_tolerance_s), 0, 120, false},
+    {{"SOULPIPE_SEARCH_BUDGET", "34/220",
+      "at most N searches per S seconds, shared by all searchers (N/S)", S, false},
+     T_BUDGET,
+     OFF (search_budget_count),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_SEARCH_TIMEOUT_MS", "6000",
+      "slskd searchTimeout: ends a search this long after its last response (ms)", S, false},
+     T_INT,
+     OFF (search_timeout_ms),
+     1000,
+     120000,
+     false},
+    {{"SOULPIPE_LENGTH_TOLERANCE_S", "3", "accepted difference from the Spotify duration (s)", S,
+      false},
+     T_INT,
+     OFF (length_tolerance_s),
+     0,
+     120,
+     false},
     {{"SOULPIPE_FORMATS", "flac,mp3,ogg,m4a", "accepted formats, most preferred first", S, false},
-     T_FORMATS, OFF (formats), 0, 0, false},
-    {{"SOULPIPE_MIN_BITRATE", "256", "lowest accepted bitrate for lossy files (kbps; VBR V0 is accepted)", S, false},
-     T_INT, OFF (min_bitrate), 32, 2000, false},
+     T_FORMATS,
+     OFF (formats),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_MIN_BITRATE", "256",
+      "lowest accepted bitrate for lossy files (kbps; VBR V0 is accepted)", S, false},
+     T_INT,
+     OFF (min_bitrate),
+     32,
+     2000,
+     false},
     {{"SOULPIPE_ALLOW_LOSSY", "true", "accept lossy files when no lossless copy is good", S, false},
-     T_BOOL, OFF (allow_lossy), 0, 0, false},
-    {{"SOULPIPE_MAX_CANDIDATES", "10", "ranked candidates passed to the downloader per track", S, false},
-     T_INT, OFF (max_candidates), 1, 200, false},
+     T_BOOL,
+     OFF (allow_lossy),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_MAX_CANDIDATES", "10", "ranked candidates passed to the downloader per track", S,
+      false},
+     T_INT,
+     OFF (max_candidates),
+     1,
+     200,
+     false},
 
     {{"SOULPIPE_DOWNLOADER_SLOTS", "4", "transfers one downloader follows at once", D, false},
-     T_INT, OFF (downloader_slots), 1, 64, false},
-    {{"SOULPIPE_QUEUE_TIMEOUT_S", "120", "give up on a peer whose remote queue holds us this long (s)", D, false},
-     T_INT, OFF (queue_timeout_s), 1, 86400, false},
-    {{"SOULPIPE_STALL_TIMEOUT_S", "60", "give up on a transfer with no progress for this long (s)", D, false},
-     T_INT, OFF (stall_timeout_s), 1, 86400, false},
-    {{"SOULPIPE_TRANSFER_TIMEOUT_S", "1800", "give up on any single transfer after this long (s)", D, false},
-     T_INT, OFF (transfer_timeout_s), 10, 86400, false},
-    {{"SOULPIPE_EMBED_COVER", "true", "embed the album cover in each file (cover.jpg is written either way)", G, false},
-     T_BOOL, OFF (embed_cover), 0, 0, false},
-    {{"SOULPIPE_TAGGER_SLOTS", "2", "tracks one tagger files at once (the m3u8 is serialized by a Redis lock)", G, false},
-     T_INT, OFF (tagger_slots), 1, 16, false},
+     T_INT,
+     OFF (downloader_slots),
+     1,
+     64,
+     false},
+    {{"SOULPIPE_QUEUE_TIMEOUT_S", "120",
+      "give up on a peer whose remote queue holds us this long (s)", D, false},
+     T_INT,
+     OFF (queue_timeout_s),
+     1,
+     86400,
+     false},
+    {{"SOULPIPE_STALL_TIMEOUT_S", "60", "give up on a transfer with no progress for this long (s)",
+      D, false},
+     T_INT,
+     OFF (stall_timeout_s),
+     1,
+     86400,
+     false},
+    {{"SOULPIPE_TRANSFER_TIMEOUT_S", "1800", "give up on any single transfer after this long (s)",
+      D, false},
+     T_INT,
+     OFF (transfer_timeout_s),
+     10,
+     86400,
+     false},
+    {{"SOULPIPE_EMBED_COVER", "true",
+      "embed the album cover in each file (cover.jpg is written either way)", G, false},
+     T_BOOL,
+     OFF (embed_cover),
+     0,
+     0,
+     false},
+    {{"SOULPIPE_TAGGER_SLOTS", "2",
+      "tracks one tagger files at once (the m3u8 is serialized by a Redis lock)", G, false},
+     T_INT,
+     OFF (tagger_slots),
+     1,
+     16,
+     false},
 };
 
 #undef A
@@ -208,13 +390,12 @@ s_check_upstream (const char *s)
     else
         return -1;
     const char *host = p;
-    if (*p == '[') {     //  IPv6 literal
+    if (*p == '[') {  //  IPv6 literal
         p = strchr (p, ']');
         if (!p)
             return -1;
         p++;
-    }
-    else {
+    } else {
         while (*p && (isalnum ((unsigned char) *p) || *p == '.' || *p == '-' || *p == '_'))
             p++;
     }
@@ -251,8 +432,8 @@ sp_config_check_endpoint (const char *e)
         return -1;
     for (const char *p = host; p < colon; p++) {
         unsigned char c = (unsigned char) *p;
-        if (!(isalnum (c) || c == '.' || c == '-' || c == '_' || c == '*' || c == '[' || c == ']'
-              || c == ':'))
+        if (!(isalnum (c) || c == '.' || c == '-' || c == '_' || c == '*' || c == '[' || c == ']' ||
+              c == ':'))
             return -1;
     }
     long port;
@@ -360,8 +541,8 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
         out->unix_path = s_strndup_or_empty (path, plen);
         if (path[plen] == '?') {
             long db;
-            if (strncmp (path + plen, "?db=", 4) != 0 || s_parse_long (path + plen + 4, &db)
-                || db < 0 || db > 15) {
+            if (strncmp (path + plen, "?db=", 4) != 0 || s_parse_long (path + plen + 4, &db) ||
+                db < 0 || db > 15) {
                 why = "only ?db=0..15 is understood after a unix socket path";
                 goto fail;
             }
@@ -391,8 +572,7 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
         if (colon) {
             out->user = s_pct_decode (p, (size_t) (colon - p));
             out->password = s_pct_decode (colon + 1, (size_t) (at - colon - 1));
-        }
-        else {
+        } else {
             //  redis://password@host is a common shorthand
             out->user = s_strndup_or_empty ("", 0);
             out->password = s_pct_decode (p, (size_t) (at - p));
@@ -402,8 +582,7 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
             goto fail;
         }
         p = at + 1;
-    }
-    else {
+    } else {
         out->user = s_strndup_or_empty ("", 0);
         out->password = s_strndup_or_empty ("", 0);
     }
@@ -417,8 +596,7 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
             goto fail;
         }
         p = host_end + 1;
-    }
-    else {
+    } else {
         host_end = p;
         while (host_end < auth_end && *host_end != ':')
             host_end++;
@@ -447,8 +625,7 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
             goto fail;
         }
         out->port = (int) port;
-    }
-    else if (p != auth_end) {
+    } else if (p != auth_end) {
         why = "unexpected text after host";
         goto fail;
     }
@@ -481,7 +658,8 @@ fail:
 static int
 s_check_formats (const char *s)
 {
-    static const char *known[] = {"flac", "mp3", "ogg", "opus", "m4a", "aac", "wav", "aiff", "alac", "wv", "ape"};
+    static const char *known[] = {"flac", "mp3",  "ogg",  "opus", "m4a", "aac",
+                                  "wav",  "aiff", "alac", "wv",   "ape"};
     char buf[256];
     if (strlen (s) >= sizeof buf || !*s)
         return -1;
@@ -508,12 +686,12 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
     char *shown = d->pub.secret ? "(hidden)" : NULL;
     //  The value is quoted in error messages through sp_log_q so that control
     //  characters cannot mangle the terminal; secrets are never echoed.
-#define FAIL(fmt, ...)                                                                            \
-    do {                                                                                          \
-        if (err && err_size)                                                                      \
-            snprintf (err, err_size, "%s: " fmt ", got %s", name, __VA_ARGS__,                    \
-                      shown ? shown : sp_log_q (value));                                          \
-        return -1;                                                                                \
+#define FAIL(fmt, ...)                                                                             \
+    do {                                                                                           \
+        if (err && err_size)                                                                       \
+            snprintf (err, err_size, "%s: " fmt ", got %s", name, __VA_ARGS__,                     \
+                      shown ? shown : sp_log_q (value));                                           \
+        return -1;                                                                                 \
     } while (0)
 
     switch (d->type) {
@@ -524,11 +702,14 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
         case T_DIR: {
             if (validate) {
                 if (d->type == T_UPSTREAM && !(d->optional && !*value) && s_check_upstream (value))
-                    FAIL ("%s", "expected scheme://host[:port] with no path, e.g. http://127.0.0.1:5030");
+                    FAIL ("%s",
+                          "expected scheme://host[:port] with no path, e.g. http://127.0.0.1:5030");
                 if (d->type == T_ENDPOINT && sp_config_check_endpoint (value))
-                    FAIL ("%s", "expected a ZeroMQ endpoint such as tcp://*:5555 or tcp://analyzer:5555");
+                    FAIL ("%s",
+                          "expected a ZeroMQ endpoint such as tcp://*:5555 or tcp://analyzer:5555");
                 if (d->type == T_FORMATS && s_check_formats (value))
-                    FAIL ("%s", "expected a comma list of flac, mp3, ogg, opus, m4a, aac, wav, aiff, alac, wv, ape");
+                    FAIL ("%s", "expected a comma list of flac, mp3, ogg, opus, m4a, aac, wav, "
+                                "aiff, alac, wv, ape");
                 if (d->type == T_DIR && !*value)
                     FAIL ("%s", "expected a folder path");
             }
@@ -555,7 +736,8 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
                 sp_log_redact_url (value, redacted, sizeof redacted);
                 if (err && err_size)
                     snprintf (err, err_size,
-                              "%s: expected redis://[:password@]host[:port][/db] or unix:///path.sock (%s), got %s",
+                              "%s: expected redis://[:password@]host[:port][/db] or "
+                              "unix:///path.sock (%s), got %s",
                               name, why, sp_log_q (redacted));
                 return -1;
             }
@@ -569,11 +751,10 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
                 if (!validate)
                     s_parse_long (d->pub.default_value, &v);
                 else if (err && err_size) {
-                    snprintf (err, err_size, "%s: expected an integer from %ld to %ld, got %s", name,
-                              (long) d->min, (long) d->max, sp_log_q (value));
+                    snprintf (err, err_size, "%s: expected an integer from %ld to %ld, got %s",
+                              name, (long) d->min, (long) d->max, sp_log_q (value));
                     return -1;
-                }
-                else
+                } else
                     return -1;
             }
             *(int *) ((char *) cfg + d->offset) = (int) v;
@@ -586,8 +767,8 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
             if (errno || end == value || *end || v < d->min || v > d->max) {
                 if (validate) {
                     if (err && err_size)
-                        snprintf (err, err_size, "%s: expected a number from %g to %g, got %s", name,
-                                  d->min, d->max, sp_log_q (value));
+                        snprintf (err, err_size, "%s: expected a number from %g to %g, got %s",
+                                  name, d->min, d->max, sp_log_q (value));
                     return -1;
                 }
                 v = strtod (d->pub.default_value, NULL);
@@ -623,8 +804,8 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
             if (ok) {
                 memcpy (head, value, (size_t) (slash - value));
                 head[slash - value] = '\0';
-                ok = !s_parse_long (head, &n) && !s_parse_long (slash + 1, &secs) && n >= 1
-                     && n <= 100000 && secs >= 1 && secs <= 86400;
+                ok = !s_parse_long (head, &n) && !s_parse_long (slash + 1, &secs) && n >= 1 &&
+                     n <= 100000 && secs >= 1 && secs <= 86400;
             }
             if (!ok) {
                 if (validate)
@@ -693,7 +874,8 @@ sp_config_print_help (FILE *out, unsigned services)
         if (!(v->services & services))
             continue;
         fprintf (out, "  %-28s %s\n  %-28s [%s]%s\n", v->name, v->help, "",
-                 *v->default_value ? v->default_value : "empty", v->secret ? " (secret, never logged)" : "");
+                 *v->default_value ? v->default_value : "empty",
+                 v->secret ? " (secret, never logged)" : "");
     }
 }
 
@@ -711,10 +893,12 @@ sp_config_log (const sp_config_t *cfg, unsigned services)
         char value[600];
         switch (d->type) {
             case T_INT:
-                snprintf (value, sizeof value, "%d", *(const int *) ((const char *) cfg + d->offset));
+                snprintf (value, sizeof value, "%d",
+                          *(const int *) ((const char *) cfg + d->offset));
                 break;
             case T_DOUBLE:
-                snprintf (value, sizeof value, "%g", *(const double *) ((const char *) cfg + d->offset));
+                snprintf (value, sizeof value, "%g",
+                          *(const double *) ((const char *) cfg + d->offset));
                 break;
             case T_BOOL:
                 snprintf (value, sizeof value, "%s",
@@ -727,7 +911,8 @@ sp_config_log (const sp_config_t *cfg, unsigned services)
                 break;
             }
             case T_BUDGET:
-                snprintf (value, sizeof value, "%d/%d", cfg->search_budget_count, cfg->search_budget_window_s);
+                snprintf (value, sizeof value, "%d/%d", cfg->search_budget_count,
+                          cfg->search_budget_window_s);
                 break;
             case T_REDIS: {
                 char redacted[512];
@@ -743,7 +928,8 @@ sp_config_log (const sp_config_t *cfg, unsigned services)
                 break;
             }
         }
-        int n = snprintf (line + used, sizeof line - used, "%s%s=%s", used ? " " : "", d->pub.name, value);
+        int n = snprintf (line + used, sizeof line - used, "%s%s=%s", used ? " " : "", d->pub.name,
+                          value);
         if (n < 0 || (size_t) n >= sizeof line - used)
             break;
         used += (size_t) n;

@@ -7,8 +7,8 @@
 #include <string.h>
 
 struct _sp_events_t {
-    zsock_t *pub;               //  the bound PUB socket
-    pthread_mutex_t lock;       //  guards pub: publishers run on several threads
+    zsock_t *pub;          //  the bound PUB socket
+    pthread_mutex_t lock;  //  guards pub: publishers run on several threads
 };
 
 sp_events_t *

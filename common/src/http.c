@@ -22,46 +22,46 @@
 #define SOULPIPE_VERSION "dev"
 #endif
 
-#define DEFAULT_CONNECT_MS      5000        //  msecs
-#define DEFAULT_TOTAL_MS        30000       //  msecs
+#define DEFAULT_CONNECT_MS      5000   //  msecs
+#define DEFAULT_TOTAL_MS        30000  //  msecs
 #define DEFAULT_RETRIES         3
-#define DEFAULT_BASE_DELAY_MS   500         //  msecs
-#define DEFAULT_MAX_DELAY_MS    30000       //  msecs
-#define DEFAULT_RETRY_AFTER_CAP 60000       //  msecs
-#define DEFAULT_MAX_RESPONSE    (16u << 20) //  bytes
+#define DEFAULT_BASE_DELAY_MS   500          //  msecs
+#define DEFAULT_MAX_DELAY_MS    30000        //  msecs
+#define DEFAULT_RETRY_AFTER_CAP 60000        //  msecs
+#define DEFAULT_MAX_RESPONSE    (16u << 20)  //  bytes
 #define MAX_REDIRECTS           5
-#define MAX_RESP_HEADERS        128         //  headers kept per response
-#define URL_MAX                 8192        //  bytes of a built URL
-#define SNIPPET_MAX             160         //  bytes of body quoted in errors
+#define MAX_RESP_HEADERS        128   //  headers kept per response
+#define URL_MAX                 8192  //  bytes of a built URL
+#define SNIPPET_MAX             160   //  bytes of body quoted in errors
 
 struct _sp_http_t {
-    CURL *curl;                 //  reused easy handle (keeps connections alive)
-    char *base;                 //  base URL without trailing '/', or NULL
-    char **hdr_names;           //  default header names
-    char **hdr_lines;           //  matching "Name: value" lines
-    size_t hdr_count;           //  number of default headers
-    long connect_ms;            //  connect timeout
-    long total_ms;              //  whole-transfer timeout (per attempt)
-    int retries;                //  extra attempts after the first
-    long base_delay_ms;         //  first backoff delay
-    long max_delay_ms;          //  backoff cap
-    long retry_after_cap_ms;    //  longest Retry-After slept on
-    bool return_429;            //  never sleep on 429: hand it back
-    size_t max_response;        //  body size limit in bytes
-    bool follow;                //  follow redirects
-    unsigned int seed;          //  rand_r state for jitter
+    CURL *curl;               //  reused easy handle (keeps connections alive)
+    char *base;               //  base URL without trailing '/', or NULL
+    char **hdr_names;         //  default header names
+    char **hdr_lines;         //  matching "Name: value" lines
+    size_t hdr_count;         //  number of default headers
+    long connect_ms;          //  connect timeout
+    long total_ms;            //  whole-transfer timeout (per attempt)
+    int retries;              //  extra attempts after the first
+    long base_delay_ms;       //  first backoff delay
+    long max_delay_ms;        //  backoff cap
+    long retry_after_cap_ms;  //  longest Retry-After slept on
+    bool return_429;          //  never sleep on 429: hand it back
+    size_t max_response;      //  body size limit in bytes
+    bool follow;              //  follow redirects
+    unsigned int seed;        //  rand_r state for jitter
 };
 
 //  One attempt's received data.
 typedef struct {
-    char *buf;                  //  body bytes (NUL-terminated)
-    size_t len;                 //  body length
-    size_t cap;                 //  allocated
-    size_t max;                 //  limit
-    bool too_large;             //  limit hit, transfer aborted
-    bool nomem;                 //  allocation failed
-    char **hdr;                 //  "name\0value" entries
-    size_t hdr_count;           //  entries used
+    char *buf;         //  body bytes (NUL-terminated)
+    size_t len;        //  body length
+    size_t cap;        //  allocated
+    size_t max;        //  limit
+    bool too_large;    //  limit hit, transfer aborted
+    bool nomem;        //  allocation failed
+    char **hdr;        //  "name\0value" entries
+    size_t hdr_count;  //  entries used
 } s_xfer_t;
 
 static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
@@ -77,10 +77,14 @@ static const char *
 s_method_name (sp_http_method_t m)
 {
     switch (m) {
-        case SP_HTTP_GET: return "GET";
-        case SP_HTTP_POST: return "POST";
-        case SP_HTTP_PUT: return "PUT";
-        case SP_HTTP_DELETE: return "DELETE";
+        case SP_HTTP_GET:
+            return "GET";
+        case SP_HTTP_POST:
+            return "POST";
+        case SP_HTTP_PUT:
+            return "PUT";
+        case SP_HTTP_DELETE:
+            return "DELETE";
     }
     return "?";
 }
@@ -117,8 +121,8 @@ sp_http_new (const char *base_url)
     self->follow = true;
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    self->seed = (unsigned int) ts.tv_nsec ^ (unsigned int) getpid ()
-                 ^ (unsigned int) (uintptr_t) self;
+    self->seed =
+        (unsigned int) ts.tv_nsec ^ (unsigned int) getpid () ^ (unsigned int) (uintptr_t) self;
     if (sp_http_set_header (self, "Accept", "application/json") != SP_HTTP_OK)
         goto fail;
     return self;
@@ -156,8 +160,8 @@ s_no_crlf (const char *s)
 int
 sp_http_set_header (sp_http_t *self, const char *name, const char *value)
 {
-    if (!self || !name || !*name || strchr (name, ':') || strchr (name, ' ')
-        || !s_no_crlf (name) || (value && !s_no_crlf (value)))
+    if (!self || !name || !*name || strchr (name, ':') || strchr (name, ' ') || !s_no_crlf (name) ||
+        (value && !s_no_crlf (value)))
         return SP_HTTP_ERR_INVALID;
     //  Remove any existing header of that name.
     for (size_t i = 0; i < self->hdr_count; i++) {
@@ -207,15 +211,13 @@ sp_http_set_timeouts (sp_http_t *self, long connect_ms, long total_ms)
 }
 
 void
-sp_http_set_retries (sp_http_t *self, int retries, long base_delay_ms,
-                     long max_delay_ms)
+sp_http_set_retries (sp_http_t *self, int retries, long base_delay_ms, long max_delay_ms)
 {
     if (!self)
         return;
     self->retries = retries < 0 ? 0 : retries;
     self->base_delay_ms = base_delay_ms < 0 ? 0 : base_delay_ms;
-    self->max_delay_ms = max_delay_ms < self->base_delay_ms ? self->base_delay_ms
-                                                            : max_delay_ms;
+    self->max_delay_ms = max_delay_ms < self->base_delay_ms ? self->base_delay_ms : max_delay_ms;
 }
 
 void
@@ -263,7 +265,7 @@ s_write_cb (char *data, size_t size, size_t nmemb, void *userp)
     size_t n = size * nmemb;
     if (n > x->max - x->len) {
         x->too_large = true;
-        return 0;                   //  aborts the transfer
+        return 0;  //  aborts the transfer
     }
     if (x->len + n + 1 > x->cap) {
         size_t cap = x->cap ? x->cap : 4096;
@@ -302,8 +304,7 @@ s_header_cb (char *data, size_t size, size_t nitems, void *userp)
     const char *end = data + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '
-                       || end[-1] == '\t'))
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
     size_t vl = (size_t) (end - v);
     char *e = malloc (nl + vl + 2);
@@ -497,7 +498,7 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
     char *url = NULL;
     char *json_text = NULL;
     struct curl_slist *hdrs = NULL;
-    s_xfer_t x = { 0 };
+    s_xfer_t x = {0};
     sp_http_resp_t *resp = NULL;
     int rc = s_build_url (self, path, &url);
     if (rc != SP_HTTP_OK)
@@ -518,15 +519,11 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
         body = json_text;
         body_len = strlen (json_text);
         ctype = "application/json";
-    }
-    else
-    if (req->form) {
+    } else if (req->form) {
         body = req->form;
         body_len = strlen (req->form);
         ctype = "application/x-www-form-urlencoded";
-    }
-    else
-    if (req->body) {
+    } else if (req->body) {
         body = req->body;
         body_len = req->body_len;
         ctype = req->content_type ? req->content_type : "application/octet-stream";
@@ -595,56 +592,42 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
         long status = 0;
         curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
         resp->status = status;
-        resp->retry_after_ms = s_parse_retry_after (
-            s_header_lookup (x.hdr, x.hdr_count, "Retry-After"));
+        resp->retry_after_ms =
+            s_parse_retry_after (s_header_lookup (x.hdr, x.hdr_count, "Retry-After"));
 
         bool retry = false;
         long delay = -1;
         if (x.nomem) {
             rc = SP_HTTP_ERR_NOMEM;
             snprintf (cause, sizeof cause, "out of memory");
-        }
-        else
-        if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+        } else if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
             rc = SP_HTTP_ERR_TOO_LARGE;
             snprintf (cause, sizeof cause, "response too large (over %zu bytes)",
                       self->max_response);
-        }
-        else
-        if (cc == CURLE_OPERATION_TIMEDOUT) {
+        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
             rc = SP_HTTP_ERR_TIMEOUT;
             snprintf (cause, sizeof cause, "timed out (connect %ld ms, total %ld ms)",
                       self->connect_ms, self->total_ms);
             retry = post_safe;
-        }
-        else
-        if (cc != CURLE_OK) {
+        } else if (cc != CURLE_OK) {
             rc = SP_HTTP_ERR_TRANSPORT;
             snprintf (cause, sizeof cause, "%s", errbuf[0] ? errbuf : curl_easy_strerror (cc));
             //  Not connected means not sent: safe to retry even a POST.
-            retry = post_safe || cc == CURLE_COULDNT_CONNECT
-                    || cc == CURLE_COULDNT_RESOLVE_HOST
-                    || cc == CURLE_COULDNT_RESOLVE_PROXY;
-        }
-        else
-        if (status >= 200 && status < 400) {
+            retry = post_safe || cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+                    cc == CURLE_COULDNT_RESOLVE_PROXY;
+        } else if (status >= 200 && status < 400) {
             rc = SP_HTTP_OK;
-        }
-        else {
+        } else {
             char snip[SNIPPET_MAX];
             s_snippet (x.buf ? x.buf : "", x.len, snip, sizeof snip);
-            snprintf (cause, sizeof cause, "HTTP %ld%s%s", status,
-                      snip[0] ? ": " : "", snip);
+            snprintf (cause, sizeof cause, "HTTP %ld%s%s", status, snip[0] ? ": " : "", snip);
             if (status == 429) {
                 rc = SP_HTTP_ERR_RATE_LIMITED;
-                if (!self->return_429
-                    && resp->retry_after_ms <= self->retry_after_cap_ms) {
+                if (!self->return_429 && resp->retry_after_ms <= self->retry_after_cap_ms) {
                     retry = true;
                     delay = resp->retry_after_ms;
                 }
-            }
-            else
-            if (status >= 500) {
+            } else if (status >= 500) {
                 rc = SP_HTTP_ERR_SERVER;
                 retry = post_safe || status == 503;
                 if (resp->retry_after_ms >= 0) {
@@ -653,8 +636,7 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
                     else
                         delay = resp->retry_after_ms;
                 }
-            }
-            else
+            } else
                 rc = SP_HTTP_ERR_CLIENT;
         }
 
@@ -682,8 +664,8 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
         rc = SP_HTTP_ERR_NOMEM;
         goto done;
     }
-    if (rc != SP_HTTP_ERR_TOO_LARGE && resp->body_len > 0
-        && !s_blank (resp->body, resp->body_len)) {
+    if (rc != SP_HTTP_ERR_TOO_LARGE && resp->body_len > 0 &&
+        !s_blank (resp->body, resp->body_len)) {
         json_error_t jerr;
         resp->json = json_loadb (resp->body, resp->body_len, JSON_DECODE_ANY, &jerr);
         if (!resp->json) {
@@ -698,15 +680,14 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
     if (rc != SP_HTTP_OK) {
         char msg[sizeof rurl + sizeof cause + 64];
         if (attempt > 1)
-            snprintf (msg, sizeof msg, "%s %s: %s (after %d attempts)", mname, rurl,
-                      cause, attempt);
+            snprintf (msg, sizeof msg, "%s %s: %s (after %d attempts)", mname, rurl, cause,
+                      attempt);
         else
             snprintf (msg, sizeof msg, "%s %s: %s", mname, rurl, cause);
         resp->error = strdup (msg);
     }
-    sp_log_debug ("event=http method=%s url=%s status=%ld bytes=%zu attempts=%d result=%s",
-                  mname, sp_log_q (rurl), resp->status, resp->body_len, attempt,
-                  sp_http_err_name (rc));
+    sp_log_debug ("event=http method=%s url=%s status=%ld bytes=%zu attempts=%d result=%s", mname,
+                  sp_log_q (rurl), resp->status, resp->body_len, attempt, sp_http_err_name (rc));
 
 done:
     if (resp)
@@ -731,18 +712,16 @@ sp_http_get (sp_http_t *self, const char *path, sp_http_resp_t **resp_p)
 }
 
 int
-sp_http_post_json (sp_http_t *self, const char *path, const json_t *body,
-                   sp_http_resp_t **resp_p)
+sp_http_post_json (sp_http_t *self, const char *path, const json_t *body, sp_http_resp_t **resp_p)
 {
-    sp_http_req_t req = { .json = body };
+    sp_http_req_t req = {.json = body};
     return sp_http_request (self, SP_HTTP_POST, path, &req, resp_p);
 }
 
 int
-sp_http_put_json (sp_http_t *self, const char *path, const json_t *body,
-                  sp_http_resp_t **resp_p)
+sp_http_put_json (sp_http_t *self, const char *path, const json_t *body, sp_http_resp_t **resp_p)
 {
-    sp_http_req_t req = { .json = body };
+    sp_http_req_t req = {.json = body};
     return sp_http_request (self, SP_HTTP_PUT, path, &req, resp_p);
 }
 
@@ -783,25 +762,36 @@ sp_http_resp_header (const sp_http_resp_t *self, const char *name)
 bool
 sp_http_err_retryable (int err)
 {
-    return err == SP_HTTP_ERR_TRANSPORT || err == SP_HTTP_ERR_TIMEOUT
-           || err == SP_HTTP_ERR_RATE_LIMITED || err == SP_HTTP_ERR_SERVER;
+    return err == SP_HTTP_ERR_TRANSPORT || err == SP_HTTP_ERR_TIMEOUT ||
+           err == SP_HTTP_ERR_RATE_LIMITED || err == SP_HTTP_ERR_SERVER;
 }
 
 const char *
 sp_http_err_name (int err)
 {
     switch (err) {
-        case SP_HTTP_OK: return "ok";
-        case SP_HTTP_ERR_TRANSPORT: return "transport";
-        case SP_HTTP_ERR_TIMEOUT: return "timeout";
-        case SP_HTTP_ERR_CLIENT: return "http-4xx";
-        case SP_HTTP_ERR_RATE_LIMITED: return "rate-limited";
-        case SP_HTTP_ERR_SERVER: return "http-5xx";
-        case SP_HTTP_ERR_TOO_LARGE: return "too-large";
-        case SP_HTTP_ERR_BAD_JSON: return "bad-json";
-        case SP_HTTP_ERR_INVALID: return "invalid";
-        case SP_HTTP_ERR_NOMEM: return "nomem";
-        default: return "unknown";
+        case SP_HTTP_OK:
+            return "ok";
+        case SP_HTTP_ERR_TRANSPORT:
+            return "transport";
+        case SP_HTTP_ERR_TIMEOUT:
+            return "timeout";
+        case SP_HTTP_ERR_CLIENT:
+            return "http-4xx";
+        case SP_HTTP_ERR_RATE_LIMITED:
+            return "rate-limited";
+        case SP_HTTP_ERR_SERVER:
+            return "http-5xx";
+        case SP_HTTP_ERR_TOO_LARGE:
+            return "too-large";
+        case SP_HTTP_ERR_BAD_JSON:
+            return "bad-json";
+        case SP_HTTP_ERR_INVALID:
+            return "invalid";
+        case SP_HTTP_ERR_NOMEM:
+            return "nomem";
+        default:
+            return "unknown";
     }
 }
 
@@ -818,8 +808,8 @@ sp_http_urlencode (const char *s)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-            || c == '-' || c == '.' || c == '_' || c == '~')
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~')
             out[o++] = (char) c;
         else {
             out[o++] = '%';

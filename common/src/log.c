@@ -13,13 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX  4096      //  bytes per line, longer lines are cut
-#define LOG_Q_SLOTS   8         //  rotating buffers for sp_log_q
-#define LOG_Q_MAX     400       //  bytes of input rendered by sp_log_q
+#define LOG_LINE_MAX 4096  //  bytes per line, longer lines are cut
+#define LOG_Q_SLOTS  8     //  rotating buffers for sp_log_q
+#define LOG_Q_MAX    400   //  bytes of input rendered by sp_log_q
 
 static const char *s_service = "soulpipe";
 static sp_log_level_t s_level = SP_LOG_INFO;
-static bool s_initialized = false;  //  sp_log_init called (else the level comes from the environment)
+static bool s_initialized =
+    false;  //  sp_log_init called (else the level comes from the environment)
 
 static _Thread_local char s_ctx_job[64];
 static _Thread_local char s_ctx_track[64];
@@ -40,8 +41,11 @@ sp_log_init (const char *service, sp_log_level_t level)
 int
 sp_log_level_parse (const char *name, sp_log_level_t *level)
 {
-    static const struct { const char *name; sp_log_level_t level; } map[] = {
-        {"debug", SP_LOG_DEBUG}, {"info", SP_LOG_INFO},   {"warn", SP_LOG_WARN},
+    static const struct {
+        const char *name;
+        sp_log_level_t level;
+    } map[] = {
+        {"debug", SP_LOG_DEBUG},  {"info", SP_LOG_INFO},   {"warn", SP_LOG_WARN},
         {"warning", SP_LOG_WARN}, {"error", SP_LOG_ERROR}, {"off", SP_LOG_OFF},
     };
     if (!name)
@@ -149,24 +153,21 @@ s_utf8_len (const unsigned char *s)
     if ((s[0] & 0xe0) == 0xc0) {
         len = 2;
         cp = s[0] & 0x1f;
-    }
-    else if ((s[0] & 0xf0) == 0xe0) {
+    } else if ((s[0] & 0xf0) == 0xe0) {
         len = 3;
         cp = s[0] & 0x0f;
-    }
-    else if ((s[0] & 0xf8) == 0xf0) {
+    } else if ((s[0] & 0xf8) == 0xf0) {
         len = 4;
         cp = s[0] & 0x07;
-    }
-    else
+    } else
         return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return len;
 }
@@ -188,31 +189,26 @@ sp_log_q (const char *s)
             out[o++] = (char) c;
             p++;
             taken++;
-        }
-        else if (c == '\n' || c == '\r' || c == '\t') {
+        } else if (c == '\n' || c == '\r' || c == '\t') {
             out[o++] = '\\';
             out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
             p++;
             taken++;
-        }
-        else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c == 0x7f) {
             o += (size_t) snprintf (out + o, 5, "\\x%02x", c);
             p++;
             taken++;
-        }
-        else if (c < 0x80) {
+        } else if (c < 0x80) {
             out[o++] = (char) c;
             p++;
             taken++;
-        }
-        else {
+        } else {
             size_t len = s_utf8_len (p);
             if (len == 0) {
                 o += (size_t) snprintf (out + o, 5, "\\x%02x", c);
                 p++;
                 taken++;
-            }
-            else {
+            } else {
                 memcpy (out + o, p, len);
                 o += len;
                 p += len;
@@ -261,9 +257,9 @@ sp_log_redact_url (const char *url, char *buf, size_t size)
         //  query values of token-like parameters
         if ((*p == '?' || *p == '&') && p > url) {
             buf[o++] = *p++;
-            static const char *secret_keys[] = {"X-Plex-Token=", "token=", "api_key=",
-                                                "apikey=", "access_token=", "client_secret=",
-                                                "refresh_token=", "code=", "code_verifier="};
+            static const char *secret_keys[] = {
+                "X-Plex-Token=",  "token=",         "api_key=", "apikey=",       "access_token=",
+                "client_secret=", "refresh_token=", "code=",    "code_verifier="};
             for (size_t k = 0; k < sizeof secret_keys / sizeof secret_keys[0]; k++) {
                 size_t kl = strlen (secret_keys[k]);
                 if (strncasecmp (p, secret_keys[k], kl) == 0) {

@@ -25,21 +25,21 @@
 /* ================================================================ schema */
 
 typedef enum {
-    K_STR,      /* char *                                   */
-    K_UINT,     /* uint64_t                                 */
-    K_BOOL,     /* bool                                     */
-    K_FLOAT,    /* double                                   */
-    K_BIN,      /* uint8_t * + size_t (aux)                 */
-    K_STRV,     /* char ** + size_t count (aux)             */
-    K_MAP,      /* embedded struct (sub), has flag in aux   */
-    K_MAPV      /* struct array (sub) + size_t count (aux)  */
+    K_STR,   /* char *                                   */
+    K_UINT,  /* uint64_t                                 */
+    K_BOOL,  /* bool                                     */
+    K_FLOAT, /* double                                   */
+    K_BIN,   /* uint8_t * + size_t (aux)                 */
+    K_STRV,  /* char ** + size_t count (aux)             */
+    K_MAP,   /* embedded struct (sub), has flag in aux   */
+    K_MAPV   /* struct array (sub) + size_t count (aux)  */
 } s_kind_t;
 
 typedef struct s_schema_s s_schema_t;
 
 typedef struct {
-    const char *name;           /* wire key = struct member name */
-    size_t nlen;                /* strlen (name) */
+    const char *name; /* wire key = struct member name */
+    size_t nlen;      /* strlen (name) */
     s_kind_t kind;
     bool required;
     size_t off;                 /* offset of the value */
@@ -53,59 +53,93 @@ typedef struct {
 } s_field_t;
 
 struct s_schema_s {
-    const char *name;           /* "submit", "track", ... */
-    size_t size;                /* sizeof the struct it describes */
+    const char *name; /* "submit", "track", ... */
+    size_t size;      /* sizeof the struct it describes */
     const s_field_t *fields;
-    size_t nfields;             /* ≤ 64 (a bitmask tracks duplicates) */
+    size_t nfields; /* ≤ 64 (a bitmask tracks duplicates) */
 };
 
 #define S_NO_AUX SIZE_MAX
 
-#define FS(T, n, req, mx) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STR, .required = req, .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx) }
-#define FE(T, n, req, vals) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STR, .required = req, .off = offsetof (T, n), .aux = S_NO_AUX, \
-      .max = SP_MSG_MAX_STR, .allowed = vals }
-#define FU(T, n, mx) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_UINT, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx) }
-#define FUH(T, n, req, mx) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_UINT, .required = req, .off = offsetof (T, n), \
-      .aux = offsetof (T, has_##n), .max = (mx) }
-#define FB(T, n) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BOOL, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX }
-#define FBO(T, n) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BOOL, .required = false, .off = offsetof (T, n), .aux = offsetof (T, has_##n) }
-#define FF(T, n, lo, hi) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_FLOAT, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, \
-      .fmin = (lo), .fmax = (hi) }
-#define FFO(T, n, lo, hi) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_FLOAT, .required = false, .off = offsetof (T, n), \
-      .aux = offsetof (T, has_##n), .fmin = (lo), .fmax = (hi) }
-#define FBIN(T, n, req, mx) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BIN, .required = req, .off = offsetof (T, n), \
-      .aux = offsetof (T, n##_size), .max = (mx) }
-#define FV(T, n, mn, mx, emx) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STRV, .required = (mn) > 0, .off = offsetof (T, n), \
-      .aux = offsetof (T, n##_count), .min = (mn), .max = (mx), .elem_max = (emx) }
-#define FM(T, n, sc) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAP, .required = true, .off = offsetof (T, n), .aux = S_NO_AUX, .sub = &(sc) }
-#define FMO(T, n, sc) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAP, .required = false, .off = offsetof (T, n), \
-      .aux = offsetof (T, has_##n), .sub = &(sc) }
-#define FMV(T, n, mx, sc) \
-    { .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAPV, .required = false, .off = offsetof (T, n), \
-      .aux = offsetof (T, n##_count), .max = (mx), .sub = &(sc) }
-#define SCHEMA(nm, T, f) \
-    { .name = nm, .size = sizeof (T), .fields = f, .nfields = sizeof (f) / sizeof ((f)[0]) }
+#define FS(T, n, req, mx)                                                                          \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STR, .required = req,                       \
+        .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx)                                       \
+    }
+#define FE(T, n, req, vals)                                                                        \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STR, .required = req,                       \
+        .off = offsetof (T, n), .aux = S_NO_AUX, .max = SP_MSG_MAX_STR, .allowed = vals            \
+    }
+#define FU(T, n, mx)                                                                               \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_UINT, .required = true,                     \
+        .off = offsetof (T, n), .aux = S_NO_AUX, .max = (mx)                                       \
+    }
+#define FUH(T, n, req, mx)                                                                         \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_UINT, .required = req,                      \
+        .off = offsetof (T, n), .aux = offsetof (T, has_##n), .max = (mx)                          \
+    }
+#define FB(T, n)                                                                                   \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BOOL, .required = true,                     \
+        .off = offsetof (T, n), .aux = S_NO_AUX                                                    \
+    }
+#define FBO(T, n)                                                                                  \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BOOL, .required = false,                    \
+        .off = offsetof (T, n), .aux = offsetof (T, has_##n)                                       \
+    }
+#define FF(T, n, lo, hi)                                                                           \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_FLOAT, .required = true,                    \
+        .off = offsetof (T, n), .aux = S_NO_AUX, .fmin = (lo), .fmax = (hi)                        \
+    }
+#define FFO(T, n, lo, hi)                                                                          \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_FLOAT, .required = false,                   \
+        .off = offsetof (T, n), .aux = offsetof (T, has_##n), .fmin = (lo), .fmax = (hi)           \
+    }
+#define FBIN(T, n, req, mx)                                                                        \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_BIN, .required = req,                       \
+        .off = offsetof (T, n), .aux = offsetof (T, n##_size), .max = (mx)                         \
+    }
+#define FV(T, n, mn, mx, emx)                                                                      \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_STRV, .required = (mn) > 0,                 \
+        .off = offsetof (T, n), .aux = offsetof (T, n##_count), .min = (mn), .max = (mx),          \
+        .elem_max = (emx)                                                                          \
+    }
+#define FM(T, n, sc)                                                                               \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAP, .required = true,                      \
+        .off = offsetof (T, n), .aux = S_NO_AUX, .sub = &(sc)                                      \
+    }
+#define FMO(T, n, sc)                                                                              \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAP, .required = false,                     \
+        .off = offsetof (T, n), .aux = offsetof (T, has_##n), .sub = &(sc)                         \
+    }
+#define FMV(T, n, mx, sc)                                                                          \
+    {                                                                                              \
+        .name = #n, .nlen = sizeof (#n) - 1, .kind = K_MAPV, .required = false,                    \
+        .off = offsetof (T, n), .aux = offsetof (T, n##_count), .max = (mx), .sub = &(sc)          \
+    }
+#define SCHEMA(nm, T, f)                                                                           \
+    {                                                                                              \
+        .name = nm, .size = sizeof (T), .fields = f, .nfields = sizeof (f) / sizeof ((f)[0])       \
+    }
 
 #define REQ true
 #define OPT false
 #define U64 UINT64_MAX
 
-static const char *const s_providers[] = { "spotify", NULL };
-static const char *const s_roles[] = { "search", "download", "tag", NULL };
-static const char *const s_kinds[] = { "track", "counts", "progress", "notice", NULL };
-static const char *const s_album_types[] = { "album", "single", "compilation", NULL };
+static const char *const s_providers[] = {"spotify", NULL};
+static const char *const s_roles[] = {"search", "download", "tag", NULL};
+static const char *const s_kinds[] = {"track", "counts", "progress", "notice", NULL};
+static const char *const s_album_types[] = {"album", "single", "compilation", NULL};
 
 /* ---------------------------------------------------------------- sub-maps */
 
@@ -116,10 +150,8 @@ static const s_field_t s_held_fields[] = {
 static const s_schema_t s_held = SCHEMA ("held", sp_msg_held_t, s_held_fields);
 
 static const s_field_t s_counts_fields[] = {
-    FU (sp_msg_counts_t, total, U64),
-    FU (sp_msg_counts_t, skipped, U64),
-    FU (sp_msg_counts_t, queued, U64),
-    FU (sp_msg_counts_t, done, U64),
+    FU (sp_msg_counts_t, total, U64),  FU (sp_msg_counts_t, skipped, U64),
+    FU (sp_msg_counts_t, queued, U64), FU (sp_msg_counts_t, done, U64),
     FU (sp_msg_counts_t, failed, U64),
 };
 static const s_schema_t s_counts = SCHEMA ("counts", sp_msg_counts_t, s_counts_fields);
@@ -226,10 +258,8 @@ static const s_field_t s_error_f[] = {
     FS (T, message, REQ, SP_MSG_MAX_STR),
 };
 static const s_field_t s_login_f[] = {
-    FE (T, provider, REQ, s_providers),
-    FS (T, access_token, REQ, SP_MSG_MAX_STR),
-    FS (T, refresh_token, REQ, SP_MSG_MAX_STR),
-    FU (T, expires_in, U64),
+    FE (T, provider, REQ, s_providers),         FS (T, access_token, REQ, SP_MSG_MAX_STR),
+    FS (T, refresh_token, REQ, SP_MSG_MAX_STR), FU (T, expires_in, U64),
     FS (T, scope, OPT, SP_MSG_MAX_STR),
 };
 static const s_field_t s_ready_f[] = {
@@ -242,11 +272,8 @@ static const s_field_t s_heartbeat_f[] = {
     FMV (T, held, SP_MSG_MAX_HELD, s_held),
 };
 static const s_field_t s_job_f[] = {
-    FS (T, id, REQ, SP_MSG_MAX_ID),
-    FS (T, stage, REQ, SP_MSG_MAX_ID),
-    FU (T, fence, U64),
-    FU (T, attempt, U64),
-    FBIN (T, payload, REQ, SP_MSG_MAX_PAYLOAD),
+    FS (T, id, REQ, SP_MSG_MAX_ID), FS (T, stage, REQ, SP_MSG_MAX_ID),          FU (T, fence, U64),
+    FU (T, attempt, U64),           FBIN (T, payload, REQ, SP_MSG_MAX_PAYLOAD),
 };
 static const s_field_t s_done_f[] = {
     FS (T, id, REQ, SP_MSG_MAX_ID),
@@ -291,11 +318,11 @@ static const s_field_t s_event_f[] = {
 
 //  Indexed by sp_msg_type_t.
 static const s_schema_t s_msg_schemas[SP_MSG_TYPE_COUNT] = {
-    [SP_MSG_NONE] = { NULL, 0, NULL, 0 },
+    [SP_MSG_NONE] = {NULL, 0, NULL, 0},
     [SP_MSG_SUBMIT] = SCHEMA ("submit", sp_msg_t, s_submit_f),
     [SP_MSG_SUBMIT_OK] = SCHEMA ("submit_ok", sp_msg_t, s_submit_ok_f),
     [SP_MSG_STATUS] = SCHEMA ("status", sp_msg_t, s_job_only_f),
-    [SP_MSG_LIST] = { "list", sizeof (sp_msg_t), NULL, 0 },
+    [SP_MSG_LIST] = {"list", sizeof (sp_msg_t), NULL, 0},
     [SP_MSG_CANCEL] = SCHEMA ("cancel", sp_msg_t, s_job_only_f),
     [SP_MSG_RETRY] = SCHEMA ("retry", sp_msg_t, s_job_only_f),
     [SP_MSG_STATUS_OK] = SCHEMA ("status_ok", sp_msg_t, s_status_ok_f),
@@ -316,7 +343,7 @@ static const s_schema_t s_msg_schemas[SP_MSG_TYPE_COUNT] = {
 /* ================================================================ helpers */
 
 typedef struct {
-    char *buf;                  /* caller's reason buffer, may be NULL */
+    char *buf; /* caller's reason buffer, may be NULL */
     size_t size;
 } s_reason_t;
 
@@ -346,7 +373,7 @@ s_put (char *buf, size_t size, size_t at, const char *s, size_t n)
     if (n > size - 1 - at)
         n = size - 1 - at;
     memcpy (buf + at, s, n);
-    buf [at + n] = '\0';
+    buf[at + n] = '\0';
     return at + n;
 }
 
@@ -363,13 +390,13 @@ s_path (char *buf, size_t size, const char *parent, const char *name)
 static const char *
 s_path_index (char *buf, size_t size, const char *parent, size_t index)
 {
-    char digits [24];
+    char digits[24];
     size_t n = sizeof digits;
     do {
-        digits [--n] = (char) ('0' + index % 10);
+        digits[--n] = (char) ('0' + index % 10);
         index /= 10;
     } while (index > 0 && n > 1);
-    digits [--n] = '[';
+    digits[--n] = '[';
     size_t at = s_put (buf, size, 0, parent, strlen (parent));
     at = s_put (buf, size, at, digits + n, sizeof digits - n);
     s_put (buf, size, at, "]", 1);
@@ -384,7 +411,7 @@ s_strndup (const char *s, size_t n)
     char *copy = malloc (n + 1);
     if (copy) {
         memcpy (copy, s, n);
-        copy [n] = '\0';
+        copy[n] = '\0';
     }
     return copy;
 }
@@ -410,8 +437,8 @@ s_cat (const void *base, size_t off)
 static bool
 s_key_is_n (const msgpack_object *key, const char *name, size_t n)
 {
-    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == n
-        && memcmp (key->via.str.ptr, name, n) == 0;
+    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == n &&
+           memcmp (key->via.str.ptr, name, n) == 0;
 }
 
 static bool
@@ -432,7 +459,7 @@ s_free_strv (char **v, size_t n)
 {
     if (v) {
         for (size_t i = 0; i < n; i++)
-            free (v [i]);
+            free (v[i]);
         free (v);
     }
 }
@@ -442,7 +469,7 @@ static void
 s_free_fields (const s_schema_t *sc, void *base)
 {
     for (size_t i = 0; i < sc->nfields; i++) {
-        const s_field_t *f = &sc->fields [i];
+        const s_field_t *f = &sc->fields[i];
         void *p = s_at (base, f->off);
         switch (f->kind) {
             case K_STR:
@@ -476,7 +503,7 @@ static void
 s_null_fields (const s_schema_t *sc, void *base)
 {
     for (size_t i = 0; i < sc->nfields; i++) {
-        const s_field_t *f = &sc->fields [i];
+        const s_field_t *f = &sc->fields[i];
         void *p = s_at (base, f->off);
         switch (f->kind) {
             case K_STR:
@@ -504,7 +531,7 @@ s_copy_fields (const s_schema_t *sc, void *dst, const void *src)
     memcpy (dst, src, sc->size);
     s_null_fields (sc, dst);
     for (size_t i = 0; i < sc->nfields; i++) {
-        const s_field_t *f = &sc->fields [i];
+        const s_field_t *f = &sc->fields[i];
         void *d = s_at (dst, f->off);
         const void *s = s_cat (src, f->off);
         switch (f->kind) {
@@ -537,7 +564,7 @@ s_copy_fields (const s_schema_t *sc, void *dst, const void *src)
                     *(char ***) d = copy;
                     *(size_t *) s_at (dst, f->aux) = n;
                     for (size_t j = 0; j < n; j++)
-                        if (v [j] && !(copy [j] = s_strdup (v [j])))
+                        if (v[j] && !(copy[j] = s_strdup (v[j])))
                             return SP_MSG_ERR_NOMEM;
                 }
                 break;
@@ -558,8 +585,8 @@ s_copy_fields (const s_schema_t *sc, void *dst, const void *src)
                     *(char **) d = copy;
                     *(size_t *) s_at (dst, f->aux) = n;
                     for (size_t j = 0; j < n; j++) {
-                        int rc = s_copy_fields (f->sub, copy + j * f->sub->size,
-                                                arr + j * f->sub->size);
+                        int rc =
+                            s_copy_fields (f->sub, copy + j * f->sub->size, arr + j * f->sub->size);
                         if (rc)
                             return rc;
                     }
@@ -580,15 +607,15 @@ static int s_decode_map (const msgpack_object *obj, const s_schema_t *sc, void *
 
 //  Validate a string object against bounds; on success copy it into *out.
 static int
-s_decode_str (const msgpack_object *v, uint64_t max, const char *const *allowed,
-              const char *path, char **out, s_reason_t *r)
+s_decode_str (const msgpack_object *v, uint64_t max, const char *const *allowed, const char *path,
+              char **out, s_reason_t *r)
 {
     if (v->type != MSGPACK_OBJECT_STR)
         return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': not a string", path);
     size_t n = v->via.str.size;
     if (n > max)
-        return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': string of %zu bytes above %llu",
-                       path, n, (unsigned long long) max);
+        return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': string of %zu bytes above %llu", path,
+                       n, (unsigned long long) max);
     if (n > 0 && memchr (v->via.str.ptr, '\0', n))
         return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': string contains a NUL byte", path);
     if (allowed && !s_allowed (allowed, v->via.str.ptr, n))
@@ -599,8 +626,8 @@ s_decode_str (const msgpack_object *v, uint64_t max, const char *const *allowed,
 }
 
 static int
-s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
-                const char *path, s_reason_t *r)
+s_decode_field (const msgpack_object *v, const s_field_t *f, void *base, const char *path,
+                s_reason_t *r)
 {
     void *p = s_at (base, f->off);
     if (v->type == MSGPACK_OBJECT_NIL) {
@@ -640,8 +667,7 @@ s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
             else
                 return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': not a number", path);
             if (!isfinite (d) || d < f->fmin || d > f->fmax)
-                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': number out of range",
-                               path);
+                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': number out of range", path);
             *(double *) p = d;
             break;
         }
@@ -679,9 +705,9 @@ s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
             *(char ***) p = vec;
             *(size_t *) s_at (base, f->aux) = n;
             for (size_t i = 0; i < n; i++) {
-                char sub [S_PATH_MAX];
-                int rc = s_decode_str (&v->via.array.ptr [i], f->elem_max, NULL,
-                                       s_path_index (sub, sizeof sub, path, i), &vec [i], r);
+                char sub[S_PATH_MAX];
+                int rc = s_decode_str (&v->via.array.ptr[i], f->elem_max, NULL,
+                                       s_path_index (sub, sizeof sub, path, i), &vec[i], r);
                 if (rc)
                     return rc;
             }
@@ -694,7 +720,7 @@ s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
                 return rc;
             if (f->aux != S_NO_AUX)
                 *(bool *) s_at (base, f->aux) = true;
-            return SP_MSG_OK;   //  has flag handled here
+            return SP_MSG_OK;  //  has flag handled here
         }
 
         case K_MAPV: {
@@ -702,8 +728,8 @@ s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
                 return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': not an array", path);
             size_t n = v->via.array.size;
             if (n > f->max)
-                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': %zu entries above %llu",
-                               path, n, (unsigned long long) f->max);
+                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': %zu entries above %llu", path,
+                               n, (unsigned long long) f->max);
             if (n == 0)
                 break;
             char *arr = calloc (n, f->sub->size);
@@ -712,8 +738,8 @@ s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
             *(char **) p = arr;
             *(size_t *) s_at (base, f->aux) = n;
             for (size_t i = 0; i < n; i++) {
-                char sub [S_PATH_MAX];
-                int rc = s_decode_map (&v->via.array.ptr [i], f->sub, arr + i * f->sub->size,
+                char sub[S_PATH_MAX];
+                int rc = s_decode_map (&v->via.array.ptr[i], f->sub, arr + i * f->sub->size,
                                        s_path_index (sub, sizeof sub, path, i), false, r);
                 if (rc)
                     return rc;
@@ -731,22 +757,22 @@ s_decode_field (const msgpack_object *v, const s_field_t *f, void *base,
 //  a known key twice, a non-string key or a missing required field fail.
 //  At the top level, "v" and "type" are the envelope (checked by the caller).
 static int
-s_decode_map (const msgpack_object *obj, const s_schema_t *sc, void *base,
-              const char *path, bool top, s_reason_t *r)
+s_decode_map (const msgpack_object *obj, const s_schema_t *sc, void *base, const char *path,
+              bool top, s_reason_t *r)
 {
     if (obj->type != MSGPACK_OBJECT_MAP)
         return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': not a map", path);
     uint64_t seen = 0;
     for (uint32_t i = 0; i < obj->via.map.size; i++) {
-        const msgpack_object_kv *kv = &obj->via.map.ptr [i];
+        const msgpack_object_kv *kv = &obj->via.map.ptr[i];
         if (kv->key.type != MSGPACK_OBJECT_STR)
             return s_fail (r, SP_MSG_ERR_BAD_FIELD, "map '%s': key %u is not a string",
                            *path ? path : sc->name, i);
         for (size_t j = 0; j < sc->nfields; j++) {
-            const s_field_t *f = &sc->fields [j];
+            const s_field_t *f = &sc->fields[j];
             if (!s_key_is_n (&kv->key, f->name, f->nlen))
                 continue;
-            char sub [S_PATH_MAX];
+            char sub[S_PATH_MAX];
             s_path (sub, sizeof sub, path, f->name);
             if (seen & (UINT64_C (1) << j))
                 return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': duplicate key", sub);
@@ -758,11 +784,11 @@ s_decode_map (const msgpack_object *obj, const s_schema_t *sc, void *base,
         }
     }
     for (size_t j = 0; j < sc->nfields; j++) {
-        if (sc->fields [j].required && !(seen & (UINT64_C (1) << j))) {
-            char sub [S_PATH_MAX];
+        if (sc->fields[j].required && !(seen & (UINT64_C (1) << j))) {
+            char sub[S_PATH_MAX];
             return s_fail (r, SP_MSG_ERR_MISSING_FIELD, "%s: missing field '%s'",
                            top ? sc->name : path,
-                           s_path (sub, sizeof sub, path, sc->fields [j].name));
+                           s_path (sub, sizeof sub, path, sc->fields[j].name));
         }
     }
     return SP_MSG_OK;
@@ -776,9 +802,9 @@ s_find (const msgpack_object *obj, const char *name, const msgpack_object **val)
     int found = 0;
     *val = NULL;
     for (uint32_t i = 0; i < obj->via.map.size; i++)
-        if (s_key_is_n (&obj->via.map.ptr [i].key, name, strlen (name))) {
+        if (s_key_is_n (&obj->via.map.ptr[i].key, name, strlen (name))) {
             if (!found)
-                *val = &obj->via.map.ptr [i].val;
+                *val = &obj->via.map.ptr[i].val;
             found++;
         }
     return found;
@@ -794,8 +820,8 @@ s_open_frame (const uint8_t *data, size_t size, size_t max_size, msgpack_unpacke
     if (!data && size > 0)
         return s_fail (r, SP_MSG_ERR_INVAL, "no data");
     if (size > max_size)
-        return s_fail (r, SP_MSG_ERR_TOO_BIG, "frame of %zu bytes above the limit of %zu",
-                       size, max_size);
+        return s_fail (r, SP_MSG_ERR_TOO_BIG, "frame of %zu bytes above the limit of %zu", size,
+                       max_size);
     int rc = sp_msg_precheck (data, size, r->buf, r->size);
     if (rc)
         return rc;
@@ -848,19 +874,19 @@ s_sanitize (const char *s, size_t n, char *out, size_t out_size)
 {
     size_t j = 0;
     for (size_t i = 0; i < n && j + 1 < out_size && i < 32; i++) {
-        unsigned char c = (unsigned char) s [i];
-        out [j++] = (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') ? (char) c : '?';
+        unsigned char c = (unsigned char) s[i];
+        out[j++] = (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') ? (char) c : '?';
     }
-    out [j] = '\0';
+    out[j] = '\0';
 }
 
 int
-sp_msg_decode (const uint8_t *data, size_t size, size_t max_size, sp_msg_t **msg,
-               char *reason, size_t reason_size)
+sp_msg_decode (const uint8_t *data, size_t size, size_t max_size, sp_msg_t **msg, char *reason,
+               size_t reason_size)
 {
-    s_reason_t r = { reason, reason_size };
+    s_reason_t r = {reason, reason_size};
     if (reason && reason_size > 0)
-        reason [0] = '\0';
+        reason[0] = '\0';
     if (!msg)
         return s_fail (&r, SP_MSG_ERR_INVAL, "no output");
     *msg = NULL;
@@ -876,14 +902,14 @@ sp_msg_decode (const uint8_t *data, size_t size, size_t max_size, sp_msg_t **msg
 
     sp_msg_type_t type = SP_MSG_NONE;
     for (int i = 1; i < SP_MSG_TYPE_COUNT; i++) {
-        const char *name = s_msg_schemas [i].name;
+        const char *name = s_msg_schemas[i].name;
         if (strlen (name) == tlen && memcmp (name, tname, tlen) == 0) {
             type = (sp_msg_type_t) i;
             break;
         }
     }
     if (type == SP_MSG_NONE) {
-        char clean [40];
+        char clean[40];
         s_sanitize (tname, tlen, clean, sizeof clean);
         msgpack_unpacked_destroy (&up);
         return s_fail (&r, SP_MSG_ERR_UNKNOWN_TYPE, "unknown type '%s'", clean);
@@ -893,7 +919,7 @@ sp_msg_decode (const uint8_t *data, size_t size, size_t max_size, sp_msg_t **msg
         msgpack_unpacked_destroy (&up);
         return s_fail (&r, SP_MSG_ERR_NOMEM, "out of memory");
     }
-    rc = s_decode_map (&up.data, &s_msg_schemas [type], self, "", true, &r);
+    rc = s_decode_map (&up.data, &s_msg_schemas[type], self, "", true, &r);
     msgpack_unpacked_destroy (&up);
     if (rc) {
         sp_msg_destroy (&self);
@@ -904,12 +930,12 @@ sp_msg_decode (const uint8_t *data, size_t size, size_t max_size, sp_msg_t **msg
 }
 
 int
-sp_payload_decode (const uint8_t *data, size_t size, sp_payload_t **payload,
-                   char *reason, size_t reason_size)
+sp_payload_decode (const uint8_t *data, size_t size, sp_payload_t **payload, char *reason,
+                   size_t reason_size)
 {
-    s_reason_t r = { reason, reason_size };
+    s_reason_t r = {reason, reason_size};
     if (reason && reason_size > 0)
-        reason [0] = '\0';
+        reason[0] = '\0';
     if (!payload)
         return s_fail (&r, SP_MSG_ERR_INVAL, "no output");
     *payload = NULL;
@@ -921,7 +947,7 @@ sp_payload_decode (const uint8_t *data, size_t size, sp_payload_t **payload,
     if (rc)
         return rc;
     if (tlen != strlen ("payload") || memcmp (tname, "payload", tlen) != 0) {
-        char clean [40];
+        char clean[40];
         s_sanitize (tname, tlen, clean, sizeof clean);
         msgpack_unpacked_destroy (&up);
         return s_fail (&r, SP_MSG_ERR_UNKNOWN_TYPE, "type '%s' is not 'payload'", clean);
@@ -952,19 +978,22 @@ s_present (const s_field_t *f, const void *base)
 {
     const void *p = s_cat (base, f->off);
     switch (f->kind) {
-        case K_STR:     //  a required NULL string is reported by s_encode_str
+        case K_STR:  //  a required NULL string is reported by s_encode_str
         case K_BIN:
             return f->required || *(void *const *) p != NULL;
         case K_STRV:
         case K_MAPV:
             return f->required || *(const size_t *) s_cat (base, f->aux) > 0;
-        default:    //  scalars and maps: required, or flagged
+        default:  //  scalars and maps: required, or flagged
             return f->required || (f->aux != S_NO_AUX && *(const bool *) s_cat (base, f->aux));
     }
 }
 
-#define S_PACK(expr) \
-    do { if ((expr) != 0) return s_fail (r, SP_MSG_ERR_NOMEM, "out of memory encoding"); } while (0)
+#define S_PACK(expr)                                                                               \
+    do {                                                                                           \
+        if ((expr) != 0)                                                                           \
+            return s_fail (r, SP_MSG_ERR_NOMEM, "out of memory encoding");                         \
+    } while (0)
 
 static int
 s_encode_str (msgpack_packer *pk, const char *s, uint64_t max, const char *const *allowed,
@@ -974,8 +1003,8 @@ s_encode_str (msgpack_packer *pk, const char *s, uint64_t max, const char *const
         return s_fail (r, SP_MSG_ERR_MISSING_FIELD, "field '%s': NULL string", path);
     size_t n = strlen (s);
     if (n > max)
-        return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': string of %zu bytes above %llu",
-                       path, n, (unsigned long long) max);
+        return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': string of %zu bytes above %llu", path,
+                       n, (unsigned long long) max);
     if (allowed && !s_allowed (allowed, s, n))
         return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': value not allowed", path);
     S_PACK (msgpack_pack_str (pk, n));
@@ -1008,8 +1037,7 @@ s_encode_field (msgpack_packer *pk, const s_field_t *f, const void *base, const 
         case K_FLOAT: {
             double d = *(const double *) p;
             if (!isfinite (d) || d < f->fmin || d > f->fmax)
-                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': number out of range",
-                               path);
+                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': number out of range", path);
             S_PACK (msgpack_pack_double (pk, d));
             return SP_MSG_OK;
         }
@@ -1018,8 +1046,7 @@ s_encode_field (msgpack_packer *pk, const s_field_t *f, const void *base, const 
             const uint8_t *bin = *(uint8_t *const *) p;
             size_t n = *(const size_t *) s_cat (base, f->aux);
             if (!bin && n > 0)
-                return s_fail (r, SP_MSG_ERR_INVAL, "field '%s': NULL bin of %zu bytes",
-                               path, n);
+                return s_fail (r, SP_MSG_ERR_INVAL, "field '%s': NULL bin of %zu bytes", path, n);
             if (n > f->max)
                 return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': bin of %zu bytes above %llu",
                                path, n, (unsigned long long) f->max);
@@ -1040,8 +1067,8 @@ s_encode_field (msgpack_packer *pk, const s_field_t *f, const void *base, const 
                 return s_fail (r, SP_MSG_ERR_INVAL, "field '%s': NULL array", path);
             S_PACK (msgpack_pack_array (pk, n));
             for (size_t i = 0; i < n; i++) {
-                char sub [S_PATH_MAX];
-                int rc = s_encode_str (pk, v [i], f->elem_max, NULL,
+                char sub[S_PATH_MAX];
+                int rc = s_encode_str (pk, v[i], f->elem_max, NULL,
                                        s_path_index (sub, sizeof sub, path, i), r);
                 if (rc)
                     return rc;
@@ -1056,13 +1083,13 @@ s_encode_field (msgpack_packer *pk, const s_field_t *f, const void *base, const 
             const char *arr = *(char *const *) p;
             size_t n = *(const size_t *) s_cat (base, f->aux);
             if (n > f->max)
-                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': %zu entries above %llu",
-                               path, n, (unsigned long long) f->max);
+                return s_fail (r, SP_MSG_ERR_BAD_FIELD, "field '%s': %zu entries above %llu", path,
+                               n, (unsigned long long) f->max);
             if (!arr && n > 0)
                 return s_fail (r, SP_MSG_ERR_INVAL, "field '%s': NULL array", path);
             S_PACK (msgpack_pack_array (pk, n));
             for (size_t i = 0; i < n; i++) {
-                char sub [S_PATH_MAX];
+                char sub[S_PATH_MAX];
                 int rc = s_encode_map (pk, f->sub, arr + i * f->sub->size,
                                        s_path_index (sub, sizeof sub, path, i), NULL, r);
                 if (rc)
@@ -1081,7 +1108,7 @@ s_encode_map (msgpack_packer *pk, const s_schema_t *sc, const void *base, const 
 {
     size_t n = type_name ? 2 : 0;
     for (size_t i = 0; i < sc->nfields; i++)
-        if (s_present (&sc->fields [i], base))
+        if (s_present (&sc->fields[i], base))
             n++;
     S_PACK (msgpack_pack_map (pk, n));
     if (type_name) {
@@ -1091,10 +1118,10 @@ s_encode_map (msgpack_packer *pk, const s_schema_t *sc, const void *base, const 
         S_PACK (msgpack_pack_str_with_body (pk, type_name, strlen (type_name)));
     }
     for (size_t i = 0; i < sc->nfields; i++) {
-        const s_field_t *f = &sc->fields [i];
+        const s_field_t *f = &sc->fields[i];
         if (!s_present (f, base))
             continue;
-        char sub [S_PATH_MAX];
+        char sub[S_PATH_MAX];
         s_path (sub, sizeof sub, path, f->name);
         S_PACK (msgpack_pack_str_with_body (pk, f->name, f->nlen));
         int rc = s_encode_field (pk, f, base, sub, r);
@@ -1107,8 +1134,8 @@ s_encode_map (msgpack_packer *pk, const s_schema_t *sc, const void *base, const 
 //  Encode base with schema sc and check the result would pass the precheck
 //  and fit max_frame.
 static int
-s_encode (const s_schema_t *sc, const void *base, size_t max_frame, uint8_t **data,
-          size_t *size, s_reason_t *r)
+s_encode (const s_schema_t *sc, const void *base, size_t max_frame, uint8_t **data, size_t *size,
+          s_reason_t *r)
 {
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
@@ -1145,16 +1172,16 @@ int
 sp_msg_encode_r (const sp_msg_t *msg, uint8_t **data, size_t *size, char *reason,
                  size_t reason_size)
 {
-    s_reason_t r = { reason, reason_size };
+    s_reason_t r = {reason, reason_size};
     if (reason && reason_size > 0)
-        reason [0] = '\0';
+        reason[0] = '\0';
     if (!msg || !data || !size)
         return s_fail (&r, SP_MSG_ERR_INVAL, "NULL argument");
     *data = NULL;
     *size = 0;
     if (msg->type <= SP_MSG_NONE || msg->type >= SP_MSG_TYPE_COUNT)
         return s_fail (&r, SP_MSG_ERR_INVAL, "unknown message type %d", (int) msg->type);
-    return s_encode (&s_msg_schemas [msg->type], msg, SP_MSG_MAX_FRAME, data, size, &r);
+    return s_encode (&s_msg_schemas[msg->type], msg, SP_MSG_MAX_FRAME, data, size, &r);
 }
 
 int
@@ -1167,9 +1194,9 @@ int
 sp_payload_encode (const sp_payload_t *payload, uint8_t **data, size_t *size, char *reason,
                    size_t reason_size)
 {
-    s_reason_t r = { reason, reason_size };
+    s_reason_t r = {reason, reason_size};
     if (reason && reason_size > 0)
-        reason [0] = '\0';
+        reason[0] = '\0';
     if (!payload || !data || !size)
         return s_fail (&r, SP_MSG_ERR_INVAL, "NULL argument");
     *data = NULL;
@@ -1183,20 +1210,34 @@ const char *
 sp_msg_strerror (int rc)
 {
     switch (rc) {
-        case SP_MSG_OK:                return "ok";
-        case SP_MSG_ERR_TRUNCATED:     return "truncated";
-        case SP_MSG_ERR_TOO_BIG:       return "too big";
-        case SP_MSG_ERR_TOO_DEEP:      return "too deep";
-        case SP_MSG_ERR_TRAILING:      return "trailing bytes";
-        case SP_MSG_ERR_NOT_MAP:       return "not a map";
-        case SP_MSG_ERR_BAD_VERSION:   return "bad version";
-        case SP_MSG_ERR_UNKNOWN_TYPE:  return "unknown type";
-        case SP_MSG_ERR_MISSING_FIELD: return "missing field";
-        case SP_MSG_ERR_BAD_FIELD:     return "bad field";
-        case SP_MSG_ERR_MALFORMED:     return "malformed";
-        case SP_MSG_ERR_NOMEM:         return "out of memory";
-        case SP_MSG_ERR_INVAL:         return "invalid argument";
-        default:                       return "unknown error";
+        case SP_MSG_OK:
+            return "ok";
+        case SP_MSG_ERR_TRUNCATED:
+            return "truncated";
+        case SP_MSG_ERR_TOO_BIG:
+            return "too big";
+        case SP_MSG_ERR_TOO_DEEP:
+            return "too deep";
+        case SP_MSG_ERR_TRAILING:
+            return "trailing bytes";
+        case SP_MSG_ERR_NOT_MAP:
+            return "not a map";
+        case SP_MSG_ERR_BAD_VERSION:
+            return "bad version";
+        case SP_MSG_ERR_UNKNOWN_TYPE:
+            return "unknown type";
+        case SP_MSG_ERR_MISSING_FIELD:
+            return "missing field";
+        case SP_MSG_ERR_BAD_FIELD:
+            return "bad field";
+        case SP_MSG_ERR_MALFORMED:
+            return "malformed";
+        case SP_MSG_ERR_NOMEM:
+            return "out of memory";
+        case SP_MSG_ERR_INVAL:
+            return "invalid argument";
+        default:
+            return "unknown error";
     }
 }
 
@@ -1205,7 +1246,7 @@ sp_msg_type_name (sp_msg_type_t type)
 {
     if (type <= SP_MSG_NONE || type >= SP_MSG_TYPE_COUNT)
         return NULL;
-    return s_msg_schemas [type].name;
+    return s_msg_schemas[type].name;
 }
 
 sp_msg_type_t
@@ -1213,7 +1254,7 @@ sp_msg_type_from_name (const char *name)
 {
     if (name)
         for (int i = 1; i < SP_MSG_TYPE_COUNT; i++)
-            if (strcmp (s_msg_schemas [i].name, name) == 0)
+            if (strcmp (s_msg_schemas[i].name, name) == 0)
                 return (sp_msg_type_t) i;
     return SP_MSG_NONE;
 }
@@ -1249,7 +1290,7 @@ sp_msg_clear (sp_msg_t *msg)
     free (msg->worker);
     if (msg->held) {
         for (size_t i = 0; i < msg->held_count; i++)
-            free (msg->held [i].id);
+            free (msg->held[i].id);
         free (msg->held);
     }
     free (msg->id);
@@ -1300,7 +1341,7 @@ sp_msg_strv_add (char ***vec, size_t *count, const char *s)
         free (copy);
         return SP_MSG_ERR_NOMEM;
     }
-    grown [(*count)++] = copy;
+    grown[(*count)++] = copy;
     *vec = grown;
     return SP_MSG_OK;
 }
@@ -1344,8 +1385,8 @@ sp_track_copy (sp_track_t *dst, const sp_track_t *src)
 int
 sp_payload_add_candidate (sp_payload_t *payload, const sp_candidate_t *candidate)
 {
-    if (!payload || !candidate
-        || payload->candidates_count >= SIZE_MAX / sizeof (sp_candidate_t) - 1)
+    if (!payload || !candidate ||
+        payload->candidates_count >= SIZE_MAX / sizeof (sp_candidate_t) - 1)
         return SP_MSG_ERR_INVAL;
     sp_candidate_t copy;
     int rc = s_copy_fields (&s_candidate, &copy, candidate);
@@ -1353,13 +1394,13 @@ sp_payload_add_candidate (sp_payload_t *payload, const sp_candidate_t *candidate
         s_free_fields (&s_candidate, &copy);
         return rc;
     }
-    sp_candidate_t *grown = realloc (payload->candidates,
-                                     (payload->candidates_count + 1) * sizeof (sp_candidate_t));
+    sp_candidate_t *grown =
+        realloc (payload->candidates, (payload->candidates_count + 1) * sizeof (sp_candidate_t));
     if (!grown) {
         s_free_fields (&s_candidate, &copy);
         return SP_MSG_ERR_NOMEM;
     }
-    grown [payload->candidates_count++] = copy;
+    grown[payload->candidates_count++] = copy;
     payload->candidates = grown;
     return SP_MSG_OK;
 }

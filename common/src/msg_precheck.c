@@ -54,8 +54,8 @@ sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_s
 
     //  left[d] = items still to read in the open container at level d+1
     uint64_t left[SP_MSG_MAX_DEPTH];
-    size_t depth = 0;           //  open containers with items left
-    size_t pos = 0;             //  invariant: pos <= size
+    size_t depth = 0;  //  open containers with items left
+    size_t pos = 0;    //  invariant: pos <= size
     uint64_t objects = 0;
 
     do {
@@ -63,52 +63,112 @@ sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_s
             return s_reason (reason, reason_size, SP_MSG_ERR_TRUNCATED,
                              "frame ends at byte %zu inside a container", pos);
         if (++objects > SP_MSG_MAX_OBJECTS)
-            return s_reason (reason, reason_size, SP_MSG_ERR_TOO_BIG,
-                             "more than %u objects", (unsigned) SP_MSG_MAX_OBJECTS);
+            return s_reason (reason, reason_size, SP_MSG_ERR_TOO_BIG, "more than %u objects",
+                             (unsigned) SP_MSG_MAX_OBJECTS);
         uint8_t b = data[pos++];
-        size_t len_bytes = 0;   //  size of the length/count field after b
-        uint64_t extra = 0;     //  fixed body bytes (or added to the length)
-        bool has_len = false;   //  body length is read from the length field
+        size_t len_bytes = 0;  //  size of the length/count field after b
+        uint64_t extra = 0;    //  fixed body bytes (or added to the length)
+        bool has_len = false;  //  body length is read from the length field
         bool container = false;
         bool is_map = false;
         uint64_t count = 0;
 
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;                   //  fixint, nil, bool: no body
+            ;  //  fixint, nil, bool: no body
         else if (b <= 0x8f) {
             container = is_map = true;
             count = b & 0x0f;
-        }
-        else if (b <= 0x9f) {
+        } else if (b <= 0x9f) {
             container = true;
             count = b & 0x0f;
-        }
-        else if (b <= 0xbf)
-            extra = b & 0x1f;   //  fixstr
+        } else if (b <= 0xbf)
+            extra = b & 0x1f;  //  fixstr
         else {
             switch (b) {
-                case 0xc4: case 0xd9: has_len = true; len_bytes = 1; break;  //  bin8, str8
-                case 0xc5: case 0xda: has_len = true; len_bytes = 2; break;
-                case 0xc6: case 0xdb: has_len = true; len_bytes = 4; break;
-                case 0xc7: has_len = true; len_bytes = 1; extra = 1; break;  //  ext8 + type byte
-                case 0xc8: has_len = true; len_bytes = 2; extra = 1; break;
-                case 0xc9: has_len = true; len_bytes = 4; extra = 1; break;
-                case 0xca: extra = 4; break;    //  float32
-                case 0xcb: extra = 8; break;    //  float64
-                case 0xcc: case 0xd0: extra = 1; break;
-                case 0xcd: case 0xd1: extra = 2; break;
-                case 0xce: case 0xd2: extra = 4; break;
-                case 0xcf: case 0xd3: extra = 8; break;
-                case 0xd4: extra = 2; break;    //  fixext1: type + 1
-                case 0xd5: extra = 3; break;
-                case 0xd6: extra = 5; break;
-                case 0xd7: extra = 9; break;
-                case 0xd8: extra = 17; break;
-                case 0xdc: container = true; len_bytes = 2; break;
-                case 0xdd: container = true; len_bytes = 4; break;
-                case 0xde: container = is_map = true; len_bytes = 2; break;
-                case 0xdf: container = is_map = true; len_bytes = 4; break;
-                default:    //  0xc1, never used
+                case 0xc4:
+                case 0xd9:
+                    has_len = true;
+                    len_bytes = 1;
+                    break;  //  bin8, str8
+                case 0xc5:
+                case 0xda:
+                    has_len = true;
+                    len_bytes = 2;
+                    break;
+                case 0xc6:
+                case 0xdb:
+                    has_len = true;
+                    len_bytes = 4;
+                    break;
+                case 0xc7:
+                    has_len = true;
+                    len_bytes = 1;
+                    extra = 1;
+                    break;  //  ext8 + type byte
+                case 0xc8:
+                    has_len = true;
+                    len_bytes = 2;
+                    extra = 1;
+                    break;
+                case 0xc9:
+                    has_len = true;
+                    len_bytes = 4;
+                    extra = 1;
+                    break;
+                case 0xca:
+                    extra = 4;
+                    break;  //  float32
+                case 0xcb:
+                    extra = 8;
+                    break;  //  float64
+                case 0xcc:
+                case 0xd0:
+                    extra = 1;
+                    break;
+                case 0xcd:
+                case 0xd1:
+                    extra = 2;
+                    break;
+                case 0xce:
+                case 0xd2:
+                    extra = 4;
+                    break;
+                case 0xcf:
+                case 0xd3:
+                    extra = 8;
+                    break;
+                case 0xd4:
+                    extra = 2;
+                    break;  //  fixext1: type + 1
+                case 0xd5:
+                    extra = 3;
+                    break;
+                case 0xd6:
+                    extra = 5;
+                    break;
+                case 0xd7:
+                    extra = 9;
+                    break;
+                case 0xd8:
+                    extra = 17;
+                    break;
+                case 0xdc:
+                    container = true;
+                    len_bytes = 2;
+                    break;
+                case 0xdd:
+                    container = true;
+                    len_bytes = 4;
+                    break;
+                case 0xde:
+                    container = is_map = true;
+                    len_bytes = 2;
+                    break;
+                case 0xdf:
+                    container = is_map = true;
+                    len_bytes = 4;
+                    break;
+                default:  //  0xc1, never used
                     return s_reason (reason, reason_size, SP_MSG_ERR_MALFORMED,
                                      "reserved byte 0x%02x at %zu", b, pos - 1);
             }
@@ -127,24 +187,21 @@ sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_s
         if (container) {
             if (depth + 1 > SP_MSG_MAX_DEPTH)
                 return s_reason (reason, reason_size, SP_MSG_ERR_TOO_DEEP,
-                                 "nesting deeper than %d at byte %zu",
-                                 SP_MSG_MAX_DEPTH, pos);
+                                 "nesting deeper than %d at byte %zu", SP_MSG_MAX_DEPTH, pos);
             uint64_t items = is_map ? count * 2 : count;
             //  every item takes at least one byte
             if (items > size - pos)
                 return s_reason (reason, reason_size, SP_MSG_ERR_TRUNCATED,
-                                 "%s of %llu entries with %zu bytes left",
-                                 is_map ? "map" : "array",
+                                 "%s of %llu entries with %zu bytes left", is_map ? "map" : "array",
                                  (unsigned long long) count, size - pos);
             if (items > SP_MSG_MAX_OBJECTS - objects)
-                return s_reason (reason, reason_size, SP_MSG_ERR_TOO_BIG,
-                                 "more than %u objects", (unsigned) SP_MSG_MAX_OBJECTS);
+                return s_reason (reason, reason_size, SP_MSG_ERR_TOO_BIG, "more than %u objects",
+                                 (unsigned) SP_MSG_MAX_OBJECTS);
             if (items > 0) {
                 left[depth++] = items;
-                continue;       //  its items come next
+                continue;  //  its items come next
             }
-        }
-        else {
+        } else {
             if (extra > size - pos)
                 return s_reason (reason, reason_size, SP_MSG_ERR_TRUNCATED,
                                  "value of %llu bytes at %zu with %zu bytes left",
@@ -157,7 +214,7 @@ sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_s
     } while (depth > 0);
 
     if (pos != size)
-        return s_reason (reason, reason_size, SP_MSG_ERR_TRAILING,
-                         "%zu bytes after the message", size - pos);
+        return s_reason (reason, reason_size, SP_MSG_ERR_TRAILING, "%zu bytes after the message",
+                         size - pos);
     return SP_MSG_OK;
 }

@@ -27,15 +27,24 @@ const char *
 sp_path_strerror (int code)
 {
     switch (code) {
-        case SP_PATH_OK: return "ok";
-        case SP_PATH_ERR_INVALID: return "invalid or unsafe path component";
-        case SP_PATH_ERR_ESCAPE: return "path would leave its root";
-        case SP_PATH_ERR_SYMLINK: return "symlink in path refused";
-        case SP_PATH_ERR_NOTDIR: return "path component is not a directory";
-        case SP_PATH_ERR_EXISTS: return "file already exists";
-        case SP_PATH_ERR_IO: return "I/O error";
-        case SP_PATH_ERR_NOMEM: return "out of memory";
-        default: return "unknown path error";
+        case SP_PATH_OK:
+            return "ok";
+        case SP_PATH_ERR_INVALID:
+            return "invalid or unsafe path component";
+        case SP_PATH_ERR_ESCAPE:
+            return "path would leave its root";
+        case SP_PATH_ERR_SYMLINK:
+            return "symlink in path refused";
+        case SP_PATH_ERR_NOTDIR:
+            return "path component is not a directory";
+        case SP_PATH_ERR_EXISTS:
+            return "file already exists";
+        case SP_PATH_ERR_IO:
+            return "I/O error";
+        case SP_PATH_ERR_NOMEM:
+            return "out of memory";
+        default:
+            return "unknown path error";
     }
 }
 
@@ -56,17 +65,18 @@ s_utf8_decode (const unsigned char *p, size_t len, uint32_t *cp)
     size_t need;
     uint32_t v, min;
     if (c >= 0xC2 && c <= 0xDF) {
-        need = 2; v = c & 0x1F; min = 0x80;
-    }
-    else
-    if (c >= 0xE0 && c <= 0xEF) {
-        need = 3; v = c & 0x0F; min = 0x800;
-    }
-    else
-    if (c >= 0xF0 && c <= 0xF4) {
-        need = 4; v = c & 0x07; min = 0x10000;
-    }
-    else
+        need = 2;
+        v = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        v = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        v = c & 0x07;
+        min = 0x10000;
+    } else
         return 0;
     if (len < need)
         return 0;
@@ -117,7 +127,7 @@ s_is_reserved (const char *s, size_t len)
         base++;
     while (base > 0 && s[base - 1] == ' ')
         base--;
-    static const char *const three[] = { "CON", "PRN", "AUX", "NUL" };
+    static const char *const three[] = {"CON", "PRN", "AUX", "NUL"};
     if (base == 3) {
         for (size_t i = 0; i < sizeof three / sizeof three[0]; i++)
             if (s_ieq (s, three[i], 3))
@@ -132,9 +142,9 @@ s_is_reserved (const char *s, size_t len)
         if (base == 4 && s[3] >= '0' && s[3] <= '9')
             return true;
         //  Superscript one, two, three: U+00B9, U+00B2, U+00B3.
-        if (base == 5 && (unsigned char) s[3] == 0xC2
-            && ((unsigned char) s[4] == 0xB9 || (unsigned char) s[4] == 0xB2
-                || (unsigned char) s[4] == 0xB3))
+        if (base == 5 && (unsigned char) s[3] == 0xC2 &&
+            ((unsigned char) s[4] == 0xB9 || (unsigned char) s[4] == 0xB2 ||
+             (unsigned char) s[4] == 0xB3))
             return true;
     }
     return false;
@@ -179,24 +189,19 @@ s_map (const char *name, size_t len, char *out, size_t cap, size_t max)
         if (n == 0) {
             repl = '_';
             n = 1;
-        }
-        else
-        if (cp == '/' || cp == '\\' || cp == '<' || cp == '>' || cp == ':'
-            || cp == '"' || cp == '|' || cp == '?' || cp == '*')
+        } else if (cp == '/' || cp == '\\' || cp == '<' || cp == '>' || cp == ':' || cp == '"' ||
+                   cp == '|' || cp == '?' || cp == '*')
             repl = '_';
-        else
-        if (cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r')
+        else if (cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r')
             repl = ' ';
-        else
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)
-            || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+        else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+                 (cp >= 0x2066 && cp <= 0x2069))
             repl = '_';
 
         if (repl) {
             if (!(o == 0 && s_is_trim (repl)) && o + 1 <= cap)
                 out[o++] = repl;
-        }
-        else {
+        } else {
             if (!(o == 0 && n == 1 && s_is_trim ((char) cp)) && o + n <= cap) {
                 memcpy (out + o, p + i, n);
                 o += n;
@@ -210,8 +215,7 @@ s_map (const char *name, size_t len, char *out, size_t cap, size_t max)
 //  Sanitize into out (capacity >= max + 8) and return the length (may be 0;
 //  the caller applies the fallback). Applies the reserved-name prefix.
 static size_t
-s_sanitize_into (const char *name, size_t len, size_t max, char *out,
-                 size_t cap)
+s_sanitize_into (const char *name, size_t len, size_t max, char *out, size_t cap)
 {
     size_t o = s_map (name, len, out, cap, max);
     o = s_cut (out, o, max);
@@ -271,13 +275,12 @@ sp_path_sanitize_ext (const char *name, const char *ext, size_t max)
     if (e == 0)
         return sp_path_sanitize_max (name, max);
 
-    size_t stem_max = max - 1 - e;   //  >= max/2 - 1 >= 1
+    size_t stem_max = max - 1 - e;  //  >= max/2 - 1 >= 1
     size_t cap = max + 8;
     char *out = malloc (cap + 1);
     if (!out)
         return NULL;
-    size_t o = s_sanitize_into (name, name ? strlen (name) : 0, stem_max, out,
-                                cap);
+    size_t o = s_sanitize_into (name, name ? strlen (name) : 0, stem_max, out, cap);
     if (o == 0) {
         const char *fb = stem_max >= strlen (FALLBACK_NAME) ? FALLBACK_NAME : "_";
         o = strlen (fb);
@@ -330,8 +333,7 @@ s_component_ok (const char *c)
 }
 
 int
-sp_path_join (const char *root, const char *const *components, size_t n,
-              char **out)
+sp_path_join (const char *root, const char *const *components, size_t n, char **out)
 {
     if (!out)
         return SP_PATH_ERR_INVALID;
@@ -369,8 +371,8 @@ sp_path_join (const char *root, const char *const *components, size_t n,
         for (const char *seg = buf + plen; ok && *seg;) {
             const char *end = strchr (seg, '/');
             size_t sl = end ? (size_t) (end - seg) : strlen (seg);
-            if (sl == 0 || (sl == 2 && seg[0] == '.' && seg[1] == '.')
-                || (sl == 1 && seg[0] == '.'))
+            if (sl == 0 || (sl == 2 && seg[0] == '.' && seg[1] == '.') ||
+                (sl == 1 && seg[0] == '.'))
                 ok = false;
             seg += sl + (end ? 1 : 0);
         }
@@ -386,8 +388,7 @@ sp_path_join (const char *root, const char *const *components, size_t n,
 // ------------------------------------------------------------ safe creation
 
 int
-sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
-                   int *dirfd_out)
+sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n, int *dirfd_out)
 {
     if (!dirfd_out)
         return SP_PATH_ERR_INVALID;
@@ -410,8 +411,7 @@ sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
         }
         //  O_NOFOLLOW: a symlink planted in the tree (even one pointing at a
         //  directory) is refused instead of being followed.
-        int next = openat (fd, components[i],
-                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int next = openat (fd, components[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) {
             int e = errno;
             int rc = SP_PATH_ERR_IO;
@@ -420,11 +420,10 @@ sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
             struct stat st;
             if (e == ELOOP)
                 rc = SP_PATH_ERR_SYMLINK;
-            else
-            if (e == ENOTDIR) {
+            else if (e == ENOTDIR) {
                 rc = SP_PATH_ERR_NOTDIR;
-                if (fstatat (fd, components[i], &st, AT_SYMLINK_NOFOLLOW) == 0
-                    && S_ISLNK (st.st_mode))
+                if (fstatat (fd, components[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISLNK (st.st_mode))
                     rc = SP_PATH_ERR_SYMLINK;
             }
             close (fd);
@@ -439,8 +438,7 @@ sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
 }
 
 int
-sp_path_mkdirs_at (const char *root, const char *const *components, size_t n,
-                   int *dirfd_out)
+sp_path_mkdirs_at (const char *root, const char *const *components, size_t n, int *dirfd_out)
 {
     if (!dirfd_out)
         return SP_PATH_ERR_INVALID;
@@ -466,29 +464,28 @@ s_random_hex (char *out17)
     if (getrandom (&v, sizeof v, GRND_NONBLOCK) != (ssize_t) sizeof v) {
         struct timespec ts;
         clock_gettime (CLOCK_MONOTONIC, &ts);
-        v = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) ts.tv_sec
-            ^ ((uint64_t) getpid () << 40) ^ (uint64_t) ++counter;
+        v = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) ts.tv_sec ^ ((uint64_t) getpid () << 40) ^
+            (uint64_t) ++counter;
     }
     snprintf (out17, 17, "%016llx", (unsigned long long) v);
 }
 
 int
-sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out,
-                     size_t tmpname_size, int *fd_out)
+sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out, size_t tmpname_size,
+                     int *fd_out)
 {
     if (fd_out)
         *fd_out = -1;
-    if (!fd_out || !tmpname_out || tmpname_size < SP_PATH_TMPNAME_SIZE
-        || dirfd < 0 || !s_component_ok (final_name))
+    if (!fd_out || !tmpname_out || tmpname_size < SP_PATH_TMPNAME_SIZE || dirfd < 0 ||
+        !s_component_ok (final_name))
         return SP_PATH_ERR_INVALID;
     tmpname_out[0] = '\0';
     for (int attempt = 0; attempt < 16; attempt++) {
         char hex[17];
         s_random_hex (hex);
         snprintf (tmpname_out, tmpname_size, ".sp-%s.tmp", hex);
-        int fd = openat (dirfd, tmpname_out,
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                         0666);
+        int fd =
+            openat (dirfd, tmpname_out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd >= 0) {
             //  held until the fd is closed: tells sp_path_sweep_tmp_at that
             //  the writer is alive (best effort; a failed lock only means
@@ -505,8 +502,7 @@ sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out,
 }
 
 int
-sp_path_commit_at (int dirfd, const char *tmpname, const char *final_name,
-                   bool overwrite)
+sp_path_commit_at (int dirfd, const char *tmpname, const char *final_name, bool overwrite)
 {
     if (dirfd < 0 || !s_component_ok (tmpname) || !s_component_ok (final_name))
         return SP_PATH_ERR_INVALID;
@@ -526,9 +522,7 @@ sp_path_commit_at (int dirfd, const char *tmpname, const char *final_name,
     if (overwrite) {
         if (renameat (dirfd, tmpname, dirfd, final_name) != 0)
             return SP_PATH_ERR_IO;
-    }
-    else
-    if (renameat2 (dirfd, tmpname, dirfd, final_name, RENAME_NOREPLACE) != 0) {
+    } else if (renameat2 (dirfd, tmpname, dirfd, final_name, RENAME_NOREPLACE) != 0) {
         if (errno == EEXIST)
             return SP_PATH_ERR_EXISTS;
         if (errno != EINVAL && errno != ENOSYS)
@@ -572,8 +566,8 @@ s_is_tmpname (const char *name)
     if (name[24] != '.' || len == 25 || len - 25 > SP_PATH_EXT_MAX)
         return false;
     for (size_t i = 25; i < len; i++)
-        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z')
-              || (name[i] >= 'A' && name[i] <= 'Z')))
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z') ||
+              (name[i] >= 'A' && name[i] <= 'Z')))
             return false;
     return true;
 }
@@ -595,9 +589,9 @@ sp_path_sweep_tmp_at (int dirfd, int min_age_s)
     struct dirent *e;
     while ((e = readdir (dir))) {
         struct stat st;
-        if (!s_is_tmpname (e->d_name)
-            || fstatat (dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode)
-            || now - st.st_mtime < min_age_s)
+        if (!s_is_tmpname (e->d_name) ||
+            fstatat (dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode) ||
+            now - st.st_mtime < min_age_s)
             continue;
         int tfd = openat (dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (tfd < 0)
@@ -614,9 +608,9 @@ sp_path_sweep_tmp_at (int dirfd, int min_age_s)
 // ------------------------------------------------------------ remote paths
 
 struct _sp_path_remote_t {
-    char *buf;       //  copy of the remote path, separators replaced by NUL
-    char **parts;    //  pointers into buf, one per non-empty component
-    size_t count;    //  number of parts (>= 1)
+    char *buf;     //  copy of the remote path, separators replaced by NUL
+    char **parts;  //  pointers into buf, one per non-empty component
+    size_t count;  //  number of parts (>= 1)
 };
 
 sp_path_remote_t *
@@ -644,9 +638,7 @@ sp_path_remote_new (const char *remote)
             if (start)
                 self->parts[self->count++] = start;
             start = NULL;
-        }
-        else
-        if (!start)
+        } else if (!start)
             start = self->buf + i;
     }
     if (self->count == 0)
@@ -712,8 +704,7 @@ sp_path_remote_split (const char *remote, char **dir_out, char **file_out)
     *file_out = strdup (sp_path_remote_file (r));
     if (!*file_out)
         rc = SP_PATH_ERR_NOMEM;
-    else
-    if (dir_out && sp_path_remote_dir (r)) {
+    else if (dir_out && sp_path_remote_dir (r)) {
         *dir_out = strdup (sp_path_remote_dir (r));
         if (!*dir_out) {
             free (*file_out);

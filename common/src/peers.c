@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define KEY_PREFIX "soulpipe:peer:"
-#define MAX_MANY   512      //  usernames per sp_peers_get_many round trip
+#define MAX_MANY   512  //  usernames per sp_peers_get_many round trip
 
 //  KEYS[1] peer key; ARGV[1] outcome ("ok"|"fail"); ARGV[2] speed; ARGV[3] ttl s
 static const char *s_record_lua =
@@ -58,11 +58,11 @@ sp_peers_record (sp_store_t *store, const char *username, sp_peer_outcome_t outc
     char *key = s_key (username);
     if (!key)
         return SP_STORE_ENOMEM;
-    char sp [32], ttl [32];
-    snprintf (sp, sizeof sp, "%lld", (long long) (speed > 0? speed: 0));
+    char sp[32], ttl[32];
+    snprintf (sp, sizeof sp, "%lld", (long long) (speed > 0 ? speed : 0));
     snprintf (ttl, sizeof ttl, "%d", SP_PEERS_TTL_S);
-    const char *argv [] = {"EVAL", s_record_lua, "1", key,
-                           outcome == SP_PEER_OK? "ok": "fail", sp, ttl};
+    const char *argv[] = {"EVAL", s_record_lua, "1", key, outcome == SP_PEER_OK ? "ok" : "fail",
+                          sp,     ttl};
     redisReply *reply = NULL;
     int rc = sp_store_command (store, 7, argv, NULL, &reply);
     free (key);
@@ -93,16 +93,16 @@ s_get_chunk (sp_store_t *store, const char *const *usernames, size_t n, sp_peer_
     redisReply *reply = NULL;
     if (!argv || !keys)
         goto done;
-    char nkeys [24];
+    char nkeys[24];
     snprintf (nkeys, sizeof nkeys, "%zu", n);
-    argv [0] = "EVAL";
-    argv [1] = s_get_lua;
-    argv [2] = nkeys;
+    argv[0] = "EVAL";
+    argv[1] = s_get_lua;
+    argv[2] = nkeys;
     for (size_t i = 0; i < n; i++) {
-        keys [i] = s_key (usernames [i]? usernames [i]: "");
-        if (!keys [i])
+        keys[i] = s_key (usernames[i] ? usernames[i] : "");
+        if (!keys[i])
             goto done;
-        argv [3 + i] = keys [i];
+        argv[3 + i] = keys[i];
     }
     rc = sp_store_command (store, (int) (n + 3), argv, NULL, &reply);
     if (rc != SP_STORE_OK)
@@ -112,22 +112,22 @@ s_get_chunk (sp_store_t *store, const char *const *usernames, size_t n, sp_peer_
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        const redisReply *e = reply->element [i];
-        memset (&out [i], 0, sizeof out [i]);
+        const redisReply *e = reply->element[i];
+        memset (&out[i], 0, sizeof out[i]);
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 6)
             continue;
         bool any = false;
         for (size_t k = 0; k < 6; k++)
-            any |= e->element [k]->type == REDIS_REPLY_STRING;
+            any |= e->element[k]->type == REDIS_REPLY_STRING;
         if (!any)
             continue;
-        out [i].known = true;
-        out [i].ok = s_num (e->element [0]);
-        out [i].fail = s_num (e->element [1]);
-        out [i].streak = s_num (e->element [2]);
-        out [i].last_fail_ms = s_num (e->element [3]);
-        out [i].last_ok_ms = s_num (e->element [4]);
-        out [i].speed = s_num (e->element [5]);
+        out[i].known = true;
+        out[i].ok = s_num (e->element[0]);
+        out[i].fail = s_num (e->element[1]);
+        out[i].streak = s_num (e->element[2]);
+        out[i].last_fail_ms = s_num (e->element[3]);
+        out[i].last_ok_ms = s_num (e->element[4]);
+        out[i].speed = s_num (e->element[5]);
     }
     rc = SP_STORE_OK;
 done:
@@ -135,7 +135,7 @@ done:
         freeReplyObject (reply);
     if (keys)
         for (size_t i = 0; i < n; i++)
-            free (keys [i]);
+            free (keys[i]);
     free (keys);
     free (argv);
     return rc;
@@ -147,7 +147,7 @@ sp_peers_get_many (sp_store_t *store, const char *const *usernames, size_t n, sp
     if (!store || (n && (!usernames || !out)))
         return SP_STORE_EINVAL;
     for (size_t i = 0; i < n; i += MAX_MANY) {
-        size_t c = n - i < MAX_MANY? n - i: MAX_MANY;
+        size_t c = n - i < MAX_MANY ? n - i : MAX_MANY;
         int rc = s_get_chunk (store, usernames + i, c, out + i);
         if (rc != SP_STORE_OK)
             return rc;
@@ -160,13 +160,13 @@ sp_peers_get (sp_store_t *store, const char *username, sp_peer_t *out)
 {
     if (!username || !out)
         return SP_STORE_EINVAL;
-    const char *names [1] = {username};
+    const char *names[1] = {username};
     return sp_peers_get_many (store, names, 1, out);
 }
 
 bool
 sp_peers_blocked (const sp_peer_t *peer, int64_t now_ms)
 {
-    return peer && peer->known && peer->streak >= SP_PEERS_SKIP_STREAK
-        && now_ms - peer->last_fail_ms < SP_PEERS_SKIP_MS;
+    return peer && peer->known && peer->streak >= SP_PEERS_SKIP_STREAK &&
+           now_ms - peer->last_fail_ms < SP_PEERS_SKIP_MS;
 }

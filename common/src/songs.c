@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define S_ID_MAX 64     /* longest accepted id, bytes */
+#define S_ID_MAX 64 /* longest accepted id, bytes */
 
 //  Spotify ids are base62; accept letters, digits, '-' and '_' (tests).
 static int
@@ -17,8 +17,8 @@ s_key (const char *id, char *key, size_t n)
     if (!id || !*id || strlen (id) > S_ID_MAX)
         return -1;
     for (const char *c = id; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-              || *c == '-' || *c == '_'))
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_'))
             return -1;
     snprintf (key, n, SP_SONGS_PREFIX "%s", id);
     return 0;
@@ -35,8 +35,9 @@ sp_songs_put (sp_store_t *store, const char *spotify_id, const char *path, const
     gettimeofday (&tv, NULL);
     char ms[32];
     snprintf (ms, sizeof ms, "%lld", (long long) tv.tv_sec * 1000 + tv.tv_usec / 1000);
-    const char *argv[] = {"HSET", key, "path", path, "job", job ? job : "",
-                          "track", track ? track : "", "updated_ms", ms};
+    const char *argv[] = {
+        "HSET",       key, "path", path, "job", job ? job : "", "track", track ? track : "",
+        "updated_ms", ms};
     size_t lens[10];
     for (int i = 0; i < 10; i++)
         lens[i] = strlen (argv[i]);

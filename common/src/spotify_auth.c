@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_TOKEN_TIMEOUT_MS 15000   /* per token request */
-#define S_TOKEN_RETRIES 2
+#define S_TOKEN_TIMEOUT_MS 15000 /* per token request */
+#define S_TOKEN_RETRIES    2
 
 static const char s_unreserved[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -36,14 +36,22 @@ const char *
 sp_spotify_auth_strerror (int rc)
 {
     switch (rc) {
-        case SP_SPOTIFY_AUTH_OK: return "ok";
-        case SP_SPOTIFY_AUTH_DENIED: return "access denied";
-        case SP_SPOTIFY_AUTH_BAD_GRANT: return "invalid grant";
-        case SP_SPOTIFY_AUTH_BAD_CLIENT: return "invalid client";
-        case SP_SPOTIFY_AUTH_NET: return "accounts service unavailable";
-        case SP_SPOTIFY_AUTH_PROTO: return "unexpected answer";
-        case SP_SPOTIFY_AUTH_INVAL: return "invalid argument";
-        default: return "unknown";
+        case SP_SPOTIFY_AUTH_OK:
+            return "ok";
+        case SP_SPOTIFY_AUTH_DENIED:
+            return "access denied";
+        case SP_SPOTIFY_AUTH_BAD_GRANT:
+            return "invalid grant";
+        case SP_SPOTIFY_AUTH_BAD_CLIENT:
+            return "invalid client";
+        case SP_SPOTIFY_AUTH_NET:
+            return "accounts service unavailable";
+        case SP_SPOTIFY_AUTH_PROTO:
+            return "unexpected answer";
+        case SP_SPOTIFY_AUTH_INVAL:
+            return "invalid argument";
+        default:
+            return "unknown";
     }
 }
 
@@ -73,7 +81,7 @@ sp_spotify_pkce_challenge (const char *verifier, char *out, size_t n)
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256 ((const unsigned char *) verifier, len, md);
     unsigned char b64[64];
-    int w = EVP_EncodeBlock (b64, md, sizeof md);   /* 44 chars with one '=' */
+    int w = EVP_EncodeBlock (b64, md, sizeof md); /* 44 chars with one '=' */
     size_t j = 0;
     for (int i = 0; i < w && b64[i] != '='; i++) {
         char c = (char) b64[i];
@@ -103,20 +111,20 @@ s_append (char **buf, size_t *len, const char *key, const char *value)
 }
 
 char *
-sp_spotify_authorize_url (const char *accounts_url, const char *client_id,
-                          const char *redirect_uri, const char *scope, const char *state,
-                          const char *challenge)
+sp_spotify_authorize_url (const char *accounts_url, const char *client_id, const char *redirect_uri,
+                          const char *scope, const char *state, const char *challenge)
 {
     if (!accounts_url || !client_id || !*client_id || !redirect_uri || !state || !challenge)
         return NULL;
     char *q = NULL;
     size_t ql = 0;
-    if (!s_append (&q, &ql, "response_type", "code") || !s_append (&q, &ql, "client_id", client_id)
-        || !s_append (&q, &ql, "redirect_uri", redirect_uri)
-        || !s_append (&q, &ql, "scope", scope ? scope : SP_SPOTIFY_SCOPES)
-        || !s_append (&q, &ql, "state", state)
-        || !s_append (&q, &ql, "code_challenge_method", "S256")
-        || !s_append (&q, &ql, "code_challenge", challenge)) {
+    if (!s_append (&q, &ql, "response_type", "code") ||
+        !s_append (&q, &ql, "client_id", client_id) ||
+        !s_append (&q, &ql, "redirect_uri", redirect_uri) ||
+        !s_append (&q, &ql, "scope", scope ? scope : SP_SPOTIFY_SCOPES) ||
+        !s_append (&q, &ql, "state", state) ||
+        !s_append (&q, &ql, "code_challenge_method", "S256") ||
+        !s_append (&q, &ql, "code_challenge", challenge)) {
         free (q);
         return NULL;
     }
@@ -134,9 +142,12 @@ sp_spotify_authorize_url (const char *accounts_url, const char *client_id,
 static int
 s_hex (char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -157,11 +168,11 @@ s_query_get (const char *q, const char *key)
                 return NULL;
             size_t j = 0;
             for (size_t i = 0; i < vl; i++) {
-                if (v[i] == '%' && i + 2 < vl + 1 && s_hex (v[i + 1]) >= 0 && s_hex (v[i + 2]) >= 0) {
+                if (v[i] == '%' && i + 2 < vl + 1 && s_hex (v[i + 1]) >= 0 &&
+                    s_hex (v[i + 2]) >= 0) {
                     out[j++] = (char) (s_hex (v[i + 1]) * 16 + s_hex (v[i + 2]));
                     i += 2;
-                }
-                else
+                } else
                     out[j++] = v[i] == '+' ? ' ' : v[i];
             }
             out[j] = '\0';
@@ -187,28 +198,28 @@ sp_spotify_parse_callback (const char *query, const char *expected_state, char *
     char *code = s_query_get (q, "code");
     int rc;
     if (!state || strcmp (state, expected_state) != 0) {
-        s_err (err, n, "%sthe answer does not belong to this login (state mismatch): run "
-                       "`soulpipe login spotify` again", "");
+        s_err (err, n,
+               "%sthe answer does not belong to this login (state mismatch): run "
+               "`soulpipe login spotify` again",
+               "");
         rc = SP_SPOTIFY_AUTH_PROTO;
-    }
-    else if (error && strcmp (error, "access_denied") == 0) {
-        s_err (err, n, "%sSpotify access was denied in the browser: run `soulpipe login "
-                       "spotify` again and choose Agree", "");
+    } else if (error && strcmp (error, "access_denied") == 0) {
+        s_err (err, n,
+               "%sSpotify access was denied in the browser: run `soulpipe login "
+               "spotify` again and choose Agree",
+               "");
         rc = SP_SPOTIFY_AUTH_DENIED;
-    }
-    else if (error) {
+    } else if (error) {
         //  the error code is a short token; keep it printable
         for (char *c = error; *c; c++)
             if ((unsigned char) *c < 0x20 || (unsigned char) *c > 0x7e)
                 *c = '?';
         s_err (err, n, "Spotify answered the login with error \"%.64s\"", error);
         rc = SP_SPOTIFY_AUTH_PROTO;
-    }
-    else if (!code || !*code) {
+    } else if (!code || !*code) {
         s_err (err, n, "%sthe redirect carried no authorization code", "");
         rc = SP_SPOTIFY_AUTH_PROTO;
-    }
-    else {
+    } else {
         *code_out = code;
         code = NULL;
         rc = SP_SPOTIFY_AUTH_OK;
@@ -254,13 +265,13 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
     int hrc = sp_http_request (http, SP_HTTP_POST, "/api/token", &req, &resp);
     int rc = SP_SPOTIFY_AUTH_OK;
     if (hrc == SP_HTTP_OK) {
-        const char *at = json_string_value (json_object_get (resp ? resp->json : NULL, "access_token"));
+        const char *at =
+            json_string_value (json_object_get (resp ? resp->json : NULL, "access_token"));
         json_t *exp = json_object_get (resp->json, "expires_in");
         if (!at || !*at) {
             s_err (err, n, "%sthe token answer has no access_token", "");
             rc = SP_SPOTIFY_AUTH_PROTO;
-        }
-        else {
+        } else {
             const char *rt = json_string_value (json_object_get (resp->json, "refresh_token"));
             const char *sc = json_string_value (json_object_get (resp->json, "scope"));
             out->access_token = strdup (at);
@@ -272,11 +283,10 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
                 rc = SP_SPOTIFY_AUTH_PROTO;
             }
         }
-    }
-    else if (hrc == SP_HTTP_ERR_CLIENT) {
+    } else if (hrc == SP_HTTP_ERR_CLIENT) {
         const char *e = json_string_value (json_object_get (resp ? resp->json : NULL, "error"));
-        const char *d = json_string_value (json_object_get (resp ? resp->json : NULL,
-                                                            "error_description"));
+        const char *d =
+            json_string_value (json_object_get (resp ? resp->json : NULL, "error_description"));
         char what[256];
         snprintf (what, sizeof what, "%.64s%s%.128s", e ? e : "HTTP error", d ? ": " : "",
                   d ? d : "");
@@ -284,18 +294,17 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
             s_err (err, n, "Spotify refused the grant (%s): run `soulpipe login spotify` again",
                    what);
             rc = SP_SPOTIFY_AUTH_BAD_GRANT;
-        }
-        else if (e && strcmp (e, "invalid_client") == 0) {
-            s_err (err, n, "Spotify refused the app (%s): check SPOTIFY_CLIENT_ID and "
-                           "SPOTIFY_CLIENT_SECRET", what);
+        } else if (e && strcmp (e, "invalid_client") == 0) {
+            s_err (err, n,
+                   "Spotify refused the app (%s): check SPOTIFY_CLIENT_ID and "
+                   "SPOTIFY_CLIENT_SECRET",
+                   what);
             rc = SP_SPOTIFY_AUTH_BAD_CLIENT;
-        }
-        else {
+        } else {
             s_err (err, n, "Spotify's token service refused the request (%s)", what);
             rc = SP_SPOTIFY_AUTH_PROTO;
         }
-    }
-    else {
+    } else {
         s_err (err, n, "Spotify's token service is unavailable (%s): try again later",
                sp_http_err_name (hrc));
         rc = sp_http_err_retryable (hrc) ? SP_SPOTIFY_AUTH_NET : SP_SPOTIFY_AUTH_PROTO;
@@ -307,18 +316,17 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
 
 int
 sp_spotify_exchange_code (const char *accounts_url, const char *client_id, const char *code,
-                          const char *redirect_uri, const char *verifier,
-                          sp_spotify_tokens_t *out, char *err, size_t n)
+                          const char *redirect_uri, const char *verifier, sp_spotify_tokens_t *out,
+                          char *err, size_t n)
 {
     if (!accounts_url || !client_id || !code || !redirect_uri || !verifier || !out)
         return SP_SPOTIFY_AUTH_INVAL;
     char *f = NULL;
     size_t fl = 0;
     int rc = SP_SPOTIFY_AUTH_PROTO;
-    if (s_append (&f, &fl, "grant_type", "authorization_code") && s_append (&f, &fl, "code", code)
-        && s_append (&f, &fl, "redirect_uri", redirect_uri)
-        && s_append (&f, &fl, "client_id", client_id)
-        && s_append (&f, &fl, "code_verifier", verifier))
+    if (s_append (&f, &fl, "grant_type", "authorization_code") &&
+        s_append (&f, &fl, "code", code) && s_append (&f, &fl, "redirect_uri", redirect_uri) &&
+        s_append (&f, &fl, "client_id", client_id) && s_append (&f, &fl, "code_verifier", verifier))
         rc = s_token_request (accounts_url, f, NULL, out, err, n);
     free (f);
     return rc;
@@ -333,9 +341,9 @@ sp_spotify_refresh (const char *accounts_url, const char *client_id, const char 
     char *f = NULL;
     size_t fl = 0;
     int rc = SP_SPOTIFY_AUTH_PROTO;
-    if (s_append (&f, &fl, "grant_type", "refresh_token")
-        && s_append (&f, &fl, "refresh_token", refresh_token)
-        && s_append (&f, &fl, "client_id", client_id))
+    if (s_append (&f, &fl, "grant_type", "refresh_token") &&
+        s_append (&f, &fl, "refresh_token", refresh_token) &&
+        s_append (&f, &fl, "client_id", client_id))
         rc = s_token_request (accounts_url, f, NULL, out, err, n);
     free (f);
     return rc;
@@ -357,6 +365,6 @@ sp_spotify_client_credentials (const char *accounts_url, const char *client_id,
     strcat (cred, client_secret);
     unsigned char b64[900];
     EVP_EncodeBlock (b64, (const unsigned char *) cred, (int) strlen (cred));
-    return s_token_request (accounts_url, "grant_type=client_credentials", (const char *) b64,
-                            out, err, n);
+    return s_token_request (accounts_url, "grant_type=client_credentials", (const char *) b64, out,
+                            err, n);
 }

@@ -25,53 +25,63 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_RETRY_FIRST_MS 50      /* first wait before a reconnect, ms */
-#define S_RETRY_MAX_MS 2000      /* longest wait between reconnects, ms */
-#define S_CHUNK_TRACKS 256       /* tracks per job_add script call */
-#define S_PAGE 256               /* tracks per page when iterating */
-#define S_REAP_LIMIT 1000        /* expired leases handled per stage per call */
-#define S_ID_LEN_MAX 200         /* longest task id, track key or owner */
-#define S_CHANGE_FIELDS 14       /* entries in one change record */
+#define S_RETRY_FIRST_MS 50   /* first wait before a reconnect, ms */
+#define S_RETRY_MAX_MS   2000 /* longest wait between reconnects, ms */
+#define S_CHUNK_TRACKS   256  /* tracks per job_add script call */
+#define S_PAGE           256  /* tracks per page when iterating */
+#define S_REAP_LIMIT     1000 /* expired leases handled per stage per call */
+#define S_ID_LEN_MAX     200  /* longest task id, track key or owner */
+#define S_CHANGE_FIELDS  14   /* entries in one change record */
 
 /* ---------------------------------------------------------------- scripts */
 
 enum {
-    S_JOB_INIT, S_JOB_ADD, S_JOB_SEAL, S_TAKE, S_EXTEND, S_COMPLETE, S_FAIL,
-    S_REAP, S_CANCEL, S_RETRY, S_SET_FIELD, S_CHECK, S_TRACKS_PAGE,
-    S_JOBS_PAGE, S_SCRIPT_COUNT
+    S_JOB_INIT,
+    S_JOB_ADD,
+    S_JOB_SEAL,
+    S_TAKE,
+    S_EXTEND,
+    S_COMPLETE,
+    S_FAIL,
+    S_REAP,
+    S_CANCEL,
+    S_RETRY,
+    S_SET_FIELD,
+    S_CHECK,
+    S_TRACKS_PAGE,
+    S_JOBS_PAGE,
+    S_SCRIPT_COUNT
 };
 
 static const char *const s_script_body[S_SCRIPT_COUNT] = {
-    s_lua_job_init, s_lua_job_add, s_lua_job_seal, s_lua_take, s_lua_extend,
-    s_lua_complete, s_lua_fail, s_lua_reap, s_lua_cancel, s_lua_retry,
-    s_lua_set_field, s_lua_check, s_lua_tracks_page, s_lua_jobs_page
-};
+    s_lua_job_init,  s_lua_job_add, s_lua_job_seal,    s_lua_take,     s_lua_extend,
+    s_lua_complete,  s_lua_fail,    s_lua_reap,        s_lua_cancel,   s_lua_retry,
+    s_lua_set_field, s_lua_check,   s_lua_tracks_page, s_lua_jobs_page};
 
 static const char *const s_script_name[S_SCRIPT_COUNT] = {
-    "job_init", "job_add", "job_seal", "take", "extend", "complete", "fail",
-    "reap", "cancel", "retry", "set_field", "check", "tracks_page", "jobs_page"
-};
+    "job_init", "job_add", "job_seal", "take",      "extend", "complete",    "fail",
+    "reap",     "cancel",  "retry",    "set_field", "check",  "tracks_page", "jobs_page"};
 
 /* ---------------------------------------------------------------- object */
 
 struct _sp_store_t {
-    redisContext *ctx;          /* live connection, NULL when down */
-    char *host;                 /* TCP host (NULL for a unix socket) */
-    int port;                   /* TCP port */
-    char *unix_path;            /* unix socket path, or NULL */
-    char *user;                 /* ACL user, or NULL */
-    char *password;             /* password, or NULL; never logged */
-    int db;                     /* SELECTed database */
-    int timeout_ms;             /* connect and read timeout */
-    int retry_ms;               /* reconnect budget per call */
-    char *src[S_SCRIPT_COUNT];  /* prelude + body of each script */
-    char sha[S_SCRIPT_COUNT][41]; /* SHA1 from SCRIPT LOAD */
-    bool was_down;              /* a call had to reconnect (for logging) */
+    redisContext *ctx;             /* live connection, NULL when down */
+    char *host;                    /* TCP host (NULL for a unix socket) */
+    int port;                      /* TCP port */
+    char *unix_path;               /* unix socket path, or NULL */
+    char *user;                    /* ACL user, or NULL */
+    char *password;                /* password, or NULL; never logged */
+    int db;                        /* SELECTed database */
+    int timeout_ms;                /* connect and read timeout */
+    int retry_ms;                  /* reconnect budget per call */
+    char *src[S_SCRIPT_COUNT];     /* prelude + body of each script */
+    char sha[S_SCRIPT_COUNT][41];  /* SHA1 from SCRIPT LOAD */
+    bool was_down;                 /* a call had to reconnect (for logging) */
     sp_store_change_fn *change_fn; /* change handler, or NULL */
-    void *change_arg;           /* its argument */
-    char req_prefix[24];        /* random per store, for take request ids */
-    uint64_t req_seq;           /* take request counter */
-    char where[128];            /* host:port/db or socket, for messages */
+    void *change_arg;              /* its argument */
+    char req_prefix[24];           /* random per store, for take request ids */
+    uint64_t req_seq;              /* take request counter */
+    char where[128];               /* host:port/db or socket, for messages */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -89,7 +99,7 @@ s_sleep_ms (int64_t ms)
 {
     if (ms <= 0)
         return;
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
     while (nanosleep (&ts, &ts) == -1 && errno == EINTR) {
     }
 }
@@ -156,8 +166,8 @@ s_valid_id (const char *s)
     size_t len = 0;
     for (const char *p = s; *p; p++, len++) {
         char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                  || (c >= '0' && c <= '9') || c == ':' || c == '-' || c == '_' || c == '.';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == ':' || c == '-' || c == '_' || c == '.';
         if (!ok || len >= S_ID_LEN_MAX)
             return false;
     }
@@ -167,8 +177,8 @@ s_valid_id (const char *s)
 static bool
 s_transient (const char *msg)
 {
-    static const char *const prefixes[] = { "LOADING", "BUSY", "MASTERDOWN",
-                                            "TRYAGAIN", "CLUSTERDOWN" };
+    static const char *const prefixes[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+                                           "CLUSTERDOWN"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp (msg, prefixes[i], strlen (prefixes[i])) == 0)
             return true;
@@ -257,8 +267,8 @@ static int
 s_connect (sp_store_t *self, char *err, size_t n)
 {
     s_disconnect (self);
-    struct timeval tv = { .tv_sec = self->timeout_ms / 1000,
-                          .tv_usec = (self->timeout_ms % 1000) * 1000 };
+    struct timeval tv = {.tv_sec = self->timeout_ms / 1000,
+                         .tv_usec = (self->timeout_ms % 1000) * 1000};
     redisContext *c = self->unix_path ? redisConnectUnixWithTimeout (self->unix_path, tv)
                                       : redisConnectWithTimeout (self->host, self->port, tv);
     if (!c) {
@@ -277,8 +287,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
 
     redisReply *r;
     if (self->password) {
-        const char *argv[3] = { "AUTH", self->user ? self->user : self->password,
-                                self->password };
+        const char *argv[3] = {"AUTH", self->user ? self->user : self->password, self->password};
         r = s_raw (self, self->user ? 3 : 2, argv, NULL);
         if (!r)
             goto io_error;
@@ -294,7 +303,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
     if (self->db) {
         char db[16];
         snprintf (db, sizeof db, "%d", self->db);
-        const char *argv[2] = { "SELECT", db };
+        const char *argv[2] = {"SELECT", db};
         r = s_raw (self, 2, argv, NULL);
         if (!r)
             goto io_error;
@@ -308,7 +317,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
         freeReplyObject (r);
     }
     for (int i = 0; i < S_SCRIPT_COUNT; i++) {
-        const char *argv[3] = { "SCRIPT", "LOAD", self->src[i] };
+        const char *argv[3] = {"SCRIPT", "LOAD", self->src[i]};
         r = s_raw (self, 3, argv, NULL);
         if (!r)
             goto io_error;
@@ -356,12 +365,10 @@ s_exec (sp_store_t *self, int argc, const char **argv, const size_t *lens, redis
                 snprintf (err, sizeof err, "redis %s: %s", self->where,
                           self->ctx->errstr[0] ? self->ctx->errstr : "connection lost");
                 s_disconnect (self);
-            }
-            else if (r->type == REDIS_REPLY_ERROR && s_transient (r->str)) {
+            } else if (r->type == REDIS_REPLY_ERROR && s_transient (r->str)) {
                 snprintf (err, sizeof err, "redis %s: %s", self->where, r->str);
                 freeReplyObject (r);
-            }
-            else {
+            } else {
                 if (self->was_down) {
                     sp_log_info ("event=redis_reconnected where=%s tries=%d", self->where, tries);
                     self->was_down = false;
@@ -397,7 +404,7 @@ typedef struct {
     int cap;
     char nums[S_ARGS_NUMS][24];
     int nnums;
-    bool bad;                   /* out of memory or of number slots */
+    bool bad; /* out of memory or of number slots */
 } s_args_t;
 
 static void
@@ -521,19 +528,29 @@ s_run (sp_store_t *self, int script, s_args_t *a, redisReply **reply_p)
         freeReplyObject (r);
         return SP_STORE_EPROTO;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3
-        || r->element[0]->type != REDIS_REPLY_INTEGER) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
         sp_log_error ("event=store_bad_reply script=%s type=%d", s_script_name[script], r->type);
         freeReplyObject (r);
         return SP_STORE_EPROTO;
     }
     s_dispatch_changes (self, r->element[2]);
     switch (r->element[0]->integer) {
-    case 0: rc = SP_STORE_OK; break;
-    case 1: rc = SP_STORE_EMPTY; break;
-    case 2: rc = SP_STORE_ESTALE; break;
-    case 3: rc = SP_STORE_ENOENT; break;
-    default: rc = SP_STORE_EPROTO; break;
+        case 0:
+            rc = SP_STORE_OK;
+            break;
+        case 1:
+            rc = SP_STORE_EMPTY;
+            break;
+        case 2:
+            rc = SP_STORE_ESTALE;
+            break;
+        case 3:
+            rc = SP_STORE_ENOENT;
+            break;
+        default:
+            rc = SP_STORE_EPROTO;
+            break;
     }
     if (reply_p && rc == SP_STORE_OK)
         *reply_p = r;
@@ -560,8 +577,7 @@ s_parse_url (sp_store_t *self, const char *url, char *err, size_t n)
         self->unix_path = strdup (u.unix_path);
         rc = self->unix_path ? 0 : -1;
         snprintf (self->where, sizeof self->where, "unix:%s/%d", u.unix_path, u.db);
-    }
-    else {
+    } else {
         self->host = strdup (u.host);
         self->port = u.port;
         rc = self->host ? 0 : -1;
@@ -584,10 +600,14 @@ const char *
 sp_store_stage_name (sp_store_stage_t stage)
 {
     switch (stage) {
-    case SP_STORE_NONE: return "none";
-    case SP_STORE_SEARCH: return "search";
-    case SP_STORE_DOWNLOAD: return "download";
-    case SP_STORE_TAG: return "tag";
+        case SP_STORE_NONE:
+            return "none";
+        case SP_STORE_SEARCH:
+            return "search";
+        case SP_STORE_DOWNLOAD:
+            return "download";
+        case SP_STORE_TAG:
+            return "tag";
     }
     return "?";
 }
@@ -597,7 +617,7 @@ sp_store_stage_parse (const char *name, sp_store_stage_t *stage)
 {
     if (!name)
         return -1;
-    static const sp_store_stage_t all[] = { SP_STORE_SEARCH, SP_STORE_DOWNLOAD, SP_STORE_TAG };
+    static const sp_store_stage_t all[] = {SP_STORE_SEARCH, SP_STORE_DOWNLOAD, SP_STORE_TAG};
     for (size_t i = 0; i < 3; i++)
         if (strcmp (name, sp_store_stage_name (all[i])) == 0) {
             *stage = all[i];
@@ -616,16 +636,26 @@ const char *
 sp_store_strerror (int rc)
 {
     switch (rc) {
-    case SP_STORE_OK: return "ok";
-    case SP_STORE_EMPTY: return "nothing ready";
-    case SP_STORE_EIO: return "redis unavailable";
-    case SP_STORE_ESTALE: return "stale fence (lease lost or job cancelled)";
-    case SP_STORE_ENOENT: return "no such job, track or task";
-    case SP_STORE_EINVAL: return "invalid argument";
-    case SP_STORE_EPROTO: return "unexpected reply from redis";
-    case SP_STORE_EINCONSISTENT: return "counters inconsistent";
-    case SP_STORE_ENOMEM: return "out of memory";
-    default: return "unknown error";
+        case SP_STORE_OK:
+            return "ok";
+        case SP_STORE_EMPTY:
+            return "nothing ready";
+        case SP_STORE_EIO:
+            return "redis unavailable";
+        case SP_STORE_ESTALE:
+            return "stale fence (lease lost or job cancelled)";
+        case SP_STORE_ENOENT:
+            return "no such job, track or task";
+        case SP_STORE_EINVAL:
+            return "invalid argument";
+        case SP_STORE_EPROTO:
+            return "unexpected reply from redis";
+        case SP_STORE_EINCONSISTENT:
+            return "counters inconsistent";
+        case SP_STORE_ENOMEM:
+            return "out of memory";
+        default:
+            return "unknown error";
     }
 }
 
@@ -718,7 +748,7 @@ sp_store_set_timeout (sp_store_t *self, int timeout_ms)
         return;
     self->timeout_ms = timeout_ms;
     if (self->ctx) {
-        struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+        struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
         redisSetTimeout (self->ctx, tv);
     }
 }
@@ -737,13 +767,13 @@ sp_store_ping (sp_store_t *self)
 {
     if (!self)
         return SP_STORE_EINVAL;
-    const char *argv[1] = { "PING" };
+    const char *argv[1] = {"PING"};
     redisReply *r = NULL;
     int rc = s_exec (self, 1, argv, NULL, &r);
     if (rc != SP_STORE_OK)
         return rc;
     rc = (r->type == REDIS_REPLY_STATUS && strcmp (r->str, "PONG") == 0) ? SP_STORE_OK
-                                                                        : SP_STORE_EPROTO;
+                                                                         : SP_STORE_EPROTO;
     freeReplyObject (r);
     return rc;
 }
@@ -828,23 +858,37 @@ s_job_from_hash (const char *id, const redisReply *h)
         size_t len;
         const char *f = s_elem_str (h, i, NULL, b);
         const char *v = s_elem_str (h, i + 1, &len, b);
-        if (strcmp (f, "source") == 0) j->source = s_strdup_n (v, len);
-        else if (strcmp (f, "name") == 0) j->name = s_strdup_n (v, len);
-        else if (strcmp (f, "state") == 0) j->state = s_strdup_n (v, len);
-        else if (strcmp (f, "library_note") == 0) j->library_note = s_strdup_n (v, len);
-        else if (strcmp (f, "library_checked") == 0) j->library_checked = strcmp (v, "1") == 0;
-        else if (strcmp (f, "sealed") == 0) j->sealed = strcmp (v, "1") == 0;
-        else if (strcmp (f, "total") == 0) j->total = s_parse_i64 (v);
-        else if (strcmp (f, "skipped") == 0) j->skipped = s_parse_i64 (v);
-        else if (strcmp (f, "queued") == 0) j->queued = s_parse_i64 (v);
-        else if (strcmp (f, "done") == 0) j->done = s_parse_i64 (v);
-        else if (strcmp (f, "failed") == 0) j->failed = s_parse_i64 (v);
-        else if (strcmp (f, "cancelled") == 0) j->cancelled = s_parse_i64 (v);
-        else if (strcmp (f, "created") == 0) j->created_ms = s_parse_i64 (v);
-        else if (strcmp (f, "updated") == 0) j->updated_ms = s_parse_i64 (v);
+        if (strcmp (f, "source") == 0)
+            j->source = s_strdup_n (v, len);
+        else if (strcmp (f, "name") == 0)
+            j->name = s_strdup_n (v, len);
+        else if (strcmp (f, "state") == 0)
+            j->state = s_strdup_n (v, len);
+        else if (strcmp (f, "library_note") == 0)
+            j->library_note = s_strdup_n (v, len);
+        else if (strcmp (f, "library_checked") == 0)
+            j->library_checked = strcmp (v, "1") == 0;
+        else if (strcmp (f, "sealed") == 0)
+            j->sealed = strcmp (v, "1") == 0;
+        else if (strcmp (f, "total") == 0)
+            j->total = s_parse_i64 (v);
+        else if (strcmp (f, "skipped") == 0)
+            j->skipped = s_parse_i64 (v);
+        else if (strcmp (f, "queued") == 0)
+            j->queued = s_parse_i64 (v);
+        else if (strcmp (f, "done") == 0)
+            j->done = s_parse_i64 (v);
+        else if (strcmp (f, "failed") == 0)
+            j->failed = s_parse_i64 (v);
+        else if (strcmp (f, "cancelled") == 0)
+            j->cancelled = s_parse_i64 (v);
+        else if (strcmp (f, "created") == 0)
+            j->created_ms = s_parse_i64 (v);
+        else if (strcmp (f, "updated") == 0)
+            j->updated_ms = s_parse_i64 (v);
     }
     /* never hand out NULL strings */
-    char **strs[] = { &j->id, &j->source, &j->name, &j->state, &j->library_note };
+    char **strs[] = {&j->id, &j->source, &j->name, &j->state, &j->library_note};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (!*strs[i])
             *strs[i] = strdup ("");
@@ -879,7 +923,7 @@ sp_store_job_get (sp_store_t *self, const char *job_id, sp_store_job_t **job_p)
     *job_p = NULL;
     char key[S_ID_LEN_MAX + 32];
     snprintf (key, sizeof key, "soulpipe:job:%s", job_id);
-    const char *argv[2] = { "HGETALL", key };
+    const char *argv[2] = {"HGETALL", key};
     redisReply *r = NULL;
     int rc = s_exec (self, 2, argv, NULL, &r);
     if (rc != SP_STORE_OK)
@@ -917,13 +961,13 @@ sp_store_job_tracks (sp_store_t *self, const char *job_id, sp_store_track_fn *fn
         for (size_t k = 0; k < got; k++) {
             const redisReply *h = d->element[2 * k + 1];
             char kb[32];
-            sp_store_track_t t = { .key = s_elem_str (d, 2 * k, NULL, kb) };
-            const char **strs[] = { &t.job_id, &t.spotify_id, &t.title, &t.artists, &t.state,
-                                    &t.stage, &t.reason, &t.source_user, &t.source_file,
-                                    &t.path, &t.transfer_id };
-            static const char *const names[] = { "job", "spotify_id", "title", "artists",
-                                                 "state", "stage", "reason", "source_user",
-                                                 "source_file", "path", "transfer_id" };
+            sp_store_track_t t = {.key = s_elem_str (d, 2 * k, NULL, kb)};
+            const char **strs[] = {&t.job_id,      &t.spotify_id, &t.title,      &t.artists,
+                                   &t.state,       &t.stage,      &t.reason,     &t.source_user,
+                                   &t.source_file, &t.path,       &t.transfer_id};
+            static const char *const names[] = {
+                "job",    "spotify_id",  "title",       "artists", "state",      "stage",
+                "reason", "source_user", "source_file", "path",    "transfer_id"};
             for (size_t s = 0; s < sizeof strs / sizeof strs[0]; s++)
                 *strs[s] = "";
             t.payload = "";
@@ -935,16 +979,19 @@ sp_store_job_tracks (sp_store_t *self, const char *job_id, sp_store_track_fn *fn
                 if (strcmp (f, "payload") == 0) {
                     t.payload = v;
                     t.payload_len = len;
-                }
-                else if (strcmp (f, "position") == 0) t.position = (int) s_parse_i64 (v);
-                else if (strcmp (f, "attempts") == 0) t.attempts = (int) s_parse_i64 (v);
-                else if (strcmp (f, "updated") == 0) t.updated_ms = s_parse_i64 (v);
+                } else if (strcmp (f, "position") == 0)
+                    t.position = (int) s_parse_i64 (v);
+                else if (strcmp (f, "attempts") == 0)
+                    t.attempts = (int) s_parse_i64 (v);
+                else if (strcmp (f, "updated") == 0)
+                    t.updated_ms = s_parse_i64 (v);
                 else {
                     for (size_t s = 0; s < sizeof names / sizeof names[0]; s++)
                         if (strcmp (f, names[s]) == 0) {
                             /* hash values are strings: they stay valid */
                             *strs[s] = h->element[i + 1]->type == REDIS_REPLY_STRING
-                                           ? h->element[i + 1]->str : "";
+                                           ? h->element[i + 1]->str
+                                           : "";
                             break;
                         }
                 }
@@ -1034,8 +1081,8 @@ int
 sp_store_track_set_fields (sp_store_t *self, const char *track_key, const char *const *fields,
                            const char *const *values, size_t n)
 {
-    static const char *const allowed[] = { "transfer_id", "source_user", "source_file",
-                                           "path", "reason" };
+    static const char *const allowed[] = {"transfer_id", "source_user", "source_file", "path",
+                                          "reason"};
     const size_t n_allowed = sizeof allowed / sizeof allowed[0];
     if (!self || !s_valid_id (track_key) || !fields || !values || n == 0 || n > n_allowed)
         return SP_STORE_EINVAL;
@@ -1112,8 +1159,8 @@ sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner, int 
 {
     if (task_p)
         *task_p = NULL;
-    if (!self || !task_p || !s_stage_ok (stage) || !owner || strlen (owner) > S_ID_LEN_MAX
-        || lease_ms <= 0)
+    if (!self || !task_p || !s_stage_ok (stage) || !owner || strlen (owner) > S_ID_LEN_MAX ||
+        lease_ms <= 0)
         return SP_STORE_EINVAL;
     char req[64];
     snprintf (req, sizeof req, "%s-%" PRIu64, self->req_prefix, ++self->req_seq);
@@ -1160,8 +1207,8 @@ sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner, int 
         sp_store_task_destroy (&t);
         return SP_STORE_ENOMEM;
     }
-    sp_log_debug ("event=task_taken task=%s fence=%" PRIu64 " attempt=%d owner=%s", t->id,
-                  t->fence, t->attempt, sp_log_q (owner));
+    sp_log_debug ("event=task_taken task=%s fence=%" PRIu64 " attempt=%d owner=%s", t->id, t->fence,
+                  t->attempt, sp_log_q (owner));
     *task_p = t;
     return SP_STORE_OK;
 }
@@ -1184,10 +1231,10 @@ sp_store_complete (sp_store_t *self, const char *task_id, uint64_t fence,
                    sp_store_stage_t next_stage, const void *next_payload, size_t next_len,
                    const sp_store_result_t *result)
 {
-    if (!self || !s_valid_id (task_id) || (next_stage != SP_STORE_NONE && !s_stage_ok (next_stage))
-        || (next_len && !next_payload))
+    if (!self || !s_valid_id (task_id) ||
+        (next_stage != SP_STORE_NONE && !s_stage_ok (next_stage)) || (next_len && !next_payload))
         return SP_STORE_EINVAL;
-    sp_store_result_t none = { 0 };
+    sp_store_result_t none = {0};
     if (!result)
         result = &none;
     s_args_t a;
@@ -1252,20 +1299,20 @@ sp_store_reap (sp_store_t *self, int64_t now_ms, int max_attempts, int *reaped)
 }
 
 int
-sp_store_stage_counts (sp_store_t *self, sp_store_stage_t stage, int64_t *ready,
-                       int64_t *delayed, int64_t *inflight)
+sp_store_stage_counts (sp_store_t *self, sp_store_stage_t stage, int64_t *ready, int64_t *delayed,
+                       int64_t *inflight)
 {
     if (!self || !s_stage_ok (stage))
         return SP_STORE_EINVAL;
-    const char *cmd[3] = { "LLEN", "ZCARD", "ZCARD" };
-    const char *kind[3] = { "q", "delayed", "inflight" };
-    int64_t *out[3] = { ready, delayed, inflight };
+    const char *cmd[3] = {"LLEN", "ZCARD", "ZCARD"};
+    const char *kind[3] = {"q", "delayed", "inflight"};
+    int64_t *out[3] = {ready, delayed, inflight};
     for (int i = 0; i < 3; i++) {
         if (!out[i])
             continue;
         char key[64];
         snprintf (key, sizeof key, "soulpipe:%s:%s", kind[i], sp_store_stage_name (stage));
-        const char *argv[2] = { cmd[i], key };
+        const char *argv[2] = {cmd[i], key};
         redisReply *r = NULL;
         int rc = s_exec (self, 2, argv, NULL, &r);
         if (rc != SP_STORE_OK)

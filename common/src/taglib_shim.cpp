@@ -32,7 +32,8 @@
 
 using namespace TagLib;
 
-namespace {
+namespace
+{
 
 void
 s_err (char *err, size_t n, const char *msg)
@@ -64,10 +65,27 @@ s_freeform (const String &key)
 bool
 s_mp4_known (const String &key)
 {
-    static const char *known[] = {
-        "TITLE", "ARTIST", "ALBUM", "ALBUMARTIST", "GENRE", "DATE", "COMMENT", "TRACKNUMBER",
-        "DISCNUMBER", "COMPOSER", "COPYRIGHT", "ISRC", "ARTISTS", "BPM", "COMPILATION",
-        "MUSICBRAINZ_TRACKID", "MUSICBRAINZ_ALBUMID", "LYRICS", "ENCODEDBY", "LABEL", nullptr};
+    static const char *known[] = {"TITLE",
+                                  "ARTIST",
+                                  "ALBUM",
+                                  "ALBUMARTIST",
+                                  "GENRE",
+                                  "DATE",
+                                  "COMMENT",
+                                  "TRACKNUMBER",
+                                  "DISCNUMBER",
+                                  "COMPOSER",
+                                  "COPYRIGHT",
+                                  "ISRC",
+                                  "ARTISTS",
+                                  "BPM",
+                                  "COMPILATION",
+                                  "MUSICBRAINZ_TRACKID",
+                                  "MUSICBRAINZ_ALBUMID",
+                                  "LYRICS",
+                                  "ENCODEDBY",
+                                  "LABEL",
+                                  nullptr};
     for (int i = 0; known[i]; i++)
         if (key == known[i])
             return true;
@@ -150,13 +168,12 @@ s_strdup (const String &s)
     return out;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int
-sp_tags_shim_write (const char *path, const sp_tags_prop_t *props, size_t n,
-                    bool clear_others, const char *const *keep_keys,
-                    const unsigned char *picture, size_t picture_len, const char *picture_mime,
-                    bool set_picture, char *err, size_t err_size)
+sp_tags_shim_write (const char *path, const sp_tags_prop_t *props, size_t n, bool clear_others,
+                    const char *const *keep_keys, const unsigned char *picture, size_t picture_len,
+                    const char *picture_mime, bool set_picture, char *err, size_t err_size)
 {
     if (!path || (n && !props)) {
         s_err (err, err_size, "bad arguments");
@@ -220,11 +237,9 @@ sp_tags_shim_write (const char *path, const sp_tags_prop_t *props, size_t n,
             return -1;
         }
         return 0;
-    }
-    catch (const std::exception &e) {
+    } catch (const std::exception &e) {
         s_err (err, err_size, e.what ());
-    }
-    catch (...) {
+    } catch (...) {
         s_err (err, err_size, "TagLib failed");
     }
     return -1;
@@ -248,8 +263,7 @@ sp_tags_shim_get (const char *path, const char *key, char ***values_out, size_t 
         if (mp4 && !s_mp4_known (k)) {
             if (mp4->tag ()->contains (s_freeform (k)))
                 values = mp4->tag ()->item (s_freeform (k)).toStringList ();
-        }
-        else {
+        } else {
             PropertyMap map = file->properties ();
             if (map.contains (k))
                 values = map[k];
@@ -273,8 +287,7 @@ sp_tags_shim_get (const char *path, const char *key, char ***values_out, size_t 
         *values_out = out;
         *count_out = i;
         return 0;
-    }
-    catch (...) {
+    } catch (...) {
         return -1;
     }
 }
@@ -302,32 +315,29 @@ sp_tags_shim_get_picture (const char *path, unsigned char **data_out, size_t *le
                     bytes = pic->data ();
                     mime = pic->mimeType ();
                 }
-        }
-        else if (auto *xiph = s_xiph (file, false)) {
+        } else if (auto *xiph = s_xiph (file, false)) {
             for (auto *pic : xiph->pictureList ())
                 if (bytes.isEmpty () || pic->type () == FLAC::Picture::FrontCover) {
                     bytes = pic->data ();
                     mime = pic->mimeType ();
                 }
-        }
-        else if (auto *mpeg = dynamic_cast<MPEG::File *> (file)) {
+        } else if (auto *mpeg = dynamic_cast<MPEG::File *> (file)) {
             if (mpeg->hasID3v2Tag ())
                 for (auto *f : mpeg->ID3v2Tag ()->frameList ("APIC")) {
                     auto *apic = dynamic_cast<ID3v2::AttachedPictureFrame *> (f);
-                    if (apic && (bytes.isEmpty ()
-                                 || apic->type () == ID3v2::AttachedPictureFrame::FrontCover)) {
+                    if (apic && (bytes.isEmpty () ||
+                                 apic->type () == ID3v2::AttachedPictureFrame::FrontCover)) {
                         bytes = apic->picture ();
                         mime = apic->mimeType ();
                     }
                 }
-        }
-        else if (auto *mp4 = dynamic_cast<MP4::File *> (file)) {
+        } else if (auto *mp4 = dynamic_cast<MP4::File *> (file)) {
             if (mp4->tag ()->contains ("covr")) {
                 MP4::CoverArtList list = mp4->tag ()->item ("covr").toCoverArtList ();
                 if (!list.isEmpty ()) {
                     bytes = list.front ().data ();
-                    mime = list.front ().format () == MP4::CoverArt::PNG ? "image/png"
-                                                                         : "image/jpeg";
+                    mime =
+                        list.front ().format () == MP4::CoverArt::PNG ? "image/png" : "image/jpeg";
                 }
             }
         }
@@ -347,8 +357,7 @@ sp_tags_shim_get_picture (const char *path, unsigned char **data_out, size_t *le
         *data_out = out;
         *len_out = bytes.size ();
         return 0;
-    }
-    catch (...) {
+    } catch (...) {
         return -1;
     }
 }

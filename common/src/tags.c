@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <tag_c.h>
 
-#define S_NUM_MAX 24    //  buffer for "N/TOTAL"
+#define S_NUM_MAX 24  //  buffer for "N/TOTAL"
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
@@ -25,7 +25,8 @@ s_init (void)
     taglib_id3v2_set_default_text_encoding (TagLib_ID3v2_UTF8);
 }
 
-static void s_err (char *err, size_t n, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void s_err (char *err, size_t n, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 static void
 s_err (char *err, size_t n, const char *fmt, ...)
@@ -49,9 +50,9 @@ sp_tags_format (const char *name)
     static const struct {
         const char *ext;
         sp_tags_format_t fmt;
-    } map[] = {{"flac", SP_TAGS_FMT_FLAC}, {"mp3", SP_TAGS_FMT_MP3},  {"ogg", SP_TAGS_FMT_VORBIS},
+    } map[] = {{"flac", SP_TAGS_FMT_FLAC},  {"mp3", SP_TAGS_FMT_MP3},   {"ogg", SP_TAGS_FMT_VORBIS},
                {"oga", SP_TAGS_FMT_VORBIS}, {"opus", SP_TAGS_FMT_OPUS}, {"m4a", SP_TAGS_FMT_MP4},
-               {"mp4", SP_TAGS_FMT_MP4},   {"m4b", SP_TAGS_FMT_MP4}};
+               {"mp4", SP_TAGS_FMT_MP4},    {"m4b", SP_TAGS_FMT_MP4}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcasecmp (ext, map[i].ext) == 0)
             return map[i].fmt;
@@ -93,8 +94,8 @@ s_open (const char *path, sp_tags_format_t fmt)
     TagLib_File *file = s_open_any (path, fmt);
     if (!file)
         return NULL;
-    const TagLib_AudioProperties *ap
-        = taglib_file_is_valid (file) ? taglib_file_audioproperties (file) : NULL;
+    const TagLib_AudioProperties *ap =
+        taglib_file_is_valid (file) ? taglib_file_audioproperties (file) : NULL;
     if (!ap || taglib_audioproperties_samplerate (ap) <= 0) {
         taglib_file_free (file);
         return NULL;
@@ -107,12 +108,18 @@ s_open_any (const char *path, sp_tags_format_t fmt)
 {
     //  Opening by type avoids TagLib guessing from content for odd names.
     switch (fmt) {
-    case SP_TAGS_FMT_FLAC: return taglib_file_new_type (path, TagLib_File_FLAC);
-    case SP_TAGS_FMT_MP3: return taglib_file_new_type (path, TagLib_File_MPEG);
-    case SP_TAGS_FMT_VORBIS: return taglib_file_new_type (path, TagLib_File_OggVorbis);
-    case SP_TAGS_FMT_OPUS: return taglib_file_new (path); //  no Opus type in the 1.13 binding: by extension
-    case SP_TAGS_FMT_MP4: return taglib_file_new_type (path, TagLib_File_MP4);
-    default: return NULL;
+        case SP_TAGS_FMT_FLAC:
+            return taglib_file_new_type (path, TagLib_File_FLAC);
+        case SP_TAGS_FMT_MP3:
+            return taglib_file_new_type (path, TagLib_File_MPEG);
+        case SP_TAGS_FMT_VORBIS:
+            return taglib_file_new_type (path, TagLib_File_OggVorbis);
+        case SP_TAGS_FMT_OPUS:
+            return taglib_file_new (path);  //  no Opus type in the 1.13 binding: by extension
+        case SP_TAGS_FMT_MP4:
+            return taglib_file_new_type (path, TagLib_File_MP4);
+        default:
+            return NULL;
     }
 }
 
@@ -218,10 +225,13 @@ sp_tags_write (const char *path, const sp_tags_t *t, char *err, size_t n)
     const char *v_tid[] = {t->spotify_track_id}, *v_aid[] = {t->spotify_album_id};
     sp_tags_prop_t props[12];
     size_t np = 0;
-#define S_PROP(k, v, present) \
-    do { if (present) props[np++] = (sp_tags_prop_t) {k, v, 1}; } while (0)
+#define S_PROP(k, v, present)                                                                      \
+    do {                                                                                           \
+        if (present)                                                                               \
+            props[np++] = (sp_tags_prop_t){k, v, 1};                                               \
+    } while (0)
     if (t->artists_count)
-        props[np++] = (sp_tags_prop_t) {"ARTISTS", t->artists, t->artists_count};
+        props[np++] = (sp_tags_prop_t){"ARTISTS", t->artists, t->artists_count};
     S_PROP ("ALBUMARTIST", v_aa, album_artist && *album_artist);
     S_PROP ("DATE", v_date, t->date && *t->date);
     S_PROP ("TRACKNUMBER", v_track, *track);
@@ -235,9 +245,9 @@ sp_tags_write (const char *path, const sp_tags_t *t, char *err, size_t n)
     //  Keep what step 1 wrote; drop every other text tag the file came with.
     static const char *const keep[] = {"TITLE", "ARTIST", "ALBUM", "GENRE", NULL};
     char shim_err[256] = "";
-    int src = sp_tags_shim_write (path, props, np, true, keep, t->cover, t->cover_len,
-                                  t->cover_mime, t->cover && t->cover_len, shim_err,
-                                  sizeof shim_err);
+    int src =
+        sp_tags_shim_write (path, props, np, true, keep, t->cover, t->cover_len, t->cover_mime,
+                            t->cover && t->cover_len, shim_err, sizeof shim_err);
     free (album_artist);
     if (src != 0) {
         s_err (err, n, "writing tags failed: %s", shim_err);
@@ -260,9 +270,8 @@ sp_tags_probe (const char *path, sp_tags_info_t *info, char *err, size_t n)
         return SP_TAGS_ERR_UNSUPPORTED;
     }
     TagLib_File *file = s_open (path, info->format);
-    const TagLib_AudioProperties *ap = file && taglib_file_is_valid (file)
-                                           ? taglib_file_audioproperties (file)
-                                           : NULL;
+    const TagLib_AudioProperties *ap =
+        file && taglib_file_is_valid (file) ? taglib_file_audioproperties (file) : NULL;
     if (!ap) {
         if (file)
             taglib_file_free (file);
@@ -314,5 +323,5 @@ sp_tags_get_picture (const char *path, unsigned char **data, size_t *len, char *
     if (!path || !data || !len)
         return SP_TAGS_ERR_INVALID;
     return sp_tags_shim_get_picture (path, data, len, mime) == 0 ? SP_TAGS_OK
-                                                                  : SP_TAGS_ERR_UNREADABLE;
+                                                                 : SP_TAGS_ERR_UNREADABLE;
 }

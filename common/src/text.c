@@ -23,14 +23,14 @@
 #define S_MAX_INPUT (1u << 20)
 
 //  Normalization modes (bit set)
-#define M_FOLD    0x01u     //  Unicode case folding
-#define M_STRIP   0x02u     //  strip Latin diacritics, fold ø/ł/æ...
-#define M_AND     0x04u     //  & and standalone + -> "and", $/! inside words
-#define M_FEAT    0x08u     //  ft/featuring -> feat
-#define M_QUERY   0x10u     //  keep apostrophes for the query-word filter
-#define M_KEEPSYM 0x20u     //  keep non-ASCII symbols (emoji-only strings)
+#define M_FOLD    0x01u  //  Unicode case folding
+#define M_STRIP   0x02u  //  strip Latin diacritics, fold ø/ł/æ...
+#define M_AND     0x04u  //  & and standalone + -> "and", $/! inside words
+#define M_FEAT    0x08u  //  ft/featuring -> feat
+#define M_QUERY   0x10u  //  keep apostrophes for the query-word filter
+#define M_KEEPSYM 0x20u  //  keep non-ASCII symbols (emoji-only strings)
 
-#define M_MATCH   (M_FOLD | M_STRIP | M_AND | M_FEAT)
+#define M_MATCH (M_FOLD | M_STRIP | M_AND | M_FEAT)
 
 //  ---------------------------------------------------------------------
 //  Character classes
@@ -40,19 +40,15 @@ s_is_latin (int32_t c)
 {
     //  Latin-1, Latin Extended-A/B, IPA and spacing modifiers, Latin
     //  Extended Additional, -C, -D, -E.
-    return c < 0x0370
-        || (c >= 0x1E00 && c <= 0x1EFF)
-        || (c >= 0x2C60 && c <= 0x2C7F)
-        || (c >= 0xA720 && c <= 0xA7FF)
-        || (c >= 0xAB30 && c <= 0xAB6F);
+    return c < 0x0370 || (c >= 0x1E00 && c <= 0x1EFF) || (c >= 0x2C60 && c <= 0x2C7F) ||
+           (c >= 0xA720 && c <= 0xA7FF) || (c >= 0xAB30 && c <= 0xAB6F);
 }
 
 static bool
 s_is_apostrophe (int32_t c)
 {
-    return c == 0x27 || c == 0x60 || c == 0xB4 || c == 0x2018
-        || c == 0x2019 || c == 0x201B || c == 0x2032 || c == 0x02BC
-        || c == 0xFF07;
+    return c == 0x27 || c == 0x60 || c == 0xB4 || c == 0x2018 || c == 0x2019 || c == 0x201B ||
+           c == 0x2032 || c == 0x02BC || c == 0xFF07;
 }
 
 static bool
@@ -74,16 +70,39 @@ static int
 s_fold_latin (int32_t c, int32_t *out)
 {
     switch (c) {
-        case 0x00F8: out[0] = 'o'; return 1;                       //  ø
-        case 0x0111: case 0x00F0: out[0] = 'd'; return 1;          //  đ ð
-        case 0x0127: out[0] = 'h'; return 1;                       //  ħ
-        case 0x0131: out[0] = 'i'; return 1;                       //  ı
-        case 0x0142: out[0] = 'l'; return 1;                       //  ł
-        case 0x0167: out[0] = 't'; return 1;                       //  ŧ
-        case 0x00E6: out[0] = 'a'; out[1] = 'e'; return 2;         //  æ
-        case 0x0153: out[0] = 'o'; out[1] = 'e'; return 2;         //  œ
-        case 0x00FE: out[0] = 't'; out[1] = 'h'; return 2;         //  þ
-        default: return 0;
+        case 0x00F8:
+            out[0] = 'o';
+            return 1;  //  ø
+        case 0x0111:
+        case 0x00F0:
+            out[0] = 'd';
+            return 1;  //  đ ð
+        case 0x0127:
+            out[0] = 'h';
+            return 1;  //  ħ
+        case 0x0131:
+            out[0] = 'i';
+            return 1;  //  ı
+        case 0x0142:
+            out[0] = 'l';
+            return 1;  //  ł
+        case 0x0167:
+            out[0] = 't';
+            return 1;  //  ŧ
+        case 0x00E6:
+            out[0] = 'a';
+            out[1] = 'e';
+            return 2;  //  æ
+        case 0x0153:
+            out[0] = 'o';
+            out[1] = 'e';
+            return 2;  //  œ
+        case 0x00FE:
+            out[0] = 't';
+            out[1] = 'h';
+            return 2;  //  þ
+        default:
+            return 0;
     }
 }
 
@@ -117,24 +136,23 @@ s_word_pass (const char *in, unsigned mode, bool query_strip_all)
         size_t n = (size_t) (p - start);
         const char *w = start;
         size_t wn = n;
-        if ((mode & M_FEAT)
-        &&  (s_tok_eq (start, n, "ft") || s_tok_eq (start, n, "featuring"))) {
+        if ((mode & M_FEAT) && (s_tok_eq (start, n, "ft") || s_tok_eq (start, n, "featuring"))) {
             w = "feat";
             wn = 4;
         }
         bool has_apos = memchr (start, '\'', n) != NULL;
         if ((mode & M_QUERY) && has_apos && !query_strip_all)
-            continue;               //  drop the whole word
+            continue;  //  drop the whole word
         if (o > 0)
-            out [o++] = ' ';
+            out[o++] = ' ';
         for (size_t i = 0; i < wn; i++)
-            if (w [i] != '\'')
-                out [o++] = w [i];
+            if (w[i] != '\'')
+                out[o++] = w[i];
         //  A word made only of apostrophes leaves a stray space
-        if (o > 0 && out [o - 1] == ' ')
+        if (o > 0 && out[o - 1] == ' ')
             o--;
     }
-    out [o] = 0;
+    out[o] = 0;
     return out;
 }
 
@@ -144,8 +162,8 @@ s_word_pass (const char *in, unsigned mode, bool query_strip_all)
 static void
 s_emit_space (int32_t *out, size_t *o)
 {
-    if (*o > 0 && out [*o - 1] != ' ')
-        out [(*o)++] = ' ';
+    if (*o > 0 && out[*o - 1] != ' ')
+        out[(*o)++] = ' ';
 }
 
 static char *
@@ -157,15 +175,15 @@ s_normalize (const char *s, unsigned mode)
     if (len > S_MAX_INPUT)
         return NULL;
 
-    utf8proc_option_t opt = UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE
-                          | UTF8PROC_STRIPCC | UTF8PROC_IGNORE;
+    utf8proc_option_t opt =
+        UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPCC | UTF8PROC_IGNORE;
     if (mode & M_FOLD)
         opt |= UTF8PROC_CASEFOLD;
 
     int32_t *in = NULL, *out = NULL;
     char *result = NULL;
-    utf8proc_ssize_t n = utf8proc_decompose (
-        (const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, NULL, 0, opt);
+    utf8proc_ssize_t n =
+        utf8proc_decompose ((const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, NULL, 0, opt);
     if (n < 0)
         goto cleanup;
     in = malloc (((size_t) n + 1) * sizeof (int32_t));
@@ -173,54 +191,54 @@ s_normalize (const char *s, unsigned mode)
     out = malloc (((size_t) n * 5 + 2) * sizeof (int32_t));
     if (!in || !out)
         goto cleanup;
-    if (utf8proc_decompose ((const utf8proc_uint8_t *) s,
-                            (utf8proc_ssize_t) len, in, n, opt) != n)
+    if (utf8proc_decompose ((const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, in, n, opt) != n)
         goto cleanup;
 
     size_t o = 0;
-    bool last_latin = true;         //  base letter of the marks that follow
+    bool last_latin = true;  //  base letter of the marks that follow
     bool had_symbol = false;
     for (utf8proc_ssize_t i = 0; i < n; i++) {
-        int32_t c = in [i];
-        int32_t prev = i > 0? in [i - 1]: 0;
-        int32_t next = i + 1 < n? in [i + 1]: 0;
+        int32_t c = in[i];
+        int32_t prev = i > 0 ? in[i - 1] : 0;
+        int32_t next = i + 1 < n ? in[i + 1] : 0;
         utf8proc_category_t cat = utf8proc_category (c);
 
         if (cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME) {
             if ((mode & M_STRIP) && last_latin)
                 continue;
-            out [o++] = c;
+            out[o++] = c;
             continue;
         }
         last_latin = s_is_latin (c);
 
         if (s_is_apostrophe (c)) {
             if (mode & M_QUERY)
-                out [o++] = '\'';
+                out[o++] = '\'';
             continue;
         }
         //  A word with "$" or "!" inside is spelled too many ways to be a
         //  query word: mark it like an apostrophe so the word is dropped
-        if ((mode & M_QUERY) && (c == '$' || c == '!')
-        &&  (s_is_ascii_alpha (prev) && s_is_ascii_alpha (next))) {
-            out [o++] = '\'';
+        if ((mode & M_QUERY) && (c == '$' || c == '!') &&
+            (s_is_ascii_alpha (prev) && s_is_ascii_alpha (next))) {
+            out[o++] = '\'';
             continue;
         }
         if (mode & M_AND) {
-            if (c == '&'
-            || (c == '+' && i > 0 && s_is_space_cp (prev) && s_is_space_cp (next))) {
+            if (c == '&' || (c == '+' && i > 0 && s_is_space_cp (prev) && s_is_space_cp (next))) {
                 s_emit_space (out, &o);
-                out [o++] = 'a'; out [o++] = 'n'; out [o++] = 'd';
-                out [o++] = ' ';
+                out[o++] = 'a';
+                out[o++] = 'n';
+                out[o++] = 'd';
+                out[o++] = ' ';
                 continue;
             }
             //  Ke$ha, A$AP, $uicideboy$, P!nk
             if (c == '$' && (s_is_ascii_alpha (prev) || s_is_ascii_alpha (next))) {
-                out [o++] = 's';
+                out[o++] = 's';
                 continue;
             }
             if (c == '!' && s_is_ascii_alpha (prev) && s_is_ascii_alpha (next)) {
-                out [o++] = 'i';
+                out[o++] = 'i';
                 continue;
             }
         }
@@ -232,35 +250,40 @@ s_normalize (const char *s, unsigned mode)
                 if (c >= 0x80)
                     had_symbol = true;
                 if ((mode & M_KEEPSYM) && c >= 0x80)
-                    out [o++] = c;
+                    out[o++] = c;
                 else
                     s_emit_space (out, &o);
                 break;
-            case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD:
-            case UTF8PROC_CATEGORY_PS: case UTF8PROC_CATEGORY_PE:
-            case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
+            case UTF8PROC_CATEGORY_PC:
+            case UTF8PROC_CATEGORY_PD:
+            case UTF8PROC_CATEGORY_PS:
+            case UTF8PROC_CATEGORY_PE:
+            case UTF8PROC_CATEGORY_PI:
+            case UTF8PROC_CATEGORY_PF:
             case UTF8PROC_CATEGORY_PO:
-            case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL:
+            case UTF8PROC_CATEGORY_ZS:
+            case UTF8PROC_CATEGORY_ZL:
             case UTF8PROC_CATEGORY_ZP:
-            case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CO:
+            case UTF8PROC_CATEGORY_CC:
+            case UTF8PROC_CATEGORY_CO:
             case UTF8PROC_CATEGORY_CS:
                 s_emit_space (out, &o);
                 break;
             case UTF8PROC_CATEGORY_CF:
-                break;              //  format controls: drop
+                break;  //  format controls: drop
             default: {
-                int32_t f [2];
-                int k = (mode & M_STRIP)? s_fold_latin (c, f): 0;
+                int32_t f[2];
+                int k = (mode & M_STRIP) ? s_fold_latin (c, f) : 0;
                 if (k == 0)
-                    out [o++] = c;
+                    out[o++] = c;
                 else
                     for (int j = 0; j < k; j++)
-                        out [o++] = f [j];
+                        out[o++] = f[j];
                 break;
             }
         }
     }
-    while (o > 0 && out [o - 1] == ' ')
+    while (o > 0 && out[o - 1] == ' ')
         o--;
 
     if (o == 0 && had_symbol && !(mode & M_KEEPSYM)) {
@@ -269,12 +292,12 @@ s_normalize (const char *s, unsigned mode)
         return s_normalize (s, mode | M_KEEPSYM);
     }
 
-    utf8proc_ssize_t bytes = utf8proc_reencode (
-        out, (utf8proc_ssize_t) o, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    utf8proc_ssize_t bytes =
+        utf8proc_reencode (out, (utf8proc_ssize_t) o, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
     if (bytes < 0)
         goto cleanup;
     char *utf8 = (char *) out;
-    utf8 [bytes] = 0;
+    utf8[bytes] = 0;
 
     result = s_word_pass (utf8, mode, false);
     if (result && (mode & M_QUERY) && *result == 0 && bytes > 0) {
@@ -311,8 +334,8 @@ sp_text_query_words (const char *s)
 static bool
 s_word_char (char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-        || (c >= '0' && c <= '9') || (unsigned char) c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (unsigned char) c >= 0x80;
 }
 
 //  Case-insensitive match of an ASCII keyword at p
@@ -335,13 +358,13 @@ s_trim_dup (const char *start, size_t n)
     //  Trim spaces and dangling separators at both ends
     while (n > 0 && (*start == ' ' || *start == '\t'))
         start++, n--;
-    while (n > 0 && (start [n - 1] == ' ' || start [n - 1] == '\t'
-                 ||  start [n - 1] == '-' || start [n - 1] == ','))
+    while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t' || start[n - 1] == '-' ||
+                     start[n - 1] == ','))
         n--;
     char *r = malloc (n + 1);
     if (r) {
         memcpy (r, start, n);
-        r [n] = 0;
+        r[n] = 0;
     }
     return r;
 }
@@ -356,44 +379,44 @@ sp_text_split_feat (const char *s, char **main_out, char **feat_out)
     if (!s || !main_out || !feat_out)
         return -1;
 
-    static const char *const kws [] = { "featuring", "feat.", "feat", "ft.", "ft", "with" };
+    static const char *const kws[] = {"featuring", "feat.", "feat", "ft.", "ft", "with"};
     size_t len = strlen (s);
     for (size_t i = 0; i < len; i++) {
-        if (i > 0 && s_word_char (s [i - 1]))
-            continue;               //  not at a word start
+        if (i > 0 && s_word_char (s[i - 1]))
+            continue;  //  not at a word start
         char open = 0;
         size_t j = i;
-        for (; j > 0 && s [j - 1] == ' '; j--) ;
-        if (j > 0 && (s [j - 1] == '(' || s [j - 1] == '['))
-            open = s [j - 1];
-        for (size_t k = 0; k < sizeof kws / sizeof kws [0]; k++) {
-            size_t kl = strlen (kws [k]);
-            if (!s_match_ci (s + i, kws [k]))
+        for (; j > 0 && s[j - 1] == ' '; j--)
+            ;
+        if (j > 0 && (s[j - 1] == '(' || s[j - 1] == '['))
+            open = s[j - 1];
+        for (size_t k = 0; k < sizeof kws / sizeof kws[0]; k++) {
+            size_t kl = strlen (kws[k]);
+            if (!s_match_ci (s + i, kws[k]))
                 continue;
             //  "feat"/"ft"/"with" must end the word; "feat." ends with a dot
-            if (kws [k][kl - 1] != '.' && s_word_char (s [i + kl]))
+            if (kws[k][kl - 1] != '.' && s_word_char (s[i + kl]))
                 continue;
             if (k == 5 && !open)
-                continue;           //  "with" only as "(with X)"
+                continue;  //  "with" only as "(with X)"
             const char *fs = s + i + kl;
             const char *fe;
             const char *rest;
             if (open) {
-                char close = open == '('? ')': ']';
+                char close = open == '(' ? ')' : ']';
                 fe = strchr (fs, close);
                 if (!fe)
                     fe = s + len;
-                rest = *fe? fe + 1: fe;
-            }
-            else {
+                rest = *fe ? fe + 1 : fe;
+            } else {
                 //  Unbracketed: up to an opening bracket or " - "
                 fe = fs;
-                while (*fe && *fe != '(' && *fe != '['
-                       && !(fe [0] == ' ' && fe [1] == '-' && fe [2] == ' '))
+                while (*fe && *fe != '(' && *fe != '[' &&
+                       !(fe[0] == ' ' && fe[1] == '-' && fe[2] == ' '))
                     fe++;
                 rest = fe;
             }
-            size_t main_end = open? j - 1: i;
+            size_t main_end = open ? j - 1 : i;
             //  main = s[0, main_end) + " " + rest
             size_t rl = strlen (rest);
             char *m = malloc (main_end + rl + 2);
@@ -405,17 +428,17 @@ sp_text_split_feat (const char *s, char **main_out, char **feat_out)
             }
             memcpy (m, s, main_end);
             size_t ml = main_end;
-            while (ml > 0 && m [ml - 1] == ' ')
+            while (ml > 0 && m[ml - 1] == ' ')
                 ml--;
             if (rl > 0) {
                 while (*rest == ' ')
                     rest++, rl--;
                 if (rl > 0 && ml > 0)
-                    m [ml++] = ' ';
+                    m[ml++] = ' ';
                 memcpy (m + ml, rest, rl);
                 ml += rl;
             }
-            m [ml] = 0;
+            m[ml] = 0;
             *main_out = s_trim_dup (m, ml);
             free (m);
             if (!*main_out) {
@@ -427,15 +450,15 @@ sp_text_split_feat (const char *s, char **main_out, char **feat_out)
         }
     }
     *main_out = strdup (s);
-    return *main_out? 0: -1;
+    return *main_out ? 0 : -1;
 }
 
 //  ---------------------------------------------------------------------
 //  Similarity
 
-#define S_STACK_CP   256        //  code points per side without heap
-#define S_MAX_TOKENS 64         //  words per side in the token score
-#define S_TOKEN_CP   64         //  longer words only match exactly
+#define S_STACK_CP   256  //  code points per side without heap
+#define S_MAX_TOKENS 64   //  words per side in the token score
+#define S_TOKEN_CP   64   //  longer words only match exactly
 
 //  Decodes s into cp (capacity cap). Returns the count, or -1 on invalid
 //  UTF-8, or -2 when the capacity is too small.
@@ -445,10 +468,10 @@ s_decode (const char *s, int32_t *cp, size_t cap)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *) s;
     size_t n = 0;
     while (*p) {
-        if (*p < 0x80) {            //  ASCII fast path
+        if (*p < 0x80) {  //  ASCII fast path
             if (n == cap)
                 return -2;
-            cp [n++] = *p++;
+            cp[n++] = *p++;
             continue;
         }
         int32_t c;
@@ -457,7 +480,7 @@ s_decode (const char *s, int32_t *cp, size_t cap)
             return -1;
         if (n == cap)
             return -2;
-        cp [n++] = c;
+        cp[n++] = c;
         p += k;
     }
     return (long) n;
@@ -469,23 +492,23 @@ static size_t
 s_lev_dp (const int32_t *a, size_t n, const int32_t *b, size_t m, size_t *row)
 {
     for (size_t j = 0; j <= m; j++)
-        row [j] = j;
+        row[j] = j;
     for (size_t i = 1; i <= n; i++) {
-        size_t diag = row [0];
-        row [0] = i;
-        int32_t ca = a [i - 1];
+        size_t diag = row[0];
+        row[0] = i;
+        int32_t ca = a[i - 1];
         for (size_t j = 1; j <= m; j++) {
-            size_t up = row [j];
-            size_t best = diag + (ca != b [j - 1]);
+            size_t up = row[j];
+            size_t best = diag + (ca != b[j - 1]);
             if (up + 1 < best)
                 best = up + 1;
-            if (row [j - 1] + 1 < best)
-                best = row [j - 1] + 1;
-            row [j] = best;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
             diag = up;
         }
     }
-    return row [m];
+    return row[m];
 }
 
 //  Levenshtein distance, bit-parallel (Myers 1999, in Hyyrö's form for
@@ -496,39 +519,39 @@ s_lev_bits (const int32_t *a, size_t n, const int32_t *b, size_t m)
 {
     //  Match masks of the pattern: a table for ASCII, a short list of the
     //  other distinct code points
-    uint64_t ascii [128];
+    uint64_t ascii[128];
     memset (ascii, 0, sizeof ascii);
-    int32_t other_cp [64];
-    uint64_t other_mask [64];
+    int32_t other_cp[64];
+    uint64_t other_mask[64];
     size_t others = 0;
     for (size_t i = 0; i < m; i++) {
-        int32_t c = b [i];
+        int32_t c = b[i];
         uint64_t bit = (uint64_t) 1 << i;
         if (c >= 0 && c < 128) {
-            ascii [c] |= bit;
+            ascii[c] |= bit;
             continue;
         }
         size_t k = 0;
-        while (k < others && other_cp [k] != c)
+        while (k < others && other_cp[k] != c)
             k++;
         if (k == others) {
-            other_cp [others] = c;
-            other_mask [others++] = 0;
+            other_cp[others] = c;
+            other_mask[others++] = 0;
         }
-        other_mask [k] |= bit;
+        other_mask[k] |= bit;
     }
     uint64_t pv = ~(uint64_t) 0, mv = 0;
     uint64_t last = (uint64_t) 1 << (m - 1);
     size_t score = m;
     for (size_t j = 0; j < n; j++) {
-        int32_t c = a [j];
+        int32_t c = a[j];
         uint64_t eq = 0;
         if (c >= 0 && c < 128)
-            eq = ascii [c];
+            eq = ascii[c];
         else
             for (size_t k = 0; k < others; k++)
-                if (other_cp [k] == c) {
-                    eq = other_mask [k];
+                if (other_cp[k] == c) {
+                    eq = other_mask[k];
                     break;
                 }
         uint64_t xv = eq | mv;
@@ -537,8 +560,7 @@ s_lev_bits (const int32_t *a, size_t n, const int32_t *b, size_t m)
         uint64_t mh = pv & xh;
         if (ph & last)
             score++;
-        else
-        if (mh & last)
+        else if (mh & last)
             score--;
         ph = (ph << 1) | 1;
         mh <<= 1;
@@ -565,8 +587,8 @@ s_lev (const int32_t *a, size_t n, const int32_t *b, size_t m, size_t *row)
 }
 
 typedef struct {
-    size_t start;               //  first code point
-    size_t len;                 //  code points
+    size_t start;  //  first code point
+    size_t len;    //  code points
 } s_tok_t;
 
 static size_t
@@ -575,15 +597,15 @@ s_tokenize (const int32_t *cp, size_t n, s_tok_t *tok)
     size_t nt = 0;
     size_t i = 0;
     while (i < n && nt < S_MAX_TOKENS) {
-        while (i < n && cp [i] == ' ')
+        while (i < n && cp[i] == ' ')
             i++;
         if (i == n)
             break;
         size_t st = i;
-        while (i < n && cp [i] != ' ')
+        while (i < n && cp[i] != ' ')
             i++;
-        tok [nt].start = st;
-        tok [nt].len = i - st;
+        tok[nt].start = st;
+        tok[nt].len = i - st;
         nt++;
     }
     return nt;
@@ -592,7 +614,7 @@ s_tokenize (const int32_t *cp, size_t n, s_tok_t *tok)
 static double
 s_token_score (const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
-    s_tok_t ta [S_MAX_TOKENS], tb [S_MAX_TOKENS];
+    s_tok_t ta[S_MAX_TOKENS], tb[S_MAX_TOKENS];
     size_t nta = s_tokenize (a, na, ta);
     size_t ntb = s_tokenize (b, nb, tb);
     if (nta == 0 || ntb == 0)
@@ -602,32 +624,31 @@ s_token_score (const int32_t *a, size_t na, const int32_t *b, size_t nb)
     //  Exact matches first, so a fuzzy match cannot steal an exact partner
     for (size_t i = 0; i < nta; i++)
         for (size_t j = 0; j < ntb; j++) {
-            if ((used_b >> j) & 1u || ta [i].len != tb [j].len)
+            if ((used_b >> j) & 1u || ta[i].len != tb[j].len)
                 continue;
-            if (memcmp (a + ta [i].start, b + tb [j].start,
-                        ta [i].len * sizeof (int32_t)) == 0) {
+            if (memcmp (a + ta[i].start, b + tb[j].start, ta[i].len * sizeof (int32_t)) == 0) {
                 used_a |= (uint64_t) 1 << i;
                 used_b |= (uint64_t) 1 << j;
                 w += 1.0;
                 break;
             }
         }
-    size_t row [S_TOKEN_CP + 1];
+    size_t row[S_TOKEN_CP + 1];
     for (size_t i = 0; i < nta; i++) {
-        if ((used_a >> i) & 1u || ta [i].len > S_TOKEN_CP)
+        if ((used_a >> i) & 1u || ta[i].len > S_TOKEN_CP)
             continue;
         double best = 0.0;
         size_t best_j = 0;
         for (size_t j = 0; j < ntb; j++) {
-            if ((used_b >> j) & 1u || tb [j].len > S_TOKEN_CP)
+            if ((used_b >> j) & 1u || tb[j].len > S_TOKEN_CP)
                 continue;
-            size_t la = ta [i].len, lb = tb [j].len;
-            size_t mx = la > lb? la: lb;
-            size_t mn = la > lb? lb: la;
+            size_t la = ta[i].len, lb = tb[j].len;
+            size_t mx = la > lb ? la : lb;
+            size_t mn = la > lb ? lb : la;
             //  Cheap bound: the length difference alone is too large
             if ((double) (mx - mn) / (double) mx > 0.2)
                 continue;
-            size_t d = s_lev (a + ta [i].start, la, b + tb [j].start, lb, row);
+            size_t d = s_lev (a + ta[i].start, la, b + tb[j].start, lb, row);
             double sim = 1.0 - (double) d / (double) mx;
             if (sim > best) {
                 best = sim;
@@ -643,35 +664,36 @@ s_token_score (const int32_t *a, size_t na, const int32_t *b, size_t nb)
 }
 
 static double
-s_similarity_cp (const int32_t *a, size_t na, const int32_t *b, size_t nb,
-                 size_t *row)
+s_similarity_cp (const int32_t *a, size_t na, const int32_t *b, size_t nb, size_t *row)
 {
     if (na == 0 && nb == 0)
         return 1.0;
     if (na == 0 || nb == 0)
         return 0.0;
     //  A single leading "the " on one side only is ignored
-    static const int32_t the [4] = { 't', 'h', 'e', ' ' };
+    static const int32_t the[4] = {'t', 'h', 'e', ' '};
     bool ta = na > 4 && memcmp (a, the, sizeof the) == 0;
     bool tb = nb > 4 && memcmp (b, the, sizeof the) == 0;
     if (ta && !tb) {
         a += 4;
         na -= 4;
-    }
-    else
-    if (tb && !ta) {
+    } else if (tb && !ta) {
         b += 4;
         nb -= 4;
     }
     //  row is sized for the shorter side
     if (nb > na) {
-        const int32_t *t = a; a = b; b = t;
-        size_t tn = na; na = nb; nb = tn;
+        const int32_t *t = a;
+        a = b;
+        b = t;
+        size_t tn = na;
+        na = nb;
+        nb = tn;
     }
     size_t d = s_lev (a, na, b, nb, row);
     double edit = 1.0 - (double) d / (double) na;
     double tok = s_token_score (a, na, b, nb);
-    double score = edit > tok? edit: tok;
+    double score = edit > tok ? edit : tok;
     if (score < 0.5)
         score = 4.0 * score * score * score;
     if (score > 1.0)
@@ -687,8 +709,8 @@ sp_text_similarity_norm (const char *a, const char *b)
     if (strcmp (a, b) == 0)
         return 1.0;
 
-    int32_t sa [S_STACK_CP], sb [S_STACK_CP];
-    size_t srow [S_STACK_CP + 1];
+    int32_t sa[S_STACK_CP], sb[S_STACK_CP];
+    size_t srow[S_STACK_CP + 1];
     int32_t *ha = NULL, *hb = NULL;
     size_t *hrow = NULL;
     int32_t *ca = sa, *cb = sb;
@@ -715,7 +737,7 @@ sp_text_similarity_norm (const char *a, const char *b)
     }
     if (na < 0 || nb < 0)
         goto cleanup;
-    size_t shorter = (size_t) (na < nb? na: nb);
+    size_t shorter = (size_t) (na < nb ? na : nb);
     if (shorter + 1 > S_STACK_CP + 1) {
         hrow = malloc ((shorter + 1) * sizeof (size_t));
         if (!hrow)
@@ -735,7 +757,7 @@ sp_text_similarity (const char *a, const char *b)
 {
     char *na = sp_text_normalize (a);
     char *nb = sp_text_normalize (b);
-    double score = (na && nb)? sp_text_similarity_norm (na, nb): 0.0;
+    double score = (na && nb) ? sp_text_similarity_norm (na, nb) : 0.0;
     free (na);
     free (nb);
     return score;

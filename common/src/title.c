@@ -18,9 +18,9 @@
 
 #include "soulpipe/text.h"
 
-#define S_MAX_TOK  48           //  words per segment looked at
-#define S_RECOG    (1u << 31)   //  internal: segment holds a descriptor
-                                //  that has no kind bit (a bare year)
+#define S_MAX_TOK 48  //  words per segment looked at
+//  internal: segment holds a descriptor that has no kind bit (a bare year)
+#define S_RECOG (1u << 31)
 
 //  ---------------------------------------------------------------------
 //  Small string helpers
@@ -33,11 +33,11 @@ s_copy (char *dst, size_t size, const char *src, size_t n)
         return;
     if (n > size - 1) {
         n = size - 1;
-        while (n > 0 && ((unsigned char) src [n] & 0xC0) == 0x80)
+        while (n > 0 && ((unsigned char) src[n] & 0xC0) == 0x80)
             n--;
     }
     memcpy (dst, src, n);
-    dst [n] = 0;
+    dst[n] = 0;
 }
 
 static void
@@ -52,9 +52,9 @@ s_append (char *dst, size_t size, const char *sep, const char *src)
 }
 
 typedef struct {
-    char buf [1024];            //  normalized segment, spaces -> NULs
-    const char *t [S_MAX_TOK];  //  words
-    int n;                      //  word count
+    char buf[1024];            //  normalized segment, spaces -> NULs
+    const char *t[S_MAX_TOK];  //  words
+    int n;                     //  word count
 } s_toks_t;
 
 static void
@@ -68,7 +68,7 @@ s_tokenize (const char *norm, s_toks_t *tk)
             p++;
         if (!*p)
             break;
-        tk->t [tk->n++] = p;
+        tk->t[tk->n++] = p;
         while (*p && *p != ' ')
             p++;
         if (*p)
@@ -79,7 +79,7 @@ s_tokenize (const char *norm, s_toks_t *tk)
 static const char *
 s_tok (const s_toks_t *tk, int i)
 {
-    return i >= 0 && i < tk->n? tk->t [i]: "";
+    return i >= 0 && i < tk->n ? tk->t[i] : "";
 }
 
 static bool
@@ -104,33 +104,33 @@ s_year (const char *w)
     if (strlen (w) != 4)
         return 0;
     for (int i = 0; i < 4; i++)
-        if (w [i] < '0' || w [i] > '9')
+        if (w[i] < '0' || w[i] > '9')
             return 0;
     int y = atoi (w);
-    return y >= 1900 && y <= 2099? y: 0;
+    return y >= 1900 && y <= 2099 ? y : 0;
 }
 
 //  Part numbers: 1..99, roman i..xx, english one..twelve
 static int
 s_number (const char *w)
 {
-    static const char *const roman [] = {
-        "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi",
-        "xii", "xiii", "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx", NULL };
-    static const char *const words [] = {
-        "one", "two", "three", "four", "five", "six", "seven", "eight",
-        "nine", "ten", "eleven", "twelve", NULL };
+    static const char *const roman[] = {"i",    "ii",  "iii",  "iv",    "v",   "vi",   "vii",
+                                        "viii", "ix",  "x",    "xi",    "xii", "xiii", "xiv",
+                                        "xv",   "xvi", "xvii", "xviii", "xix", "xx",   NULL};
+    static const char *const words[] = {"one",    "two",    "three", "four", "five",
+                                        "six",    "seven",  "eight", "nine", "ten",
+                                        "eleven", "twelve", NULL};
     size_t l = strlen (w);
-    if (l >= 1 && l <= 2 && w [0] >= '0' && w [0] <= '9'
-    && (l == 1 || (w [1] >= '0' && w [1] <= '9'))) {
+    if (l >= 1 && l <= 2 && w[0] >= '0' && w[0] <= '9' &&
+        (l == 1 || (w[1] >= '0' && w[1] <= '9'))) {
         int v = atoi (w);
-        return v > 0? v: 0;
+        return v > 0 ? v : 0;
     }
-    for (int i = 0; roman [i]; i++)
-        if (s_is (w, roman [i]))
+    for (int i = 0; roman[i]; i++)
+        if (s_is (w, roman[i]))
             return i + 1;
-    for (int i = 0; words [i]; i++)
-        if (s_is (w, words [i]))
+    for (int i = 0; words[i]; i++)
+        if (s_is (w, words[i]))
             return i + 1;
     return 0;
 }
@@ -138,37 +138,36 @@ s_number (const char *w)
 static bool
 s_is_part_word (const char *w)
 {
-    return s_is (w, "pt") || s_is (w, "pts") || s_is (w, "part")
-        || s_is (w, "parte") || s_is (w, "partie") || s_is (w, "teil");
+    return s_is (w, "pt") || s_is (w, "pts") || s_is (w, "part") || s_is (w, "parte") ||
+           s_is (w, "partie") || s_is (w, "teil");
 }
 
 //  ---------------------------------------------------------------------
 //  Descriptor rules
 
 //  Words that qualify a remix/edit rather than name its author
-static const char *const s_mix_words [] = {
-    "extended", "radio", "club", "original", "official", "vip", "dub",
-    "edit", "remix", "mix", "version", "12", "inch", "feat", "remixed",
-    "rmx", "short", "long", "album", "single", "clean", "explicit",
-    "instrumental", "bootleg", "rework", "reworked", "flip", "mixed",
-    "remastered", "remaster", "by", NULL };
+static const char *const s_mix_words[] = {
+    "extended",   "radio",        "club",    "original", "official", "vip",    "dub",
+    "edit",       "remix",        "mix",     "version",  "12",       "inch",   "feat",
+    "remixed",    "rmx",          "short",   "long",     "album",    "single", "clean",
+    "explicit",   "instrumental", "bootleg", "rework",   "reworked", "flip",   "mixed",
+    "remastered", "remaster",     "by",      NULL};
 
 //  The author of a remix whose keyword is word k: the words before it
 //  (without qualifiers and years), or the words after "by".
 static void
 s_remixer (const s_toks_t *tk, int k, sp_title_t *t)
 {
-    if (t->remixer [0])
+    if (t->remixer[0])
         return;
-    char name [SP_TITLE_TEXT_MAX] = "";
+    char name[SP_TITLE_TEXT_MAX] = "";
     if (s_is (s_tok (tk, k + 1), "by")) {
         for (int j = k + 2; j < tk->n; j++)
-            s_append (name, sizeof name, " ", tk->t [j]);
-    }
-    else {
+            s_append (name, sizeof name, " ", tk->t[j]);
+    } else {
         for (int j = 0; j < k; j++)
-            if (!s_in (tk->t [j], s_mix_words) && !s_year (tk->t [j]))
-                s_append (name, sizeof name, " ", tk->t [j]);
+            if (!s_in (tk->t[j], s_mix_words) && !s_year (tk->t[j]))
+                s_append (name, sizeof name, " ", tk->t[j]);
     }
     s_copy (t->remixer, sizeof t->remixer, name, strlen (name));
 }
@@ -177,18 +176,18 @@ s_remixer (const s_toks_t *tk, int k, sp_title_t *t)
 static bool
 s_live_at (const s_toks_t *tk, int i, bool marked)
 {
-    static const char *const after_unmarked [] = { "at", "in", "from", "on", NULL };
-    static const char *const after_marked [] = {
-        "at", "in", "from", "on", "version", "recording", "recordings",
-        "performance", "session", "sessions", "lounge", "take", "acoustic",
-        "unplugged", "edit", "mix", "remaster", "remastered", "and", "with",
-        "bootleg", "vocal", "track", NULL };
-    static const char *const before [] = { "recorded", "bbc", "mtv", NULL };
+    static const char *const after_unmarked[] = {"at", "in", "from", "on", NULL};
+    static const char *const after_marked[] = {
+        "at",         "in",          "from",    "on",       "version",  "recording",
+        "recordings", "performance", "session", "sessions", "lounge",   "take",
+        "acoustic",   "unplugged",   "edit",    "mix",      "remaster", "remastered",
+        "and",        "with",        "bootleg", "vocal",    "track",    NULL};
+    static const char *const before[] = {"recorded", "bbc", "mtv", NULL};
     const char *next = s_tok (tk, i + 1);
     if (!marked)
         return s_in (next, after_unmarked);
-    return tk->n == 1 || i == tk->n - 1 || s_in (next, after_marked)
-        || s_year (next) || s_in (s_tok (tk, i - 1), before);
+    return tk->n == 1 || i == tk->n - 1 || s_in (next, after_marked) || s_year (next) ||
+           s_in (s_tok (tk, i - 1), before);
 }
 
 //  Classifies one segment. Returns the kinds found (plus S_RECOG when it
@@ -208,25 +207,22 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
     s_tokenize (norm, tk);
     free (norm);
 
-    static const char *const remix_words [] = {
-        "remix", "rmx", "remixed", "rework", "reworked", "bootleg", "flip",
-        "vip", "mixed", NULL };
-    static const char *const edit_prev [] = {
-        "", "radio", "single", "short", "clean", "explicit", "album",
-        "original", "video", "7", "promo", NULL };
-    static const char *const acappella [] = {
-        "acappella", "acapella", "accapella", "acapela", "acappellas",
-        "acapellas", NULL };
-    static const char *const edition [] = {
-        "deluxe", "edition", "anniversary", "bonus", "expanded",
-        "soundtrack", "ost", NULL };
+    static const char *const remix_words[] = {"remix",   "rmx",  "remixed", "rework", "reworked",
+                                              "bootleg", "flip", "vip",     "mixed",  NULL};
+    static const char *const edit_prev[] = {"",      "radio",    "single", "short",
+                                            "clean", "explicit", "album",  "original",
+                                            "video", "7",        "promo",  NULL};
+    static const char *const acappella[] = {"acappella",  "acapella",  "accapella", "acapela",
+                                            "acappellas", "acapellas", NULL};
+    static const char *const edition[] = {"deluxe",   "edition",    "anniversary", "bonus",
+                                          "expanded", "soundtrack", "ost",         NULL};
 
     uint32_t k = 0;
     int version_at = -1;
     int year = 0;
     bool remaster_seen = false;
     for (int i = 0; i < tk->n; i++) {
-        const char *w = tk->t [i];
+        const char *w = tk->t[i];
         const char *prev = s_tok (tk, i - 1);
         const char *next = s_tok (tk, i + 1);
         int y = s_year (w);
@@ -248,21 +244,20 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
             k |= SP_TITLE_REMIX;
         if (s_is (w, "covers") || s_is (w, "tribute"))
             k |= SP_TITLE_COVER;
-        if (s_is (w, "in") && s_is (next, "the") && s_is (s_tok (tk, i + 2), "style")
-        &&  s_is (s_tok (tk, i + 3), "of"))
+        if (s_is (w, "in") && s_is (next, "the") && s_is (s_tok (tk, i + 2), "style") &&
+            s_is (s_tok (tk, i + 3), "of"))
             k |= SP_TITLE_KARAOKE;
-        if ((s_is (w, "originally") && s_is (next, "performed"))
-        ||  (s_is (w, "made") && s_is (next, "famous") && s_is (s_tok (tk, i + 2), "by")))
+        if ((s_is (w, "originally") && s_is (next, "performed")) ||
+            (s_is (w, "made") && s_is (next, "famous") && s_is (s_tok (tk, i + 2), "by")))
             k |= SP_TITLE_COVER;
-        if (((s_is (w, "sped") || s_is (w, "speed")) && s_is (next, "up"))
-        ||  s_is (w, "spedup"))
+        if (((s_is (w, "sped") || s_is (w, "speed")) && s_is (next, "up")) || s_is (w, "spedup"))
             k |= SP_TITLE_SPED_UP;
         if (s_is (w, "slowed") || s_is (w, "daycore"))
             k |= SP_TITLE_SLOWED;
         if (s_is (w, "nightcore"))
             k |= SP_TITLE_NIGHTCORE;
-        if (s_in (w, acappella)
-        || (s_is (w, "a") && (s_is (next, "cappella") || s_is (next, "capella"))))
+        if (s_in (w, acappella) ||
+            (s_is (w, "a") && (s_is (next, "cappella") || s_is (next, "capella"))))
             k |= SP_TITLE_ACAPPELLA;
         if (!marked)
             continue;
@@ -272,8 +267,8 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
             year = y;
             k |= S_RECOG;
         }
-        if (s_is (w, "instrumental") || s_is (w, "inst")
-        || (s_is (w, "off") && s_is (next, "vocal")))
+        if (s_is (w, "instrumental") || s_is (w, "inst") ||
+            (s_is (w, "off") && s_is (next, "vocal")))
             k |= SP_TITLE_INSTRUMENTAL;
         if (s_in (w, remix_words)) {
             k |= SP_TITLE_REMIX;
@@ -283,14 +278,11 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
         if (s_is (w, "mix")) {
             if (s_is (prev, "original") || s_is (prev, "album"))
                 k |= SP_TITLE_ALBUM_VERSION;
-            else
-            if (s_is (prev, "radio"))
+            else if (s_is (prev, "radio"))
                 k |= SP_TITLE_EDIT;
-            else
-            if (s_is (prev, "extended") || s_is (prev, "12"))
+            else if (s_is (prev, "extended") || s_is (prev, "12"))
                 k |= SP_TITLE_EXTENDED;
-            else
-            if (s_is (prev, "instrumental"))
+            else if (s_is (prev, "instrumental"))
                 ;
             else {
                 k |= SP_TITLE_REMIX;
@@ -300,8 +292,7 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
         if (s_is (w, "edit")) {
             if (s_is (prev, "extended"))
                 k |= SP_TITLE_EXTENDED;
-            else
-            if (s_in (prev, edit_prev) || s_year (prev) || s_in (prev, remix_words))
+            else if (s_in (prev, edit_prev) || s_year (prev) || s_in (prev, remix_words))
                 k |= SP_TITLE_EDIT;
             else {
                 k |= SP_TITLE_REMIX;
@@ -313,22 +304,19 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
         if (s_is (w, "version")) {
             if (s_is (prev, "single") || s_is (prev, "radio") || s_is (prev, "short"))
                 k |= SP_TITLE_EDIT;
-            else
-            if (s_is (prev, "album") || s_is (prev, "original") || s_is (prev, "lp"))
+            else if (s_is (prev, "album") || s_is (prev, "original") || s_is (prev, "lp"))
                 k |= SP_TITLE_ALBUM_VERSION;
-            else
-            if (s_is (prev, "taylors") || s_is (prev, "new"))
+            else if (s_is (prev, "taylors") || s_is (prev, "new"))
                 k |= SP_TITLE_REREC;
-            else
-            if (version_at < 0)
+            else if (version_at < 0)
                 version_at = i;
         }
         if (s_is (w, "single") && tk->n == 1)
             k |= SP_TITLE_EDIT;
         if (s_is (w, "original") && tk->n == 1)
             k |= SP_TITLE_ALBUM_VERSION;
-        if (s_is (w, "acoustic") || s_is (w, "acustico") || s_is (w, "acoustique")
-        ||  s_is (w, "stripped"))
+        if (s_is (w, "acoustic") || s_is (w, "acustico") || s_is (w, "acoustique") ||
+            s_is (w, "stripped"))
             k |= SP_TITLE_ACOUSTIC;
         if (s_is (w, "demo") || s_is (w, "demos"))
             k |= SP_TITLE_DEMO;
@@ -341,9 +329,9 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
             if (!t->part)
                 t->part = s_number (next);
         }
-        if (s_is (w, "rerecorded") || s_is (w, "rerecording") || s_is (w, "rerecord")
-        || (s_is (w, "re") && (s_is (next, "recorded") || s_is (next, "record")
-                            || s_is (next, "recording"))))
+        if (s_is (w, "rerecorded") || s_is (w, "rerecording") || s_is (w, "rerecord") ||
+            (s_is (w, "re") &&
+             (s_is (next, "recorded") || s_is (next, "record") || s_is (next, "recording"))))
             k |= SP_TITLE_REREC;
         if (s_is (w, "cover"))
             k |= SP_TITLE_COVER;
@@ -353,8 +341,8 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
             k |= SP_TITLE_CLEAN;
         if (s_is (w, "explicit") || s_is (w, "dirty") || s_is (w, "uncensored"))
             k |= SP_TITLE_EXPLICIT;
-        if (s_in (w, edition) || (i == 0 && s_is (w, "from"))
-        || (s_is (w, "motion") && s_is (next, "picture")))
+        if (s_in (w, edition) || (i == 0 && s_is (w, "from")) ||
+            (s_is (w, "motion") && s_is (next, "picture")))
             k |= SP_TITLE_EDITION;
         if (i == 0 && s_is (w, "feat"))
             k |= SP_TITLE_FEAT;
@@ -367,13 +355,13 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
     //  "Spanish Version", "Piano Version": any other version is a different
     //  recording, unless the segment already said what it is
     if (version_at >= 0 && (k & ~S_RECOG) == 0) {
-        char name [SP_TITLE_TEXT_MAX] = "";
+        char name[SP_TITLE_TEXT_MAX] = "";
         for (int j = 0; j < version_at; j++)
-            if (!s_year (tk->t [j]))
-                s_append (name, sizeof name, " ", tk->t [j]);
-        if (name [0]) {
+            if (!s_year (tk->t[j]))
+                s_append (name, sizeof name, " ", tk->t[j]);
+        if (name[0]) {
             k |= SP_TITLE_OTHER_VERSION;
-            if (!t->version [0])
+            if (!t->version[0])
                 s_copy (t->version, sizeof t->version, name, strlen (name));
         }
     }
@@ -392,7 +380,7 @@ s_classify_marked (const char *seg, size_t len, sp_title_t *t)
     if (!copy)
         return 0;
     memcpy (copy, seg, len);
-    copy [len] = 0;
+    copy[len] = 0;
     uint32_t k = 0;
     char *p = copy;
     while (p) {
@@ -400,7 +388,7 @@ s_classify_marked (const char *seg, size_t len, sp_title_t *t)
         if (sep)
             *sep = 0;
         k |= s_classify (p, true, t);
-        p = sep? sep + 1: NULL;
+        p = sep ? sep + 1 : NULL;
     }
     free (copy);
     return k;
@@ -413,12 +401,12 @@ s_classify_marked (const char *seg, size_t len, sp_title_t *t)
 static size_t
 s_dash_at (const char *p)
 {
-    if (p [0] != ' ')
+    if (p[0] != ' ')
         return 0;
-    if (p [1] == '-' && p [2] == ' ')
+    if (p[1] == '-' && p[2] == ' ')
         return 3;
-    if ((unsigned char) p [1] == 0xE2 && (unsigned char) p [2] == 0x80
-    && ((unsigned char) p [3] == 0x93 || (unsigned char) p [3] == 0x94) && p [4] == ' ')
+    if ((unsigned char) p[1] == 0xE2 && (unsigned char) p[2] == 0x80 &&
+        ((unsigned char) p[3] == 0x93 || (unsigned char) p[3] == 0x94) && p[4] == ' ')
         return 5;
     return 0;
 }
@@ -435,12 +423,12 @@ s_segment (const char *text, sp_title_t *t, char *base, size_t cap)
         return -1;
     size_t o = 0;
     //  1. bracket groups
-    for (size_t i = 0; i < len; ) {
-        char c = text [i];
-        char close = c == '('? ')': c == '['? ']': c == '{'? '}': 0;
-        const char *end = close? strchr (text + i + 1, close): NULL;
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        char close = c == '(' ? ')' : c == '[' ? ']' : c == '{' ? '}' : 0;
+        const char *end = close ? strchr (text + i + 1, close) : NULL;
         if (!end) {
-            outside [o++] = text [i++];
+            outside[o++] = text[i++];
             continue;
         }
         size_t cl = (size_t) (end - (text + i + 1));
@@ -454,7 +442,7 @@ s_segment (const char *text, sp_title_t *t, char *base, size_t cap)
         }
         i += gl;
     }
-    outside [o] = 0;
+    outside[o] = 0;
 
     //  2. dash segments: the first piece is the base, later ones are marked
     size_t b = 0;
@@ -481,14 +469,14 @@ s_segment (const char *text, sp_title_t *t, char *base, size_t cap)
             b += pl;
         }
         first = false;
-        p = *q? q + dl: q;
+        p = *q ? q + dl : q;
     }
-    base [b] = 0;
+    base[b] = 0;
     //  Trim spaces and separators left where segments were cut out
-    while (b > 0 && strchr (" -,:", base [b - 1]))
-        base [--b] = 0;
+    while (b > 0 && strchr (" -,:", base[b - 1]))
+        base[--b] = 0;
     size_t s = 0;
-    while (base [s] == ' ')
+    while (base[s] == ' ')
         s++;
     memmove (base, base + s, b - s + 1);
     free (outside);
@@ -500,7 +488,7 @@ static void
 s_canon_parts (const char *norm, char *dst, size_t size, int *part)
 {
     s_toks_t *tk = malloc (sizeof *tk);
-    dst [0] = 0;
+    dst[0] = 0;
     if (!tk) {
         s_copy (dst, size, norm, strlen (norm));
         return;
@@ -513,17 +501,16 @@ s_canon_parts (const char *norm, char *dst, size_t size, int *part)
         return;
     }
     for (int i = 0; i < tk->n; i++) {
-        int num = i + 1 < tk->n? s_number (tk->t [i + 1]): 0;
-        if (s_is_part_word (tk->t [i]) && num) {
-            char pbuf [16];
+        int num = i + 1 < tk->n ? s_number (tk->t[i + 1]) : 0;
+        if (s_is_part_word (tk->t[i]) && num) {
+            char pbuf[16];
             snprintf (pbuf, sizeof pbuf, "part %d", num);
             s_append (dst, size, " ", pbuf);
             if (!*part)
                 *part = num;
             i++;
-        }
-        else
-            s_append (dst, size, " ", tk->t [i]);
+        } else
+            s_append (dst, size, " ", tk->t[i]);
     }
     free (tk);
 }
@@ -560,7 +547,7 @@ sp_title_parse (const char *title, sp_title_t *out)
             break;
         }
         out->kinds |= SP_TITLE_FEAT;
-        if (f [0])
+        if (f[0])
             s_append (out->feat, sizeof out->feat, ", ", f);
         free (f);
         free (cur);
@@ -572,7 +559,7 @@ sp_title_parse (const char *title, sp_title_t *out)
         goto cleanup;
     //  A title that is only descriptors ("Intro - Live" keeps "Intro"; a
     //  bare "(Live)" keeps itself) must not end up with an empty base
-    if (!base [0])
+    if (!base[0])
         s_copy (base, cap, cur, strlen (cur));
     s_copy (out->base_raw, sizeof out->base_raw, base, strlen (base));
 
@@ -585,11 +572,9 @@ sp_title_parse (const char *title, sp_title_t *out)
         out->kinds |= SP_TITLE_PART;
         if (!out->part)
             out->part = part_in_base;
-    }
-    else
-    if (out->part) {
+    } else if (out->part) {
         //  The part came from a segment cut out with other descriptors
-        char pbuf [16];
+        char pbuf[16];
         snprintf (pbuf, sizeof pbuf, "part %d", out->part);
         s_append (out->base, sizeof out->base, " ", pbuf);
         snprintf (pbuf, sizeof pbuf, "Part %d", out->part);
@@ -628,45 +613,44 @@ sp_title_scan_descriptors (const char *text)
 static const struct {
     uint32_t kind;
     const char *name;
-} s_names [] = {
-    { SP_TITLE_REMASTER, "remaster" },
-    { SP_TITLE_LIVE, "live version" },
-    { SP_TITLE_REMIX, "remix" },
-    { SP_TITLE_EXTENDED, "extended version" },
-    { SP_TITLE_EDIT, "radio edit" },
-    { SP_TITLE_ALBUM_VERSION, "album version" },
-    { SP_TITLE_ACOUSTIC, "acoustic version" },
-    { SP_TITLE_INSTRUMENTAL, "instrumental" },
-    { SP_TITLE_DEMO, "demo" },
-    { SP_TITLE_MONO, "mono version" },
-    { SP_TITLE_STEREO, "stereo version" },
-    { SP_TITLE_PART, "part" },
-    { SP_TITLE_FEAT, "featured artists" },
-    { SP_TITLE_REREC, "re-recording" },
-    { SP_TITLE_KARAOKE, "karaoke version" },
-    { SP_TITLE_COVER, "cover" },
-    { SP_TITLE_SPED_UP, "sped up version" },
-    { SP_TITLE_SLOWED, "slowed/reverb version" },
-    { SP_TITLE_NIGHTCORE, "nightcore version" },
-    { SP_TITLE_UNPLUGGED, "unplugged version" },
-    { SP_TITLE_ACAPPELLA, "a cappella version" },
-    { SP_TITLE_CLEAN, "clean version" },
-    { SP_TITLE_EXPLICIT, "explicit version" },
-    { SP_TITLE_OTHER_VERSION, "other version" },
-    { SP_TITLE_EDITION, "edition" },
+} s_names[] = {
+    {SP_TITLE_REMASTER, "remaster"},
+    {SP_TITLE_LIVE, "live version"},
+    {SP_TITLE_REMIX, "remix"},
+    {SP_TITLE_EXTENDED, "extended version"},
+    {SP_TITLE_EDIT, "radio edit"},
+    {SP_TITLE_ALBUM_VERSION, "album version"},
+    {SP_TITLE_ACOUSTIC, "acoustic version"},
+    {SP_TITLE_INSTRUMENTAL, "instrumental"},
+    {SP_TITLE_DEMO, "demo"},
+    {SP_TITLE_MONO, "mono version"},
+    {SP_TITLE_STEREO, "stereo version"},
+    {SP_TITLE_PART, "part"},
+    {SP_TITLE_FEAT, "featured artists"},
+    {SP_TITLE_REREC, "re-recording"},
+    {SP_TITLE_KARAOKE, "karaoke version"},
+    {SP_TITLE_COVER, "cover"},
+    {SP_TITLE_SPED_UP, "sped up version"},
+    {SP_TITLE_SLOWED, "slowed/reverb version"},
+    {SP_TITLE_NIGHTCORE, "nightcore version"},
+    {SP_TITLE_UNPLUGGED, "unplugged version"},
+    {SP_TITLE_ACAPPELLA, "a cappella version"},
+    {SP_TITLE_CLEAN, "clean version"},
+    {SP_TITLE_EXPLICIT, "explicit version"},
+    {SP_TITLE_OTHER_VERSION, "other version"},
+    {SP_TITLE_EDITION, "edition"},
 };
 
 const char *
 sp_title_kind_name (uint32_t kind)
 {
-    for (size_t i = 0; i < sizeof s_names / sizeof s_names [0]; i++)
-        if (s_names [i].kind == kind)
-            return s_names [i].name;
+    for (size_t i = 0; i < sizeof s_names / sizeof s_names[0]; i++)
+        if (s_names[i].kind == kind)
+            return s_names[i].name;
     return "unknown";
 }
 
-static void
-s_reason (char *reason, size_t n, const char *fmt, ...)
+static void s_reason (char *reason, size_t n, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static void
@@ -698,7 +682,7 @@ int
 sp_title_compatible_kinds (uint32_t wanted, uint32_t found, char *reason, size_t n)
 {
     if (reason && n > 0)
-        reason [0] = 0;
+        reason[0] = 0;
     uint32_t w = s_implied (wanted) & SP_TITLE_HARD_MASK;
     uint32_t f = s_implied (found) & SP_TITLE_HARD_MASK;
     //  Report the most specific kind first (karaoke before its implied
@@ -707,13 +691,13 @@ sp_title_compatible_kinds (uint32_t wanted, uint32_t found, char *reason, size_t
     uint32_t missing = w & ~f;
     uint32_t extra_explicit = extra & found;
     uint32_t missing_explicit = missing & wanted;
-    uint32_t pick = extra_explicit? extra_explicit: extra;
+    uint32_t pick = extra_explicit ? extra_explicit : extra;
     if (pick) {
         uint32_t bit = pick & (~pick + 1);
         s_reason (reason, n, "%s%s", sp_title_kind_name (bit), "");
         return 0;
     }
-    pick = missing_explicit? missing_explicit: missing;
+    pick = missing_explicit ? missing_explicit : missing;
     if (pick) {
         uint32_t bit = pick & (~pick + 1);
         s_reason (reason, n, "not the %s asked for%s", sp_title_kind_name (bit), "");
@@ -721,39 +705,36 @@ sp_title_compatible_kinds (uint32_t wanted, uint32_t found, char *reason, size_t
     }
     if ((wanted ^ found) & SP_TITLE_SOFT_MASK)
         s_reason (reason, n, "%s%s",
-                  wanted & SP_TITLE_EDIT? "radio edit asked, found another cut":
-                  "radio edit found, full length asked",
+                  wanted & SP_TITLE_EDIT ? "radio edit asked, found another cut"
+                                         : "radio edit found, full length asked",
                   ": left to the length filter");
     return 1;
 }
 
 int
-sp_title_compatible (const sp_title_t *wanted, const sp_title_t *found,
-                     char *reason, size_t n)
+sp_title_compatible (const sp_title_t *wanted, const sp_title_t *found, char *reason, size_t n)
 {
     if (reason && n > 0)
-        reason [0] = 0;
+        reason[0] = 0;
     if (!wanted || !found)
         return -1;
     int rc = sp_title_compatible_kinds (wanted->kinds, found->kinds, reason, n);
     if (rc != 1)
         return rc;
     if (wanted->part && found->part && wanted->part != found->part) {
-        char a [16], b [16];
+        char a[16], b[16];
         snprintf (a, sizeof a, "%d", found->part);
         snprintf (b, sizeof b, "%d", wanted->part);
         s_reason (reason, n, "part %s, not part %s", a, b);
         return 0;
     }
-    if ((wanted->kinds & found->kinds & SP_TITLE_REMIX)
-    &&  wanted->remixer [0] && found->remixer [0]
-    &&  sp_text_similarity_norm (wanted->remixer, found->remixer) < 0.8) {
+    if ((wanted->kinds & found->kinds & SP_TITLE_REMIX) && wanted->remixer[0] &&
+        found->remixer[0] && sp_text_similarity_norm (wanted->remixer, found->remixer) < 0.8) {
         s_reason (reason, n, "different remix (%s, not %s)", found->remixer, wanted->remixer);
         return 0;
     }
-    if ((wanted->kinds & found->kinds & SP_TITLE_OTHER_VERSION)
-    &&  wanted->version [0] && found->version [0]
-    &&  sp_text_similarity_norm (wanted->version, found->version) < 0.8) {
+    if ((wanted->kinds & found->kinds & SP_TITLE_OTHER_VERSION) && wanted->version[0] &&
+        found->version[0] && sp_text_similarity_norm (wanted->version, found->version) < 0.8) {
         s_reason (reason, n, "different version (%s, not %s)", found->version, wanted->version);
         return 0;
     }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#define WIRE_LINGER_MS 200   //  how long close() may wait to flush (ms)
+#define WIRE_LINGER_MS 200  //  how long close() may wait to flush (ms)
 
 /*  Create and set up a socket; the caller binds or connects it. */
 static zsock_t *
@@ -33,8 +33,8 @@ s_socket_new (int type, size_t max_msg, int heartbeat_ms, char *err, size_t err_
 
 /*  Apply CURVE, then bind or connect. Destroys the socket on failure. */
 static zsock_t *
-s_socket_attach (zsock_t *sock, const char *endpoint, bool bind, const sp_wire_curve_t *curve, char *err,
-                 size_t err_size)
+s_socket_attach (zsock_t *sock, const char *endpoint, bool bind, const sp_wire_curve_t *curve,
+                 char *err, size_t err_size)
 {
     if (curve && curve->cert) {
         zcert_apply (curve->cert, sock);
@@ -69,8 +69,8 @@ sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_msg, int h
 }
 
 zsock_t *
-sp_wire_client_socket (const char *endpoint, size_t max_msg, int timeout_ms, const sp_wire_curve_t *curve,
-                       char *err, size_t err_size)
+sp_wire_client_socket (const char *endpoint, size_t max_msg, int timeout_ms,
+                       const sp_wire_curve_t *curve, char *err, size_t err_size)
 {
     zsock_t *sock = s_socket_new (ZMQ_DEALER, max_msg, 0, err, err_size);
     if (!sock)
@@ -98,7 +98,8 @@ sp_wire_send (zsock_t *sock, zframe_t *routing_id, const char *topic, const sp_m
     int flags = nonblocking ? ZMQ_DONTWAIT : 0;
     rc = 0;
     if (routing_id)
-        rc = zmq_send (handle, zframe_data (routing_id), zframe_size (routing_id), ZMQ_SNDMORE | flags);
+        rc = zmq_send (handle, zframe_data (routing_id), zframe_size (routing_id),
+                       ZMQ_SNDMORE | flags);
     if (rc >= 0 && topic)
         rc = zmq_send (handle, topic, strlen (topic), ZMQ_SNDMORE | flags);
     if (rc >= 0)
@@ -201,7 +202,8 @@ sp_wire_recv (zsock_t *sock, bool router, bool topic, int timeout_ms, zframe_t *
         snprintf (reason, reason_size, "unexpected extra frames");
         return SP_WIRE_BAD_MSG;
     }
-    int rc = sp_msg_decode (zmq_msg_data (&part), zmq_msg_size (&part), 0, msg, reason, reason_size);
+    int rc =
+        sp_msg_decode (zmq_msg_data (&part), zmq_msg_size (&part), 0, msg, reason, reason_size);
     zmq_msg_close (&part);
     if (routing_id)
         *routing_id = id;

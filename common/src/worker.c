@@ -19,39 +19,39 @@
 #include <string.h>
 #include <unistd.h>
 
-#define WORKER_DEFAULT_GRACE_MS 10000   //  SIGTERM: time for running jobs (ms)
-#define WORKER_RECONNECT_MAX_MS 32000   //  longest wait between reconnects (ms)
+#define WORKER_DEFAULT_GRACE_MS 10000  //  SIGTERM: time for running jobs (ms)
+#define WORKER_RECONNECT_MAX_MS 32000  //  longest wait between reconnects (ms)
 
 struct _sp_job_t {
-    sp_msg_t *msg;              //  the `job` message (owned)
-    sp_payload_t *payload;      //  decoded payload (owned)
-    zsock_t *push;              //  the running thread's PUSH (borrowed)
-    atomic_bool *stopping;      //  the worker's stop flag (borrowed)
-    bool answered;              //  done or fail was sent
+    sp_msg_t *msg;          //  the `job` message (owned)
+    sp_payload_t *payload;  //  decoded payload (owned)
+    zsock_t *push;          //  the running thread's PUSH (borrowed)
+    atomic_bool *stopping;  //  the worker's stop flag (borrowed)
+    bool answered;          //  done or fail was sent
 };
 
 typedef struct _worker_t worker_t;
 
 typedef struct {
-    worker_t *worker;           //  back pointer
-    pthread_t thread;           //  this handler thread
-    int index;                  //  0..slots-1
+    worker_t *worker;  //  back pointer
+    pthread_t thread;  //  this handler thread
+    int index;         //  0..slots-1
 } slot_t;
 
 struct _worker_t {
-    const sp_worker_def_t *def; //  the definition (borrowed)
-    char name[SP_MSG_MAX_ID + 1];   //  worker id announced to the broker
-    char inproc[96];            //  endpoint of the answer PULL
-    pthread_mutex_t lock;       //  guards queue, running
-    pthread_cond_t cond;        //  signalled on new jobs / stop
-    sp_msg_t **queue;           //  jobs waiting for a thread (FIFO)
+    const sp_worker_def_t *def;    //  the definition (borrowed)
+    char name[SP_MSG_MAX_ID + 1];  //  worker id announced to the broker
+    char inproc[96];               //  endpoint of the answer PULL
+    pthread_mutex_t lock;          //  guards queue, running
+    pthread_cond_t cond;           //  signalled on new jobs / stop
+    sp_msg_t **queue;              //  jobs waiting for a thread (FIFO)
     size_t n_queue, cap_queue;
-    int running;                //  jobs being handled now
-    atomic_bool stopping;       //  stop requested: no new jobs, hand back soon
-    atomic_bool quit;           //  handler threads must exit
-    atomic_int init_failed;     //  a thread_init returned NULL
+    int running;             //  jobs being handled now
+    atomic_bool stopping;    //  stop requested: no new jobs, hand back soon
+    atomic_bool quit;        //  handler threads must exit
+    atomic_int init_failed;  //  a thread_init returned NULL
     slot_t *slots;
-    sp_msg_held_t *held;        //  jobs held (queued or running), for heartbeats
+    sp_msg_held_t *held;  //  jobs held (queued or running), for heartbeats
     size_t n_held, cap_held;
 };
 
@@ -116,7 +116,8 @@ sp_job_done (sp_job_t *job, const char *next, const sp_payload_t *payload)
     size_t size = 0;
     char reason[256];
     if (out && sp_payload_encode (out, &data, &size, reason, sizeof reason) != SP_MSG_OK) {
-        sp_job_fail (job, false, "internal error: the next stage's payload did not encode (%s)", reason);
+        sp_job_fail (job, false, "internal error: the next stage's payload did not encode (%s)",
+                     reason);
         return;
     }
     answer.payload = data;
@@ -259,14 +260,13 @@ s_slot_thread (void *arg)
 
         sp_job_t job = {.msg = msg, .push = push, .stopping = &self->stopping};
         char reason[256];
-        if (sp_payload_decode (msg->payload, msg->payload_size, &job.payload, reason, sizeof reason)
-            != SP_MSG_OK) {
+        if (sp_payload_decode (msg->payload, msg->payload_size, &job.payload, reason,
+                               sizeof reason) != SP_MSG_OK) {
             sp_job_fail (&job, false, "the job's payload is malformed (%s)", reason);
-        }
-        else if (s_fill_ids (job.payload, msg->id) != 0) {
-            sp_job_fail (&job, false, "the job's id \"%s\" is not <job>:<position>:<stage>", msg->id);
-        }
-        else {
+        } else if (s_fill_ids (job.payload, msg->id) != 0) {
+            sp_job_fail (&job, false, "the job's id \"%s\" is not <job>:<position>:<stage>",
+                         msg->id);
+        } else {
             sp_log_context (job.payload->job, job.payload->track_key);
             def->handle (ctx, &job);
             if (!job.answered)
@@ -341,7 +341,7 @@ s_enqueue_job (worker_t *self, sp_msg_t **msg_p)
         sp_msg_t **grown = realloc (self->queue, cap * sizeof *grown);
         if (!grown) {
             pthread_mutex_unlock (&self->lock);
-            return;     //  the lease brings it back
+            return;  //  the lease brings it back
         }
         self->queue = grown;
         self->cap_queue = cap;
@@ -387,8 +387,8 @@ sp_worker_run (const sp_worker_def_t *def)
         char host[40] = "host";
         gethostname (host, sizeof host - 1);
         host[sizeof host - 1] = '\0';
-        snprintf (self->name, sizeof self->name, "%s-%s-%ld-%04x", def->role, host, (long) getpid (),
-                  (unsigned) (zclock_usecs () & 0xffff));
+        snprintf (self->name, sizeof self->name, "%s-%s-%ld-%04x", def->role, host,
+                  (long) getpid (), (unsigned) (zclock_usecs () & 0xffff));
     }
     snprintf (self->inproc, sizeof self->inproc, "inproc://sp-worker-%p", (void *) self);
     pthread_mutex_init (&self->lock, NULL);
@@ -406,7 +406,8 @@ sp_worker_run (const sp_worker_def_t *def)
     sp_curve_t *own_curve = NULL;
     const sp_wire_curve_t *curve = def->curve;
     if (!curve) {
-        if (sp_curve_load (def->cfg->curve_dir, SP_CURVE_CLIENT, &own_curve, err, sizeof err) != 0) {
+        if (sp_curve_load (def->cfg->curve_dir, SP_CURVE_CLIENT, &own_curve, err, sizeof err) !=
+            0) {
             sp_log_error ("event=worker_start_failed reason=%s", sp_log_q (err));
             fprintf (stderr, "%s\n", err);
             status = 2;
@@ -438,16 +439,17 @@ sp_worker_run (const sp_worker_def_t *def)
 
     int64_t reconnect_ms = heartbeat_ms;
     while (!should_stop () && !atomic_load (&self->init_failed)) {
-        dealer = sp_wire_socket (ZMQ_DEALER, def->cfg->broker_endpoint, false, SP_MSG_MAX_BROKER_FRAME,
-                                 0, curve, err, sizeof err);
+        dealer = sp_wire_socket (ZMQ_DEALER, def->cfg->broker_endpoint, false,
+                                 SP_MSG_MAX_BROKER_FRAME, 0, curve, err, sizeof err);
         if (!dealer) {
             sp_log_error ("event=broker_connect_failed reason=%s", sp_log_q (err));
             status = 2;
             goto done;
         }
         s_send_ready (self, dealer);
-        sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s curve=%s", sp_log_q (self->name),
-                     def->role, def->slots, def->cfg->broker_endpoint, curve ? "on" : "off");
+        sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s curve=%s",
+                     sp_log_q (self->name), def->role, def->slots, def->cfg->broker_endpoint,
+                     curve ? "on" : "off");
         int64_t now = sp_clock_mono_ms ();
         int64_t broker_expires = now + (int64_t) heartbeat_ms * liveness;
         int64_t next_heartbeat = now + heartbeat_ms;
@@ -465,25 +467,24 @@ sp_worker_run (const sp_worker_def_t *def)
                     reconnect_ms = heartbeat_ms;
                     if (msg->type == SP_MSG_JOB)
                         s_enqueue_job (self, &msg);
-                    else if (msg->type == SP_MSG_ERROR && msg->code
-                             && strcmp (msg->code, "unknown_worker") == 0)
-                        s_send_ready (self, dealer);    //  the broker restarted
+                    else if (msg->type == SP_MSG_ERROR && msg->code &&
+                             strcmp (msg->code, "unknown_worker") == 0)
+                        s_send_ready (self, dealer);  //  the broker restarted
                     else if (msg->type == SP_MSG_ERROR)
                         sp_log_warn ("event=broker_error code=%s message=%s", sp_log_q (msg->code),
                                      sp_log_q (msg->message));
-                }
-                else if (rc == SP_WIRE_BAD_MSG)
+                } else if (rc == SP_WIRE_BAD_MSG)
                     sp_log_warn ("event=bad_message from=broker reason=%s", sp_log_q (reason));
                 sp_msg_destroy (&msg);
-            }
-            else if (which == pull)
+            } else if (which == pull)
                 s_forward_answers (self, pull, dealer, 0);
             if (now >= next_heartbeat) {
                 s_send_heartbeat (self, dealer);
                 next_heartbeat = now + heartbeat_ms;
             }
             if (now > broker_expires) {
-                sp_log_warn ("event=broker_silent action=reconnect wait_ms=%lld", (long long) reconnect_ms);
+                sp_log_warn ("event=broker_silent action=reconnect wait_ms=%lld",
+                             (long long) reconnect_ms);
                 lost = true;
                 break;
             }
@@ -547,7 +548,8 @@ sp_worker_run (const sp_worker_def_t *def)
         if (dealer)
             sp_wire_send (dealer, NULL, NULL, &fail, true);
     }
-    sp_log_info ("event=worker_stopped worker=%s handed_back=%zu", sp_log_q (self->name), self->n_held);
+    sp_log_info ("event=worker_stopped worker=%s handed_back=%zu", sp_log_q (self->name),
+                 self->n_held);
 
 done:
     atomic_store (&self->quit, true);
@@ -558,8 +560,7 @@ done:
     if (running_now == 0) {
         for (int i = 0; i < started; i++)
             pthread_join (self->slots[i].thread, NULL);
-    }
-    else {
+    } else {
         //  handlers stuck past the grace period are left to the process exit
         for (int i = 0; i < started; i++)
             pthread_detach (self->slots[i].thread);

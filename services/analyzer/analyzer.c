@@ -29,23 +29,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_MAX_NOTES 2000            /* notes in one reply (then "... and N more") */
-#define S_REASON_MAX 1024           /* bytes of a skip reason */
+#define S_MAX_NOTES  2000 /* notes in one reply (then "... and N more") */
+#define S_REASON_MAX 1024 /* bytes of a skip reason */
 
 //  A loaded library shared by submissions; freed when the last user lets go.
 typedef struct {
     sp_library_t *lib;
-    int refs;                   /* guarded by lib_lock */
-    int64_t loaded_ms;          /* monotonic */
+    int refs;          /* guarded by lib_lock */
+    int64_t loaded_ms; /* monotonic */
 } s_libref_t;
 
 struct _sp_analyzer_t {
-    const sp_config_t *cfg;     /* borrowed */
-    sp_events_t *events;        /* borrowed, may be NULL */
-    sp_spotify_t *spotify;      /* Spotify client and token state */
-    pthread_mutex_t lib_lock;   /* guards cached */
-    pthread_mutex_t load_lock;  /* one Plex load at a time */
-    s_libref_t *cached;         /* the cached library, or NULL */
+    const sp_config_t *cfg;    /* borrowed */
+    sp_events_t *events;       /* borrowed, may be NULL */
+    sp_spotify_t *spotify;     /* Spotify client and token state */
+    pthread_mutex_t lib_lock;  /* guards cached */
+    pthread_mutex_t load_lock; /* one Plex load at a time */
+    s_libref_t *cached;        /* the cached library, or NULL */
 };
 
 sp_analyzer_t *
@@ -108,8 +108,9 @@ s_cache_get (sp_analyzer_t *self)
 {
     s_libref_t *ref = NULL;
     pthread_mutex_lock (&self->lib_lock);
-    if (self->cached && self->cfg->library_cache_s > 0
-        && sp_clock_mono_ms () - self->cached->loaded_ms < (int64_t) self->cfg->library_cache_s * 1000) {
+    if (self->cached && self->cfg->library_cache_s > 0 &&
+        sp_clock_mono_ms () - self->cached->loaded_ms <
+            (int64_t) self->cfg->library_cache_s * 1000) {
         ref = self->cached;
         ref->refs++;
     }
@@ -139,11 +140,10 @@ s_library_acquire (sp_analyzer_t *self, char *note, size_t n)
         if (sp_plex_load_library (self->cfg, &lib, why, sizeof why) != 0) {
             sp_log_warn ("event=library_skipped reason=%s", sp_log_q (why));
             snprintf (note, n, "library check skipped: %s; every track is queued", why);
-        }
-        else if ((ref = calloc (1, sizeof *ref))) {
+        } else if ((ref = calloc (1, sizeof *ref))) {
             ref->lib = lib;
             ref->loaded_ms = sp_clock_mono_ms ();
-            ref->refs = 2;      /* the cache's and ours */
+            ref->refs = 2; /* the cache's and ours */
             sp_log_info ("event=library_loaded tracks=%zu ms=%lld", sp_library_size (lib),
                          (long long) (ref->loaded_ms - t0));
             pthread_mutex_lock (&self->lib_lock);
@@ -151,8 +151,7 @@ s_library_acquire (sp_analyzer_t *self, char *note, size_t n)
             self->cached = ref;
             pthread_mutex_unlock (&self->lib_lock);
             s_libref_release (self, &old);
-        }
-        else {
+        } else {
             sp_library_destroy (&lib);
             snprintf (note, n, "library check skipped: out of memory; every track is queued");
         }
@@ -170,8 +169,8 @@ s_error (sp_msg_t *reply, const char *code, const char *message)
     reply->type = SP_MSG_ERROR;
     char msg[SP_MSG_MAX_STR];
     sp_playlist_cut_utf8 (msg, sizeof msg, message);
-    if (sp_msg_strset (&reply->code, code) != SP_MSG_OK
-        || sp_msg_strset (&reply->message, msg) != SP_MSG_OK)
+    if (sp_msg_strset (&reply->code, code) != SP_MSG_OK ||
+        sp_msg_strset (&reply->message, msg) != SP_MSG_OK)
         return -1;
     return 0;
 }
@@ -182,7 +181,7 @@ s_error (sp_msg_t *reply, const char *code, const char *message)
 typedef struct {
     char **keys;
     size_t *pos;
-    size_t cap;                 /* power of two */
+    size_t cap; /* power of two */
 } s_seen_t;
 
 static uint64_t
@@ -294,10 +293,10 @@ s_artists_json (const sp_track_t *t)
 
 typedef struct {
     sp_store_track_spec_t *specs;
-    char **reasons;             /* per entry, heap or NULL */
-    char **artists;             /* per entry JSON, heap */
-    uint8_t **payloads;         /* per entry, heap or NULL */
-    char **paths;               /* per entry, heap or NULL */
+    char **reasons;     /* per entry, heap or NULL */
+    char **artists;     /* per entry JSON, heap */
+    uint8_t **payloads; /* per entry, heap or NULL */
+    char **paths;       /* per entry, heap or NULL */
     size_t n;
 } s_specs_t;
 
@@ -331,8 +330,7 @@ s_specs_init (s_specs_t *s, size_t n)
 }
 
 //  Add a note to the reply (bounded count).
-static int
-s_reply_note (sp_msg_t *reply, size_t *dropped, const char *fmt, ...)
+static int s_reply_note (sp_msg_t *reply, size_t *dropped, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static int
@@ -394,19 +392,17 @@ s_decide (sp_analyzer_t *self, sp_store_t *store, sp_playlist_t *pl, const sp_li
             }
             if (rc == SP_STORE_OK) {
                 if (access (song.path, F_OK) == 0) {
-                    snprintf (reason, sizeof reason, "already downloaded by job %s (%s)",
-                              song.job, song.path);
+                    snprintf (reason, sizeof reason, "already downloaded by job %s (%s)", song.job,
+                              song.path);
                     path = song.path;
-                }
-                else
+                } else
                     sp_log_info ("event=song_file_gone spotify_id=%s path=%s",
                                  sp_log_q (t->spotify_id), sp_log_q (song.path));
             }
         }
         if (!reason[0] && lib && t->title && t->artists_count > 0) {
             int mr = sp_library_match (lib, t->title, (const char *const *) t->artists,
-                                       t->artists_count,
-                                       t->has_duration_ms ? t->duration_ms : 0,
+                                       t->artists_count, t->has_duration_ms ? t->duration_ms : 0,
                                        self->cfg->match_threshold, &m);
             if (mr == 1) {
                 snprintf (reason, sizeof reason, "in library: %s - %s (%s), confidence %.2f",
@@ -437,8 +433,8 @@ s_decide (sp_analyzer_t *self, sp_store_t *store, sp_playlist_t *pl, const sp_li
             spec->reason = sp->reasons[i];
             spec->path = sp->paths[i];
             (*skipped)++;
-            if (s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1,
-                              artists[0] ? artists : "?", t->title ? t->title : "?", cut) != 0)
+            if (s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1, artists[0] ? artists : "?",
+                              t->title ? t->title : "?", cut) != 0)
                 goto done;
             continue;
         }
@@ -449,7 +445,7 @@ s_decide (sp_analyzer_t *self, sp_store_t *store, sp_playlist_t *pl, const sp_li
         memset (&p, 0, sizeof p);
         p.job = empty;
         p.track_key = empty;
-        p.track = *t;           /* borrowed, not freed */
+        p.track = *t; /* borrowed, not freed */
         uint8_t *data = NULL;
         size_t size = 0;
         char why[256];
@@ -464,8 +460,8 @@ s_decide (sp_analyzer_t *self, sp_store_t *store, sp_playlist_t *pl, const sp_li
             spec->skipped = true;
             spec->reason = sp->reasons[i];
             (*skipped)++;
-            if (s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1,
-                              artists[0] ? artists : "?", t->title ? t->title : "?", r2) != 0)
+            if (s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1, artists[0] ? artists : "?",
+                              t->title ? t->title : "?", r2) != 0)
                 goto done;
             continue;
         }
@@ -497,12 +493,12 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
     sp_playlist_t *pl = NULL;
     if (src.kind == SP_SOURCE_TEXT) {
         if (!request->content)
-            return s_error (reply, "bad_request",
-                            "a text source needs the list itself: soulpipe submit FILE.txt sends it");
+            return s_error (
+                reply, "bad_request",
+                "a text source needs the list itself: soulpipe submit FILE.txt sends it");
         if (sp_textlist_parse (request->content, request->name, &pl, err, sizeof err) != 0)
             return s_error (reply, "bad_source", err);
-    }
-    else {
+    } else {
         sp_spotify_err_t serr;
         memset (&serr, 0, sizeof serr);
         if (sp_spotify_fetch (self->spotify, store, &src, &pl, &serr) != 0)
@@ -556,8 +552,9 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
     uint64_t skipped = 0;
     int rc = s_decide (self, store, pl, ref ? ref->lib : NULL, &specs, &skipped, reply, &dropped);
     if (rc == -2) {
-        ret = s_error (reply, "store", "Redis is unreachable: the job was not created; try again "
-                                       "when Redis is back");
+        ret = s_error (reply, "store",
+                       "Redis is unreachable: the job was not created; try again "
+                       "when Redis is back");
         goto done;
     }
     if (rc != 0)
@@ -575,10 +572,10 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
     rc = sp_store_job_create (store, &job, specs.specs, pl->count, job_id);
     if (rc != SP_STORE_OK) {
         sp_log_error ("event=job_create_failed rc=%d reason=%s", rc, sp_store_strerror (rc));
-        ret = s_error (reply, "store", rc == SP_STORE_EIO
-                                           ? "Redis is unreachable: the job was not created; try "
-                                             "again when Redis is back"
-                                           : "the job could not be created");
+        ret = s_error (reply, "store",
+                       rc == SP_STORE_EIO ? "Redis is unreachable: the job was not created; try "
+                                            "again when Redis is back"
+                                          : "the job could not be created");
         goto done;
     }
     reply->type = SP_MSG_SUBMIT_OK;
@@ -586,9 +583,9 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
     reply->skipped = skipped;
     reply->queued = pl->count - skipped;
     reply->library_checked = ref != NULL;
-    if (sp_msg_strset (&reply->job, job_id) != SP_MSG_OK
-        || sp_msg_strset (&reply->name, pl->name) != SP_MSG_OK
-        || (!ref && sp_msg_strset (&reply->library_note, note) != SP_MSG_OK))
+    if (sp_msg_strset (&reply->job, job_id) != SP_MSG_OK ||
+        sp_msg_strset (&reply->name, pl->name) != SP_MSG_OK ||
+        (!ref && sp_msg_strset (&reply->library_note, note) != SP_MSG_OK))
         goto oom;
     sp_log_info ("event=submitted job=%s source=%s name=%s total=%zu skipped=%llu queued=%llu "
                  "library_checked=%s ms=%lld",
@@ -610,13 +607,12 @@ done:
 // ------------------------------------------------------------ login
 
 int
-sp_analyzer_login (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *request,
-                   sp_msg_t *reply)
+sp_analyzer_login (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *request, sp_msg_t *reply)
 {
     if (!self || !store || !request || !reply)
         return reply ? s_error (reply, "internal", "analyzer called without state") : -1;
-    if (request->type != SP_MSG_LOGIN || !request->provider
-        || strcmp (request->provider, "spotify") != 0)
+    if (request->type != SP_MSG_LOGIN || !request->provider ||
+        strcmp (request->provider, "spotify") != 0)
         return s_error (reply, "bad_request", "only `soulpipe login spotify` is supported");
     sp_spotify_err_t err;
     memset (&err, 0, sizeof err);
@@ -625,9 +621,9 @@ sp_analyzer_login (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *reque
         return s_error (reply, err.code, err.message);
     sp_msg_clear (reply);
     reply->type = SP_MSG_OK_REPLY;
-    if (sp_msg_strset (&reply->message, "Spotify login stored: playlists you own or "
-                                        "collaborate on and your Liked Songs can now be submitted")
-        != SP_MSG_OK)
+    if (sp_msg_strset (&reply->message,
+                       "Spotify login stored: playlists you own or "
+                       "collaborate on and your Liked Songs can now be submitted") != SP_MSG_OK)
         return s_error (reply, "internal", "out of memory");
     return 0;
 }

@@ -30,18 +30,22 @@ s_store_error (sp_msg_t *reply, int rc, const char *job)
     if (rc == SP_STORE_ENOENT)
         return sp_api_error (reply, "not_found", "no job %s (see `soulpipe list`)", job);
     if (rc == SP_STORE_EINVAL)
-        return sp_api_error (reply, "bad_request", "\"%s\" is not a job id (see `soulpipe list`)", job);
+        return sp_api_error (reply, "bad_request", "\"%s\" is not a job id (see `soulpipe list`)",
+                             job);
     if (rc == SP_STORE_EIO)
-        return sp_api_error (reply, "unavailable", "Redis is unreachable; try again when it is back");
+        return sp_api_error (reply, "unavailable",
+                             "Redis is unreachable; try again when it is back");
     return sp_api_error (reply, "internal", "the job store answered: %s", sp_store_strerror (rc));
 }
 
 static json_t *
-s_counts (int64_t total, int64_t skipped, int64_t queued, int64_t done, int64_t failed, int64_t cancelled)
+s_counts (int64_t total, int64_t skipped, int64_t queued, int64_t done, int64_t failed,
+          int64_t cancelled)
 {
-    return json_pack ("{sI sI sI sI sI sI}", "total", (json_int_t) total, "skipped", (json_int_t) skipped,
-                      "queued", (json_int_t) queued, "done", (json_int_t) done, "failed",
-                      (json_int_t) failed, "cancelled", (json_int_t) cancelled);
+    return json_pack ("{sI sI sI sI sI sI}", "total", (json_int_t) total, "skipped",
+                      (json_int_t) skipped, "queued", (json_int_t) queued, "done",
+                      (json_int_t) done, "failed", (json_int_t) failed, "cancelled",
+                      (json_int_t) cancelled);
 }
 
 /*  Track artists are stored as a JSON array text; anything else is shown as
@@ -75,11 +79,12 @@ s_add_track (const sp_store_track_t *t, void *arg)
     if (t->source_user && *t->source_user)
         source = json_pack ("{s:s s:s}", "username", t->source_user, "filename",
                             t->source_file ? t->source_file : "");
-    json_t *o = json_pack ("{s:o s:s s:i s:s s:o s:s s:o s:i s:o s:o}", "id", s_str_or_null (t->spotify_id),
-                           "key", t->key, "position", t->position, "title", t->title ? t->title : "",
-                           "artists", s_artists (t->artists), "state", t->state ? t->state : "",
-                           "reason", s_str_or_null (t->reason), "attempts", t->attempts, "source",
-                           source ? source : json_null (), "path", s_str_or_null (t->path));
+    json_t *o =
+        json_pack ("{s:o s:s s:i s:s s:o s:s s:o s:i s:o s:o}", "id", s_str_or_null (t->spotify_id),
+                   "key", t->key, "position", t->position, "title", t->title ? t->title : "",
+                   "artists", s_artists (t->artists), "state", t->state ? t->state : "", "reason",
+                   s_str_or_null (t->reason), "attempts", t->attempts, "source",
+                   source ? source : json_null (), "path", s_str_or_null (t->path));
     if (o)
         json_array_append_new (tracks, o);
     return 0;
@@ -102,13 +107,13 @@ sp_api_status_json (sp_store_t *store, const char *job, int *rc_out)
         *rc_out = rc;
         return NULL;
     }
-    json_t *doc = json_pack ("{s:s s:s s:s s:s s:o s:b s:o s:I s:I s:o}", "job", j->id, "name",
-                             j->name ? j->name : "", "source", j->source ? j->source : "", "state",
-                             j->state ? j->state : "", "counts",
-                             s_counts (j->total, j->skipped, j->queued, j->done, j->failed, j->cancelled),
-                             "library_checked", j->library_checked, "library_note",
-                             s_str_or_null (j->library_note), "created", (json_int_t) j->created_ms,
-                             "updated", (json_int_t) j->updated_ms, "tracks", tracks);
+    json_t *doc = json_pack (
+        "{s:s s:s s:s s:s s:o s:b s:o s:I s:I s:o}", "job", j->id, "name", j->name ? j->name : "",
+        "source", j->source ? j->source : "", "state", j->state ? j->state : "", "counts",
+        s_counts (j->total, j->skipped, j->queued, j->done, j->failed, j->cancelled),
+        "library_checked", j->library_checked, "library_note", s_str_or_null (j->library_note),
+        "created", (json_int_t) j->created_ms, "updated", (json_int_t) j->updated_ms, "tracks",
+        tracks);
     sp_store_job_destroy (&j);
     *rc_out = doc ? SP_STORE_OK : SP_STORE_ENOMEM;
     return doc;
@@ -136,10 +141,11 @@ static int
 s_add_job (const sp_store_job_t *j, void *arg)
 {
     json_t *jobs = arg;
-    json_t *o = json_pack ("{s:s s:s s:s s:o s:I}", "job", j->id, "name", j->name ? j->name : "", "state",
-                           j->state ? j->state : "", "counts",
-                           s_counts (j->total, j->skipped, j->queued, j->done, j->failed, j->cancelled),
-                           "created", (json_int_t) j->created_ms);
+    json_t *o =
+        json_pack ("{s:s s:s s:s s:o s:I}", "job", j->id, "name", j->name ? j->name : "", "state",
+                   j->state ? j->state : "", "counts",
+                   s_counts (j->total, j->skipped, j->queued, j->done, j->failed, j->cancelled),
+                   "created", (json_int_t) j->created_ms);
     if (o)
         json_array_append_new (jobs, o);
     return 0;

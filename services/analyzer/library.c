@@ -15,27 +15,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NONE UINT32_MAX
-#define S_ARENA_MAX ((size_t) 1 << 31)     /* bytes of text at most */
-#define S_MAX_ARTISTS 8                    /* wanted artists compared */
-#define S_SOFT_FACTOR 0.95                 /* radio edit vs full length */
-#define S_UNKNOWN_DUR_FACTOR 0.95          /* one side has no duration */
+#define S_NONE               UINT32_MAX
+#define S_ARENA_MAX          ((size_t) 1 << 31) /* bytes of text at most */
+#define S_MAX_ARTISTS        8                  /* wanted artists compared */
+#define S_SOFT_FACTOR        0.95               /* radio edit vs full length */
+#define S_UNKNOWN_DUR_FACTOR 0.95               /* one side has no duration */
 
 typedef struct {
-    uint32_t key;               /* offset of the base title key */
-    uint32_t title, album_artist, track_artist, album, path;  /* offsets, S_NONE = absent */
-    uint32_t duration_ms;       /* 0 = unknown */
-    uint32_t hash;              /* of the key */
-    uint32_t next;              /* next item in the bucket chain */
+    uint32_t key;                                            /* offset of the base title key */
+    uint32_t title, album_artist, track_artist, album, path; /* offsets, S_NONE = absent */
+    uint32_t duration_ms;                                    /* 0 = unknown */
+    uint32_t hash;                                           /* of the key */
+    uint32_t next;                                           /* next item in the bucket chain */
 } s_item_t;
 
 struct _sp_library_t {
-    char *arena;                /* all strings */
+    char *arena; /* all strings */
     size_t arena_len, arena_cap;
     s_item_t *items;
     size_t count, cap;
-    uint32_t *heads;            /* bucket -> first item, S_NONE = empty */
-    size_t nbuckets;            /* power of two */
+    uint32_t *heads; /* bucket -> first item, S_NONE = empty */
+    size_t nbuckets; /* power of two */
 };
 
 sp_library_t *
@@ -76,8 +76,8 @@ sp_library_size (const sp_library_t *self)
 size_t
 sp_library_bytes (const sp_library_t *self)
 {
-    return self ? self->arena_cap + self->cap * sizeof (s_item_t)
-                      + self->nbuckets * sizeof (uint32_t)
+    return self ? self->arena_cap + self->cap * sizeof (s_item_t) +
+                      self->nbuckets * sizeof (uint32_t)
                 : 0;
 }
 
@@ -143,17 +143,18 @@ s_make_key (const sp_title_t *t, char *key, size_t n)
 static int
 s_title_key (const char *title, char *key, size_t n)
 {
-    if (!strpbrk (title, "([{-") && !strstr (title, "\xe2\x80\x93")
-        && !strstr (title, "\xe2\x80\x94")) {
+    if (!strpbrk (title, "([{-") && !strstr (title, "\xe2\x80\x93") &&
+        !strstr (title, "\xe2\x80\x94")) {
         char *norm = sp_text_normalize (title);
         if (!norm)
             return -1;
         bool plain = true;
         for (char *w = norm; *w && plain;) {
             size_t len = strcspn (w, " ");
-            if ((len == 2 && strncmp (w, "pt", 2) == 0) || (len == 3 && strncmp (w, "pts", 3) == 0)
-                || (len == 4 && (strncmp (w, "part", 4) == 0 || strncmp (w, "feat", 4) == 0))
-                || (len == 5 && strncmp (w, "parts", 5) == 0))
+            if ((len == 2 && strncmp (w, "pt", 2) == 0) ||
+                (len == 3 && strncmp (w, "pts", 3) == 0) ||
+                (len == 4 && (strncmp (w, "part", 4) == 0 || strncmp (w, "feat", 4) == 0)) ||
+                (len == 5 && strncmp (w, "parts", 5) == 0))
                 plain = false;
             w += len;
             while (*w == ' ')
@@ -198,8 +199,7 @@ s_grow (sp_library_t *self)
 
 int
 sp_library_add (sp_library_t *self, const char *title, const char *album_artist,
-                const char *track_artist, const char *album, uint64_t duration_ms,
-                const char *path)
+                const char *track_artist, const char *album, uint64_t duration_ms, const char *path)
 {
     if (!self)
         return -1;
@@ -226,11 +226,12 @@ sp_library_add (sp_library_t *self, const char *title, const char *album_artist,
     it.album_artist = s_put (self, album_artist);
     //  Plex sends originalTitle only when it differs; keep it only then
     it.track_artist = track_artist && album_artist && strcmp (track_artist, album_artist) == 0
-                          ? S_NONE : s_put (self, track_artist);
+                          ? S_NONE
+                          : s_put (self, track_artist);
     it.album = s_put (self, album);
     it.path = s_put (self, path);
-    if (it.key == S_NONE - 1 || it.title == S_NONE - 1 || it.album_artist == S_NONE - 1
-        || it.track_artist == S_NONE - 1 || it.album == S_NONE - 1 || it.path == S_NONE - 1)
+    if (it.key == S_NONE - 1 || it.title == S_NONE - 1 || it.album_artist == S_NONE - 1 ||
+        it.track_artist == S_NONE - 1 || it.album == S_NONE - 1 || it.path == S_NONE - 1)
         return -1;
     it.duration_ms = duration_ms > UINT32_MAX ? UINT32_MAX : (uint32_t) duration_ms;
     it.hash = s_hash (key);
@@ -282,8 +283,7 @@ s_duration_factor (uint64_t want_ms, uint32_t have_ms)
 
 int
 sp_library_match (const sp_library_t *self, const char *title, const char *const *artists,
-                  size_t n_artists, uint64_t duration_ms, double threshold,
-                  sp_library_match_t *out)
+                  size_t n_artists, uint64_t duration_ms, double threshold, sp_library_match_t *out)
 {
     if (!out)
         return -1;
@@ -299,7 +299,8 @@ sp_library_match (const sp_library_t *self, const char *title, const char *const
     uint32_t h = s_hash (key);
     uint32_t i = self->heads[h & (self->nbuckets - 1)];
     //  find the first same-key item before preparing the artists
-    while (i != S_NONE && (self->items[i].hash != h || strcmp (s_str (self, self->items[i].key), key) != 0))
+    while (i != S_NONE &&
+           (self->items[i].hash != h || strcmp (s_str (self, self->items[i].key), key) != 0))
         i = self->items[i].next;
     if (i == S_NONE)
         return 0;
@@ -343,8 +344,8 @@ sp_library_match (const sp_library_t *self, const char *title, const char *const
         int comp = sp_title_compatible (&want, &found, reason, sizeof reason);
         if (comp != 1) {
             if (best < 0 && !out->why_not[0])
-                snprintf (out->why_not, sizeof out->why_not, "%s: %s",
-                          s_str (self, it->title), reason);
+                snprintf (out->why_not, sizeof out->why_not, "%s: %s", s_str (self, it->title),
+                          reason);
             continue;
         }
         double title_f = reason[0] ? S_SOFT_FACTOR : 1.0;

@@ -55,12 +55,12 @@ size_t sp_library_bytes (const sp_library_t *self);
     the library (valid while it lives); artist is the track artist when the
     library has one, else the album artist. */
 typedef struct {
-    double confidence;          /* 0 when no candidate */
+    double confidence; /* 0 when no candidate */
     const char *title;
     const char *artist;
     const char *album;
     const char *path;
-    char why_not[160];          /* when no candidate passed: e.g. "live version" */
+    char why_not[160]; /* when no candidate passed: e.g. "live version" */
 } sp_library_match_t;
 
 /*  Look up a wanted track: title (Spotify style), artists (n >= 1),

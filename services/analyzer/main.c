@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SUBMISSIONS 8         //  submissions analysed at once
+#define MAX_SUBMISSIONS  8  //  submissions analysed at once
 #define REPLIES_ENDPOINT "inproc://sp-analyzer-replies"
 
 static const sp_app_info_t s_info = {
@@ -31,16 +31,17 @@ static const sp_app_info_t s_info = {
     .summary = "fetches playlists from Spotify, diffs them against the Plex library, queues the "
                "missing tracks, serves the client API and hosts the job broker",
     .usage = "",
-    .details = "Run exactly one analyzer. Workers (soulpipe-searcher, -downloader, -tagger) connect to\n"
-               "its broker endpoint; clients (soulpipe) to its client endpoint.",
+    .details =
+        "Run exactly one analyzer. Workers (soulpipe-searcher, -downloader, -tagger) connect to\n"
+        "its broker endpoint; clients (soulpipe) to its client endpoint.",
 };
 
 typedef struct {
-    const sp_config_t *cfg;     //  configuration (borrowed)
-    sp_analyzer_t *analyzer;    //  submission logic (borrowed)
-    zframe_t *routing_id;       //  the client to answer (owned)
-    sp_msg_t *request;          //  submit or login (owned)
-    atomic_int *active;         //  running submissions (borrowed)
+    const sp_config_t *cfg;   //  configuration (borrowed)
+    sp_analyzer_t *analyzer;  //  submission logic (borrowed)
+    zframe_t *routing_id;     //  the client to answer (owned)
+    sp_msg_t *request;        //  submit or login (owned)
+    atomic_int *active;       //  running submissions (borrowed)
     pthread_t thread;
 } submission_t;
 
@@ -54,7 +55,8 @@ s_submission_thread (void *arg)
     zsock_t *push = sp_wire_socket (ZMQ_PUSH, REPLIES_ENDPOINT, false, 0, 0, NULL, err, sizeof err);
     sp_store_t *store = sp_store_new (sub->cfg->redis_url, err, sizeof err);
     if (!store)
-        sp_api_error (&reply, "unavailable", "Redis is unreachable (%s); try again when it is back", err);
+        sp_api_error (&reply, "unavailable", "Redis is unreachable (%s); try again when it is back",
+                      err);
     else if (sub->request->type == SP_MSG_LOGIN)
         sp_analyzer_login (sub->analyzer, store, sub->request, &reply);
     else
@@ -75,8 +77,9 @@ s_submission_thread (void *arg)
 
 /*  Answer one client request; submit/login start a thread and answer later. */
 static void
-s_handle_request (const sp_config_t *cfg, sp_analyzer_t *analyzer, sp_store_t *store, zsock_t *router,
-                  zframe_t **routing_id_p, sp_msg_t **request_p, atomic_int *active)
+s_handle_request (const sp_config_t *cfg, sp_analyzer_t *analyzer, sp_store_t *store,
+                  zsock_t *router, zframe_t **routing_id_p, sp_msg_t **request_p,
+                  atomic_int *active)
 {
     sp_msg_t *request = *request_p;
     sp_msg_t reply;
@@ -85,7 +88,8 @@ s_handle_request (const sp_config_t *cfg, sp_analyzer_t *analyzer, sp_store_t *s
         case SP_MSG_SUBMIT:
         case SP_MSG_LOGIN: {
             if (atomic_load (active) >= MAX_SUBMISSIONS) {
-                sp_api_error (&reply, "busy", "%d submissions are being analysed; try again shortly",
+                sp_api_error (&reply, "busy",
+                              "%d submissions are being analysed; try again shortly",
                               MAX_SUBMISSIONS);
                 break;
             }
@@ -168,7 +172,8 @@ main (int argc, char **argv)
         sp_log_info ("event=curve_on dir=%s allowed_clients=%zu", sp_log_q (cfg.curve_dir),
                      sp_curve_clients (curve));
     else
-        sp_log_info ("event=curve_off hint=\"set SOULPIPE_CURVE_DIR before exposing the ports beyond this host\"");
+        sp_log_info ("event=curve_off hint=\"set SOULPIPE_CURVE_DIR before exposing the ports "
+                     "beyond this host\"");
     events = sp_events_new (cfg.events_endpoint, sp_curve_wire (curve), err, sizeof err);
     if (!events) {
         fprintf (stderr, "soulpipe-analyzer: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
@@ -198,16 +203,16 @@ main (int argc, char **argv)
         status = 1;
         goto done;
     }
-    router = sp_wire_socket (ZMQ_ROUTER, cfg.client_endpoint, true, SP_MSG_MAX_FRAME, 0, sp_curve_wire (curve),
-                             err, sizeof err);
+    router = sp_wire_socket (ZMQ_ROUTER, cfg.client_endpoint, true, SP_MSG_MAX_FRAME, 0,
+                             sp_curve_wire (curve), err, sizeof err);
     replies = sp_wire_socket (ZMQ_PULL, REPLIES_ENDPOINT, true, 0, 0, NULL, err, sizeof err);
     if (!router || !replies) {
         fprintf (stderr, "soulpipe-analyzer: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
         status = 1;
         goto done;
     }
-    sp_log_info ("event=started client=%s broker=%s events=%s", cfg.client_endpoint, cfg.broker_endpoint,
-                 cfg.events_endpoint);
+    sp_log_info ("event=started client=%s broker=%s events=%s", cfg.client_endpoint,
+                 cfg.broker_endpoint, cfg.events_endpoint);
     printf ("soulpipe-analyzer ready on %s\n", cfg.client_endpoint);
     fflush (stdout);
 
@@ -218,7 +223,8 @@ main (int argc, char **argv)
             zframe_t *routing_id = NULL;
             sp_msg_t *request = NULL;
             char reason[256];
-            int r = sp_wire_recv (router, true, false, 0, &routing_id, &request, reason, sizeof reason);
+            int r =
+                sp_wire_recv (router, true, false, 0, &routing_id, &request, reason, sizeof reason);
             if (r == SP_WIRE_OK)
                 s_handle_request (&cfg, analyzer, store, router, &routing_id, &request, &active);
             else if (r == SP_WIRE_BAD_MSG) {
@@ -228,13 +234,13 @@ main (int argc, char **argv)
             }
             zframe_destroy (&routing_id);
             sp_msg_destroy (&request);
-        }
-        else if (which == replies) {
+        } else if (which == replies) {
             //  a finished submission: pass its reply to the client
             zframe_t *routing_id = NULL;
             sp_msg_t *reply = NULL;
             char reason[256];
-            if (sp_wire_recv (replies, true, false, 0, &routing_id, &reply, reason, sizeof reason) == SP_WIRE_OK)
+            if (sp_wire_recv (replies, true, false, 0, &routing_id, &reply, reason,
+                              sizeof reason) == SP_WIRE_OK)
                 sp_wire_send (router, routing_id, NULL, reply, true);
             zframe_destroy (&routing_id);
             sp_msg_destroy (&reply);

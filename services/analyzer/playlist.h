@@ -20,20 +20,20 @@
 
 #include <stddef.h>
 
-#define SP_PLAYLIST_MAX_ENTRIES 200000   /* refuse larger lists (memory bound) */
+#define SP_PLAYLIST_MAX_ENTRIES 200000 /* refuse larger lists (memory bound) */
 
 typedef struct {
-    sp_track_t track;           /* the playlist track (payload form) */
-    char *unusable;             /* NULL when usable, else why it cannot be fetched */
+    sp_track_t track; /* the playlist track (payload form) */
+    char *unusable;   /* NULL when usable, else why it cannot be fetched */
 } sp_playlist_entry_t;
 
 typedef struct {
-    char *name;                 /* playlist / album name ("" until known) */
-    char *source;               /* canonical source, e.g. "spotify:playlist:ID" */
+    char *name;   /* playlist / album name ("" until known) */
+    char *source; /* canonical source, e.g. "spotify:playlist:ID" */
     sp_playlist_entry_t *entries;
-    size_t count;               /* entries used */
-    size_t cap;                 /* entries allocated */
-    char **notes;               /* remarks about the input (bad lines) */
+    size_t count; /* entries used */
+    size_t cap;   /* entries allocated */
+    char **notes; /* remarks about the input (bad lines) */
     size_t notes_count;
 } sp_playlist_t;
 

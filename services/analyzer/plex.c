@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PAGE 2000                 /* tracks per request */
-#define S_CONNECT_MS 3000           /* Plex connect timeout */
-#define S_TOTAL_MS 60000            /* per request */
-#define S_RETRIES 1                 /* a down Plex must not hold a submit long */
+#define S_PAGE         2000         /* tracks per request */
+#define S_CONNECT_MS   3000         /* Plex connect timeout */
+#define S_TOTAL_MS     60000        /* per request */
+#define S_RETRIES      1            /* a down Plex must not hold a submit long */
 #define S_MAX_RESPONSE (256u << 20) /* a page of 2000 tracks is a few MB */
 
 static bool
@@ -103,10 +103,12 @@ s_load_section (sp_http_t *http, const sp_config_t *cfg, const char *key, sp_lib
         size_t got = json_array_size (md);
         size_t i;
         json_t *t;
-        json_array_foreach (md, i, t) {
+        json_array_foreach (md, i, t)
+        {
             json_t *d = json_object_get (t, "duration");
             uint64_t dur = json_is_integer (d) && json_integer_value (d) > 0
-                               ? (uint64_t) json_integer_value (d) : 0;
+                               ? (uint64_t) json_integer_value (d)
+                               : 0;
             if (sp_library_add (lib, s_jstr (t, "title"), s_jstr (t, "grandparentTitle"),
                                 s_jstr (t, "originalTitle"), s_jstr (t, "parentTitle"), dur,
                                 s_file (t)) < 0) {
@@ -118,7 +120,7 @@ s_load_section (sp_http_t *http, const sp_config_t *cfg, const char *key, sp_lib
         json_t *ts = json_object_get (mc, "totalSize");
         bool has_total = json_is_integer (ts);
         size_t total = has_total ? (size_t) json_integer_value (ts) : 0;
-        sp_http_resp_destroy (&resp);   /* ts dies with it */
+        sp_http_resp_destroy (&resp); /* ts dies with it */
         start += got;
         if (got == 0 || !has_total || start >= total)
             break;
@@ -156,12 +158,13 @@ sp_plex_load_library (const sp_config_t *cfg, sp_library_t **lib_out, char *note
     json_t *dirs = json_object_get (json_object_get (resp->json, "MediaContainer"), "Directory");
     size_t i, sections = 0;
     json_t *d;
-    json_array_foreach (dirs, i, d) {
+    json_array_foreach (dirs, i, d)
+    {
         const char *type = s_jstr (d, "type");
         const char *key = s_jstr (d, "key");
-        if (!type || strcmp (type, "artist") != 0 || !key || strlen (key) > 64
-            || strspn (key, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
-                   != strlen (key))
+        if (!type || strcmp (type, "artist") != 0 || !key || strlen (key) > 64 ||
+            strspn (key, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") !=
+                strlen (key))
             continue;
         if (!s_section_wanted (cfg->plex_sections, key))
             continue;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_BARE_MIN 16    /* a bare id is at least this long (Spotify: 22) */
+#define S_BARE_MIN 16 /* a bare id is at least this long (Spotify: 22) */
 
 static const char s_help[] =
     "accepted sources: a Spotify playlist or album link "
@@ -35,7 +35,8 @@ s_id_len (const char *s, bool allow_tail)
     char c = s[n];
     if (c == '\0')
         return n;
-    if (allow_tail && (c == '?' || c == '#' || (c == '/' && (s[n + 1] == '\0' || s[n + 1] == '?' || s[n + 1] == '#'))))
+    if (allow_tail && (c == '?' || c == '#' ||
+                       (c == '/' && (s[n + 1] == '\0' || s[n + 1] == '?' || s[n + 1] == '#'))))
         return n;
     return 0;
 }
@@ -84,8 +85,8 @@ sp_source_parse (const char *s, sp_source_ref_t *out, char *err, size_t n)
     memcpy (buf, s, len);
     buf[len] = '\0';
 
-    if (strcasecmp (buf, "liked") == 0 || strcasecmp (buf, "spotify:collection") == 0
-        || strcasecmp (buf, "liked songs") == 0) {
+    if (strcasecmp (buf, "liked") == 0 || strcasecmp (buf, "spotify:collection") == 0 ||
+        strcasecmp (buf, "liked songs") == 0) {
         out->kind = SP_SOURCE_LIKED;
         snprintf (out->uri, sizeof out->uri, "spotify:collection");
         return 0;
@@ -114,15 +115,14 @@ sp_source_parse (const char *s, sp_source_ref_t *out, char *err, size_t n)
         if (strncmp (r, "playlist:", 9) == 0) {
             kind = SP_SOURCE_PLAYLIST;
             r += 9;
-        }
-        else if (strncmp (r, "album:", 6) == 0) {
+        } else if (strncmp (r, "album:", 6) == 0) {
             kind = SP_SOURCE_ALBUM;
             r += 6;
-        }
-        else if (strncmp (r, "track:", 6) == 0)
+        } else if (strncmp (r, "track:", 6) == 0)
             return s_fail (out, err, n, "a single track is not a list");
         else
-            return s_fail (out, err, n, "unsupported Spotify URI (only playlists, albums and Liked Songs)");
+            return s_fail (out, err, n,
+                           "unsupported Spotify URI (only playlists, albums and Liked Songs)");
         size_t idl = s_id_len (r, false);
         if (!idl)
             return s_fail (out, err, n, "the Spotify URI has no valid id");
@@ -163,21 +163,19 @@ sp_source_parse (const char *s, sp_source_ref_t *out, char *err, size_t n)
         if (strncmp (u, "playlist/", 9) == 0) {
             kind = SP_SOURCE_PLAYLIST;
             u += 9;
-        }
-        else if (strncmp (u, "album/", 6) == 0) {
+        } else if (strncmp (u, "album/", 6) == 0) {
             kind = SP_SOURCE_ALBUM;
             u += 6;
-        }
-        else if (strncmp (u, "collection/tracks", 17) == 0
-                 && (u[17] == '\0' || u[17] == '?' || u[17] == '/' || u[17] == '#')) {
+        } else if (strncmp (u, "collection/tracks", 17) == 0 &&
+                   (u[17] == '\0' || u[17] == '?' || u[17] == '/' || u[17] == '#')) {
             out->kind = SP_SOURCE_LIKED;
             snprintf (out->uri, sizeof out->uri, "spotify:collection");
             return 0;
-        }
-        else if (strncmp (u, "track/", 6) == 0)
+        } else if (strncmp (u, "track/", 6) == 0)
             return s_fail (out, err, n, "a single track is not a list");
         else
-            return s_fail (out, err, n, "unsupported Spotify link (only playlists, albums and Liked Songs)");
+            return s_fail (out, err, n,
+                           "unsupported Spotify link (only playlists, albums and Liked Songs)");
         size_t idl = s_id_len (u, true);
         if (!idl)
             return s_fail (out, err, n, "the Spotify link has no valid id");

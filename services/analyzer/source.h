@@ -25,12 +25,12 @@ typedef enum {
     SP_SOURCE_TEXT
 } sp_source_kind_t;
 
-#define SP_SOURCE_ID_MAX 65     /* id bytes including the NUL */
+#define SP_SOURCE_ID_MAX 65 /* id bytes including the NUL */
 
 typedef struct {
     sp_source_kind_t kind;
-    char id[SP_SOURCE_ID_MAX];  /* playlist/album id, "" otherwise */
-    char uri[96];               /* canonical: spotify:playlist:ID, spotify:album:ID,
+    char id[SP_SOURCE_ID_MAX]; /* playlist/album id, "" otherwise */
+    char uri[96];              /* canonical: spotify:playlist:ID, spotify:album:ID,
                                    spotify:collection, text */
 } sp_source_ref_t;
 

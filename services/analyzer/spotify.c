@@ -23,18 +23,18 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define S_EARLY_MS 60000            /* refresh this long before expiry */
-#define S_PAGE_LIMIT 50             /* /items, /me/tracks, /albums/{id}/tracks */
-#define S_MAX_PAGES 4000            /* 200,000 entries */
-#define S_RETRY_AFTER_CAP_MS 120000 /* sleep on 429 up to this long */
-#define S_OWNED_PREFIX "37i9dQZF1"  /* Spotify-owned editorial/algorithmic ids */
+#define S_EARLY_MS           60000       /* refresh this long before expiry */
+#define S_PAGE_LIMIT         50          /* /items, /me/tracks, /albums/{id}/tracks */
+#define S_MAX_PAGES          4000        /* 200,000 entries */
+#define S_RETRY_AFTER_CAP_MS 120000      /* sleep on 429 up to this long */
+#define S_OWNED_PREFIX       "37i9dQZF1" /* Spotify-owned editorial/algorithmic ids */
 
 struct _sp_spotify_t {
-    const sp_config_t *cfg;     /* borrowed */
-    pthread_mutex_t lock;       /* guards the token cache, serializes refreshes */
-    char *user_token;           /* cached user access token, or NULL */
-    int64_t user_exp_ms;        /* its expiry, wall clock ms */
-    char *app_token;            /* cached client-credentials token, or NULL */
+    const sp_config_t *cfg; /* borrowed */
+    pthread_mutex_t lock;   /* guards the token cache, serializes refreshes */
+    char *user_token;       /* cached user access token, or NULL */
+    int64_t user_exp_ms;    /* its expiry, wall clock ms */
+    char *app_token;        /* cached client-credentials token, or NULL */
     int64_t app_exp_ms;
 };
 
@@ -167,9 +167,9 @@ s_auth_write (sp_store_t *store, const char *refresh, const char *access, int64_
 
 // ------------------------------------------------------------ tokens
 
-#define S_TOK_OK 0
-#define S_TOK_NOLOGIN 1     /* no user login / no client secret */
-#define S_TOK_ERR -1        /* err filled */
+#define S_TOK_OK      0
+#define S_TOK_NOLOGIN 1  /* no user login / no client secret */
+#define S_TOK_ERR     -1 /* err filled */
 
 //  A user access token (caller frees *out). bad: a token that just got a
 //  401 (refresh unless another thread already did).
@@ -183,8 +183,8 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
     memset (&a, 0, sizeof a);
     pthread_mutex_lock (&self->lock);
     int64_t now = s_wall_ms ();
-    if (self->user_token && self->user_exp_ms - S_EARLY_MS > now
-        && (!bad || strcmp (bad, self->user_token) != 0)) {
+    if (self->user_token && self->user_exp_ms - S_EARLY_MS > now &&
+        (!bad || strcmp (bad, self->user_token) != 0)) {
         *out = strdup (self->user_token);
         ret = *out ? S_TOK_OK : S_TOK_ERR;
         goto done;
@@ -251,13 +251,13 @@ s_app_token (sp_spotify_t *self, const char *bad, char **out, sp_spotify_err_t *
 {
     *out = NULL;
     const sp_config_t *cfg = self->cfg;
-    if (!cfg->spotify_client_secret || !*cfg->spotify_client_secret || !cfg->spotify_client_id
-        || !*cfg->spotify_client_id)
+    if (!cfg->spotify_client_secret || !*cfg->spotify_client_secret || !cfg->spotify_client_id ||
+        !*cfg->spotify_client_id)
         return S_TOK_NOLOGIN;
     int ret = S_TOK_ERR;
     pthread_mutex_lock (&self->lock);
-    if (self->app_token && self->app_exp_ms - S_EARLY_MS > s_wall_ms ()
-        && (!bad || strcmp (bad, self->app_token) != 0)) {
+    if (self->app_token && self->app_exp_ms - S_EARLY_MS > s_wall_ms () &&
+        (!bad || strcmp (bad, self->app_token) != 0)) {
         *out = strdup (self->app_token);
         ret = *out ? S_TOK_OK : S_TOK_ERR;
         goto done;
@@ -291,8 +291,9 @@ sp_spotify_login (sp_spotify_t *self, sp_store_t *store, const char *access_toke
                   sp_spotify_err_t *err)
 {
     if (!self || !store || !refresh_token || !*refresh_token || !access_token) {
-        s_fail (err, "bad_request", "the login carries no refresh token: run `soulpipe login "
-                                    "spotify` again");
+        s_fail (err, "bad_request",
+                "the login carries no refresh token: run `soulpipe login "
+                "spotify` again");
         return -1;
     }
     if (expires_in > 86400 * 365)
@@ -320,8 +321,8 @@ typedef struct {
     sp_spotify_t *self;
     sp_store_t *store;
     sp_http_t *http;
-    bool user;                  /* token kind */
-    char *token;                /* current access token */
+    bool user;   /* token kind */
+    char *token; /* current access token */
     const sp_source_ref_t *src;
     sp_spotify_err_t *err;
 } s_ctx_t;
@@ -439,7 +440,8 @@ s_cover (json_t *images)
     json_int_t bw = -2;
     size_t i;
     json_t *im;
-    json_array_foreach (images, i, im) {
+    json_array_foreach (images, i, im)
+    {
         const char *u = s_jstr (im, "url");
         json_t *w = json_object_get (im, "width");
         json_int_t wv = json_is_integer (w) ? json_integer_value (w) : -1;
@@ -456,7 +458,8 @@ s_names (json_t *artists, char ***vec, size_t *count)
 {
     size_t i;
     json_t *a;
-    json_array_foreach (artists, i, a) {
+    json_array_foreach (artists, i, a)
+    {
         const char *nm = s_jstr (a, "name");
         if (!nm || !*nm || *count >= SP_MSG_MAX_ARTISTS)
             continue;
@@ -472,8 +475,8 @@ static void
 s_num (json_t *o, const char *k, bool *has, uint64_t *v)
 {
     json_t *j = json_object_get (o, k);
-    if (json_is_integer (j) && json_integer_value (j) > 0
-        && json_integer_value (j) <= SP_MSG_MAX_NUMBER) {
+    if (json_is_integer (j) && json_integer_value (j) > 0 &&
+        json_integer_value (j) <= SP_MSG_MAX_NUMBER) {
         *has = true;
         *v = (uint64_t) json_integer_value (j);
     }
@@ -502,9 +505,10 @@ s_fill_track (sp_track_t *tr, json_t *t, json_t *album)
             return -1;
         if (aid && *aid && strlen (aid) <= SP_MSG_MAX_ID && !(tr->album_id = strdup (aid)))
             return -1;
-        if (at && (strcmp (at, "album") == 0 || strcmp (at, "single") == 0
-                   || strcmp (at, "compilation") == 0)
-            && !(tr->album_type = strdup (at)))
+        if (at &&
+            (strcmp (at, "album") == 0 || strcmp (at, "single") == 0 ||
+             strcmp (at, "compilation") == 0) &&
+            !(tr->album_type = strdup (at)))
             return -1;
         if (rd && *rd && strlen (rd) <= 16 && !(tr->release_date = strdup (rd)))
             return -1;
@@ -545,8 +549,8 @@ s_add_entry (sp_playlist_t *pl, json_t *e)
     const char *type = s_jstr (t, "type");
     if (!json_is_object (t))
         why = "unavailable on Spotify (null item)";
-    else if (json_is_true (json_object_get (e, "is_local"))
-             || json_is_true (json_object_get (t, "is_local")))
+    else if (json_is_true (json_object_get (e, "is_local")) ||
+             json_is_true (json_object_get (t, "is_local")))
         why = "local file";
     else if (type && strcmp (type, "episode") == 0)
         why = "podcast episode";
@@ -602,7 +606,8 @@ s_pages (s_ctx_t *c, sp_playlist_t *pl, json_t *page, s_entry_fn *fn, json_t *ar
                     "Spotify sent a page without items (unexpected reply): try again later");
             return -1;
         }
-        json_array_foreach (json_object_get (cur, "items"), i, e) {
+        json_array_foreach (json_object_get (cur, "items"), i, e)
+        {
             if (pl->count >= SP_PLAYLIST_MAX_ENTRIES)
                 break;
             if (fn (pl, e, arg) != 0) {
@@ -653,21 +658,26 @@ s_explain (s_ctx_t *c, int status, const char *what)
                 "tracks into a playlist of your own (Select all > Add to playlist) and submit "
                 "that one",
                 strncmp (id, S_OWNED_PREFIX, strlen (S_OWNED_PREFIX)) == 0
-                    ? ": it looks like a Spotify-owned playlist" : "");
+                    ? ": it looks like a Spotify-owned playlist"
+                    : "");
     else if (status == 404)
-        s_fail (c->err, "spotify_not_found", "Spotify says this %s does not exist (404): check "
-                                              "the link", what);
+        s_fail (c->err, "spotify_not_found",
+                "Spotify says this %s does not exist (404): check "
+                "the link",
+                what);
     else if (status == 403 && !c->user)
         s_fail (c->err, "spotify_login_required",
                 "Spotify only shows this %s's tracks to a logged-in user: run `soulpipe login "
-                "spotify`, then submit again", what);
+                "spotify`, then submit again",
+                what);
     else if (status == 403)
         s_fail (c->err, "spotify_forbidden",
                 "Spotify refuses to list this %s's tracks (403): a self-hosted (Development "
                 "Mode) app can only read playlists you own or collaborate on. Copy the tracks "
                 "into a playlist of your own (Select all > Add to playlist) and submit that one; "
                 "also check that your Spotify account is on the app's user list in the Spotify "
-                "developer dashboard", what);
+                "developer dashboard",
+                what);
     else if (status == 401)
         s_fail (c->err, "spotify_login_required",
                 "Spotify needs a user login for this %s: run `soulpipe login spotify`", what);
@@ -680,10 +690,10 @@ static void
 s_market (const sp_config_t *cfg, char *buf, size_t n)
 {
     buf[0] = '\0';
-    if (cfg->spotify_market && *cfg->spotify_market
-        && strspn (cfg->spotify_market, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
-               == strlen (cfg->spotify_market)
-        && strlen (cfg->spotify_market) < 32)
+    if (cfg->spotify_market && *cfg->spotify_market &&
+        strspn (cfg->spotify_market, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_") ==
+            strlen (cfg->spotify_market) &&
+        strlen (cfg->spotify_market) < 32)
         snprintf (buf, n, "&market=%s", cfg->spotify_market);
 }
 
@@ -722,8 +732,8 @@ s_fetch_playlist (s_ctx_t *c, sp_playlist_t *pl)
     rc = s_get (c, path, &first);
     if (rc == 404) {
         snprintf (path, sizeof path,
-                  "/v1/playlists/%s/tracks?limit=%d&additional_types=track,episode%s",
-                  c->src->id, S_PAGE_LIMIT, market);
+                  "/v1/playlists/%s/tracks?limit=%d&additional_types=track,episode%s", c->src->id,
+                  S_PAGE_LIMIT, market);
         rc = s_get (c, path, &first);
     }
     if (rc > 0)
@@ -800,9 +810,9 @@ sp_spotify_fetch (sp_spotify_t *self, sp_store_t *store, const sp_source_ref_t *
 {
     *out = NULL;
     memset (err, 0, sizeof *err);
-    if (!self || !store || !src
-        || (src->kind != SP_SOURCE_PLAYLIST && src->kind != SP_SOURCE_ALBUM
-            && src->kind != SP_SOURCE_LIKED)) {
+    if (!self || !store || !src ||
+        (src->kind != SP_SOURCE_PLAYLIST && src->kind != SP_SOURCE_ALBUM &&
+         src->kind != SP_SOURCE_LIKED)) {
         s_fail (err, "bad_source", "not a Spotify source");
         return -1;
     }

@@ -32,7 +32,7 @@ typedef struct _sp_spotify_t sp_spotify_t;
 
 /*  A failure: a machine code and a message for the user that says what to do. */
 typedef struct {
-    char code[64];              /* spotify_login_required, spotify_forbidden,
+    char code[64]; /* spotify_login_required, spotify_forbidden,
                                    spotify_not_found, spotify_unavailable,
                                    store, internal */
     char message[1024];

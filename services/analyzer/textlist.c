@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_MAX_FIELDS 64            /* CSV fields per record kept */
-#define S_MAX_FIELD  4096          /* bytes per CSV field kept */
+#define S_MAX_FIELDS   64   /* CSV fields per record kept */
+#define S_MAX_FIELD    4096 /* bytes per CSV field kept */
 #define S_DEFAULT_NAME "Text list"
 
 // ------------------------------------------------------------ helpers
@@ -22,18 +22,27 @@ s_utf8_valid (const unsigned char *s)
         unsigned c = *s;
         size_t n;
         uint32_t cp;
-        if (c < 0x80) { s++; continue; }
-        else if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-        else return false;
+        if (c < 0x80) {
+            s++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            cp = c & 0x07;
+        } else
+            return false;
         for (size_t i = 1; i <= n; i++) {
             if ((s[i] & 0xC0) != 0x80)
                 return false;
             cp = (cp << 6) | (s[i] & 0x3F);
         }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
-            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         s += n + 1;
     }
@@ -105,8 +114,7 @@ sp_textlist_parse_duration (const char *s, uint64_t *ms)
         if (parts[1] >= 60)
             return -1;
         sec = parts[0] * 60 + parts[1];
-    }
-    else {
+    } else {
         if (parts[1] >= 60 || parts[2] >= 60)
             return -1;
         sec = parts[0] * 3600 + parts[1] * 60 + parts[2];
@@ -135,8 +143,8 @@ s_add_track (sp_playlist_t *pl, const char *artist, const char *title, const cha
         t->has_duration_ms = true;
         t->duration_ms = dur_ms;
     }
-    if (!t->title || !t->playlist || (album && *album && !t->album)
-        || sp_msg_strv_add (&t->artists, &t->artists_count, artist) != SP_MSG_OK)
+    if (!t->title || !t->playlist || (album && *album && !t->album) ||
+        sp_msg_strv_add (&t->artists, &t->artists_count, artist) != SP_MSG_OK)
         return -1;
     return 0;
 }
@@ -156,8 +164,8 @@ s_excerpt (char *dst, size_t n, const char *line)
 // ------------------------------------------------------------ CSV
 
 typedef struct {
-    char *f[S_MAX_FIELDS];      /* fields (heap) */
-    size_t n;                   /* fields used */
+    char *f[S_MAX_FIELDS]; /* fields (heap) */
+    size_t n;              /* fields used */
 } s_record_t;
 
 static void
@@ -194,12 +202,10 @@ s_csv_record (const char **p, char sep, s_record_t *r, int *line)
                     if (len < S_MAX_FIELD)
                         buf[len++] = '"';
                     s += 2;
-                }
-                else if (*s == '"') {
+                } else if (*s == '"') {
                     s++;
                     break;
-                }
-                else {
+                } else {
                     if (*s == '\n')
                         (*line)++;
                     if (len < S_MAX_FIELD)
@@ -240,7 +246,7 @@ s_csv_record (const char **p, char sep, s_record_t *r, int *line)
 
 typedef struct {
     char sep;
-    int artist, title, album, duration;   /* column index or -1 */
+    int artist, title, album, duration; /* column index or -1 */
     size_t ncols;
 } s_columns_t;
 
@@ -260,8 +266,8 @@ s_csv_header (const char *line_start, s_columns_t *cols)
             char *f = s_trim (r.f[i]);
             if (strcasecmp (f, "artist") == 0 || strcasecmp (f, "artists") == 0)
                 c.artist = c.artist < 0 ? (int) i : c.artist;
-            else if (strcasecmp (f, "title") == 0 || strcasecmp (f, "track") == 0
-                     || strcasecmp (f, "name") == 0)
+            else if (strcasecmp (f, "title") == 0 || strcasecmp (f, "track") == 0 ||
+                     strcasecmp (f, "name") == 0)
                 c.title = c.title < 0 ? (int) i : c.title;
             else if (strcasecmp (f, "album") == 0)
                 c.album = c.album < 0 ? (int) i : c.album;
@@ -303,10 +309,11 @@ s_parse_csv (sp_playlist_t *pl, const char *p, int line, const s_columns_t *cols
             return -1;
         char *artist = (size_t) cols->artist < r.n ? s_trim (r.f[cols->artist]) : "";
         char *title = (size_t) cols->title < r.n ? s_trim (r.f[cols->title]) : "";
-        char *album = cols->album >= 0 && (size_t) cols->album < r.n ? s_trim (r.f[cols->album])
-                                                                    : NULL;
+        char *album =
+            cols->album >= 0 && (size_t) cols->album < r.n ? s_trim (r.f[cols->album]) : NULL;
         const char *dur = cols->duration >= 0 && (size_t) cols->duration < r.n
-                              ? s_trim (r.f[cols->duration]) : NULL;
+                              ? s_trim (r.f[cols->duration])
+                              : NULL;
         int rc = 0;
         if (!*artist || !*title)
             rc = sp_playlist_note (pl, "line %d: %s is empty; line ignored", at,
@@ -320,8 +327,10 @@ s_parse_csv (sp_playlist_t *pl, const char *p, int line, const s_columns_t *cols
                 else {
                     char ex[64];
                     s_excerpt (ex, sizeof ex, dur);
-                    rc = sp_playlist_note (pl, "line %d: duration \"%s\" not understood "
-                                           "(use m:ss or seconds); ignored", at, ex);
+                    rc = sp_playlist_note (pl,
+                                           "line %d: duration \"%s\" not understood "
+                                           "(use m:ss or seconds); ignored",
+                                           at, ex);
                 }
             }
             if (rc == 0)
@@ -368,8 +377,7 @@ s_parse_lines (sp_playlist_t *pl, char *text, int line)
         if (nl) {
             *nl = '\0';
             save = nl + 1;
-        }
-        else
+        } else
             save = NULL;
         int at = line++;
         char *t = s_trim (l);
@@ -387,10 +395,11 @@ s_parse_lines (sp_playlist_t *pl, char *text, int line)
         if (!sep) {
             char ex[128];
             s_excerpt (ex, sizeof ex, t);
-            rc = sp_playlist_note (pl, "line %d: expected \"Artist - Title\", got \"%s\"; "
-                                   "line ignored", at, ex);
-        }
-        else {
+            rc = sp_playlist_note (pl,
+                                   "line %d: expected \"Artist - Title\", got \"%s\"; "
+                                   "line ignored",
+                                   at, ex);
+        } else {
             *sep = '\0';
             char *artist = s_trim (t);
             char *title = s_trim (sep + seplen);
@@ -445,7 +454,8 @@ sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out, c
         goto oom;
 
     const char *p = content;
-    if ((unsigned char) p[0] == 0xEF && (unsigned char) p[1] == 0xBB && (unsigned char) p[2] == 0xBF)
+    if ((unsigned char) p[0] == 0xEF && (unsigned char) p[1] == 0xBB &&
+        (unsigned char) p[2] == 0xBF)
         p += 3;
     //  the first line that is not blank or a comment decides the form
     int line = 1;
@@ -468,15 +478,14 @@ sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out, c
     if (*first && s_csv_header (first, &cols)) {
         if (s_parse_csv (pl, first, line, &cols) != 0)
             goto oom;
-    }
-    else {
+    } else {
         copy = strdup (p);
         if (!copy || s_parse_lines (pl, copy, 1) != 0)
             goto oom;
     }
     free (copy);
-    if (pl->count == 0 && pl->notes_count == 0
-        && sp_playlist_note (pl, "the list holds no tracks (blank lines and # comments only)") != 0)
+    if (pl->count == 0 && pl->notes_count == 0 &&
+        sp_playlist_note (pl, "the list holds no tracks (blank lines and # comments only)") != 0)
         goto oom;
     *out = pl;
     return 0;

@@ -19,7 +19,7 @@
 
 #include "playlist.h"
 
-#define SP_TEXTLIST_MAX_BYTES SP_MSG_MAX_CONTENT   /* 4 MiB: larger lists are refused */
+#define SP_TEXTLIST_MAX_BYTES SP_MSG_MAX_CONTENT /* 4 MiB: larger lists are refused */
 
 /*  Parse content (NUL-terminated UTF-8) into a new playlist named name
     (NULL or "" = "Text list"), source "text". Each track gets title,
@@ -30,8 +30,8 @@
     input without any track is not an error here (the playlist is empty,
     notes say why). More than SP_PLAYLIST_MAX_ENTRIES tracks: the rest is
     ignored with a note. */
-int sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out,
-                       char *err, size_t err_size);
+int sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out, char *err,
+                       size_t err_size);
 
 /*  Parse a duration "m:ss", "h:mm:ss", "ss" or "ss.f" into milliseconds.
     Returns 0, or -1 when s is not such a duration (or above 24 h). */

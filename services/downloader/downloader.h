@@ -47,40 +47,40 @@ typedef struct _sp_dl_t sp_dl_t;
 
 /*  Settings (strings borrowed; they must outlive the sp_dl_t). */
 typedef struct {
-    const char *slskd_url;     //  "http://host:port"
-    const char *slskd_api_key; //  X-API-Key ("" = none)
-    const char *downloads_dir; //  slskd's downloads folder
-    const char *staging_dir;   //  where verified files go
-    const char *redis_url;     //  peer memory and track fields (NULL/"" = none)
-    int queue_timeout_s;       //  remote queue limit
-    int stall_timeout_s;       //  no-progress limit
-    int transfer_timeout_s;    //  whole-transfer limit
-    int poll_ms;               //  poll interval (0 = 500)
-    bool force_copy;           //  tests: copy + commit instead of rename
+    const char *slskd_url;      //  "http://host:port"
+    const char *slskd_api_key;  //  X-API-Key ("" = none)
+    const char *downloads_dir;  //  slskd's downloads folder
+    const char *staging_dir;    //  where verified files go
+    const char *redis_url;      //  peer memory and track fields (NULL/"" = none)
+    int queue_timeout_s;        //  remote queue limit
+    int stall_timeout_s;        //  no-progress limit
+    int transfer_timeout_s;     //  whole-transfer limit
+    int poll_ms;                //  poll interval (0 = 500)
+    bool force_copy;            //  tests: copy + commit instead of rename
 } sp_dl_config_t;
 
 /*  Fill *out from the service configuration (borrows its strings). */
-void sp_dl_config_from(const sp_config_t *cfg, sp_dl_config_t *out);
+void sp_dl_config_from (const sp_config_t *cfg, sp_dl_config_t *out);
 
 /*  Per-thread context: an HTTP client and a Redis connection. The settings
     are borrowed. Returns NULL with a message in err on failure. Caller owns
     the result (sp_dl_destroy). */
-sp_dl_t *sp_dl_new(const sp_dl_config_t *config, char *err, size_t err_size);
-void sp_dl_destroy(sp_dl_t **self_p);
+sp_dl_t *sp_dl_new (const sp_dl_config_t *config, char *err, size_t err_size);
+void sp_dl_destroy (sp_dl_t **self_p);
 
 /*  What a job does with the result. */
 typedef enum {
-    SP_DL_TAG = 0,      //  staged: done, next stage "tag"
-    SP_DL_SEARCH_AGAIN, //  candidates exhausted: done, next stage "search"
-    SP_DL_RETRY,        //  retryable failure (slskd/Redis down, stopping)
-    SP_DL_FAILED        //  fatal failure (reason lists what was tried)
+    SP_DL_TAG = 0,       //  staged: done, next stage "tag"
+    SP_DL_SEARCH_AGAIN,  //  candidates exhausted: done, next stage "search"
+    SP_DL_RETRY,         //  retryable failure (slskd/Redis down, stopping)
+    SP_DL_FAILED         //  fatal failure (reason lists what was tried)
 } sp_dl_result_t;
 
 /*  How the handler talks to its job (so tests can run it without a broker). */
 typedef struct {
-    void (*progress)(void *arg, const char *state, int64_t bytes, int64_t size, double percent,
-                     const char *message);
-    bool (*stopping)(void *arg);
+    void (*progress) (void *arg, const char *state, int64_t bytes, int64_t size, double percent,
+                      const char *message);
+    bool (*stopping) (void *arg);
     void *arg;
 } sp_dl_ops_t;
 
@@ -88,33 +88,33 @@ typedef struct {
     must be set; the payload is updated for the next stage (staged_path,
     source, transfer_id; or excluded_users, tried, search_rounds). ops may be
     NULL. reason (reason_size bytes) gets the failure reason. */
-sp_dl_result_t sp_dl_run(sp_dl_t *self, sp_payload_t *payload, const sp_dl_ops_t *ops, char *reason,
-                         size_t reason_size);
+sp_dl_result_t sp_dl_run (sp_dl_t *self, sp_payload_t *payload, const sp_dl_ops_t *ops,
+                          char *reason, size_t reason_size);
 
 /*  The worker handler: ctx is an sp_dl_t. */
-void sp_dl_handle(void *ctx, sp_job_t *job);
+void sp_dl_handle (void *ctx, sp_job_t *job);
 
 /* ------------------------------------------------------------ file checks */
 
 #define SP_DL_VERIFY_OK      0
-#define SP_DL_VERIFY_CORRUPT -1 //  wrong size, zeros, not decodable audio
-#define SP_DL_VERIFY_LENGTH  -2 //  audio, but not of the expected length
-#define SP_DL_VERIFY_IO      -3 //  cannot read the file
+#define SP_DL_VERIFY_CORRUPT -1  //  wrong size, zeros, not decodable audio
+#define SP_DL_VERIFY_LENGTH  -2  //  audio, but not of the expected length
+#define SP_DL_VERIFY_IO      -3  //  cannot read the file
 
 /*  True when actual_ms is within max(5 s, 3 %) of expected_ms (an
     expected_ms <= 0 accepts any length). */
-bool sp_dl_length_ok(int64_t expected_ms, int64_t actual_ms);
+bool sp_dl_length_ok (int64_t expected_ms, int64_t actual_ms);
 
 /*  Check a finished file: exactly size bytes (size 0 = any), not all zeros
     in its first 64 KiB, TagLib opens it with audio properties and a length
     > 0 within tolerance of expected_ms (<= 0 = unknown). length_s (may be
     NULL) gets the length. Returns an SP_DL_VERIFY_* code and a reason. */
-int sp_dl_verify_file(const char *path, uint64_t size, int64_t expected_ms, int *length_s,
-                      char *why, size_t why_size);
+int sp_dl_verify_file (const char *path, uint64_t size, int64_t expected_ms, int *length_s,
+                       char *why, size_t why_size);
 
 /*  The staged file of a track: staging_dir/<job>/<pos>.<any ext>, a regular
     file. Returns 0 and a new string in *path_out (caller frees), or -1. */
-int sp_dl_find_staged(const char *staging_dir, const char *job, const char *pos, char **path_out);
+int sp_dl_find_staged (const char *staging_dir, const char *job, const char *pos, char **path_out);
 
 /*  Move src_path (a regular file, not a symlink) to
     staging_dir/<job>/<pos>.<ext> without replacing an existing file:
@@ -122,10 +122,10 @@ int sp_dl_find_staged(const char *staging_dir, const char *job, const char *pos,
     through <job>/.work-<pos> (fsync, commit, rename) and remove the source.
     Returns 0 with a new string in *staged_out (caller frees), 1 when the
     staged file already exists (source left alone), or -1 with a reason. */
-int sp_dl_stage(const char *staging_dir, const char *job, const char *pos, const char *src_path,
-                const char *ext, bool force_copy, char **staged_out, char *why, size_t why_size);
+int sp_dl_stage (const char *staging_dir, const char *job, const char *pos, const char *src_path,
+                 const char *ext, bool force_copy, char **staged_out, char *why, size_t why_size);
 
 /*  Remove <job>/.work-<pos> and whatever is in it (a crashed copy). */
-void sp_dl_clean_work(const char *staging_dir, const char *job, const char *pos);
+void sp_dl_clean_work (const char *staging_dir, const char *job, const char *pos);
 
 #endif

@@ -26,42 +26,42 @@ static const sp_app_info_t s_info = {
 };
 
 static int
-s_preflight(const sp_config_t *cfg)
+s_preflight (const sp_config_t *cfg)
 {
-    int rc = sp_app_check_dir(s_info.name, "SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
+    int rc = sp_app_check_dir (s_info.name, "SLSKD_DOWNLOADS_DIR", cfg->slskd_downloads_dir);
     if (rc == 0)
-        rc = sp_app_check_dir(s_info.name, "SOULPIPE_STAGING_DIR", cfg->staging_dir);
+        rc = sp_app_check_dir (s_info.name, "SOULPIPE_STAGING_DIR", cfg->staging_dir);
     return rc;
 }
 
 static int
-s_slots(const sp_config_t *cfg)
+s_slots (const sp_config_t *cfg)
 {
     return cfg->downloader_slots;
 }
 
 static void *
-s_thread_init(void *arg)
+s_thread_init (void *arg)
 {
     const sp_config_t *cfg = arg;
     sp_dl_config_t dc;
-    sp_dl_config_from(cfg, &dc);
+    sp_dl_config_from (cfg, &dc);
     char err[512];
-    sp_dl_t *dl = sp_dl_new(&dc, err, sizeof err);
+    sp_dl_t *dl = sp_dl_new (&dc, err, sizeof err);
     if (!dl)
-        sp_log_error("event=downloader_init_failed error=%s", sp_log_q(err));
+        sp_log_error ("event=downloader_init_failed error=%s", sp_log_q (err));
     return dl;
 }
 
 static void
-s_thread_fini(void *ctx)
+s_thread_fini (void *ctx)
 {
     sp_dl_t *dl = ctx;
-    sp_dl_destroy(&dl);
+    sp_dl_destroy (&dl);
 }
 
 int
-main(int argc, char **argv)
+main (int argc, char **argv)
 {
     static const sp_worker_service_t service = {
         .info = &s_info,
@@ -72,5 +72,5 @@ main(int argc, char **argv)
         .handle = sp_dl_handle,
         .preflight = s_preflight,
     };
-    return sp_worker_main(&service, argc, argv);
+    return sp_worker_main (&service, argc, argv);
 }

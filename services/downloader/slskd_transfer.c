@@ -18,16 +18,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define XFER_ENQUEUE_WAIT_MS 30000 //  default time spent retrying 429s (ms)
-#define XFER_BACKOFF_MIN_MS  100   //  first wait after a 429 (ms)
-#define XFER_BACKOFF_MAX_MS  2000  //  longest wait between enqueue tries (ms)
+#define XFER_ENQUEUE_WAIT_MS 30000  //  default time spent retrying 429s (ms)
+#define XFER_BACKOFF_MIN_MS  100    //  first wait after a 429 (ms)
+#define XFER_BACKOFF_MAX_MS  2000   //  longest wait between enqueue tries (ms)
 
 //  One enqueue POST at a time per process: slskd answers 429 when two
 //  already run, and several slots of one worker would only collide.
 static pthread_mutex_t s_enqueue_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *
-sp_xfer_strerror(int rc)
+sp_xfer_strerror (int rc)
 {
     switch (rc) {
         case SP_XFER_OK:
@@ -81,7 +81,7 @@ static const struct {
 };
 
 sp_xfer_state_t
-sp_xfer_state_parse(const char *s)
+sp_xfer_state_parse (const char *s)
 {
     if (!s)
         return SP_XFER_UNKNOWN;
@@ -90,12 +90,12 @@ sp_xfer_state_parse(const char *s)
     while (*p) {
         while (*p == ' ' || *p == ',')
             p++;
-        size_t len = strcspn(p, ", ");
+        size_t len = strcspn (p, ", ");
         if (len == 0)
             break;
         bool known = false;
         for (size_t i = 0; i < sizeof s_flags / sizeof s_flags[0]; i++)
-            if (strlen(s_flags[i].word) == len && strncasecmp(p, s_flags[i].word, len) == 0) {
+            if (strlen (s_flags[i].word) == len && strncasecmp (p, s_flags[i].word, len) == 0) {
                 flags |= s_flags[i].flag;
                 known = true;
             }
@@ -134,13 +134,13 @@ sp_xfer_state_parse(const char *s)
 }
 
 bool
-sp_xfer_state_final(sp_xfer_state_t st)
+sp_xfer_state_final (sp_xfer_state_t st)
 {
     return st >= SP_XFER_SUCCEEDED;
 }
 
 const char *
-sp_xfer_state_name(sp_xfer_state_t st)
+sp_xfer_state_name (sp_xfer_state_t st)
 {
     static const char *names[] = {
         "unknown",     "requested", "queued-locally", "queued-remotely", "initializing",
@@ -154,78 +154,78 @@ sp_xfer_state_name(sp_xfer_state_t st)
 /* ---------------------------------------------------------------- parsing */
 
 static int64_t
-s_int(const json_t *obj, const char *key)
+s_int (const json_t *obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    if (json_is_integer(v))
-        return (int64_t) json_integer_value(v);
-    if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9.0e18)
-        return (int64_t) json_real_value(v);
+    json_t *v = json_object_get (obj, key);
+    if (json_is_integer (v))
+        return (int64_t) json_integer_value (v);
+    if (json_is_real (v) && json_real_value (v) >= 0 && json_real_value (v) < 9.0e18)
+        return (int64_t) json_real_value (v);
     return -1;
 }
 
 static double
-s_real(const json_t *obj, const char *key, double dflt)
+s_real (const json_t *obj, const char *key, double dflt)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_number(v) ? json_number_value(v) : dflt;
+    json_t *v = json_object_get (obj, key);
+    return json_is_number (v) ? json_number_value (v) : dflt;
 }
 
 int
-sp_xfer_parse(const json_t *json, sp_xfer_t *out)
+sp_xfer_parse (const json_t *json, sp_xfer_t *out)
 {
     if (!out)
         return SP_XFER_ERR_INVALID;
-    memset(out, 0, sizeof *out);
-    if (!json_is_object(json))
+    memset (out, 0, sizeof *out);
+    if (!json_is_object (json))
         return SP_XFER_ERR_BAD_REPLY;
-    const char *id = json_string_value(json_object_get(json, "id"));
-    const char *state = json_string_value(json_object_get(json, "state"));
-    if (!id || !*id || strlen(id) >= SP_XFER_ID_MAX || !state)
+    const char *id = json_string_value (json_object_get (json, "id"));
+    const char *state = json_string_value (json_object_get (json, "state"));
+    if (!id || !*id || strlen (id) >= SP_XFER_ID_MAX || !state)
         return SP_XFER_ERR_BAD_REPLY;
-    snprintf(out->id, sizeof out->id, "%s", id);
-    out->state = sp_xfer_state_parse(state);
-    out->size = s_int(json, "size");
-    out->bytes = s_int(json, "bytesTransferred");
-    out->percent = s_real(json, "percentComplete", -1);
+    snprintf (out->id, sizeof out->id, "%s", id);
+    out->state = sp_xfer_state_parse (state);
+    out->size = s_int (json, "size");
+    out->bytes = s_int (json, "bytesTransferred");
+    out->percent = s_real (json, "percentComplete", -1);
     if (out->percent > 100)
         out->percent = 100;
-    out->speed = s_real(json, "averageSpeed", 0);
+    out->speed = s_real (json, "averageSpeed", 0);
     if (!(out->speed > 0))
         out->speed = 0;
-    out->place = s_int(json, "placeInQueue");
-    out->removed = json_is_true(json_object_get(json, "removed"));
-    const char *ex = json_string_value(json_object_get(json, "exception"));
+    out->place = s_int (json, "placeInQueue");
+    out->removed = json_is_true (json_object_get (json, "removed"));
+    const char *ex = json_string_value (json_object_get (json, "exception"));
     if (ex)
-        snprintf(out->exception, sizeof out->exception, "%s", ex);
+        snprintf (out->exception, sizeof out->exception, "%s", ex);
     return SP_XFER_OK;
 }
 
 int
-sp_xfer_find_in_user(const json_t *user_json, const char *filename, bool any_state, sp_xfer_t *out)
+sp_xfer_find_in_user (const json_t *user_json, const char *filename, bool any_state, sp_xfer_t *out)
 {
     if (!filename || !out)
         return SP_XFER_ERR_INVALID;
-    json_t *dirs = json_object_get(user_json, "directories");
+    json_t *dirs = json_object_get (user_json, "directories");
     size_t i, k;
     json_t *d, *f;
     const char *best_at = NULL;
     bool found = false;
-    json_array_foreach(dirs, i, d)
+    json_array_foreach (dirs, i, d)
     {
-        json_array_foreach(json_object_get(d, "files"), k, f)
+        json_array_foreach (json_object_get (d, "files"), k, f)
         {
-            const char *fn = json_string_value(json_object_get(f, "filename"));
-            if (!fn || strcmp(fn, filename) != 0)
+            const char *fn = json_string_value (json_object_get (f, "filename"));
+            if (!fn || strcmp (fn, filename) != 0)
                 continue;
             sp_xfer_t x;
-            if (sp_xfer_parse(f, &x) != SP_XFER_OK)
+            if (sp_xfer_parse (f, &x) != SP_XFER_OK)
                 continue;
-            if (!any_state && sp_xfer_state_final(x.state))
+            if (!any_state && sp_xfer_state_final (x.state))
                 continue;
             //  ISO-8601 times of one format compare as strings
-            const char *at = json_string_value(json_object_get(f, "requestedAt"));
-            if (!found || (at && (!best_at || strcmp(at, best_at) > 0))) {
+            const char *at = json_string_value (json_object_get (f, "requestedAt"));
+            if (!found || (at && (!best_at || strcmp (at, best_at) > 0))) {
                 *out = x;
                 best_at = at;
                 found = true;
@@ -238,9 +238,9 @@ sp_xfer_find_in_user(const json_t *user_json, const char *filename, bool any_sta
 /* ---------------------------------------------------------------- requests */
 
 static bool
-s_valid_id(const char *id)
+s_valid_id (const char *id)
 {
-    if (!id || !*id || strlen(id) >= SP_XFER_ID_MAX)
+    if (!id || !*id || strlen (id) >= SP_XFER_ID_MAX)
         return false;
     for (const char *c = id; *c; c++)
         if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || (*c >= 'A' && *c <= 'F') ||
@@ -251,7 +251,7 @@ s_valid_id(const char *id)
 
 //  The class of a failed response.
 static int
-s_classify(int rc, const sp_http_resp_t *resp)
+s_classify (int rc, const sp_http_resp_t *resp)
 {
     if (rc == SP_HTTP_OK)
         return SP_XFER_OK;
@@ -268,37 +268,37 @@ s_classify(int rc, const sp_http_resp_t *resp)
 }
 
 static void
-s_err(char *err, size_t n, const char *what, const sp_http_resp_t *resp)
+s_err (char *err, size_t n, const char *what, const sp_http_resp_t *resp)
 {
     if (!err || !n)
         return;
     const char *e = resp && resp->error ? resp->error : "no response";
     const char *body = resp && resp->body ? resp->body : "";
     if (*body)
-        snprintf(err, n, "%s: %s (%.200s)", what, e, body);
+        snprintf (err, n, "%s: %s (%.200s)", what, e, body);
     else
-        snprintf(err, n, "%s: %s", what, e);
+        snprintf (err, n, "%s: %s", what, e);
 }
 
 //  Look the transfer of filename up in the user's list (older slskd, lost
 //  replies, duplicates).
 static int
-s_lookup(sp_http_t *http, const char *user_enc, const char *filename, sp_xfer_t *out)
+s_lookup (sp_http_t *http, const char *user_enc, const char *filename, sp_xfer_t *out)
 {
     char path[1024];
-    snprintf(path, sizeof path, "/api/v0/transfers/downloads/%s", user_enc);
+    snprintf (path, sizeof path, "/api/v0/transfers/downloads/%s", user_enc);
     sp_http_resp_t *resp = NULL;
-    int rc = s_classify(sp_http_get(http, path, &resp), resp);
+    int rc = s_classify (sp_http_get (http, path, &resp), resp);
     if (rc == SP_XFER_OK)
-        rc = sp_xfer_find_in_user(resp->json, filename, false, out);
-    sp_http_resp_destroy(&resp);
+        rc = sp_xfer_find_in_user (resp->json, filename, false, out);
+    sp_http_resp_destroy (&resp);
     return rc;
 }
 
 int
-sp_xfer_enqueue(sp_http_t *http, const char *username, const char *filename, uint64_t size,
-                int wait_ms, bool (*tick)(void *arg), void *arg, char id_out[SP_XFER_ID_MAX],
-                char *err, size_t err_size)
+sp_xfer_enqueue (sp_http_t *http, const char *username, const char *filename, uint64_t size,
+                 int wait_ms, bool (*tick) (void *arg), void *arg, char id_out[SP_XFER_ID_MAX],
+                 char *err, size_t err_size)
 {
     if (err && err_size)
         err[0] = '\0';
@@ -307,123 +307,123 @@ sp_xfer_enqueue(sp_http_t *http, const char *username, const char *filename, uin
     id_out[0] = '\0';
     if (wait_ms <= 0)
         wait_ms = XFER_ENQUEUE_WAIT_MS;
-    char *user_enc = sp_http_urlencode(username);
-    json_t *body = json_pack("[{s:s, s:I}]", "filename", filename, "size", (json_int_t) size);
+    char *user_enc = sp_http_urlencode (username);
+    json_t *body = json_pack ("[{s:s, s:I}]", "filename", filename, "size", (json_int_t) size);
     if (!user_enc || !body) {
-        free(user_enc);
-        json_decref(body);
+        free (user_enc);
+        json_decref (body);
         return SP_XFER_ERR_INVALID;
     }
     char path[1024];
-    snprintf(path, sizeof path, "/api/v0/transfers/downloads/%s", user_enc);
+    snprintf (path, sizeof path, "/api/v0/transfers/downloads/%s", user_enc);
     long delay = XFER_BACKOFF_MIN_MS;
     long waited = 0;
     int rc = SP_XFER_ERR_DOWN;
     sp_http_resp_t *resp = NULL;
     while (true) {
-        pthread_mutex_lock(&s_enqueue_lock);
-        sp_http_resp_destroy(&resp);
-        int hrc = sp_http_post_json(http, path, body, &resp);
-        pthread_mutex_unlock(&s_enqueue_lock);
+        pthread_mutex_lock (&s_enqueue_lock);
+        sp_http_resp_destroy (&resp);
+        int hrc = sp_http_post_json (http, path, body, &resp);
+        pthread_mutex_unlock (&s_enqueue_lock);
         if (hrc == SP_HTTP_ERR_RATE_LIMITED || (resp && resp->status == 429)) {
-            if (waited >= wait_ms || (tick && tick(arg))) {
-                s_err(err, err_size, "enqueue kept getting 429 (busy)", resp);
+            if (waited >= wait_ms || (tick && tick (arg))) {
+                s_err (err, err_size, "enqueue kept getting 429 (busy)", resp);
                 rc = SP_XFER_ERR_DOWN;
                 goto done;
             }
-            long d = delay / 2 + (long) (rand() % (int) (delay / 2 + 1));
+            long d = delay / 2 + (long) (rand () % (int) (delay / 2 + 1));
             sp_clock_sleep_ms (d);
             waited += d;
             delay = delay * 2 > XFER_BACKOFF_MAX_MS ? XFER_BACKOFF_MAX_MS : delay * 2;
             continue;
         }
-        rc = s_classify(hrc, resp);
+        rc = s_classify (hrc, resp);
         break;
     }
     if (rc == SP_XFER_OK) {
-        json_t *enq = json_object_get(resp->json, "enqueued");
+        json_t *enq = json_object_get (resp->json, "enqueued");
         sp_xfer_t x;
-        if (json_array_size(enq) > 0 && sp_xfer_parse(json_array_get(enq, 0), &x) == SP_XFER_OK)
-            snprintf(id_out, SP_XFER_ID_MAX, "%s", x.id);
+        if (json_array_size (enq) > 0 && sp_xfer_parse (json_array_get (enq, 0), &x) == SP_XFER_OK)
+            snprintf (id_out, SP_XFER_ID_MAX, "%s", x.id);
         //  older slskd (201, empty body) or a duplicate the server refused:
         //  the running transfer is in the user's list
-        else if (s_lookup(http, user_enc, filename, &x) == SP_XFER_OK)
-            snprintf(id_out, SP_XFER_ID_MAX, "%s", x.id);
+        else if (s_lookup (http, user_enc, filename, &x) == SP_XFER_OK)
+            snprintf (id_out, SP_XFER_ID_MAX, "%s", x.id);
         else {
-            s_err(err, err_size, "enqueue gave no transfer id", resp);
+            s_err (err, err_size, "enqueue gave no transfer id", resp);
             rc = SP_XFER_ERR_REFUSED;
         }
     } else if (rc == SP_XFER_ERR_NOT_FOUND) {
-        s_err(err, err_size, "enqueue", resp);
-        rc = SP_XFER_ERR_OFFLINE; //  0.26 batches: 404 when the user is offline
+        s_err (err, err_size, "enqueue", resp);
+        rc = SP_XFER_ERR_OFFLINE;  //  0.26 batches: 404 when the user is offline
     } else if (rc == SP_XFER_ERR_DOWN && resp && resp->status == 500 && resp->body_len > 0) {
         //  slskd explains per-file failures as a 500 with a text body; a
         //  502/503/504 comes from a proxy in front of a down slskd: retry
-        s_err(err, err_size, "enqueue", resp);
-        rc = strstr(resp->body, "offline") || strstr(resp->body, "Offline") ? SP_XFER_ERR_OFFLINE
-                                                                            : SP_XFER_ERR_REFUSED;
+        s_err (err, err_size, "enqueue", resp);
+        rc = strstr (resp->body, "offline") || strstr (resp->body, "Offline") ? SP_XFER_ERR_OFFLINE
+                                                                              : SP_XFER_ERR_REFUSED;
     } else if (rc == SP_XFER_ERR_DOWN && resp && resp->status == 0) {
         //  the POST may have been processed: reuse what slskd has
         sp_xfer_t x;
-        if (s_lookup(http, user_enc, filename, &x) == SP_XFER_OK) {
-            snprintf(id_out, SP_XFER_ID_MAX, "%s", x.id);
+        if (s_lookup (http, user_enc, filename, &x) == SP_XFER_OK) {
+            snprintf (id_out, SP_XFER_ID_MAX, "%s", x.id);
             rc = SP_XFER_OK;
         } else
-            s_err(err, err_size, "enqueue", resp);
+            s_err (err, err_size, "enqueue", resp);
     } else
-        s_err(err, err_size, "enqueue", resp);
+        s_err (err, err_size, "enqueue", resp);
 done:
-    sp_http_resp_destroy(&resp);
-    json_decref(body);
-    free(user_enc);
+    sp_http_resp_destroy (&resp);
+    json_decref (body);
+    free (user_enc);
     return rc;
 }
 
 int
-sp_xfer_get(sp_http_t *http, const char *username, const char *id, sp_xfer_t *out, char *err,
-            size_t err_size)
+sp_xfer_get (sp_http_t *http, const char *username, const char *id, sp_xfer_t *out, char *err,
+             size_t err_size)
 {
     if (err && err_size)
         err[0] = '\0';
-    if (!http || !username || !s_valid_id(id) || !out)
+    if (!http || !username || !s_valid_id (id) || !out)
         return SP_XFER_ERR_INVALID;
-    char *user_enc = sp_http_urlencode(username);
+    char *user_enc = sp_http_urlencode (username);
     if (!user_enc)
         return SP_XFER_ERR_INVALID;
     char path[1024];
-    snprintf(path, sizeof path, "/api/v0/transfers/downloads/%s/%s", user_enc, id);
-    free(user_enc);
+    snprintf (path, sizeof path, "/api/v0/transfers/downloads/%s/%s", user_enc, id);
+    free (user_enc);
     sp_http_resp_t *resp = NULL;
-    int rc = s_classify(sp_http_get(http, path, &resp), resp);
+    int rc = s_classify (sp_http_get (http, path, &resp), resp);
     if (rc == SP_XFER_OK)
-        rc = sp_xfer_parse(resp->json, out);
+        rc = sp_xfer_parse (resp->json, out);
     if (rc != SP_XFER_OK)
-        s_err(err, err_size, "get transfer", resp);
-    sp_http_resp_destroy(&resp);
+        s_err (err, err_size, "get transfer", resp);
+    sp_http_resp_destroy (&resp);
     return rc;
 }
 
 int
-sp_xfer_remove(sp_http_t *http, const char *username, const char *id, char *err, size_t err_size)
+sp_xfer_remove (sp_http_t *http, const char *username, const char *id, char *err, size_t err_size)
 {
     if (err && err_size)
         err[0] = '\0';
-    if (!http || !username || !s_valid_id(id))
+    if (!http || !username || !s_valid_id (id))
         return SP_XFER_ERR_INVALID;
-    char *user_enc = sp_http_urlencode(username);
+    char *user_enc = sp_http_urlencode (username);
     if (!user_enc)
         return SP_XFER_ERR_INVALID;
     char path[1024];
-    snprintf(path, sizeof path, "/api/v0/transfers/downloads/%s/%s?remove=true", user_enc, id);
-    free(user_enc);
+    snprintf (path, sizeof path, "/api/v0/transfers/downloads/%s/%s?remove=true", user_enc, id);
+    free (user_enc);
     sp_http_resp_t *resp = NULL;
     sp_http_req_t req = {.allow_text = true};
-    int rc = s_classify(sp_http_request(http, SP_HTTP_DELETE, path, &req, &resp), resp);
+    int rc = s_classify (sp_http_request (http, SP_HTTP_DELETE, path, &req, &resp), resp);
     if (rc == SP_XFER_ERR_NOT_FOUND)
         rc = SP_XFER_OK;
     if (rc != SP_XFER_OK)
-        s_err(err, err_size, "remove transfer", resp);
-    sp_http_resp_destroy(&resp);
+        s_err (err, err_size, "remove transfer", resp);
+    sp_http_resp_destroy (&resp);
     return rc;
 }
 
@@ -431,16 +431,16 @@ sp_xfer_remove(sp_http_t *http, const char *username, const char *id, char *err,
 
 //  slskd's local form of a remote component: '/' (and NUL) become '_'.
 static char *
-s_local_component(const char *s)
+s_local_component (const char *s)
 {
-    char *c = strdup(s);
+    char *c = strdup (s);
     if (!c)
         return NULL;
     for (char *p = c; *p; p++)
         if (*p == '/')
             *p = '_';
-    if (!*c || strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
-        free(c);
+    if (!*c || strcmp (c, ".") == 0 || strcmp (c, "..") == 0) {
+        free (c);
         return NULL;
     }
     return c;
@@ -449,41 +449,41 @@ s_local_component(const char *s)
 //  Split a remote path on backslashes, keeping the last directory and
 //  the file name. Returns 0 or -1.
 static int
-s_remote_tail(const char *remote, char **dir, char **file)
+s_remote_tail (const char *remote, char **dir, char **file)
 {
     *dir = *file = NULL;
-    const char *end = remote + strlen(remote);
+    const char *end = remote + strlen (remote);
     const char *f = end;
     while (f > remote && f[-1] != '\\')
         f--;
     if (f == end)
         return -1;
-    *file = strndup(f, (size_t) (end - f));
+    *file = strndup (f, (size_t) (end - f));
     if (f > remote) {
         const char *dend = f - 1;
         const char *d = dend;
         while (d > remote && d[-1] != '\\')
             d--;
         if (d < dend)
-            *dir = strndup(d, (size_t) (dend - d));
+            *dir = strndup (d, (size_t) (dend - d));
     }
     return *file ? 0 : -1;
 }
 
 int
-sp_xfer_local_path(const char *downloads_dir, const char *remote, uint64_t size, char **path_out)
+sp_xfer_local_path (const char *downloads_dir, const char *remote, uint64_t size, char **path_out)
 {
     if (!downloads_dir || !*downloads_dir || !remote || !path_out)
         return SP_XFER_ERR_INVALID;
     *path_out = NULL;
     char *rdir = NULL, *rfile = NULL;
-    if (s_remote_tail(remote, &rdir, &rfile) != 0) {
-        free(rdir);
-        free(rfile);
+    if (s_remote_tail (remote, &rdir, &rfile) != 0) {
+        free (rdir);
+        free (rfile);
         return SP_XFER_ERR_INVALID;
     }
-    char *dir = rdir ? s_local_component(rdir) : NULL;
-    char *file = s_local_component(rfile);
+    char *dir = rdir ? s_local_component (rdir) : NULL;
+    char *file = s_local_component (rfile);
     int rc = SP_XFER_ERR_NOT_FOUND;
     char *folder = NULL;
     DIR *dh = NULL;
@@ -491,34 +491,34 @@ sp_xfer_local_path(const char *downloads_dir, const char *remote, uint64_t size,
         rc = SP_XFER_ERR_INVALID;
         goto done;
     }
-    if (asprintf(&folder, "%s%s%s", downloads_dir, dir ? "/" : "", dir ? dir : "") < 0) {
+    if (asprintf (&folder, "%s%s%s", downloads_dir, dir ? "/" : "", dir ? dir : "") < 0) {
         folder = NULL;
         rc = SP_XFER_ERR_INVALID;
         goto done;
     }
-    int dfd = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dfd = open (folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         goto done;
-    dh = fdopendir(dfd);
+    dh = fdopendir (dfd);
     if (!dh) {
-        close(dfd);
+        close (dfd);
         goto done;
     }
     //  the stem and extension of the clash variant <stem>_<ticks><ext>
-    const char *dot = strrchr(file, '.');
-    size_t stem_len = dot && dot != file ? (size_t) (dot - file) : strlen(file);
+    const char *dot = strrchr (file, '.');
+    size_t stem_len = dot && dot != file ? (size_t) (dot - file) : strlen (file);
     const char *ext = file + stem_len;
     char *best = NULL;
     struct timespec best_mtime = {0, 0};
     bool exact_ok = false, exact_exists = false;
     struct dirent *e;
-    while ((e = readdir(dh)) != NULL) {
+    while ((e = readdir (dh)) != NULL) {
         const char *n = e->d_name;
-        bool exact = strcmp(n, file) == 0;
+        bool exact = strcmp (n, file) == 0;
         if (!exact) {
-            size_t nl = strlen(n), el = strlen(ext);
-            if (nl < stem_len + 2 + el || strncmp(n, file, stem_len) != 0 || n[stem_len] != '_' ||
-                strcmp(n + nl - el, ext) != 0)
+            size_t nl = strlen (n), el = strlen (ext);
+            if (nl < stem_len + 2 + el || strncmp (n, file, stem_len) != 0 || n[stem_len] != '_' ||
+                strcmp (n + nl - el, ext) != 0)
                 continue;
             bool digits = true;
             for (size_t i = stem_len + 1; i < nl - el; i++)
@@ -528,7 +528,7 @@ sp_xfer_local_path(const char *downloads_dir, const char *remote, uint64_t size,
                 continue;
         }
         struct stat st;
-        if (fstatat(dirfd(dh), n, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        if (fstatat (dirfd (dh), n, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
             continue;
         if (exact)
             exact_exists = true;
@@ -540,27 +540,27 @@ sp_xfer_local_path(const char *downloads_dir, const char *remote, uint64_t size,
             (st.st_mtim.tv_sec == best_mtime.tv_sec && st.st_mtim.tv_nsec > best_mtime.tv_nsec);
         if (exact_ok || (!exact && best && !newer))
             continue;
-        free(best);
-        best = strdup(n);
+        free (best);
+        best = strdup (n);
         best_mtime = st.st_mtim;
         exact_ok = exact;
     }
     if (!best && exact_exists)
-        best = strdup(file);
+        best = strdup (file);
     if (best) {
-        if (asprintf(path_out, "%s/%s", folder, best) < 0)
+        if (asprintf (path_out, "%s/%s", folder, best) < 0)
             *path_out = NULL;
         else
             rc = SP_XFER_OK;
-        free(best);
+        free (best);
     }
 done:
     if (dh)
-        closedir(dh);
-    free(folder);
-    free(dir);
-    free(file);
-    free(rdir);
-    free(rfile);
+        closedir (dh);
+    free (folder);
+    free (dir);
+    free (file);
+    free (rdir);
+    free (rfile);
     return rc;
 }

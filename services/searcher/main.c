@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#define SEARCHER_SLOTS 2    //  tracks searched at once per process (the budget is shared anyway)
+#define SEARCHER_SLOTS 2  //  tracks searched at once per process (the budget is shared anyway)
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe-searcher",
@@ -18,11 +18,12 @@ static const sp_app_info_t s_info = {
     .summary = "searches slskd (Soulseek) for each queued track within a shared search budget and "
                "ranks the candidates",
     .usage = "\n       soulpipe-searcher --rank TRACK.json RESPONSES.json [--json]",
-    .details = "Start as many searchers as you like: they share one search budget through Redis\n"
-               "(SOULPIPE_SEARCH_BUDGET), so scaling out never searches faster than the budget.\n\n"
-               "--rank ranks an slskd responses array (GET /api/v0/searches/{id}/responses) against a\n"
-               "Spotify track object offline (no Redis, no network) and prints the ranked candidates\n"
-               "with their scores and the rejected ones with their reasons (--json for scripts).",
+    .details =
+        "Start as many searchers as you like: they share one search budget through Redis\n"
+        "(SOULPIPE_SEARCH_BUDGET), so scaling out never searches faster than the budget.\n\n"
+        "--rank ranks an slskd responses array (GET /api/v0/searches/{id}/responses) against a\n"
+        "Spotify track object offline (no Redis, no network) and prints the ranked candidates\n"
+        "with their scores and the rejected ones with their reasons (--json for scripts).",
 };
 
 static int

@@ -19,14 +19,14 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_PEER_LOOKUPS 128     //  distinct users whose record is read
+#define MAX_PEER_LOOKUPS 128  //  distinct users whose record is read
 
 typedef struct {
-    const sp_config_t *cfg;     //  borrowed
-    sp_http_t *http;            //  slskd client
-    sp_store_t *store;          //  Redis (budget, peers)
-    sp_budget_t *budget;        //  shared search budget
-    sp_match_prefs_t prefs;     //  user preferences
+    const sp_config_t *cfg;  //  borrowed
+    sp_http_t *http;         //  slskd client
+    sp_store_t *store;       //  Redis (budget, peers)
+    sp_budget_t *budget;     //  shared search budget
+    sp_match_prefs_t prefs;  //  user preferences
 } s_ctx_t;
 
 // ---------------------------------------------------------------- queries
@@ -38,7 +38,7 @@ s_join_words (const char *a, const char *b)
     char *s = malloc (n);
     if (!s)
         return NULL;
-    snprintf (s, n, "%s%s%s", a, *a && *b? " ": "", b);
+    snprintf (s, n, "%s%s%s", a, *a && *b ? " " : "", b);
     char *q = sp_text_query_words (s);
     free (s);
     return q;
@@ -63,11 +63,11 @@ s_push (char **out, size_t *n, size_t max, char *q)
         return;
     }
     for (size_t i = 0; i < *n; i++)
-        if (strcasecmp (out [i], q) == 0) {
+        if (strcasecmp (out[i], q) == 0) {
             free (q);
             return;
         }
-    out [(*n)++] = q;
+    out[(*n)++] = q;
 }
 
 //  A title that is worth searching alone: several words and long enough,
@@ -76,7 +76,7 @@ static bool
 s_distinctive (const char *base)
 {
     size_t letters = 0, words = 0, longest = 0, cur = 0;
-    for (const char *p = base; ; p++) {
+    for (const char *p = base;; p++) {
         if (*p && *p != ' ') {
             letters++;
             cur++;
@@ -98,7 +98,7 @@ size_t
 sp_searcher_queries (const sp_track_t *track, char **out, size_t max)
 {
     size_t n = 0;
-    if (!track || !track->title || !track->artists_count || !track->artists [0])
+    if (!track || !track->title || !track->artists_count || !track->artists[0])
         return 0;
     sp_title_t *t = malloc (sizeof *t);
     if (!t || sp_title_parse (track->title, t) != 0) {
@@ -107,7 +107,7 @@ sp_searcher_queries (const sp_track_t *track, char **out, size_t max)
     }
     //  the primary artist without "feat." parts
     char *artist = NULL, *feat = NULL;
-    if (sp_text_split_feat (track->artists [0], &artist, &feat) < 0) {
+    if (sp_text_split_feat (track->artists[0], &artist, &feat) < 0) {
         free (t);
         return 0;
     }
@@ -118,13 +118,12 @@ sp_searcher_queries (const sp_track_t *track, char **out, size_t max)
         char *plain = sp_text_normalize (first);
         s_push (out, &n, max, first);
         s_push (out, &n, max, plain);
-    }
-    else
+    } else
         s_push (out, &n, max, first);
     //  3. another credited artist + title
     for (size_t i = 1; i < track->artists_count && i < 3; i++)
-        if (track->artists [i])
-            s_push (out, &n, max, s_join_words (track->artists [i], t->base_raw));
+        if (track->artists[i])
+            s_push (out, &n, max, s_join_words (track->artists[i], t->base_raw));
     //  4. artist + album (the album's base title)
     if (track->album && *track->album) {
         sp_title_t *at = malloc (sizeof *at);
@@ -161,14 +160,16 @@ sp_searcher_thread_init (void *arg)
     if (cfg->max_candidates > 0)
         ctx->prefs.max_candidates = cfg->max_candidates;
     ctx->http = sp_slskd_client_new (cfg->slskd_url, cfg->slskd_api_key);
-    char err [256] = "";
+    char err[256] = "";
     ctx->store = sp_store_new (cfg->redis_url, err, sizeof err);
     if (!ctx->http || !ctx->store) {
-        sp_log_error ("event=searcher_init_failed reason=%s", sp_log_q (ctx->store? "slskd client": err));
+        sp_log_error ("event=searcher_init_failed reason=%s",
+                      sp_log_q (ctx->store ? "slskd client" : err));
         sp_searcher_thread_fini (ctx);
         return NULL;
     }
-    ctx->budget = sp_budget_new (ctx->store, cfg->search_budget_count, cfg->search_budget_window_s, NULL);
+    ctx->budget =
+        sp_budget_new (ctx->store, cfg->search_budget_count, cfg->search_budget_window_s, NULL);
     if (!ctx->budget) {
         sp_log_error ("event=searcher_init_failed reason=\"bad search budget\"");
         sp_searcher_thread_fini (ctx);
@@ -193,7 +194,7 @@ sp_searcher_thread_fini (void *arg)
 
 typedef struct {
     sp_job_t *job;
-    int64_t last_event;         //  monotonic ms of the last waiting event
+    int64_t last_event;  //  monotonic ms of the last waiting event
 } s_wait_t;
 
 static bool
@@ -219,8 +220,8 @@ s_search_stop (void *arg)
 
 //  Peer records of the distinct users among the accepted results.
 typedef struct {
-    const char *names [MAX_PEER_LOOKUPS];
-    sp_peer_t recs [MAX_PEER_LOOKUPS];
+    const char *names[MAX_PEER_LOOKUPS];
+    sp_peer_t recs[MAX_PEER_LOOKUPS];
     size_t n;
 } s_peers_t;
 
@@ -229,8 +230,8 @@ s_peer_lookup (void *arg, const char *username)
 {
     s_peers_t *p = arg;
     for (size_t i = 0; i < p->n; i++)
-        if (strcmp (p->names [i], username) == 0)
-            return &p->recs [i];
+        if (strcmp (p->names[i], username) == 0)
+            return &p->recs[i];
     return NULL;
 }
 
@@ -238,9 +239,9 @@ static void
 s_clear_candidates (sp_payload_t *pl)
 {
     for (size_t i = 0; i < pl->candidates_count; i++) {
-        free (pl->candidates [i].username);
-        free (pl->candidates [i].filename);
-        free (pl->candidates [i].ext);
+        free (pl->candidates[i].username);
+        free (pl->candidates[i].filename);
+        free (pl->candidates[i].ext);
     }
     free (pl->candidates);
     pl->candidates = NULL;
@@ -253,8 +254,8 @@ static size_t
 s_rank (s_ctx_t *ctx, sp_match_set_t *set, const sp_match_track_t *mt, const sp_payload_t *pl)
 {
     const char *const *ex = (const char *const *) pl->excluded_users;
-    size_t accepted = sp_match_set_rank (set, mt, &ctx->prefs, ex, pl->excluded_users_count,
-                                         NULL, NULL, 0);
+    size_t accepted =
+        sp_match_set_rank (set, mt, &ctx->prefs, ex, pl->excluded_users_count, NULL, NULL, 0);
     if (accepted == 0 || !ctx->store)
         return accepted;
     s_peers_t *peers = calloc (1, sizeof *peers);
@@ -263,7 +264,7 @@ s_rank (s_ctx_t *ctx, sp_match_set_t *set, const sp_match_track_t *mt, const sp_
     for (size_t i = 0; i < accepted && peers->n < MAX_PEER_LOOKUPS; i++) {
         const char *u = sp_match_set_get (set, i)->username;
         if (!s_peer_lookup (peers, u))
-            peers->names [peers->n++] = u;
+            peers->names[peers->n++] = u;
     }
     if (sp_peers_get_many (ctx->store, peers->names, peers->n, peers->recs) == SP_STORE_OK)
         accepted = sp_match_set_rank (set, mt, &ctx->prefs, ex, pl->excluded_users_count,
@@ -279,7 +280,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
 {
     s_ctx_t *ctx = arg;
     sp_payload_t *pl = sp_job_payload (job);
-    char *queries [SP_SEARCHER_MAX_QUERIES] = {0};
+    char *queries[SP_SEARCHER_MAX_QUERIES] = {0};
     size_t nq = 0;
     sp_match_track_t *mt = NULL;
     sp_match_set_t *set = NULL;
@@ -294,7 +295,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
         sp_job_fail (job, false, "track has no usable title or artist");
         goto done;
     }
-    char err [512];
+    char err[512];
     int li = sp_slskd_logged_in (ctx->http, err, sizeof err);
     if (li != 1) {
         sp_job_fail (job, true, "%s", err);
@@ -311,16 +312,17 @@ sp_searcher_handle (void *arg, sp_job_t *job)
             goto done;
         }
         if (rc < 0) {
-            sp_job_fail (job, true, "search budget unavailable (Redis: %s)", sp_store_strerror (rc));
+            sp_job_fail (job, true, "search budget unavailable (Redis: %s)",
+                         sp_store_strerror (rc));
             goto done;
         }
         used++;
-        sp_job_progress (job, "searching", -1, -1, -1, queries [q]);
-        sp_log_info ("event=search query=%s n=%zu", sp_log_q (queries [q]), q + 1);
+        sp_job_progress (job, "searching", -1, -1, -1, queries[q]);
+        sp_log_info ("event=search query=%s n=%zu", sp_log_q (queries[q]), q + 1);
         json_t *responses = NULL;
         int64_t t0 = sp_clock_mono_ms ();
-        rc = sp_slskd_search (ctx->http, queries [q], ctx->cfg->search_timeout_ms,
-                              s_search_stop, job, &responses, err, sizeof err);
+        rc = sp_slskd_search (ctx->http, queries[q], ctx->cfg->search_timeout_ms, s_search_stop,
+                              job, &responses, err, sizeof err);
         if (rc != SP_SLSKD_OK) {
             sp_job_fail (job, rc != SP_SLSKD_ERR_FATAL, "%s", err);
             goto done;
@@ -330,28 +332,28 @@ sp_searcher_handle (void *arg, sp_job_t *job)
         json_decref (responses);
         accepted = s_rank (ctx, set, mt, pl);
         sp_log_info ("event=search_done query=%s files=%d total=%zu accepted=%zu ms=%lld",
-                     sp_log_q (queries [q]), added, before + (size_t) (added > 0? added: 0), accepted,
-                     (long long) (sp_clock_mono_ms () - t0));
+                     sp_log_q (queries[q]), added, before + (size_t) (added > 0 ? added : 0),
+                     accepted, (long long) (sp_clock_mono_ms () - t0));
         if (accepted)
             winner = q;
     }
     pl->has_searches_used = true;
     pl->searches_used += used;
     if (!accepted) {
-        char summary [1024];
+        char summary[1024];
         sp_match_set_summary (set, &ctx->prefs, summary, sizeof summary);
         //  after a round of failed downloads, say what was tried too
-        char tried [2048] = "";
+        char tried[2048] = "";
         size_t off = 0;
         for (size_t i = 0; i < pl->tried_count && off + 4 < sizeof tried; i++) {
-            int n = snprintf (tried + off, sizeof tried - off, "%s%s", i ? "; " : "; downloads tried: ",
-                              pl->tried [i]);
+            int n = snprintf (tried + off, sizeof tried - off, "%s%s",
+                              i ? "; " : "; downloads tried: ", pl->tried[i]);
             if (n < 0)
                 break;
             off += (size_t) n;
         }
-        sp_job_fail (job, false, "no acceptable copy found: %s (%zu quer%s)%s", summary, (size_t) used,
-                     used == 1? "y": "ies", tried);
+        sp_job_fail (job, false, "no acceptable copy found: %s (%zu quer%s)%s", summary,
+                     (size_t) used, used == 1 ? "y" : "ies", tried);
         goto done;
     }
     s_clear_candidates (pl);
@@ -359,7 +361,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
         sp_job_fail (job, true, "out of memory");
         goto done;
     }
-    sp_msg_strset (&pl->query, queries [winner]);
+    sp_msg_strset (&pl->query, queries[winner]);
     if (!pl->has_search_rounds) {
         pl->has_search_rounds = true;
         pl->search_rounds = 0;
@@ -372,7 +374,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
     sp_job_done (job, "download", NULL);
 done:
     for (size_t i = 0; i < nq; i++)
-        free (queries [i]);
+        free (queries[i]);
     sp_match_set_destroy (&set);
     sp_match_track_destroy (&mt);
 }
@@ -393,14 +395,13 @@ int
 sp_searcher_rank_main (int argc, char **argv)
 {
     bool as_json = false;
-    const char *files [2] = {NULL, NULL};
+    const char *files[2] = {NULL, NULL};
     size_t nf = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp (argv [i], "--json") == 0)
+        if (strcmp (argv[i], "--json") == 0)
             as_json = true;
-        else
-        if (nf < 2 && argv [i][0] != '-')
-            files [nf++] = argv [i];
+        else if (nf < 2 && argv[i][0] != '-')
+            files[nf++] = argv[i];
         else {
             nf = 3;
             break;
@@ -415,8 +416,8 @@ sp_searcher_rank_main (int argc, char **argv)
     memset (&track, 0, sizeof track);
     sp_match_track_t *mt = NULL;
     sp_match_set_t *set = NULL;
-    json_t *tj = s_load (files [0]);
-    json_t *rj = tj? s_load (files [1]): NULL;
+    json_t *tj = s_load (files[0]);
+    json_t *rj = tj ? s_load (files[1]) : NULL;
     if (!tj || !rj)
         goto done;
     if (json_is_object (rj) && json_is_array (json_object_get (rj, "responses"))) {
@@ -425,19 +426,20 @@ sp_searcher_rank_main (int argc, char **argv)
         rj = inner;
     }
     if (sp_match_track_from_spotify (tj, &track) != 0 || !(mt = sp_match_track_new (&track))) {
-        fprintf (stderr, "soulpipe-searcher: %s: not a Spotify track object (name, artists)\n", files [0]);
+        fprintf (stderr, "soulpipe-searcher: %s: not a Spotify track object (name, artists)\n",
+                 files[0]);
         goto done;
     }
     set = sp_match_set_new ();
     if (!set || sp_match_set_add_responses (set, rj) < 0) {
-        fprintf (stderr, "soulpipe-searcher: %s: not a responses array\n", files [1]);
+        fprintf (stderr, "soulpipe-searcher: %s: not a responses array\n", files[1]);
         goto done;
     }
     sp_match_prefs_t prefs;
     sp_match_prefs_default (&prefs);
     size_t accepted = sp_match_set_rank (set, mt, &prefs, NULL, 0, NULL, NULL, 0);
     size_t n = sp_match_set_count (set);
-    char reason [512];
+    char reason[512];
     if (as_json) {
         json_t *out = json_object ();
         json_t *ranked = json_array ();
@@ -445,16 +447,18 @@ sp_searcher_rank_main (int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             const sp_match_result_t *r = sp_match_set_get (set, i);
             if (r->reject == SP_MATCH_OK)
-                json_array_append_new (ranked, json_pack (
-                    "{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:s, s:I, s:i, s:i}",
-                    "username", r->username, "filename", r->filename, "score", r->score,
-                    "match", r->match, "quality", r->quality, "peer", r->peer,
-                    "title_similarity", r->title_sim, "ext", r->path.ext,
-                    "size", (json_int_t) r->size, "bitrate", r->bitrate, "length", r->length));
+                json_array_append_new (
+                    ranked,
+                    json_pack ("{s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:s, s:I, s:i, s:i}",
+                               "username", r->username, "filename", r->filename, "score", r->score,
+                               "match", r->match, "quality", r->quality, "peer", r->peer,
+                               "title_similarity", r->title_sim, "ext", r->path.ext, "size",
+                               (json_int_t) r->size, "bitrate", r->bitrate, "length", r->length));
             else
-                json_array_append_new (rejected, json_pack (
-                    "{s:s, s:s, s:s}", "username", r->username, "filename", r->filename,
-                    "reason", sp_match_reason (r, &prefs, mt, reason, sizeof reason)));
+                json_array_append_new (
+                    rejected,
+                    json_pack ("{s:s, s:s, s:s}", "username", r->username, "filename", r->filename,
+                               "reason", sp_match_reason (r, &prefs, mt, reason, sizeof reason)));
         }
         json_object_set_new (out, "ranked", ranked);
         json_object_set_new (out, "rejected", rejected);
@@ -465,17 +469,17 @@ sp_searcher_rank_main (int argc, char **argv)
             printf ("%s\n", text);
         free (text);
         json_decref (out);
-    }
-    else {
+    } else {
         char **queries = calloc (SP_SEARCHER_MAX_QUERIES, sizeof (char *));
-        size_t nq = queries? sp_searcher_queries (&track, queries, SP_SEARCHER_MAX_QUERIES): 0;
-        printf ("track: %s - %s (%d:%02d), wanted version: %s\n", track.artists [0], track.title,
+        size_t nq = queries ? sp_searcher_queries (&track, queries, SP_SEARCHER_MAX_QUERIES) : 0;
+        printf ("track: %s - %s (%d:%02d), wanted version: %s\n", track.artists[0], track.title,
                 sp_match_track_duration (mt) / 60, sp_match_track_duration (mt) % 60,
-                (sp_match_track_kinds (mt) & SP_TITLE_HARD_MASK)? "special (see title/album)": "studio");
+                (sp_match_track_kinds (mt) & SP_TITLE_HARD_MASK) ? "special (see title/album)"
+                                                                 : "studio");
         for (size_t q = 0; q < nq; q++)
-            printf ("query %zu: %s\n", q + 1, queries [q]);
+            printf ("query %zu: %s\n", q + 1, queries[q]);
         for (size_t q = 0; q < nq; q++)
-            free (queries [q]);
+            free (queries[q]);
         free (queries);
         printf ("\nranked (%zu):\n", accepted);
         for (size_t i = 0; i < accepted; i++) {
@@ -491,7 +495,7 @@ sp_searcher_rank_main (int argc, char **argv)
         }
         printf ("\n%s\n", sp_match_set_summary (set, &prefs, reason, sizeof reason));
     }
-    rc = accepted? 0: 1;
+    rc = accepted ? 0 : 1;
 done:
     sp_match_set_destroy (&set);
     sp_match_track_destroy (&mt);

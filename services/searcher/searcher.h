@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-#define SP_SEARCHER_MAX_QUERIES 6
-#define SP_SEARCHER_WAIT_EVENT_MS 3000   /* "waiting for search budget" every */
+#define SP_SEARCHER_MAX_QUERIES   6
+#define SP_SEARCHER_WAIT_EVENT_MS 3000 /* "waiting for search budget" every */
 
 /*  Per thread context (slskd client, Redis store, budget). cfg is a const
     sp_config_t * (borrowed, must outlive the context). NULL on failure. */

@@ -22,14 +22,14 @@ s_guid (char *buf, size_t n)
         clock_gettime (CLOCK_REALTIME, &ts);
         seed = (unsigned) ts.tv_nsec ^ (unsigned) ts.tv_sec ^ (unsigned) (uintptr_t) &seed;
     }
-    unsigned char b [16];
+    unsigned char b[16];
     for (size_t i = 0; i < 16; i++)
-        b [i] = (unsigned char) (rand_r (&seed) >> 7);
-    b [6] = (unsigned char) ((b [6] & 0x0f) | 0x40);
-    b [8] = (unsigned char) ((b [8] & 0x3f) | 0x80);
-    snprintf (buf, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-              b [0], b [1], b [2], b [3], b [4], b [5], b [6], b [7], b [8], b [9], b [10],
-              b [11], b [12], b [13], b [14], b [15]);
+        b[i] = (unsigned char) (rand_r (&seed) >> 7);
+    b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
+    snprintf (buf, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+              b[14], b[15]);
 }
 
 static int
@@ -68,19 +68,18 @@ sp_slskd_logged_in (sp_http_t *http, char *err, size_t n)
     int rc = sp_http_get (http, "/api/v0/server", &resp);
     int out;
     if (rc != SP_HTTP_OK) {
-        snprintf (err, n, "slskd unreachable: %s", resp && resp->error? resp->error: sp_http_err_name (rc));
+        snprintf (err, n, "slskd unreachable: %s",
+                  resp && resp->error ? resp->error : sp_http_err_name (rc));
         out = s_class (rc);
         //  a 401/403 is a configuration problem, but retrying later is
         //  what lets the user fix the key without losing the playlist
         if (resp && (resp->status == 401 || resp->status == 403))
             out = SP_SLSKD_ERR_RETRY;
-    }
-    else
-    if (json_is_true (json_object_get (resp->json, "isLoggedIn")))
+    } else if (json_is_true (json_object_get (resp->json, "isLoggedIn")))
         out = 1;
     else {
         const char *st = json_string_value (json_object_get (resp->json, "state"));
-        snprintf (err, n, "slskd is not logged in to Soulseek (state %s)", st? st: "unknown");
+        snprintf (err, n, "slskd is not logged in to Soulseek (state %s)", st ? st : "unknown");
         out = 0;
     }
     sp_http_resp_destroy (&resp);
@@ -90,8 +89,8 @@ sp_slskd_logged_in (sp_http_t *http, char *err, size_t n)
 static int
 s_post (sp_http_t *http, const char *id, const char *text, int timeout_ms, char *err, size_t n)
 {
-    json_t *body = json_pack ("{s:s, s:s, s:i, s:b}", "id", id, "searchText", text,
-                              "searchTimeout", timeout_ms, "filterResponses", 1);
+    json_t *body = json_pack ("{s:s, s:s, s:i, s:b}", "id", id, "searchText", text, "searchTimeout",
+                              timeout_ms, "filterResponses", 1);
     if (!body) {
         snprintf (err, n, "out of memory");
         return SP_SLSKD_ERR_RETRY;
@@ -109,22 +108,23 @@ s_post (sp_http_t *http, const char *id, const char *text, int timeout_ms, char 
             out = SP_SLSKD_OK;
             break;
         }
-        long status = resp? resp->status: 0;
+        long status = resp ? resp->status : 0;
         if (rc == SP_HTTP_ERR_RATE_LIMITED && sp_clock_mono_ms () - start < SP_SLSKD_429_MAX_MS) {
             sp_http_resp_destroy (&resp);
             sp_log_debug ("event=slskd_search_429 backoff_ms=%lld", (long long) backoff);
             sp_clock_sleep_ms (backoff + rand () % 100);
-            backoff = backoff * 2 > 2000? 2000: backoff * 2;
+            backoff = backoff * 2 > 2000 ? 2000 : backoff * 2;
             continue;
         }
         //  409: slskd lost its Soulseek login between our check and the
         //  POST; retry later, and say it in the user's words
         if (status == 409)
             snprintf (err, n, "slskd is not logged in to Soulseek (search refused: %s)",
-                      resp && resp->error? resp->error: "HTTP 409");
+                      resp && resp->error ? resp->error : "HTTP 409");
         else
-            snprintf (err, n, "slskd search failed: %s", resp && resp->error? resp->error: sp_http_err_name (rc));
-        out = status == 409? SP_SLSKD_ERR_RETRY: s_class (rc);
+            snprintf (err, n, "slskd search failed: %s",
+                      resp && resp->error ? resp->error : sp_http_err_name (rc));
+        out = status == 409 ? SP_SLSKD_ERR_RETRY : s_class (rc);
         sp_http_resp_destroy (&resp);
         break;
     }
@@ -141,13 +141,12 @@ s_cancel (sp_http_t *http, const char *path)
 }
 
 int
-sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
-                 sp_slskd_stop_fn *stop, void *arg, json_t **responses,
-                 char *err, size_t n)
+sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms, sp_slskd_stop_fn *stop,
+                 void *arg, json_t **responses, char *err, size_t n)
 {
     *responses = NULL;
-    err [0] = 0;
-    char id [40], path [128];
+    err[0] = 0;
+    char id[40], path[128];
     s_guid (id, sizeof id);
     int rc = s_post (http, id, text, timeout_ms, err, n);
     if (rc != SP_SLSKD_OK)
@@ -161,7 +160,8 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
         sp_http_resp_t *resp = NULL;
         int hr = sp_http_get (http, path, &resp);
         if (hr != SP_HTTP_OK) {
-            snprintf (err, n, "slskd search poll failed: %s", resp && resp->error? resp->error: sp_http_err_name (hr));
+            snprintf (err, n, "slskd search poll failed: %s",
+                      resp && resp->error ? resp->error : sp_http_err_name (hr));
             sp_http_resp_destroy (&resp);
             out = s_class (hr);
             goto finish;
@@ -178,14 +178,13 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
             snprintf (err, n, "stopping");
             goto finish;
         }
-        if (!cancelled && ((users >= SP_SLSKD_ENOUGH_RESPONSES && now - start >= SP_SLSKD_EARLY_MIN_MS)
-                           || now >= deadline)) {
+        if (!cancelled &&
+            ((users >= SP_SLSKD_ENOUGH_RESPONSES && now - start >= SP_SLSKD_EARLY_MIN_MS) ||
+             now >= deadline)) {
             s_cancel (http, path);
             cancelled = true;
             deadline = now + 5000;
-        }
-        else
-        if (cancelled && now >= deadline) {
+        } else if (cancelled && now >= deadline) {
             snprintf (err, n, "slskd search did not complete after cancel");
             out = SP_SLSKD_ERR_RETRY;
             goto finish;
@@ -194,18 +193,18 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
         //  search that ends fast (few peers, a short searchTimeout) is
         //  noticed at most 25% late instead of up to SP_SLSKD_POLL_MS late.
         int64_t delay = (now - start) / 4;
-        sp_clock_sleep_ms (delay < SP_SLSKD_POLL_MIN_MS? SP_SLSKD_POLL_MIN_MS:
-                    delay > SP_SLSKD_POLL_MS? SP_SLSKD_POLL_MS: delay);
+        sp_clock_sleep_ms (delay < SP_SLSKD_POLL_MIN_MS ? SP_SLSKD_POLL_MIN_MS
+                           : delay > SP_SLSKD_POLL_MS   ? SP_SLSKD_POLL_MS
+                                                        : delay);
     }
     snprintf (path, sizeof path, "/api/v0/searches/%s/responses", id);
     sp_http_resp_t *resp = NULL;
     int hr = sp_http_get (http, path, &resp);
     if (hr != SP_HTTP_OK || !json_is_array (resp->json)) {
         snprintf (err, n, "slskd search responses: %s",
-                  hr != SP_HTTP_OK && resp && resp->error? resp->error: "not an array");
-        out = hr != SP_HTTP_OK? s_class (hr): SP_SLSKD_ERR_RETRY;
-    }
-    else
+                  hr != SP_HTTP_OK && resp && resp->error ? resp->error : "not an array");
+        out = hr != SP_HTTP_OK ? s_class (hr) : SP_SLSKD_ERR_RETRY;
+    } else
         *responses = json_incref (resp->json);
     sp_http_resp_destroy (&resp);
 finish:

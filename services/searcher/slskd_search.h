@@ -16,19 +16,20 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define SP_SLSKD_OK            0
-#define SP_SLSKD_ERR_RETRY    -1   /* slskd down, not logged in, 5xx, 429 for too long */
-#define SP_SLSKD_ERR_FATAL    -2   /* 4xx: our request is wrong */
-#define SP_SLSKD_ERR_STOPPED  -3   /* the stop callback asked to stop */
+#define SP_SLSKD_OK          0
+#define SP_SLSKD_ERR_RETRY   -1 /* slskd down, not logged in, 5xx, 429 for too long */
+#define SP_SLSKD_ERR_FATAL   -2 /* 4xx: our request is wrong */
+#define SP_SLSKD_ERR_STOPPED -3 /* the stop callback asked to stop */
 
-#define SP_SLSKD_POLL_MS          500     /* between search polls (at most) */
-#define SP_SLSKD_POLL_MIN_MS      2       /* first poll interval after the POST (a search
+#define SP_SLSKD_POLL_MS 500 /* between search polls (at most) */
+#define SP_SLSKD_POLL_MIN_MS                                                                       \
+    2                                   /* first poll interval after the POST (a search
                                              that ends at once: ~5 ms, not 10+; a 6 s
                                              search costs ~7 more local GETs) */
-#define SP_SLSKD_ENOUGH_RESPONSES 60      /* users answering: cancel early */
-#define SP_SLSKD_EARLY_MIN_MS     1500    /* never cancel before this */
-#define SP_SLSKD_GRACE_MS         10000   /* past searchTimeout: our deadline */
-#define SP_SLSKD_429_MAX_MS       60000   /* give up retrying a 429 POST after */
+#define SP_SLSKD_ENOUGH_RESPONSES 60    /* users answering: cancel early */
+#define SP_SLSKD_EARLY_MIN_MS     1500  /* never cancel before this */
+#define SP_SLSKD_GRACE_MS         10000 /* past searchTimeout: our deadline */
+#define SP_SLSKD_429_MAX_MS       60000 /* give up retrying a 429 POST after */
 
 /*  A client for base_url with the API key (may be NULL/empty). Caller owns
     it (sp_http_destroy). NULL on failure. */
@@ -43,8 +44,7 @@ typedef bool (sp_slskd_stop_fn) (void *arg);
 
 /*  Run one search for text. On SP_SLSKD_OK *responses is the responses
     array (caller owns it, json_decref). Otherwise err holds a reason. */
-int sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms,
-                     sp_slskd_stop_fn *stop, void *arg, json_t **responses,
-                     char *err, size_t n);
+int sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms, sp_slskd_stop_fn *stop,
+                     void *arg, json_t **responses, char *err, size_t n);
 
 #endif

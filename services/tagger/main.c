@@ -18,14 +18,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define S_FINISH_WAIT_MS 1000      //  BLMOVE wait per round (bounds the stop delay), ms
-#define S_FINISH_RETRY_MS 2000     //  pause after a Redis error, ms
+#define S_FINISH_WAIT_MS  1000  //  BLMOVE wait per round (bounds the stop delay), ms
+#define S_FINISH_RETRY_MS 2000  //  pause after a Redis error, ms
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe-tagger",
     .service = "tagger",
     .services = SP_SVC_TAGGER,
-    .summary = "tags each downloaded file with its Spotify metadata and cover art and files it under the Transfer folder",
+    .summary = "tags each downloaded file with its Spotify metadata and cover art and files it "
+               "under the Transfer folder",
     .usage = "",
     .details = "Files go to Transfer/<playlist>/<artist>/<artist> - <album>/<NN> - <title>.<ext>\n"
                "(singles: <artist> - <title>/<title>.<ext>), with cover.jpg per album folder and\n"
@@ -75,7 +76,8 @@ s_handle (void *ctx, sp_job_t *job)
     char reason[512];
     bool retry = false;
     if (sp_tagger_process (ctx, payload, reason, sizeof reason, &retry) != 0) {
-        sp_log_warn ("event=tag_failed retry=%s reason=%s", retry ? "yes" : "no", sp_log_q (reason));
+        sp_log_warn ("event=tag_failed retry=%s reason=%s", retry ? "yes" : "no",
+                     sp_log_q (reason));
         sp_job_fail (job, retry, "%s", reason);
         return;
     }

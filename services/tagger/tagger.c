@@ -26,37 +26,38 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_COVER_MAX (10u * 1024 * 1024)   //  largest cover image, bytes
-#define S_LOCK_TTL_MS 30000                //  per-playlist m3u8 lock lease, ms
-#define S_LOCK_WAIT_MS 30000               //  longest wait for the lock, ms
-#define S_LOCK_POLL_MS 25                  //  lock poll interval, ms
-#define S_RESCAN_FLAG_TTL_S 2592000        //  keep the "rescanned" flag 30 days
-#define S_MAX_SUFFIX 99                    //  "(2)".."(99)" collision names
-#define S_COPY_BUF 65536
-#define S_M3U8_PROGRESS_MS 1000            //  progress m3u8 rewritten at most this often per job, ms
-#define TAGGER_TMP_SWEEP_S 2               //  temporary files this old and unlocked are a dead writer's
-#define S_FINISHED_KEY "soulpipe:finished"     //  jobs that ended (the store pushes)
-#define S_FINISHING_KEY "soulpipe:finishing"   //  popped, being finished
+#define S_COVER_MAX         (10u * 1024 * 1024)  //  largest cover image, bytes
+#define S_LOCK_TTL_MS       30000                //  per-playlist m3u8 lock lease, ms
+#define S_LOCK_WAIT_MS      30000                //  longest wait for the lock, ms
+#define S_LOCK_POLL_MS      25                   //  lock poll interval, ms
+#define S_RESCAN_FLAG_TTL_S 2592000              //  keep the "rescanned" flag 30 days
+#define S_MAX_SUFFIX        99                   //  "(2)".."(99)" collision names
+#define S_COPY_BUF          65536
+#define S_M3U8_PROGRESS_MS  1000  //  progress m3u8 rewritten at most this often per job, ms
+#define TAGGER_TMP_SWEEP_S  2     //  temporary files this old and unlocked are a dead writer's
+#define S_FINISHED_KEY      "soulpipe:finished"   //  jobs that ended (the store pushes)
+#define S_FINISHING_KEY     "soulpipe:finishing"  //  popped, being finished
 
 struct _sp_tagger_t {
-    char *transfer_dir;         //  root of every file we write
-    char *staging_real;         //  realpath of the staging dir ("" = unknown)
-    char *plex_sections;        //  configured section keys ("" = all music)
-    bool embed_cover;           //  embed the cover in the file
-    sp_store_t *store;          //  Redis (NULL = none)
-    sp_http_t *cover_http;      //  base = SPOTIFY_API_URL (relative cover URLs)
-    sp_http_t *plex_http;       //  NULL = no Plex
-    bool proc_fd;               //  /proc/self/fd usable for dirfd-relative paths
-    int fail_point;             //  tests: 1 after copy, 2 after tag
-    char token[40];             //  owner token of this tagger (pid + random)
-    unsigned long serial;       //  makes every SET NX value unique
-    char m3u8_job[72];          //  job of the last progress m3u8 written
-    int64_t m3u8_at;            //  when (monotonic ms)
+    char *transfer_dir;     //  root of every file we write
+    char *staging_real;     //  realpath of the staging dir ("" = unknown)
+    char *plex_sections;    //  configured section keys ("" = all music)
+    bool embed_cover;       //  embed the cover in the file
+    sp_store_t *store;      //  Redis (NULL = none)
+    sp_http_t *cover_http;  //  base = SPOTIFY_API_URL (relative cover URLs)
+    sp_http_t *plex_http;   //  NULL = no Plex
+    bool proc_fd;           //  /proc/self/fd usable for dirfd-relative paths
+    int fail_point;         //  tests: 1 after copy, 2 after tag
+    char token[40];         //  owner token of this tagger (pid + random)
+    unsigned long serial;   //  makes every SET NX value unique
+    char m3u8_job[72];      //  job of the last progress m3u8 written
+    int64_t m3u8_at;        //  when (monotonic ms)
 };
 
 // ------------------------------------------------------------ helpers
 
-static void s_reason (char *r, size_t n, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void s_reason (char *r, size_t n, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 static void
 s_reason (char *r, size_t n, const char *fmt, ...)
@@ -102,8 +103,8 @@ s_is_compilation (const sp_track_t *t)
 {
     if (t->album_type && strcasecmp (t->album_type, "compilation") == 0)
         return true;
-    return t->album_artists_count > 0 && t->album_artists[0]
-           && strcasecmp (t->album_artists[0], "Various Artists") == 0;
+    return t->album_artists_count > 0 && t->album_artists[0] &&
+           strcasecmp (t->album_artists[0], "Various Artists") == 0;
 }
 
 static bool
@@ -147,8 +148,8 @@ sp_tagger_layout (const sp_track_t *t, const char *ext_in, const char *suffix,
         suffix = "";
 
     const char *artist = NULL;
-    if (!s_is_compilation (t) && t->album_artists_count > 0 && t->album_artists[0]
-        && *t->album_artists[0])
+    if (!s_is_compilation (t) && t->album_artists_count > 0 && t->album_artists[0] &&
+        *t->album_artists[0])
         artist = t->album_artists[0];
     else if (t->artists_count > 0 && t->artists[0] && *t->artists[0])
         artist = t->artists[0];
@@ -239,8 +240,8 @@ s_buf_add (s_buf_t *b, const char *s, bool oneline)
 }
 
 char *
-sp_tagger_m3u8_render (const char *name, const char *playlist_dir,
-                       const sp_tagger_m3u8_entry_t *e, size_t n)
+sp_tagger_m3u8_render (const char *name, const char *playlist_dir, const sp_tagger_m3u8_entry_t *e,
+                       size_t n)
 {
     s_buf_t b = {0};
     s_buf_add (&b, "#EXTM3U\n#PLAYLIST:", false);
@@ -274,7 +275,8 @@ sp_tagger_m3u8_render (const char *name, const char *playlist_dir,
         bool skipped = strcmp (state, "skipped") == 0;
         s_buf_add (&b, " (", false);
         s_buf_add (&b, skipped ? "in library" : state, true);
-        const char *extra = skipped ? e[i].path : (strcmp (state, "failed") == 0 ? e[i].reason : NULL);
+        const char *extra =
+            skipped ? e[i].path : (strcmp (state, "failed") == 0 ? e[i].reason : NULL);
         if (extra && *extra) {
             s_buf_add (&b, ": ", false);
             s_buf_add (&b, extra, true);
@@ -305,8 +307,8 @@ sp_tagger_new (const sp_tagger_opts_t *o, char *err, size_t n)
     while (tl > 1 && self->transfer_dir[tl - 1] == '/')
         self->transfer_dir[--tl] = '\0';
     char real[PATH_MAX];
-    self->staging_real = s_strdup (o->staging_dir && *o->staging_dir
-                                       && realpath (o->staging_dir, real) ? real : "");
+    self->staging_real =
+        s_strdup (o->staging_dir && *o->staging_dir && realpath (o->staging_dir, real) ? real : "");
     self->plex_sections = s_strdup (o->plex_sections);
     self->embed_cover = o->embed_cover;
     self->proc_fd = access ("/proc/self/fd", X_OK) == 0;
@@ -322,8 +324,8 @@ sp_tagger_new (const sp_tagger_opts_t *o, char *err, size_t n)
         if (!self->store)
             goto fail;
     }
-    self->cover_http = sp_http_new (o->spotify_api_url && *o->spotify_api_url ? o->spotify_api_url
-                                                                              : NULL);
+    self->cover_http =
+        sp_http_new (o->spotify_api_url && *o->spotify_api_url ? o->spotify_api_url : NULL);
     if (!self->cover_http)
         goto fail;
     sp_http_set_max_response (self->cover_http, S_COVER_MAX);
@@ -437,8 +439,8 @@ s_same_track (const char *path, const sp_track_t *t, const char *artist_joined)
     }
     char *title = sp_tags_get1 (path, "TITLE");
     char *artist = sp_tags_get1 (path, "ARTIST");
-    bool same = title && artist && strcmp (title, t->title) == 0
-                && strcmp (artist, artist_joined ? artist_joined : "") == 0;
+    bool same = title && artist && strcmp (title, t->title) == 0 &&
+                strcmp (artist, artist_joined ? artist_joined : "") == 0;
     free (title);
     free (artist);
     return same;
@@ -454,8 +456,8 @@ s_read_at (int dirfd, const char *name, unsigned char **data, size_t *len)
     if (fd < 0)
         return -1;
     struct stat st;
-    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size <= 0
-        || (uint64_t) st.st_size > S_COVER_MAX) {
+    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size <= 0 ||
+        (uint64_t) st.st_size > S_COVER_MAX) {
         close (fd);
         return -1;
     }
@@ -639,10 +641,10 @@ s_unlock (sp_tagger_t *self, const char *key, const char *value)
 
 typedef struct {
     sp_tagger_m3u8_entry_t *e;
-    char **owned;               //  strings to free (artists text, copies)
+    char **owned;  //  strings to free (artists text, copies)
     size_t n, cap, n_owned, cap_owned;
-    const char *playlist_dir;   //  "<transfer>/<playlist>"
-    const char *self_key;       //  this track: path and duration known here
+    const char *playlist_dir;  //  "<transfer>/<playlist>"
+    const char *self_key;      //  this track: path and duration known here
     const char *self_path;
     long self_duration;
     bool oom;
@@ -726,9 +728,8 @@ s_collect (const sp_store_track_t *t, void *arg)
     //  A track skipped because an earlier job of this playlist delivered it
     //  (songs index) has its file in this folder: list it as a file, or a
     //  resubmitted playlist's m3u8 would lose every track it already had.
-    e->filed = in_folder
-               && (mine || skipped || strcmp (e->state, "done") == 0
-                   || strcmp (e->state, "tagging") == 0);
+    e->filed = in_folder && (mine || skipped || strcmp (e->state, "done") == 0 ||
+                             strcmp (e->state, "tagging") == 0);
     if (e->filed) {
         if (mine)
             e->duration_s = l->self_duration;
@@ -736,11 +737,10 @@ s_collect (const sp_store_track_t *t, void *arg)
             sp_tags_info_t info;
             if (sp_tags_probe (path, &info, NULL, 0) == SP_TAGS_OK && info.length_s > 0)
                 e->duration_s = info.length_s;
-        }
-        else if (t->payload && t->payload_len) {
+        } else if (t->payload && t->payload_len) {
             sp_payload_t *p = NULL;
-            if (sp_payload_decode (t->payload, t->payload_len, &p, NULL, 0) == SP_MSG_OK
-                && p->track.has_duration_ms)
+            if (sp_payload_decode (t->payload, t->payload_len, &p, NULL, 0) == SP_MSG_OK &&
+                p->track.has_duration_ms)
                 e->duration_s = (long) ((p->track.duration_ms + 500) / 1000);
             sp_payload_destroy (&p);
         }
@@ -768,17 +768,18 @@ s_plex_rescan (sp_tagger_t *self, const char *job)
         const char *hdr[] = {"Accept: application/json", NULL};
         sp_http_req_t req = {.headers = hdr};
         int rc = sp_http_request (self->plex_http, SP_HTTP_GET, "/library/sections", &req, &resp);
-        json_t *dirs = rc == SP_HTTP_OK && resp
-                           ? json_object_get (json_object_get (resp->json, "MediaContainer"),
-                                              "Directory")
-                           : NULL;
+        json_t *dirs =
+            rc == SP_HTTP_OK && resp
+                ? json_object_get (json_object_get (resp->json, "MediaContainer"), "Directory")
+                : NULL;
         size_t i;
         json_t *d;
         json_array_foreach (dirs, i, d)
         {
             const char *type = json_string_value (json_object_get (d, "type"));
             const char *key = json_string_value (json_object_get (d, "key"));
-            if (type && key && strcmp (type, "artist") == 0 && strlen (keys) + strlen (key) + 2 < sizeof keys) {
+            if (type && key && strcmp (type, "artist") == 0 &&
+                strlen (keys) + strlen (key) + 2 < sizeof keys) {
                 if (*keys)
                     strcat (keys, ",");
                 strcat (keys, key);
@@ -880,17 +881,14 @@ s_m3u8_write (sp_tagger_t *self, const char *job_id, const char *name, const cha
                 sp_log_info ("event=m3u8_written job=%s playlist=%s entries=%zu", sp_log_q (job_id),
                              sp_log_q (folder), l.n);
                 result = 0;
-            }
-            else
+            } else
                 sp_log_warn ("event=m3u8_failed playlist=%s errno=%d", sp_log_q (folder), errno);
             close (dirfd);
-        }
-        else
+        } else
             sp_log_warn ("event=m3u8_failed playlist=%s error=%s", sp_log_q (folder),
                          text ? "cannot create the playlist folder" : "out of memory");
         free (text);
-    }
-    else
+    } else
         sp_log_warn ("event=m3u8_failed playlist=%s error=%s", sp_log_q (folder),
                      l.oom ? "out of memory" : sp_store_strerror (rc));
     if (locked)
@@ -949,7 +947,8 @@ sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
     int result = 0;
     //  Retried meanwhile: it is running again and will end again.
     if (strcmp (job->state, "done") != 0 && strcmp (job->state, "cancelled") != 0) {
-        sp_log_info ("event=finish_skipped job=%s state=%s", sp_log_q (job_id), sp_log_q (job->state));
+        sp_log_info ("event=finish_skipped job=%s state=%s", sp_log_q (job_id),
+                     sp_log_q (job->state));
         goto done;
     }
     if (s_m3u8_write (self, job_id, job->name, NULL, NULL, -1, job->done > 0) != 0)
@@ -1109,8 +1108,8 @@ sp_tagger_process (sp_tagger_t *self, sp_payload_t *p, char *reason, size_t rn, 
     *retry = false;
     if (reason && rn)
         reason[0] = '\0';
-    if (!self || !p || !p->staged_path || !*p->staged_path || !p->track.title
-        || !p->track.playlist) {
+    if (!self || !p || !p->staged_path || !*p->staged_path || !p->track.title ||
+        !p->track.playlist) {
         s_reason (reason, rn, "the tag job has no staged file, title or playlist");
         return -1;
     }
@@ -1203,7 +1202,8 @@ sp_tagger_process (sp_tagger_t *self, sp_payload_t *p, char *reason, size_t rn, 
         if (attempt == 1 && t->spotify_id && *t->spotify_id)
             snprintf (suffix, sizeof suffix, " [%.64s]", t->spotify_id);
         else if (attempt >= 1)
-            snprintf (suffix, sizeof suffix, " (%d)", attempt + (t->spotify_id && *t->spotify_id ? 0 : 1));
+            snprintf (suffix, sizeof suffix, " (%d)",
+                      attempt + (t->spotify_id && *t->spotify_id ? 0 : 1));
         if (attempt > S_MAX_SUFFIX) {
             s_reason (reason, rn, "too many different files with the name %s", lay.file);
             goto fail_clean;

@@ -60,10 +60,10 @@
 // ------------------------------------------------------------ layout (no I/O)
 
 typedef struct {
-    char *playlist;             //  sanitized playlist folder
-    char *artist;               //  sanitized artist folder
-    char *album;                //  "<ARTIST> - <ALBUM>" or "<ARTIST> - <TITLE>" (single)
-    char *file;                 //  "<NN> - <TITLE>.<ext>" or "<TITLE>.<ext>", with suffix
+    char *playlist;  //  sanitized playlist folder
+    char *artist;    //  sanitized artist folder
+    char *album;     //  "<ARTIST> - <ALBUM>" or "<ARTIST> - <TITLE>" (single)
+    char *file;      //  "<NN> - <TITLE>.<ext>" or "<TITLE>.<ext>", with suffix
     bool single;
 } sp_tagger_layout_t;
 
@@ -83,13 +83,13 @@ void sp_tagger_layout_clear (sp_tagger_layout_t *layout);
 
 /*  One line source for sp_tagger_m3u8_render. Borrowed strings. */
 typedef struct {
-    const char *state;          //  track state ("done", "skipped", "failed", ...)
+    const char *state;  //  track state ("done", "skipped", "failed", ...)
     const char *title;
-    const char *artists;        //  display text "A, B"
-    const char *path;           //  final path (done/tagged) or library path (skipped); may be NULL
-    const char *reason;         //  failure reason; may be NULL
-    long duration_s;            //  -1 = unknown
-    bool filed;                 //  the file is in this playlist's folder
+    const char *artists;  //  display text "A, B"
+    const char *path;     //  final path (done/tagged) or library path (skipped); may be NULL
+    const char *reason;   //  failure reason; may be NULL
+    long duration_s;      //  -1 = unknown
+    bool filed;           //  the file is in this playlist's folder
 } sp_tagger_m3u8_entry_t;
 
 /*  Render the playlist file: "#EXTM3U", "#PLAYLIST:<name>", then per entry
@@ -104,11 +104,11 @@ char *sp_tagger_m3u8_render (const char *name, const char *playlist_dir,
 // ------------------------------------------------------------ the stage
 
 typedef struct {
-    const char *transfer_dir;   //  SOULPIPE_TRANSFER_DIR (must exist)
-    const char *staging_dir;    //  SOULPIPE_STAGING_DIR (staged files must be inside)
-    const char *redis_url;      //  NULL/"" = no store: no m3u8, songs, lock, rescan
-    const char *spotify_api_url;//  base for relative cover URLs (may be NULL)
-    const char *plex_url;       //  NULL/"" = no rescan
+    const char *transfer_dir;     //  SOULPIPE_TRANSFER_DIR (must exist)
+    const char *staging_dir;      //  SOULPIPE_STAGING_DIR (staged files must be inside)
+    const char *redis_url;        //  NULL/"" = no store: no m3u8, songs, lock, rescan
+    const char *spotify_api_url;  //  base for relative cover URLs (may be NULL)
+    const char *plex_url;         //  NULL/"" = no rescan
     const char *plex_token;
     const char *plex_sections;  //  "1,3" or "" = every music section
     bool embed_cover;
@@ -135,8 +135,8 @@ void sp_tagger_set_fail_point (sp_tagger_t *self, int point);
     replaced by the final path. On -1 reason holds words a user understands
     and *retry says whether another try could succeed (I/O errors, Redis
     down) or not (corrupt or unsupported file, missing staged file). */
-int sp_tagger_process (sp_tagger_t *self, sp_payload_t *payload, char *reason,
-                       size_t reason_size, bool *retry);
+int sp_tagger_process (sp_tagger_t *self, sp_payload_t *payload, char *reason, size_t reason_size,
+                       bool *retry);
 
 /*  Job-end work for one ending of job_id (see "Job end" above): final m3u8
     (the playlist folder is created only if the job filed a track) and the

@@ -66,14 +66,17 @@ s_spotify_track (int n, const sp_chaos_track_t *tr)
 {
     char isrc[16];
     snprintf (isrc, sizeof isrc, "XXCHA%07d", n);
-    json_t *album = json_pack ("{s:s s:s s:s s:s s:s s:i s:[] s:[o]}", "id", tr->album_id, "name", tr->album,
-                               "album_type", "album", "release_date", "2020-05-01", "release_date_precision",
-                               "day", "total_tracks", 5, "images", "artists", s_artist (tr->artist, n / 5));
-    json_t *track = json_pack ("{s:s s:s s:[o] s:o s:i s:i s:i s:b s:{s:s} s:b s:s}", "id", tr->id, "name",
-                               tr->title, "artists", s_artist (tr->artist, n / 5), "album", album, "duration_ms",
-                               tr->duration_s * 1000 + 400, "track_number", tr->track_number, "disc_number", 1,
-                               "explicit", 0, "external_ids", "isrc", isrc, "is_local", 0, "type", "track");
-    return json_pack ("{s:s s:b s:o}", "added_at", "2026-01-01T00:00:00Z", "is_local", 0, "track", track);
+    json_t *album =
+        json_pack ("{s:s s:s s:s s:s s:s s:i s:[] s:[o]}", "id", tr->album_id, "name", tr->album,
+                   "album_type", "album", "release_date", "2020-05-01", "release_date_precision",
+                   "day", "total_tracks", 5, "images", "artists", s_artist (tr->artist, n / 5));
+    json_t *track = json_pack ("{s:s s:s s:[o] s:o s:i s:i s:i s:b s:{s:s} s:b s:s}", "id", tr->id,
+                               "name", tr->title, "artists", s_artist (tr->artist, n / 5), "album",
+                               album, "duration_ms", tr->duration_s * 1000 + 400, "track_number",
+                               tr->track_number, "disc_number", 1, "explicit", 0, "external_ids",
+                               "isrc", isrc, "is_local", 0, "type", "track");
+    return json_pack ("{s:s s:b s:o}", "added_at", "2026-01-01T00:00:00Z", "is_local", 0, "track",
+                      track);
 }
 
 static json_t *
@@ -81,11 +84,13 @@ s_plex_track (int n, const sp_chaos_track_t *tr)
 {
     char key[16], file[512];
     snprintf (key, sizeof key, "%d", 20000 + n);
-    snprintf (file, sizeof file, "/music/%s/%s/%02d - %s.flac", tr->artist, tr->album, tr->track_number, tr->title);
-    return json_pack ("{s:s s:s s:s s:s s:s s:i s:i s:i s:[{s:i s:[{s:s s:i}]}]}", "ratingKey", key, "type",
-                      "track", "title", tr->title, "grandparentTitle", tr->artist, "parentTitle", tr->album,
-                      "index", tr->track_number, "parentIndex", 1, "duration", tr->duration_s * 1000 + 400,
-                      "Media", "duration", tr->duration_s * 1000 + 400, "Part", "file", file, "duration",
+    snprintf (file, sizeof file, "/music/%s/%s/%02d - %s.flac", tr->artist, tr->album,
+              tr->track_number, tr->title);
+    return json_pack ("{s:s s:s s:s s:s s:s s:i s:i s:i s:[{s:i s:[{s:s s:i}]}]}", "ratingKey", key,
+                      "type", "track", "title", tr->title, "grandparentTitle", tr->artist,
+                      "parentTitle", tr->album, "index", tr->track_number, "parentIndex", 1,
+                      "duration", tr->duration_s * 1000 + 400, "Media", "duration",
+                      tr->duration_s * 1000 + 400, "Part", "file", file, "duration",
                       tr->duration_s * 1000 + 400);
 }
 
@@ -93,11 +98,12 @@ static void
 s_add_file (json_t *user, const char *share, const sp_chaos_track_t *tr)
 {
     char name[600];
-    snprintf (name, sizeof name, "@@%s\\Music\\%s\\2020 - %s\\%02d - %s.flac", share, tr->artist, tr->album,
-              tr->track_number, tr->title);
+    snprintf (name, sizeof name, "@@%s\\Music\\%s\\2020 - %s\\%02d - %s.flac", share, tr->artist,
+              tr->album, tr->track_number, tr->title);
     json_array_append_new (json_object_get (user, "files"),
-                           json_pack ("{s:s s:i s:i s:i s:i s:s}", "filename", name, "size", 0, "bitDepth", 16,
-                                      "sampleRate", 44100, "length", tr->duration_s, "extension", "flac"));
+                           json_pack ("{s:s s:i s:i s:i s:i s:s}", "filename", name, "size", 0,
+                                      "bitDepth", 16, "sampleRate", 44100, "length", tr->duration_s,
+                                      "extension", "flac"));
 }
 
 /*  The network: three good peers; bad peers that rank above them (faster,
@@ -110,11 +116,13 @@ typedef struct {
 } s_peer_t;
 
 static const s_peer_t s_peers[] = {
-    {"goodpeer1", "ok", 2000000},   {"goodpeer2", "ok", 1800000},    {"goodpeer3", "ok", 1600000},
-    {"slowpeer", "slow", 9000000},  {"stallpeer", "stall", 9500000}, {"rejectpeer", "reject", 9800000},
-    {"errorpeer", "error", 9700000}, {"queuedpeer", "queued", 9600000}, {"offlinepeer", "offline", 9900000},
+    {"goodpeer1", "ok", 2000000},        {"goodpeer2", "ok", 1800000},
+    {"goodpeer3", "ok", 1600000},        {"slowpeer", "slow", 9000000},
+    {"stallpeer", "stall", 9500000},     {"rejectpeer", "reject", 9800000},
+    {"errorpeer", "error", 9700000},     {"queuedpeer", "queued", 9600000},
+    {"offlinepeer", "offline", 9900000},
 };
-#define N_PEERS (sizeof s_peers / sizeof s_peers[0])
+#define N_PEERS   (sizeof s_peers / sizeof s_peers[0])
 #define P_SLOW    3
 #define P_STALL   4
 #define P_REJECT  5
@@ -156,50 +164,54 @@ sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms, sp_chaos
     json_t *plex = json_array ();
     json_t *users = json_array ();
     for (size_t p = 0; p < N_PEERS; p++)
-        json_array_append_new (users, json_pack ("{s:s s:i s:b s:i s:s s:[]}", "username", s_peers[p].name,
-                                                 "uploadSpeed", s_peers[p].speed, "hasFreeUploadSlot", 1,
-                                                 "queueLength", 0, "behavior", s_peers[p].behavior, "files"));
+        json_array_append_new (users, json_pack ("{s:s s:i s:b s:i s:s s:[]}", "username",
+                                                 s_peers[p].name, "uploadSpeed", s_peers[p].speed,
+                                                 "hasFreeUploadSlot", 1, "queueLength", 0,
+                                                 "behavior", s_peers[p].behavior, "files"));
     for (int n = 0; n < n_tracks; n++) {
         sp_chaos_track_t tr;
         sp_chaos_track (n, &tr);
         json_array_append_new (items, s_spotify_track (n, &tr));
         switch (tr.kind) {
-        case SP_CHAOS_LIBRARY:
-            json_array_append_new (plex, s_plex_track (n, &tr));
-            expect->library++;
-            break;
-        case SP_CHAOS_NOWHERE:
-            expect->nowhere++;
-            break;
-        case SP_CHAOS_BAD_ONLY:
-            s_add_file (json_array_get (users, P_STALL), "stl", &tr);
-            s_add_file (json_array_get (users, P_REJECT), "rej", &tr);
-            expect->bad_only++;
-            break;
-        case SP_CHAOS_GOOD:
-            s_add_file (json_array_get (users, (size_t) (n % 3)), "good", &tr);
-            //  most tracks also sit on one or two bad peers that rank first
-            if (n % 7 != 0)
-                s_add_file (json_array_get (users, (size_t) (P_SLOW + n % 6)), "bad", &tr);
-            if (n % 4 == 1)
-                s_add_file (json_array_get (users, (size_t) (P_SLOW + (n / 3) % 6)), "bad2", &tr);
-            expect->good++;
-            break;
+            case SP_CHAOS_LIBRARY:
+                json_array_append_new (plex, s_plex_track (n, &tr));
+                expect->library++;
+                break;
+            case SP_CHAOS_NOWHERE:
+                expect->nowhere++;
+                break;
+            case SP_CHAOS_BAD_ONLY:
+                s_add_file (json_array_get (users, P_STALL), "stl", &tr);
+                s_add_file (json_array_get (users, P_REJECT), "rej", &tr);
+                expect->bad_only++;
+                break;
+            case SP_CHAOS_GOOD:
+                s_add_file (json_array_get (users, (size_t) (n % 3)), "good", &tr);
+                //  most tracks also sit on one or two bad peers that rank first
+                if (n % 7 != 0)
+                    s_add_file (json_array_get (users, (size_t) (P_SLOW + n % 6)), "bad", &tr);
+                if (n % 4 == 1)
+                    s_add_file (json_array_get (users, (size_t) (P_SLOW + (n / 3) % 6)), "bad2",
+                                &tr);
+                expect->good++;
+                break;
         }
     }
     char name[64];
     snprintf (name, sizeof name, "Chaos %d", n_tracks);
-    json_t *playlist = json_pack ("{s:s s:s s:b s:b s:{s:s s:s s:s} s:s s:[] s:{s:o s:i}}", "id", CHAOS_PLAYLIST_ID,
-                                  "name", name, "collaborative", 0, "public", 0, "owner", "id", CHAOS_USER, "type",
-                                  "user", "display_name", "Chaos", "type", "playlist", "images", "tracks", "items",
-                                  items, "total", n_tracks);
+    json_t *playlist =
+        json_pack ("{s:s s:s s:b s:b s:{s:s s:s s:s} s:s s:[] s:{s:o s:i}}", "id",
+                   CHAOS_PLAYLIST_ID, "name", name, "collaborative", 0, "public", 0, "owner", "id",
+                   CHAOS_USER, "type", "user", "display_name", "Chaos", "type", "playlist",
+                   "images", "tracks", "items", items, "total", n_tracks);
     json_t *creds = json_pack ("{s:s s:s s:s s:s}", "client_id", "chaos-client-id", "client_secret",
                                "chaos-client-secret", "user_id", CHAOS_USER, "mode", "extended");
     //  short transfers (transfer_ms in progress); stalls end TimedOut after 3 s
     //  unless the downloader gives up first (SOULPIPE_STALL_TIMEOUT_S)
-    json_t *network = json_pack ("{s:b s:i s:i s:i s:i s:i s:i s:f s:i s:o}", "logged_in", 1, "search_delay_ms", 100,
-                                 "requested_ms", 50, "queue_ms", 200, "init_ms", 50, "transfer_ms", transfer_ms, "slow_factor",
-                                 6, "stall_fraction", 0.4, "stall_timeout_ms", 3000, "users", users);
+    json_t *network = json_pack ("{s:b s:i s:i s:i s:i s:i s:i s:f s:i s:o}", "logged_in", 1,
+                                 "search_delay_ms", 100, "requested_ms", 50, "queue_ms", 200,
+                                 "init_ms", 50, "transfer_ms", transfer_ms, "slow_factor", 6,
+                                 "stall_fraction", 0.4, "stall_timeout_ms", 3000, "users", users);
     snprintf (sub, sizeof sub, "spotify/playlists/%s.json", CHAOS_PLAYLIST_ID);
     int rc = 0;
     rc |= s_write (playlist, dir, sub);
@@ -213,6 +225,7 @@ sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms, sp_chaos
     json_decref (plex);
     json_decref (network);
     snprintf (expect->playlist_name, sizeof expect->playlist_name, "%s", name);
-    snprintf (expect->url, sizeof expect->url, "https://open.spotify.com/playlist/%s", CHAOS_PLAYLIST_ID);
+    snprintf (expect->url, sizeof expect->url, "https://open.spotify.com/playlist/%s",
+              CHAOS_PLAYLIST_ID);
     return rc ? -1 : 0;
 }

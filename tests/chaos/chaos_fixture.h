@@ -23,9 +23,9 @@ typedef struct {
 } sp_chaos_track_t;
 
 typedef struct {
-    int library, good, bad_only, nowhere;   //  tracks of each kind
+    int library, good, bad_only, nowhere;  //  tracks of each kind
     char playlist_name[64];
-    char url[128];                          //  the playlist's open.spotify.com URL
+    char url[128];  //  the playlist's open.spotify.com URL
 } sp_chaos_expect_t;
 
 /*  Track n of the fixture. */
@@ -34,6 +34,7 @@ void sp_chaos_track (int n, sp_chaos_track_t *tr);
 /*  Write the fixture tree (spotify/, plex/, slskd/) under dir (created);
     every transfer is InProgress for transfer_ms (slow peers 6 times longer).
     Returns 0, or -1 when a file cannot be written. */
-int sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms, sp_chaos_expect_t *expect);
+int sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms,
+                            sp_chaos_expect_t *expect);
 
 #endif

@@ -33,13 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHAOS_TRACKS        300
-#define CHAOS_MAX_RUN_MS    240000  //  the job must end within this (chaos included)
-#define CHAOS_WINDOW_MS     75000   //  kills stop after this even if the job runs on
-#define CHAOS_ANALYZER_AT1  6000    //  ms after submit: first analyzer kill
-#define CHAOS_REDIS_AT      15000   //  redis-server kill -9 and restart
-#define CHAOS_ANALYZER_AT2  27000   //  second analyzer kill
-#define CHAOS_FINISH_MS     30000   //  after the job ends: the final m3u8
+#define CHAOS_TRACKS       300
+#define CHAOS_MAX_RUN_MS   240000  //  the job must end within this (chaos included)
+#define CHAOS_WINDOW_MS    75000   //  kills stop after this even if the job runs on
+#define CHAOS_ANALYZER_AT1 6000    //  ms after submit: first analyzer kill
+#define CHAOS_REDIS_AT     15000   //  redis-server kill -9 and restart
+#define CHAOS_ANALYZER_AT2 27000   //  second analyzer kill
+#define CHAOS_FINISH_MS    30000   //  after the job ends: the final m3u8
 
 static sp_test_t s_t;
 
@@ -52,8 +52,8 @@ s_fini (void)
 TestSuite (chaos, .fini = s_fini, .timeout = 600);
 
 typedef struct {
-    const char *name;       //  log name
-    const char *bin;        //  binary name
+    const char *name;  //  log name
+    const char *bin;   //  binary name
     pid_t pid;
     int kills;
 } s_proc_t;
@@ -66,7 +66,7 @@ typedef struct {
     sp_chaos_expect_t expect;
     int n_tracks;
     s_proc_t analyzer;
-    s_proc_t workers[N_WORKERS];    //  searcher-1, -2, downloader-1, -2, tagger
+    s_proc_t workers[N_WORKERS];  //  searcher-1, -2, downloader-1, -2, tagger
 } s_stack_t;
 
 static void
@@ -104,12 +104,12 @@ s_job_ended (sp_test_t *t, const char *job)
 /* ---------------------------------------------------------------- files */
 
 typedef struct {
-    char root[512];         //  Transfer/<playlist>/
+    char root[512];  //  Transfer/<playlist>/
     char m3u8[600];
-    char **audio;           //  audio files found under Transfer (full paths)
+    char **audio;  //  audio files found under Transfer (full paths)
     size_t n_audio, cap_audio;
-    int covers, m3u8s, stray;   //  cover.jpg files, m3u8 files, anything else
-    int outside_playlist;   //  files in Transfer but not under root
+    int covers, m3u8s, stray;  //  cover.jpg files, m3u8 files, anything else
+    int outside_playlist;      //  files in Transfer but not under root
 } s_tree_t;
 
 static s_tree_t *s_tree;
@@ -131,20 +131,18 @@ s_tree_visit (const char *path, const struct stat *st, int flag, struct FTW *ftw
     if (strncmp (path, s_tree->root, strlen (s_tree->root)) != 0) {
         fprintf (stderr, "chaos: file outside the playlist folder: %s\n", path);
         s_tree->outside_playlist++;
-    }
-    else if (strcmp (path, s_tree->m3u8) == 0)
+    } else if (strcmp (path, s_tree->m3u8) == 0)
         s_tree->m3u8s++;
     else if (s_has_ext (path, "/cover.jpg"))
         s_tree->covers++;
-    else if (s_has_ext (path, ".flac") || s_has_ext (path, ".mp3") || s_has_ext (path, ".ogg")
-             || s_has_ext (path, ".m4a")) {
+    else if (s_has_ext (path, ".flac") || s_has_ext (path, ".mp3") || s_has_ext (path, ".ogg") ||
+             s_has_ext (path, ".m4a")) {
         if (s_tree->n_audio == s_tree->cap_audio) {
             s_tree->cap_audio = s_tree->cap_audio ? s_tree->cap_audio * 2 : 64;
             s_tree->audio = realloc (s_tree->audio, s_tree->cap_audio * sizeof (char *));
         }
         s_tree->audio[s_tree->n_audio++] = strdup (path);
-    }
-    else {
+    } else {
         fprintf (stderr, "chaos: stray file in Transfer: %s\n", path);
         s_tree->stray++;
     }
@@ -184,10 +182,10 @@ s_files_outside (sp_test_t *t)
     int outside = 0;
     while ((e = readdir (d))) {
         const char *n = e->d_name;
-        if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0 || strcmp (n, "fixtures") == 0
-            || strcmp (n, "slskd-downloads") == 0 || strcmp (n, "staging") == 0 || strcmp (n, "Transfer") == 0
-            || strcmp (n, "redis") == 0 || s_has_ext (n, ".log")
-            || (strncmp (n, "run-", 4) == 0 && (s_has_ext (n, ".out") || s_has_ext (n, ".err"))))
+        if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0 || strcmp (n, "fixtures") == 0 ||
+            strcmp (n, "slskd-downloads") == 0 || strcmp (n, "staging") == 0 ||
+            strcmp (n, "Transfer") == 0 || strcmp (n, "redis") == 0 || s_has_ext (n, ".log") ||
+            (strncmp (n, "run-", 4) == 0 && (s_has_ext (n, ".out") || s_has_ext (n, ".err"))))
             continue;
         fprintf (stderr, "chaos: file outside the configured folders: %s/%s\n", t->dir, n);
         outside++;
@@ -264,14 +262,14 @@ typedef struct {
     int n;
     int done, skipped, failed, other;
     int failed_no_reason, skipped_no_reason;
-    int wrong_kind;                 //  a track ended in a state its kind forbids
-    int good_failed;                //  tracks with a good copy that failed anyway
+    int wrong_kind;   //  a track ended in a state its kind forbids
+    int good_failed;  //  tracks with a good copy that failed anyway
     int done_no_file, done_outside, done_bad_tag, done_dup_path;
     int m3u8_missing, m3u8_dup;
-    char **paths;                   //  done paths (n_done)
+    char **paths;  //  done paths (n_done)
     const char *m3u8_text;
     const char *root;
-    json_t *reasons;                //  reason (first 60 bytes) -> count
+    json_t *reasons;  //  reason (first 60 bytes) -> count
 } s_scan_t;
 
 static int
@@ -285,12 +283,14 @@ s_scan_track (const sp_store_track_t *tr, void *arg)
     if (strcmp (state, "done") == 0) {
         s->done++;
         if (want.kind != SP_CHAOS_GOOD) {
-            fprintf (stderr, "chaos: track %d (%s) is done but has no good copy\n", tr->position, want.title);
+            fprintf (stderr, "chaos: track %d (%s) is done but has no good copy\n", tr->position,
+                     want.title);
             s->wrong_kind++;
         }
         struct stat st;
         if (!tr->path || !*tr->path || stat (tr->path, &st) != 0) {
-            fprintf (stderr, "chaos: track %d done without its file (%s)\n", tr->position, tr->path ? tr->path : "-");
+            fprintf (stderr, "chaos: track %d done without its file (%s)\n", tr->position,
+                     tr->path ? tr->path : "-");
             s->done_no_file++;
             return 0;
         }
@@ -304,27 +304,25 @@ s_scan_track (const sp_store_track_t *tr, void *arg)
         s->paths[s->done - 1] = strdup (tr->path);
         char *title = sp_tags_get1 (tr->path, "TITLE");
         if (!title || strcmp (title, want.title) != 0) {
-            fprintf (stderr, "chaos: track %d: title tag %s, want %s\n", tr->position, title ? title : "(none)",
-                     want.title);
+            fprintf (stderr, "chaos: track %d: title tag %s, want %s\n", tr->position,
+                     title ? title : "(none)", want.title);
             s->done_bad_tag++;
         }
         free (title);
         int lines = s->m3u8_text ? s_count_lines (s->m3u8_text, tr->path + strlen (s->root)) : 0;
         if (lines == 0) {
-            fprintf (stderr, "chaos: track %d not in the m3u8: %s\n", tr->position, tr->path + strlen (s->root));
+            fprintf (stderr, "chaos: track %d not in the m3u8: %s\n", tr->position,
+                     tr->path + strlen (s->root));
             s->m3u8_missing++;
-        }
-        else if (lines > 1)
+        } else if (lines > 1)
             s->m3u8_dup++;
-    }
-    else if (strcmp (state, "skipped") == 0) {
+    } else if (strcmp (state, "skipped") == 0) {
         s->skipped++;
         if (!tr->reason || !*tr->reason)
             s->skipped_no_reason++;
         if (want.kind != SP_CHAOS_LIBRARY)
             s->wrong_kind++;
-    }
-    else if (strcmp (state, "failed") == 0) {
+    } else if (strcmp (state, "failed") == 0) {
         s->failed++;
         if (!tr->reason || strlen (tr->reason) < 5)
             s->failed_no_reason++;
@@ -338,14 +336,15 @@ s_scan_track (const sp_store_track_t *tr, void *arg)
         //  grouped by the reason's words before its first colon
         const char *r = tr->reason ? tr->reason : "(none)";
         char key[64];
-        snprintf (key, sizeof key, "%.*s", (int) (strcspn (r, ":") < 60 ? strcspn (r, ":") : 60), r);
+        snprintf (key, sizeof key, "%.*s", (int) (strcspn (r, ":") < 60 ? strcspn (r, ":") : 60),
+                  r);
         json_t *c = json_object_get (s->reasons, key);
         if (c)
-            json_array_set_new (c, 0, json_integer (json_integer_value (json_array_get (c, 0)) + 1));
+            json_array_set_new (c, 0,
+                                json_integer (json_integer_value (json_array_get (c, 0)) + 1));
         else
             json_object_set_new (s->reasons, key, json_pack ("[i s]", 1, r));
-    }
-    else {
+    } else {
         fprintf (stderr, "chaos: track %d ended %s\n", tr->position, state);
         s->other++;
     }
@@ -407,13 +406,14 @@ s_stack_start (sp_test_t *t, s_stack_t *s, int transfer_ms)
     cr_assert_eq (sp_chaos_fixture_write (s->fixtures, s->n_tracks, transfer_ms, &s->expect), 0);
     sp_test_start_fake (t, s->fixtures, s->downloads, 0, &s->port);
     s_stack_env (t, s);
-    const char *names[N_WORKERS] = {"searcher-1", "searcher-2", "downloader-1", "downloader-2", "tagger"};
+    const char *names[N_WORKERS] = {"searcher-1", "searcher-2", "downloader-1", "downloader-2",
+                                    "tagger"};
     const char *bins[N_WORKERS] = {"soulpipe-searcher", "soulpipe-searcher", "soulpipe-downloader",
                                    "soulpipe-downloader", "soulpipe-tagger"};
-    s->analyzer = (s_proc_t) {.name = "analyzer", .bin = "soulpipe-analyzer"};
+    s->analyzer = (s_proc_t){.name = "analyzer", .bin = "soulpipe-analyzer"};
     s->analyzer.pid = sp_test_start_analyzer (t);
     for (int i = 0; i < N_WORKERS; i++) {
-        s->workers[i] = (s_proc_t) {.name = names[i], .bin = bins[i]};
+        s->workers[i] = (s_proc_t){.name = names[i], .bin = bins[i]};
         s_spawn (t, &s->workers[i]);
     }
 }
@@ -428,7 +428,8 @@ s_check_end (sp_test_t *t, s_stack_t *s, const char *job, const char *title, boo
     //  every service is still running (none exited on its own)
     for (int i = 0; i < N_WORKERS; i++) {
         int status;
-        cr_expect_eq (waitpid (s->workers[i].pid, &status, WNOHANG), 0, "%s exited on its own", s->workers[i].name);
+        cr_expect_eq (waitpid (s->workers[i].pid, &status, WNOHANG), 0, "%s exited on its own",
+                      s->workers[i].name);
     }
 
     //  the tagger's finisher writes the final m3u8 once the job ended
@@ -444,19 +445,21 @@ s_check_end (sp_test_t *t, s_stack_t *s, const char *job, const char *title, boo
     do {
         free (m3u8);
         m3u8 = s_slurp (tree.m3u8);
-        if (m3u8 && s_count_entries (m3u8) >= want_done
-            && s_count_entries (m3u8) + s_count_markers (m3u8) >= s->n_tracks)
+        if (m3u8 && s_count_entries (m3u8) >= want_done &&
+            s_count_entries (m3u8) + s_count_markers (m3u8) >= s->n_tracks)
             break;
         usleep (200 * 1000);
     } while (sp_test_now_ms () < deadline);
 
     //  the checks
-    s_scan_t scan = {.paths = calloc ((size_t) s->n_tracks + 1, sizeof (char *)), .m3u8_text = m3u8,
-                     .root = tree.root, .reasons = json_object ()};
+    s_scan_t scan = {.paths = calloc ((size_t) s->n_tracks + 1, sizeof (char *)),
+                     .m3u8_text = m3u8,
+                     .root = tree.root,
+                     .reasons = json_object ()};
     cr_assert_eq (sp_store_job_tracks (t->store, job, s_scan_track, &scan), SP_STORE_OK);
     s_tree = &tree;
     nftw (s->transfer, s_tree_visit, 16, FTW_PHYS);
-    int unlisted = 0;     //  audio files in Transfer that no done track names
+    int unlisted = 0;  //  audio files in Transfer that no done track names
     for (size_t i = 0; i < tree.n_audio; i++) {
         bool found = false;
         for (int k = 0; k < scan.done && !found; k++)
@@ -480,7 +483,8 @@ s_check_end (sp_test_t *t, s_stack_t *s, const char *job, const char *title, boo
     //  (<name>_<ticks>.<ext>): a transfer that was started again, not resumed
     int written_twice = 0;
     for (size_t i = 0; i < written; i++) {
-        const char *w = json_string_value (json_array_get (json_object_get (slskd, "files_written"), i));
+        const char *w =
+            json_string_value (json_array_get (json_object_get (slskd, "files_written"), i));
         const char *u = w ? strrchr (w, '_') : NULL;
         if (u && strspn (u + 1, "0123456789") >= 15) {
             fprintf (stderr, "chaos: downloaded twice: %s\n", w);
@@ -489,40 +493,49 @@ s_check_end (sp_test_t *t, s_stack_t *s, const char *job, const char *title, boo
     }
 
     printf ("%s", title);
-    printf ("tracks              %d: %d done, %d skipped, %d failed, %d in another state\n", scan.n, scan.done,
-            scan.skipped, scan.failed, scan.other);
-    printf ("expected            %d skipped (library), %d done at most (good copies), %d failed at least\n",
+    printf ("tracks              %d: %d done, %d skipped, %d failed, %d in another state\n", scan.n,
+            scan.done, scan.skipped, scan.failed, scan.other);
+    printf ("expected            %d skipped (library), %d done at most (good copies), %d failed at "
+            "least\n",
             s->expect.library, s->expect.good, s->expect.bad_only + s->expect.nowhere);
     printf ("failed with reason  %d of %d; tracks with a good copy that failed: %d\n",
             scan.failed - scan.failed_no_reason, scan.failed, scan.good_failed);
     const char *reason;
     json_t *count;
-    json_object_foreach (scan.reasons, reason, count)
-        printf ("  %4lld x %s (e.g. \"%s\")\n", (long long) json_integer_value (json_array_get (count, 0)), reason,
-                json_string_value (json_array_get (count, 1)));
-    printf ("wrong end state     %d (a done track without a good copy, a skipped one not in the library...)\n",
+    json_object_foreach (scan.reasons, reason, count) printf (
+        "  %4lld x %s (e.g. \"%s\")\n", (long long) json_integer_value (json_array_get (count, 0)),
+        reason, json_string_value (json_array_get (count, 1)));
+    printf ("wrong end state     %d (a done track without a good copy, a skipped one not in the "
+            "library...)\n",
             scan.wrong_kind);
-    printf ("Transfer            %zu audio files for %d done tracks; %d done without a file, %d sharing a path, "
-            "%d unlisted files, %d wrong title tags, %d covers, %d stray files, %d outside the playlist folder\n",
-            tree.n_audio, scan.done, scan.done_no_file, scan.done_dup_path, unlisted, scan.done_bad_tag, tree.covers,
-            tree.stray, tree.outside_playlist + scan.done_outside);
-    printf ("m3u8                %s; %d file entries for %d done tracks; %d done tracks missing, %d listed twice\n",
-            m3u8 ? "present" : "MISSING", m3u8_entries, scan.done, scan.m3u8_missing, scan.m3u8_dup);
+    printf ("Transfer            %zu audio files for %d done tracks; %d done without a file, %d "
+            "sharing a path, "
+            "%d unlisted files, %d wrong title tags, %d covers, %d stray files, %d outside the "
+            "playlist folder\n",
+            tree.n_audio, scan.done, scan.done_no_file, scan.done_dup_path, unlisted,
+            scan.done_bad_tag, tree.covers, tree.stray, tree.outside_playlist + scan.done_outside);
+    printf ("m3u8                %s; %d file entries for %d done tracks; %d done tracks missing, "
+            "%d listed twice\n",
+            m3u8 ? "present" : "MISSING", m3u8_entries, scan.done, scan.m3u8_missing,
+            scan.m3u8_dup);
     printf ("staging             %d orphan files\n", staging_orphans);
     printf ("outside folders     %d files\n", outside);
-    printf ("counters            %s (%s)\n", counters == SP_STORE_OK ? "equal the track records" : "MISMATCH",
-            report);
-    printf ("slskd               %lld searches, %lld transfers enqueued, %zu files written by the fake, "
-            "%d downloaded twice\n", searches, enqueued, written, written_twice);
+    printf ("counters            %s (%s)\n",
+            counters == SP_STORE_OK ? "equal the track records" : "MISMATCH", report);
+    printf ("slskd               %lld searches, %lld transfers enqueued, %zu files written by the "
+            "fake, "
+            "%d downloaded twice\n",
+            searches, enqueued, written, written_twice);
     fflush (stdout);
 
-    bool ok = scan.n == s->n_tracks && scan.other == 0 && scan.failed_no_reason == 0 && scan.skipped_no_reason == 0
-              && scan.wrong_kind == 0 && scan.done_no_file == 0 && scan.done_outside == 0 && scan.done_dup_path == 0
-              && scan.done_bad_tag == 0 && unlisted == 0 && tree.n_audio == (size_t) scan.done && tree.stray == 0
-              && tree.outside_playlist == 0 && m3u8 && scan.m3u8_missing == 0 && scan.m3u8_dup == 0
-              && m3u8_entries == scan.done && staging_orphans == 0 && outside == 0 && counters == SP_STORE_OK
-              && scan.skipped == s->expect.library && (!good_must_finish || scan.good_failed == 0)
-              && written_twice == 0;
+    bool ok = scan.n == s->n_tracks && scan.other == 0 && scan.failed_no_reason == 0 &&
+              scan.skipped_no_reason == 0 && scan.wrong_kind == 0 && scan.done_no_file == 0 &&
+              scan.done_outside == 0 && scan.done_dup_path == 0 && scan.done_bad_tag == 0 &&
+              unlisted == 0 && tree.n_audio == (size_t) scan.done && tree.stray == 0 &&
+              tree.outside_playlist == 0 && m3u8 && scan.m3u8_missing == 0 && scan.m3u8_dup == 0 &&
+              m3u8_entries == scan.done && staging_orphans == 0 && outside == 0 &&
+              counters == SP_STORE_OK && scan.skipped == s->expect.library &&
+              (!good_must_finish || scan.good_failed == 0) && written_twice == 0;
     printf ("result              %s\n", ok ? "CONSISTENT" : "INCONSISTENT");
     fflush (stdout);
     if (!ok)
@@ -531,15 +544,18 @@ s_check_end (sp_test_t *t, s_stack_t *s, const char *job, const char *title, boo
     cr_expect_eq (scan.other, 0, "tracks not done, skipped or failed");
     cr_expect_eq (scan.failed_no_reason + scan.skipped_no_reason, 0, "tracks without a reason");
     cr_expect_eq (scan.wrong_kind, 0, "tracks in a state their kind forbids");
-    cr_expect_eq (scan.skipped, s->expect.library, "skipped %d, library %d", scan.skipped, s->expect.library);
+    cr_expect_eq (scan.skipped, s->expect.library, "skipped %d, library %d", scan.skipped,
+                  s->expect.library);
     cr_expect_eq (scan.done_no_file + scan.done_outside + scan.done_dup_path + scan.done_bad_tag, 0,
                   "done tracks without their own tagged file in the playlist folder");
-    cr_expect_eq (tree.n_audio, (size_t) scan.done, "%zu audio files in Transfer for %d done tracks", tree.n_audio,
-                  scan.done);
-    cr_expect_eq (unlisted + tree.stray + tree.outside_playlist, 0, "files in Transfer that should not be there");
+    cr_expect_eq (tree.n_audio, (size_t) scan.done,
+                  "%zu audio files in Transfer for %d done tracks", tree.n_audio, scan.done);
+    cr_expect_eq (unlisted + tree.stray + tree.outside_playlist, 0,
+                  "files in Transfer that should not be there");
     cr_expect_not_null (m3u8, "no m3u8");
     cr_expect_eq (scan.m3u8_missing + scan.m3u8_dup, 0, "m3u8 lines missing or doubled");
-    cr_expect_eq (m3u8_entries, scan.done, "m3u8 has %d file entries for %d done tracks", m3u8_entries, scan.done);
+    cr_expect_eq (m3u8_entries, scan.done, "m3u8 has %d file entries for %d done tracks",
+                  m3u8_entries, scan.done);
     cr_expect_eq (staging_orphans, 0, "orphans in staging");
     cr_expect_eq (outside, 0, "files outside the configured folders");
     cr_expect_eq (counters, SP_STORE_OK, "counters: %s", report);
@@ -568,19 +584,22 @@ Test (chaos, kill_restart_300)
     if (getenv ("SOULPIPE_CHAOS_TRACKS"))
         s.n_tracks = atoi (getenv ("SOULPIPE_CHAOS_TRACKS"));
     cr_assert (s.n_tracks >= 10 && s.n_tracks <= 5000);
-    unsigned seed = getenv ("SOULPIPE_CHAOS_SEED") ? (unsigned) strtoul (getenv ("SOULPIPE_CHAOS_SEED"), NULL, 10)
-                                                   : (unsigned) time (NULL);
+    unsigned seed = getenv ("SOULPIPE_CHAOS_SEED")
+                        ? (unsigned) strtoul (getenv ("SOULPIPE_CHAOS_SEED"), NULL, 10)
+                        : (unsigned) time (NULL);
     srand (seed);
     s_stack_start (t, &s, 300);
     s_proc_t *workers = s.workers;
     const int n_workers = N_WORKERS;
 
-    printf ("chaos: seed %u, %d tracks (%d in the library, %d with a good copy, %d only on bad peers, %d nowhere)\n",
+    printf ("chaos: seed %u, %d tracks (%d in the library, %d with a good copy, %d only on bad "
+            "peers, %d nowhere)\n",
             seed, s.n_tracks, s.expect.library, s.expect.good, s.expect.bad_only, s.expect.nowhere);
     fflush (stdout);
     char *job = s_submit (t, s.expect.url);
     long long start = sp_test_now_ms ();
-    printf ("chaos: job %s submitted after %.1f s of set-up\n", job, (double) (start - t0) / 1000.0);
+    printf ("chaos: job %s submitted after %.1f s of set-up\n", job,
+            (double) (start - t0) / 1000.0);
     fflush (stdout);
 
     //  the chaos: one event per loop turn, every 2-4 s
@@ -598,22 +617,20 @@ Test (chaos, kill_restart_300)
             s.analyzer.pid = sp_test_start_analyzer (t);
             analyzer_kills++;
             printf ("chaos: %5.1f s analyzer killed and restarted\n", (double) at / 1000.0);
-        }
-        else if (chaos && redis_restarts == 0 && at >= CHAOS_REDIS_AT) {
+        } else if (chaos && redis_restarts == 0 && at >= CHAOS_REDIS_AT) {
             sp_test_restart_redis (t);
             redis_restarts++;
             printf ("chaos: %5.1f s redis-server killed and restarted\n", (double) at / 1000.0);
-        }
-        else if (chaos && analyzer_kills == 1 && at >= CHAOS_ANALYZER_AT2) {
+        } else if (chaos && analyzer_kills == 1 && at >= CHAOS_ANALYZER_AT2) {
             sp_test_stop (t, s.analyzer.pid, SIGKILL, 2000);
             s.analyzer.pid = sp_test_start_analyzer (t);
             analyzer_kills++;
             printf ("chaos: %5.1f s analyzer killed and restarted\n", (double) at / 1000.0);
-        }
-        else if (chaos && now >= next_kill && at < CHAOS_WINDOW_MS) {
+        } else if (chaos && now >= next_kill && at < CHAOS_WINDOW_MS) {
             s_proc_t *w = &workers[rand () % n_workers];
             int rc = sp_test_stop (t, w->pid, SIGKILL, 2000);
-            cr_assert_eq (rc, 128 + SIGKILL, "%s had exited before the kill (status %d)", w->name, rc);
+            cr_assert_eq (rc, 128 + SIGKILL, "%s had exited before the kill (status %d)", w->name,
+                          rc);
             s_spawn (t, w);
             w->kills++;
             worker_kills++;
@@ -632,22 +649,24 @@ Test (chaos, kill_restart_300)
                         "\n==> chaos figures (seed %u)\n"
                         "run                 %.1f s to the end of the job (%.1f s from the start)\n"
                         "chaos               %d worker kills (",
-                        seed, (double) run_ms / 1000.0, (double) (sp_test_now_ms () - t0) / 1000.0, worker_kills);
+                        seed, (double) run_ms / 1000.0, (double) (sp_test_now_ms () - t0) / 1000.0,
+                        worker_kills);
     for (int i = 0; i < n_workers; i++)
-        off += snprintf (title + off, sizeof title - (size_t) off, "%s%s %d", i ? ", " : "", workers[i].name,
-                         workers[i].kills);
-    snprintf (title + off, sizeof title - (size_t) off, "), %d analyzer kills, %d redis-server restarts\n",
-              analyzer_kills, redis_restarts);
+        off += snprintf (title + off, sizeof title - (size_t) off, "%s%s %d", i ? ", " : "",
+                         workers[i].name, workers[i].kills);
+    snprintf (title + off, sizeof title - (size_t) off,
+              "), %d analyzer kills, %d redis-server restarts\n", analyzer_kills, redis_restarts);
     s_check_end (t, &s, job, title, false);
     free (job);
 }
 
 /* ---------------------------------------------------------------- graceful stop */
 
-#define GRACE_TRACKS    60
-#define GRACE_XFER_MS   2500    //  long enough that a SIGTERM meets transfers in flight
-#define GRACE_BOUND_MS  12000   //  a service must exit this soon after SIGTERM
-                                //  (the worker grace is 10 s; handlers hand back sooner)
+#define GRACE_TRACKS  60
+#define GRACE_XFER_MS 2500  //  long enough that a SIGTERM meets transfers in flight
+//  a service must exit this soon after SIGTERM (the worker grace is 10 s;
+//  handlers hand back sooner)
+#define GRACE_BOUND_MS   12000
 #define GRACE_MAX_RUN_MS 180000
 
 static int64_t
@@ -682,8 +701,9 @@ Test (chaos, graceful_stop)
         int who;
         sp_store_stage_t stage;
     } plan[] = {
-        {2, SP_STORE_DOWNLOAD}, {0, SP_STORE_SEARCH}, {4, SP_STORE_TAG},      {3, SP_STORE_DOWNLOAD},
-        {-1, SP_STORE_NONE},    {1, SP_STORE_SEARCH}, {2, SP_STORE_DOWNLOAD},
+        {2, SP_STORE_DOWNLOAD}, {0, SP_STORE_SEARCH}, {4, SP_STORE_TAG},
+        {3, SP_STORE_DOWNLOAD}, {-1, SP_STORE_NONE},  {1, SP_STORE_SEARCH},
+        {2, SP_STORE_DOWNLOAD},
     };
     int stops = 0, slow = 0, bad_exit = 0;
     long long worst_ms = 0;
@@ -692,8 +712,8 @@ Test (chaos, graceful_stop)
         int64_t inflight = 0;
         if (plan[i].stage != SP_STORE_NONE) {
             long long until = sp_test_now_ms () + 20000;
-            while ((inflight = s_inflight (t, plan[i].stage)) < 1 && sp_test_now_ms () < until
-                   && !s_job_ended (t, job))
+            while ((inflight = s_inflight (t, plan[i].stage)) < 1 && sp_test_now_ms () < until &&
+                   !s_job_ended (t, job))
                 usleep (50 * 1000);
         }
         long long t_stop = sp_test_now_ms ();
@@ -703,7 +723,8 @@ Test (chaos, graceful_stop)
         worst_ms = ms > worst_ms ? ms : worst_ms;
         slow += ms > GRACE_BOUND_MS;
         bad_exit += rc != 0;
-        printf ("graceful: %5.1f s SIGTERM %-12s (%lld jobs in flight at its stage): exit %d after %lld ms\n",
+        printf ("graceful: %5.1f s SIGTERM %-12s (%lld jobs in flight at its stage): exit %d after "
+                "%lld ms\n",
                 (double) (t_stop - start) / 1000.0, p->name, (long long) inflight, rc, ms);
         fflush (stdout);
         cr_expect_eq (rc, 0, "%s exited %d after SIGTERM", p->name, rc);
@@ -722,12 +743,13 @@ Test (chaos, graceful_stop)
         sp_test_dump_logs (t);
     cr_assert (ended, "the job did not end within %d s", GRACE_MAX_RUN_MS / 1000);
     char title[512];
-    snprintf (title, sizeof title,
-              "\n==> graceful stop figures\n"
-              "run                 %.1f s to the end of the job (%.1f s from the start)\n"
-              "SIGTERM             %d stops: %d exited non-zero, %d slower than %d ms, slowest %lld ms\n",
-              (double) run_ms / 1000.0, (double) (sp_test_now_ms () - t0) / 1000.0, stops, bad_exit, slow,
-              GRACE_BOUND_MS, worst_ms);
+    snprintf (
+        title, sizeof title,
+        "\n==> graceful stop figures\n"
+        "run                 %.1f s to the end of the job (%.1f s from the start)\n"
+        "SIGTERM             %d stops: %d exited non-zero, %d slower than %d ms, slowest %lld ms\n",
+        (double) run_ms / 1000.0, (double) (sp_test_now_ms () - t0) / 1000.0, stops, bad_exit, slow,
+        GRACE_BOUND_MS, worst_ms);
     s_check_end (t, &s, job, title, true);
     free (job);
 }

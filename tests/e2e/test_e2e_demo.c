@@ -133,8 +133,8 @@ s_plex_refreshes (int port)
     long long n = 0;
     const char *key;
     json_t *v;
-    json_object_foreach (json_object_get (json_object_get (stats, "plex"), "refresh"), key, v)
-        n += json_integer_value (v);
+    json_object_foreach (json_object_get (json_object_get (stats, "plex"), "refresh"), key, v) n +=
+        json_integer_value (v);
     json_decref (stats);
     return n;
 }
@@ -144,7 +144,8 @@ s_files_written (int port)
 {
     json_t *stats = sp_test_fake_stats (port);
     cr_assert_not_null (stats);
-    size_t n = json_array_size (json_object_get (json_object_get (stats, "slskd"), "files_written"));
+    size_t n =
+        json_array_size (json_object_get (json_object_get (stats, "slskd"), "files_written"));
     json_decref (stats);
     return n;
 }
@@ -165,21 +166,24 @@ s_slurp (const char *path)
 
 /*  The checks of a finished demo run. */
 static void
-s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_done, long long want_skipped,
-                  long long want_failed)
+s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_done,
+                  long long want_skipped, long long want_failed)
 {
     cr_assert_str_eq (json_string_value (json_object_get (doc, "state")), "done");
     cr_assert (json_is_true (json_object_get (doc, "library_checked")));
     cr_assert_eq (s_count (doc, "done"), want_done, "done %lld", (long long) s_count (doc, "done"));
-    cr_assert_eq (s_count (doc, "skipped"), want_skipped, "skipped %lld", (long long) s_count (doc, "skipped"));
-    cr_assert_eq (s_count (doc, "failed"), want_failed, "failed %lld", (long long) s_count (doc, "failed"));
+    cr_assert_eq (s_count (doc, "skipped"), want_skipped, "skipped %lld",
+                  (long long) s_count (doc, "skipped"));
+    cr_assert_eq (s_count (doc, "failed"), want_failed, "failed %lld",
+                  (long long) s_count (doc, "failed"));
     cr_assert_eq (s_count (doc, "queued"), 0);
     char root[512];
     snprintf (root, sizeof root, "%s/" DEMO_NAME "/", s->transfer);
     size_t i;
     json_t *tr;
     long long last_pos = -1;
-    json_array_foreach (json_object_get (doc, "tracks"), i, tr) {
+    json_array_foreach (json_object_get (doc, "tracks"), i, tr)
+    {
         long long pos = json_integer_value (json_object_get (tr, "position"));
         cr_assert_gt (pos, last_pos, "tracks out of playlist order");
         last_pos = pos;
@@ -189,7 +193,8 @@ s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_don
         const char *reason = json_string_value (json_object_get (tr, "reason"));
         if (strcmp (state, "done") == 0) {
             cr_assert_not_null (path, "%s: done without a path", title);
-            cr_assert_eq (strncmp (path, root, strlen (root)), 0, "%s filed outside the playlist: %s", title, path);
+            cr_assert_eq (strncmp (path, root, strlen (root)), 0,
+                          "%s filed outside the playlist: %s", title, path);
             struct stat st;
             cr_assert_eq (stat (path, &st), 0, "%s: %s does not exist", title, path);
             //  tagged in place: the title tag is the Spotify title
@@ -205,8 +210,7 @@ s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_don
             cr_assert_eq (slashes, 2, "%s: not <artist>/<artist> - <album>/<file>: %s", title, rel);
             cr_assert_not_null (json_object_get (tr, "source"));
             cr_assert (json_is_object (json_object_get (tr, "source")), "%s: no source", title);
-        }
-        else if (strcmp (state, "skipped") == 0)
+        } else if (strcmp (state, "skipped") == 0)
             cr_assert (reason && *reason, "%s: skipped without a reason", title);
         else if (strcmp (state, "failed") == 0)
             cr_assert (reason && strlen (reason) > 10, "%s: failed without a reason", title);
@@ -214,7 +218,8 @@ s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_don
             cr_assert_fail ("%s: unexpected state %s", title, state);
     }
     char report[512];
-    cr_assert_eq (sp_store_check_counters (t->store, json_string_value (json_object_get (doc, "job")), report,
+    cr_assert_eq (sp_store_check_counters (t->store,
+                                           json_string_value (json_object_get (doc, "job")), report,
                                            sizeof report),
                   SP_STORE_OK, "%s", report);
 }
@@ -241,7 +246,8 @@ s_m3u8_problem (demo_stack_t *s, json_t *doc)
     const char *cursor = text;
     size_t i;
     json_t *tr;
-    json_array_foreach (json_object_get (doc, "tracks"), i, tr) {
+    json_array_foreach (json_object_get (doc, "tracks"), i, tr)
+    {
         if (problem)
             break;
         const char *state = json_string_value (json_object_get (tr, "state"));
@@ -250,8 +256,9 @@ s_m3u8_problem (demo_stack_t *s, json_t *doc)
         snprintf (rel_dir, sizeof rel_dir, "%s/" DEMO_NAME "/", s->transfer);
         //  a track skipped because this playlist delivered it before (its
         //  file is in the playlist folder) is listed as a file too
-        bool filed = strcmp (state, "done") == 0
-                     || (strcmp (state, "skipped") == 0 && full && strncmp (full, rel_dir, strlen (rel_dir)) == 0);
+        bool filed =
+            strcmp (state, "done") == 0 || (strcmp (state, "skipped") == 0 && full &&
+                                            strncmp (full, rel_dir, strlen (rel_dir)) == 0);
         if (filed) {
             const char *rel = full + strlen (rel_dir);
             const char *at = strstr (cursor, rel);
@@ -261,10 +268,10 @@ s_m3u8_problem (demo_stack_t *s, json_t *doc)
                 break;
             }
             cursor = at + strlen (rel);
-        }
-        else {
+        } else {
             char marker[32];
-            snprintf (marker, sizeof marker, "# %lld.", (long long) json_integer_value (json_object_get (tr, "position")) + 1);
+            snprintf (marker, sizeof marker, "# %lld.",
+                      (long long) json_integer_value (json_object_get (tr, "position")) + 1);
             const char *at = strstr (cursor, marker);
             if (!at) {
                 snprintf (why, sizeof why, "m3u8 lacks entry %s (or has it out of order)", marker);
@@ -272,7 +279,7 @@ s_m3u8_problem (demo_stack_t *s, json_t *doc)
                 break;
             }
             const char *eol = strchr (at, '\n');
-            if (strcmp (state, "failed") == 0 && !strstr (at, "failed") ) {
+            if (strcmp (state, "failed") == 0 && !strstr (at, "failed")) {
                 snprintf (why, sizeof why, "m3u8 entry %s does not say failed", marker);
                 problem = why;
                 break;
@@ -308,7 +315,9 @@ s_count_audio (const char *dir)
 {
     char cmd[700];
     snprintf (cmd, sizeof cmd,
-              "find '%s' -type f \\( -name '*.flac' -o -name '*.mp3' -o -name '*.ogg' -o -name '*.m4a' \\) | wc -l", dir);
+              "find '%s' -type f \\( -name '*.flac' -o -name '*.mp3' -o -name '*.ogg' -o -name "
+              "'*.m4a' \\) | wc -l",
+              dir);
     FILE *p = popen (cmd, "r");
     size_t n = 0;
     if (p) {
@@ -331,33 +340,40 @@ s_add_tracks (demo_stack_t *s)
     const char *titles[] = {"Paper Planes Tonight", "Northern Highway"};
     const char *ids[] = {"5e2eAddedTrack000000001", "5e2eAddedTrack000000002"};
     for (int i = 0; i < 2; i++) {
-        json_t *track = json_pack (
-            "{s:s s:s s:[{s:s s:s s:s}] s:{s:s s:s s:s s:s s:s s:i s:[] s:[{s:s}]} s:i s:i s:i s:b s:{s:s} s:b s:s}",
-            "id", ids[i], "name", titles[i], "artists", "id", "e2eartist", "name", "The Test Pilots", "type",
-            "artist", "album", "id", "e2ealbum", "name", "Flight Plan", "album_type", "album", "release_date",
-            "2020-05-01", "release_date_precision", "day", "total_tracks", 10, "images", "artists", "name",
-            "The Test Pilots", "duration_ms", 200000 + i * 1000, "track_number", i + 1, "disc_number", 1,
-            "explicit", 0, "external_ids", "isrc", i ? "USE2E2000002" : "USE2E2000001", "is_local", 0, "type",
-            "track");
-        json_array_append_new (items, json_pack ("{s:s s:b s:o}", "added_at", "2026-11-01T00:00:00Z", "is_local", 0,
-                                                 "track", track));
+        json_t *track =
+            json_pack ("{s:s s:s s:[{s:s s:s s:s}] s:{s:s s:s s:s s:s s:s s:i s:[] s:[{s:s}]} s:i "
+                       "s:i s:i s:b s:{s:s} s:b s:s}",
+                       "id", ids[i], "name", titles[i], "artists", "id", "e2eartist", "name",
+                       "The Test Pilots", "type", "artist", "album", "id", "e2ealbum", "name",
+                       "Flight Plan", "album_type", "album", "release_date", "2020-05-01",
+                       "release_date_precision", "day", "total_tracks", 10, "images", "artists",
+                       "name", "The Test Pilots", "duration_ms", 200000 + i * 1000, "track_number",
+                       i + 1, "disc_number", 1, "explicit", 0, "external_ids", "isrc",
+                       i ? "USE2E2000002" : "USE2E2000001", "is_local", 0, "type", "track");
+        json_array_append_new (items,
+                               json_pack ("{s:s s:b s:o}", "added_at", "2026-11-01T00:00:00Z",
+                                          "is_local", 0, "track", track));
     }
-    json_object_set_new (json_object_get (pl, "tracks"), "total", json_integer ((json_int_t) json_array_size (items)));
+    json_object_set_new (json_object_get (pl, "tracks"), "total",
+                         json_integer ((json_int_t) json_array_size (items)));
     cr_assert_eq (json_dump_file (pl, path, JSON_INDENT (1)), 0);
     json_decref (pl);
 
     snprintf (path, sizeof path, "%s/slskd/network.json", s->fixtures);
     json_t *net = json_load_file (path, 0, NULL);
     cr_assert_not_null (net);
-    json_t *user = json_pack ("{s:s s:i s:b s:i s:s s:[]}", "username", "e2e_extra", "uploadSpeed", 2000000,
-                              "hasFreeUploadSlot", 1, "queueLength", 0, "behavior", "ok", "files");
+    json_t *user =
+        json_pack ("{s:s s:i s:b s:i s:s s:[]}", "username", "e2e_extra", "uploadSpeed", 2000000,
+                   "hasFreeUploadSlot", 1, "queueLength", 0, "behavior", "ok", "files");
     for (int i = 0; i < 2; i++) {
         char file[256];
-        snprintf (file, sizeof file, "@@e2e\\Music\\The Test Pilots\\2020 - Flight Plan [FLAC]\\0%d - %s.flac", i + 1,
+        snprintf (file, sizeof file,
+                  "@@e2e\\Music\\The Test Pilots\\2020 - Flight Plan [FLAC]\\0%d - %s.flac", i + 1,
                   titles[i]);
         json_array_append_new (json_object_get (user, "files"),
-                               json_pack ("{s:s s:i s:i s:i s:i s:s}", "filename", file, "size", 300000, "bitDepth",
-                                          16, "sampleRate", 44100, "length", 200 + i, "extension", "flac"));
+                               json_pack ("{s:s s:i s:i s:i s:i s:s}", "filename", file, "size",
+                                          300000, "bitDepth", 16, "sampleRate", 44100, "length",
+                                          200 + i, "extension", "flac"));
     }
     json_array_append_new (json_object_get (net, "users"), user);
     cr_assert_eq (json_dump_file (net, path, JSON_INDENT (1)), 0);
@@ -384,7 +400,8 @@ Test (e2e, demo_playlist_then_resubmit_then_added_tracks)
     long long deadline = sp_test_now_ms () + 10000;
     while (s_plex_refreshes (s.port) < 1 && sp_test_now_ms () < deadline)
         usleep (100 * 1000);
-    cr_assert_eq (s_plex_refreshes (s.port), 1, "Plex rescan requested %lld times", s_plex_refreshes (s.port));
+    cr_assert_eq (s_plex_refreshes (s.port), 1, "Plex rescan requested %lld times",
+                  s_plex_refreshes (s.port));
     json_decref (doc);
     size_t written = s_files_written (s.port);
 
@@ -392,7 +409,8 @@ Test (e2e, demo_playlist_then_resubmit_then_added_tracks)
     char *job2 = s_submit_wait (t, &rc);
     cr_assert_str_neq (job2, job);
     doc = s_status (t, job2);
-    cr_assert_eq (s_count (doc, "done"), 0, "the second run downloaded %lld tracks", (long long) s_count (doc, "done"));
+    cr_assert_eq (s_count (doc, "done"), 0, "the second run downloaded %lld tracks",
+                  (long long) s_count (doc, "done"));
     cr_assert_eq (s_count (doc, "skipped"), 26);
     cr_assert_eq (s_count (doc, "failed"), 2);
     cr_assert_eq (s_count_audio (s.transfer), 17);
@@ -403,10 +421,11 @@ Test (e2e, demo_playlist_then_resubmit_then_added_tracks)
     sp_test_stop (t, s.fake, SIGTERM, 5000);
     s_add_tracks (&s);
     s.fake = sp_test_start_fake (t, s.fixtures, s.downloads, s.port, NULL);
-    sp_test_login_spotify (t);      //  the restarted fake forgot its tokens
+    sp_test_login_spotify (t);  //  the restarted fake forgot its tokens
     char *job3 = s_submit_wait (t, &rc);
     doc = s_status (t, job3);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (doc, "counts"), "total")), 30);
+    cr_assert_eq (json_integer_value (json_object_get (json_object_get (doc, "counts"), "total")),
+                  30);
     cr_assert_eq (s_count (doc, "done"), 2, "downloaded %lld", (long long) s_count (doc, "done"));
     cr_assert_eq (s_count (doc, "skipped"), 26);
     cr_assert_eq (s_count_audio (s.transfer), 19);

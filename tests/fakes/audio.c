@@ -16,25 +16,25 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define S_RATE          44100u      // samples per second, every format
-#define S_OUT_BUF       65536u      // bytes buffered before write(2)
-#define S_FLAC_BLOCK    16384u      // samples per FLAC frame
-#define S_MP3_FRAME     104u        // bytes: MPEG-1 L3 32 kbps 44.1 kHz, no padding bit
-#define S_MP3_SAMPLES   1152u       // samples per MPEG-1 Layer III frame
-#define S_MP3_PRESENT   39u         // silent frames actually written (~1 s)
-#define S_AAC_SAMPLES   1024u       // samples per AAC-LC frame
-#define S_OGG_SERIAL    0x534c5550u // "PULS": Ogg logical stream serial number
+#define S_RATE        44100u       // samples per second, every format
+#define S_OUT_BUF     65536u       // bytes buffered before write(2)
+#define S_FLAC_BLOCK  16384u       // samples per FLAC frame
+#define S_MP3_FRAME   104u         // bytes: MPEG-1 L3 32 kbps 44.1 kHz, no padding bit
+#define S_MP3_SAMPLES 1152u        // samples per MPEG-1 Layer III frame
+#define S_MP3_PRESENT 39u          // silent frames actually written (~1 s)
+#define S_AAC_SAMPLES 1024u        // samples per AAC-LC frame
+#define S_OGG_SERIAL  0x534c5550u  // "PULS": Ogg logical stream serial number
 
 typedef enum { S_FLAC, S_MP3, S_OGG, S_M4A, S_NONE } s_fmt_t;
 
 // ---------------------------------------------------------------- output
 
 typedef struct {
-    int fd;             // destination, or -1 to only count bytes
-    uint8_t *buf;       // pending bytes (fd >= 0 only)
-    size_t used;        // bytes pending in buf
-    uint64_t total;     // bytes emitted so far (written or counted)
-    int err;            // first errno seen, 0 when none
+    int fd;          // destination, or -1 to only count bytes
+    uint8_t *buf;    // pending bytes (fd >= 0 only)
+    size_t used;     // bytes pending in buf
+    uint64_t total;  // bytes emitted so far (written or counted)
+    int err;         // first errno seen, 0 when none
 } s_out_t;
 
 static void
@@ -47,8 +47,7 @@ s_flush (s_out_t *o)
             if (errno == EINTR)
                 continue;
             o->err = errno;
-        }
-        else
+        } else
             off += (size_t) n;
     }
     o->used = 0;
@@ -92,7 +91,7 @@ static void
 s_be (uint8_t *p, uint64_t v, int bytes)
 {
     for (int i = bytes - 1; i >= 0; i--) {
-        p [i] = (uint8_t) (v & 0xff);
+        p[i] = (uint8_t) (v & 0xff);
         v >>= 8;
     }
 }
@@ -101,7 +100,7 @@ static void
 s_le (uint8_t *p, uint64_t v, int bytes)
 {
     for (int i = 0; i < bytes; i++) {
-        p [i] = (uint8_t) (v & 0xff);
+        p[i] = (uint8_t) (v & 0xff);
         v >>= 8;
     }
 }
@@ -113,7 +112,7 @@ s_crc8 (const uint8_t *p, size_t len)
 {
     uint8_t crc = 0;
     for (size_t i = 0; i < len; i++) {
-        crc ^= p [i];
+        crc ^= p[i];
         for (int b = 0; b < 8; b++)
             crc = (uint8_t) ((crc & 0x80) ? (crc << 1) ^ 0x07 : crc << 1);
     }
@@ -125,7 +124,7 @@ s_crc16 (const uint8_t *p, size_t len)
 {
     uint16_t crc = 0;
     for (size_t i = 0; i < len; i++) {
-        crc ^= (uint16_t) (p [i] << 8);
+        crc ^= (uint16_t) (p[i] << 8);
         for (int b = 0; b < 8; b++)
             crc = (uint16_t) ((crc & 0x8000) ? (crc << 1) ^ 0x8005 : crc << 1);
     }
@@ -137,15 +136,15 @@ static size_t
 s_flac_utf8 (uint8_t *p, uint32_t v)
 {
     if (v < 0x80) {
-        p [0] = (uint8_t) v;
+        p[0] = (uint8_t) v;
         return 1;
     }
     size_t n = v < 0x800 ? 2 : v < 0x10000 ? 3 : v < 0x200000 ? 4 : v < 0x4000000 ? 5 : 6;
     for (size_t i = n - 1; i > 0; i--) {
-        p [i] = (uint8_t) (0x80 | (v & 0x3f));
+        p[i] = (uint8_t) (0x80 | (v & 0x3f));
         v >>= 6;
     }
-    p [0] = (uint8_t) ((0xff00 >> n) | v);
+    p[0] = (uint8_t) ((0xff00 >> n) | v);
     return n;
 }
 
@@ -155,24 +154,23 @@ static size_t
 s_flac_frame (uint8_t *f, uint32_t number, uint32_t block)
 {
     size_t n = 0;
-    f [n++] = 0xff;
-    f [n++] = 0xf8;                 // sync, fixed-blocksize stream
+    f[n++] = 0xff;
+    f[n++] = 0xf8;  // sync, fixed-blocksize stream
     uint8_t code = block == S_FLAC_BLOCK ? 14 : block <= 256 ? 6 : 7;
-    f [n++] = (uint8_t) (code << 4 | 9);   // 9: 44.1 kHz
-    f [n++] = 0x08;                 // mono, 16 bits per sample
+    f[n++] = (uint8_t) (code << 4 | 9);  // 9: 44.1 kHz
+    f[n++] = 0x08;                       // mono, 16 bits per sample
     n += s_flac_utf8 (f + n, number);
     if (code == 6)
-        f [n++] = (uint8_t) (block - 1);
-    else
-    if (code == 7) {
+        f[n++] = (uint8_t) (block - 1);
+    else if (code == 7) {
         s_be (f + n, block - 1, 2);
         n += 2;
     }
-    f [n] = s_crc8 (f, n);
+    f[n] = s_crc8 (f, n);
     n++;
-    f [n++] = 0x00;                 // subframe: CONSTANT, no wasted bits
-    f [n++] = 0x00;
-    f [n++] = 0x00;                 // the constant: 0
+    f[n++] = 0x00;  // subframe: CONSTANT, no wasted bits
+    f[n++] = 0x00;
+    f[n++] = 0x00;  // the constant: 0
     s_be (f + n, s_crc16 (f, n), 2);
     return n + 2;
 }
@@ -182,20 +180,20 @@ s_gen_flac (s_out_t *o, unsigned length_s, uint64_t pad)
 {
     uint64_t total = (uint64_t) length_s * S_RATE;
     uint32_t frames = (uint32_t) ((total + S_FLAC_BLOCK - 1) / S_FLAC_BLOCK);
-    uint8_t f [32];
+    uint8_t f[32];
     size_t min_frame = SIZE_MAX, max_frame = 0;
     for (uint32_t i = 0; i < frames; i++) {
-        uint32_t block = i + 1 < frames ? S_FLAC_BLOCK
-                                        : (uint32_t) (total - (uint64_t) S_FLAC_BLOCK * i);
+        uint32_t block =
+            i + 1 < frames ? S_FLAC_BLOCK : (uint32_t) (total - (uint64_t) S_FLAC_BLOCK * i);
         size_t n = s_flac_frame (f, i, block);
         if (n < min_frame)
             min_frame = n;
         if (n > max_frame)
             max_frame = n;
     }
-    uint8_t head [4 + 4 + 34] = { 'f', 'L', 'a', 'C', 0x00, 0, 0, 34 };
+    uint8_t head[4 + 4 + 34] = {'f', 'L', 'a', 'C', 0x00, 0, 0, 34};
     uint8_t *si = head + 8;
-    s_be (si, S_FLAC_BLOCK, 2);     // min block size (the last block excluded)
+    s_be (si, S_FLAC_BLOCK, 2);  // min block size (the last block excluded)
     s_be (si + 2, S_FLAC_BLOCK, 2);
     s_be (si + 4, min_frame, 3);
     s_be (si + 7, max_frame, 3);
@@ -212,16 +210,16 @@ s_gen_flac (s_out_t *o, unsigned length_s, uint64_t pad)
         uint64_t len = payload > 0xffffff ? 0xffffff : payload;
         if (b + 1 == blocks)
             len = payload;
-        uint8_t bh [4];
-        bh [0] = (uint8_t) ((b + 1 == blocks ? 0x80 : 0x00) | 1);
+        uint8_t bh[4];
+        bh[0] = (uint8_t) ((b + 1 == blocks ? 0x80 : 0x00) | 1);
         s_be (bh + 1, len, 3);
         s_put (o, bh, 4);
         s_zeros (o, len);
         payload -= len;
     }
     for (uint32_t i = 0; i < frames; i++) {
-        uint32_t block = i + 1 < frames ? S_FLAC_BLOCK
-                                        : (uint32_t) (total - (uint64_t) S_FLAC_BLOCK * i);
+        uint32_t block =
+            i + 1 < frames ? S_FLAC_BLOCK : (uint32_t) (total - (uint64_t) S_FLAC_BLOCK * i);
         size_t n = s_flac_frame (f, i, block);
         s_put (o, f, n);
     }
@@ -234,7 +232,7 @@ static void
 s_synchsafe (uint8_t *p, uint32_t v)
 {
     for (int i = 3; i >= 0; i--) {
-        p [i] = (uint8_t) (v & 0x7f);
+        p[i] = (uint8_t) (v & 0x7f);
         v >>= 7;
     }
 }
@@ -242,28 +240,28 @@ s_synchsafe (uint8_t *p, uint32_t v)
 static int
 s_gen_mp3 (s_out_t *o, unsigned length_s, uint64_t pad)
 {
-    static const char encoder [] = "soulpipe fake";
-    size_t frame_body = 1 + sizeof encoder - 1;     // UTF-8 marker + text
+    static const char encoder[] = "soulpipe fake";
+    size_t frame_body = 1 + sizeof encoder - 1;  // UTF-8 marker + text
     uint64_t tag_body = 10 + frame_body + pad;
     if (tag_body >= (1u << 28))
         return -1;
-    uint8_t id3 [10 + 10 + sizeof encoder] = { 'I', 'D', '3', 4, 0, 0 };
+    uint8_t id3[10 + 10 + sizeof encoder] = {'I', 'D', '3', 4, 0, 0};
     s_synchsafe (id3 + 6, (uint32_t) tag_body);
     memcpy (id3 + 10, "TSSE", 4);
     s_synchsafe (id3 + 14, (uint32_t) frame_body);
-    id3 [20] = 0x03;
+    id3[20] = 0x03;
     memcpy (id3 + 21, encoder, sizeof encoder - 1);
     s_put (o, id3, 21 + sizeof encoder - 1);
     s_zeros (o, pad);
 
     //  MPEG-1 Layer III, 32 kbps, 44.1 kHz, mono, original; side info and
     //  main data all zero = digital silence.
-    uint8_t frame [S_MP3_FRAME] = { 0xff, 0xfb, 0x10, 0xc4 };
+    uint8_t frame[S_MP3_FRAME] = {0xff, 0xfb, 0x10, 0xc4};
     uint64_t frames = ((uint64_t) length_s * S_RATE + S_MP3_SAMPLES - 1) / S_MP3_SAMPLES;
-    uint8_t info [S_MP3_FRAME];
+    uint8_t info[S_MP3_FRAME];
     memcpy (info, frame, sizeof frame);
-    memcpy (info + 4 + 17, "Info", 4);              // after the 17-byte side info
-    s_be (info + 25, 0x03, 4);                      // frames and bytes present
+    memcpy (info + 4 + 17, "Info", 4);  // after the 17-byte side info
+    s_be (info + 25, 0x03, 4);          // frames and bytes present
     s_be (info + 29, frames, 4);
     s_be (info + 33, (frames + 1) * S_MP3_FRAME, 4);
     s_put (o, info, sizeof info);
@@ -278,8 +276,8 @@ s_gen_mp3 (s_out_t *o, unsigned length_s, uint64_t pad)
 //  The identification and setup headers of a libvorbis 1.3.7 (oggenc -q -1)
 //  44.1 kHz mono stream; modes: 0 short (512), 1 long (4096) blocks.
 static const uint8_t s_vorbis_id[30] = {
-    0x01, 0x76, 0x6f, 0x72, 0x62, 0x69, 0x73, 0x00, 0x00, 0x00, 0x00, 0x01, 0x44, 0xac, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x7d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc9, 0x01,
+    0x01, 0x76, 0x6f, 0x72, 0x62, 0x69, 0x73, 0x00, 0x00, 0x00, 0x00, 0x01, 0x44, 0xac, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc9, 0x01,
 };
 static const uint8_t s_vorbis_setup[3368] = {
     0x05, 0x76, 0x6f, 0x72, 0x62, 0x69, 0x73, 0x1f, 0x42, 0x43, 0x56, 0x01, 0x00, 0x00, 0x01, 0x00,
@@ -495,16 +493,16 @@ static const uint8_t s_vorbis_setup[3368] = {
     0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x10, 0x10,
 };
 
-static const char s_vorbis_vendor [] = "Xiph.Org libVorbis I 20200704 (Reducing Environment)";
+static const char s_vorbis_vendor[] = "Xiph.Org libVorbis I 20200704 (Reducing Environment)";
 #define S_VORBIS_COMMENT_MIN (7 + 4 + sizeof s_vorbis_vendor - 1 + 4 + 1)
 #define S_VORBIS_SILENCE     0x0e   // audio packet, mode 1 (long), long windows, floor unused
 #define S_VORBIS_STEP        2048u  // samples per long-block packet after the first
 
 typedef struct {
     s_out_t *out;
-    uint32_t crc_table [256];   // Ogg CRC-32 (poly 0x04c11db7, MSB first)
-    uint32_t sequence;          // next page sequence number
-    uint8_t page [27 + 255 + 255 * 255];    // page being assembled
+    uint32_t crc_table[256];             // Ogg CRC-32 (poly 0x04c11db7, MSB first)
+    uint32_t sequence;                   // next page sequence number
+    uint8_t page[27 + 255 + 255 * 255];  // page being assembled
 } s_ogg_t;
 
 static void
@@ -514,7 +512,7 @@ s_ogg_crc_init (s_ogg_t *g)
         uint32_t r = i << 24;
         for (int b = 0; b < 8; b++)
             r = (r & 0x80000000u) ? (r << 1) ^ 0x04c11db7u : r << 1;
-        g->crc_table [i] = r;
+        g->crc_table[i] = r;
     }
 }
 
@@ -525,35 +523,34 @@ s_ogg_page (s_ogg_t *g, uint8_t flags, uint64_t granule, size_t nseg, size_t pay
 {
     uint8_t *p = g->page;
     memcpy (p, "OggS", 4);
-    p [4] = 0;
-    p [5] = flags;
+    p[4] = 0;
+    p[5] = flags;
     s_le (p + 6, granule, 8);
     s_le (p + 14, S_OGG_SERIAL, 4);
     s_le (p + 18, g->sequence++, 4);
     memset (p + 22, 0, 4);
-    p [26] = (uint8_t) nseg;
+    p[26] = (uint8_t) nseg;
     size_t len = 27 + nseg + payload;
     uint32_t crc = 0;
-    if (g->out->fd >= 0) {      // counting needs no CRC
+    if (g->out->fd >= 0) {  // counting needs no CRC
         for (size_t i = 0; i < len; i++)
-            crc = (crc << 8) ^ g->crc_table [((crc >> 24) ^ p [i]) & 0xff];
+            crc = (crc << 8) ^ g->crc_table[((crc >> 24) ^ p[i]) & 0xff];
     }
     s_le (p + 22, crc, 4);
     s_put (g->out, p, len);
 }
 
 typedef struct {
-    const uint8_t *data;    // first data_len bytes of the packet
+    const uint8_t *data;  // first data_len bytes of the packet
     size_t data_len;
-    uint64_t len;           // packet length; bytes past data_len are zero
+    uint64_t len;  // packet length; bytes past data_len are zero
 } s_ogg_packet_t;
 
 //  Emit packets as a sequence of lacing segments spread over `pages` pages
 //  (each gets at least one segment). Header pages: granule 0 where a packet
 //  ends on the page, else -1.
 static void
-s_ogg_packets (s_ogg_t *g, const s_ogg_packet_t *pk, size_t npk, uint64_t segments,
-               uint64_t pages)
+s_ogg_packets (s_ogg_t *g, const s_ogg_packet_t *pk, size_t npk, uint64_t segments, uint64_t pages)
 {
     size_t cur = 0;
     uint64_t off = 0;
@@ -565,11 +562,11 @@ s_ogg_packets (s_ogg_t *g, const s_ogg_packet_t *pk, size_t npk, uint64_t segmen
         uint8_t *body = lacing + nseg;
         size_t payload = 0;
         for (size_t s = 0; s < nseg && cur < npk; s++) {
-            uint64_t left = pk [cur].len - off;
+            uint64_t left = pk[cur].len - off;
             size_t seg = left < 255 ? (size_t) left : 255;
             for (size_t i = 0; i < seg; i++, off++)
-                body [payload + i] = off < pk [cur].data_len ? pk [cur].data [off] : 0;
-            lacing [s] = (uint8_t) seg;
+                body[payload + i] = off < pk[cur].data_len ? pk[cur].data[off] : 0;
+            lacing[s] = (uint8_t) seg;
             payload += seg;
             if (seg < 255) {
                 cur++;
@@ -592,8 +589,8 @@ s_ogg_segments (uint64_t len)
 static uint64_t
 s_ogg_header_size (uint64_t comment_len, uint64_t pages)
 {
-    return comment_len + sizeof s_vorbis_setup + s_ogg_segments (comment_len)
-         + s_ogg_segments (sizeof s_vorbis_setup) + 27 * pages;
+    return comment_len + sizeof s_vorbis_setup + s_ogg_segments (comment_len) +
+           s_ogg_segments (sizeof s_vorbis_setup) + 27 * pages;
 }
 
 //  Find a comment length and page count whose header pages take exactly
@@ -637,26 +634,26 @@ s_gen_ogg (s_out_t *o, unsigned length_s, uint64_t pad)
         free (g);
         return -1;
     }
-    uint8_t comment [S_VORBIS_COMMENT_MIN];
+    uint8_t comment[S_VORBIS_COMMENT_MIN];
     size_t n = 0;
-    comment [n++] = 0x03;
+    comment[n++] = 0x03;
     memcpy (comment + n, "vorbis", 6);
     n += 6;
     s_le (comment + n, sizeof s_vorbis_vendor - 1, 4);
     n += 4;
     memcpy (comment + n, s_vorbis_vendor, sizeof s_vorbis_vendor - 1);
     n += sizeof s_vorbis_vendor - 1;
-    s_le (comment + n, 0, 4);       // no user comments
+    s_le (comment + n, 0, 4);  // no user comments
     n += 4;
-    comment [n++] = 0x01;           // framing bit; padding zeros follow it
+    comment[n++] = 0x01;  // framing bit; padding zeros follow it
 
-    g->page [27] = (uint8_t) sizeof s_vorbis_id;    // first page: id header alone
+    g->page[27] = (uint8_t) sizeof s_vorbis_id;  // first page: id header alone
     memcpy (g->page + 28, s_vorbis_id, sizeof s_vorbis_id);
     s_ogg_page (g, 0x02, 0, 1, sizeof s_vorbis_id);
 
-    s_ogg_packet_t headers [2] = {
-        { comment, n, comment_len },
-        { s_vorbis_setup, sizeof s_vorbis_setup, sizeof s_vorbis_setup },
+    s_ogg_packet_t headers[2] = {
+        {comment, n, comment_len},
+        {s_vorbis_setup, sizeof s_vorbis_setup, sizeof s_vorbis_setup},
     };
     s_ogg_packets (g, headers, 2,
                    s_ogg_segments (comment_len) + s_ogg_segments (sizeof s_vorbis_setup), pages);
@@ -682,9 +679,9 @@ s_gen_ogg (s_out_t *o, unsigned length_s, uint64_t pad)
 // ---------------------------------------------------------------- M4A
 
 typedef struct {
-    uint8_t data [1024];    // the moov atom being built (about 700 bytes)
+    uint8_t data[1024];  // the moov atom being built (about 700 bytes)
     size_t len;
-    bool overflow;          // data too small: a bug, reported as an error
+    bool overflow;  // data too small: a bug, reported as an error
 } s_mp4_t;
 
 static void
@@ -701,7 +698,7 @@ s_mp4_bytes (s_mp4_t *m, const void *p, size_t len)
 static void
 s_mp4_u (s_mp4_t *m, uint64_t v, int bytes)
 {
-    uint8_t b [8];
+    uint8_t b[8];
     s_be (b, v, bytes);
     s_mp4_bytes (m, b, (size_t) bytes);
 }
@@ -709,7 +706,7 @@ s_mp4_u (s_mp4_t *m, uint64_t v, int bytes)
 static void
 s_mp4_zeros (s_mp4_t *m, size_t len)
 {
-    static const uint8_t zero [32];
+    static const uint8_t zero[32];
     s_mp4_bytes (m, zero, len);
 }
 
@@ -733,16 +730,16 @@ s_mp4_close (s_mp4_t *m, size_t at)
 static void
 s_mp4_matrix (s_mp4_t *m)
 {
-    static const uint32_t unity [9] = { 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000 };
+    static const uint32_t unity[9] = {0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000};
     for (int i = 0; i < 9; i++)
-        s_mp4_u (m, unity [i], 4);
+        s_mp4_u (m, unity[i], 4);
 }
 
 static int
 s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
 {
     //  One silent AAC-LC mono frame: SCE, global_gain 140, max_sfb 0, END.
-    static const uint8_t silence [4] = { 0x01, 0x18, 0x20, 0x07 };
+    static const uint8_t silence[4] = {0x01, 0x18, 0x20, 0x07};
     uint64_t total = (uint64_t) length_s * S_RATE;
     uint64_t frames = (total + S_AAC_SAMPLES - 1) / S_AAC_SAMPLES;
     uint64_t last_delta = total - (frames - 1) * S_AAC_SAMPLES;
@@ -751,39 +748,39 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
     if (8 + pad > UINT32_MAX || mdat_len > UINT32_MAX)
         return -1;
 
-    static const uint8_t ftyp [28] = { 0, 0, 0, 28, 'f', 't', 'y', 'p', 'M', '4', 'A', ' ',
-                                       0, 0, 2, 0, 'M', '4', 'A', ' ', 'i', 's', 'o', 'm',
-                                       'i', 's', 'o', '2' };
+    static const uint8_t ftyp[28] = {0,   0,   0,   28,  'f', 't', 'y', 'p', 'M', '4',
+                                     'A', ' ', 0,   0,   2,   0,   'M', '4', 'A', ' ',
+                                     'i', 's', 'o', 'm', 'i', 's', 'o', '2'};
     s_mp4_t *m = calloc (1, sizeof *m);
     if (!m)
         return -1;
     size_t moov = s_mp4_open (m, "moov");
     size_t at = s_mp4_open (m, "mvhd");
-    s_mp4_u (m, 0, 4);                          // version 0, flags
-    s_mp4_u (m, 0, 8);                          // creation, modification
-    s_mp4_u (m, 1000, 4);                       // timescale: ms
+    s_mp4_u (m, 0, 4);     // version 0, flags
+    s_mp4_u (m, 0, 8);     // creation, modification
+    s_mp4_u (m, 1000, 4);  // timescale: ms
     s_mp4_u (m, (uint64_t) length_s * 1000, 4);
-    s_mp4_u (m, 0x10000, 4);                    // rate 1.0
-    s_mp4_u (m, 0x100, 2);                      // volume 1.0
-    s_mp4_zeros (m, 10);                         // reserved
+    s_mp4_u (m, 0x10000, 4);  // rate 1.0
+    s_mp4_u (m, 0x100, 2);    // volume 1.0
+    s_mp4_zeros (m, 10);      // reserved
     s_mp4_matrix (m);
-    s_mp4_zeros (m, 24);                         // pre_defined
-    s_mp4_u (m, 2, 4);                          // next track id
+    s_mp4_zeros (m, 24);  // pre_defined
+    s_mp4_u (m, 2, 4);    // next track id
     s_mp4_close (m, at);
     size_t trak = s_mp4_open (m, "trak");
     at = s_mp4_open (m, "tkhd");
-    s_mp4_u (m, 3, 4);                          // enabled, in movie
+    s_mp4_u (m, 3, 4);  // enabled, in movie
     s_mp4_u (m, 0, 8);
-    s_mp4_u (m, 1, 4);                          // track id
+    s_mp4_u (m, 1, 4);  // track id
     s_mp4_u (m, 0, 4);
     s_mp4_u (m, (uint64_t) length_s * 1000, 4);
     s_mp4_u (m, 0, 8);
-    s_mp4_u (m, 0, 2);                          // layer
-    s_mp4_u (m, 1, 2);                          // alternate group
-    s_mp4_u (m, 0x100, 2);                      // volume
+    s_mp4_u (m, 0, 2);      // layer
+    s_mp4_u (m, 1, 2);      // alternate group
+    s_mp4_u (m, 0x100, 2);  // volume
     s_mp4_u (m, 0, 2);
     s_mp4_matrix (m);
-    s_mp4_u (m, 0, 8);                          // width, height
+    s_mp4_u (m, 0, 8);  // width, height
     s_mp4_close (m, at);
     size_t mdia = s_mp4_open (m, "mdia");
     at = s_mp4_open (m, "mdhd");
@@ -791,7 +788,7 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
     s_mp4_u (m, 0, 8);
     s_mp4_u (m, S_RATE, 4);
     s_mp4_u (m, total, 4);
-    s_mp4_u (m, 0x55c4, 2);                     // language "und"
+    s_mp4_u (m, 0x55c4, 2);  // language "und"
     s_mp4_u (m, 0, 2);
     s_mp4_close (m, at);
     at = s_mp4_open (m, "hdlr");
@@ -809,7 +806,7 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
     s_mp4_u (m, 0, 4);
     s_mp4_u (m, 1, 4);
     size_t url = s_mp4_open (m, "url ");
-    s_mp4_u (m, 1, 4);                          // flags: data in this file
+    s_mp4_u (m, 1, 4);  // flags: data in this file
     s_mp4_close (m, url);
     s_mp4_close (m, at);
     s_mp4_close (m, dinf);
@@ -819,23 +816,23 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
     s_mp4_u (m, 1, 4);
     size_t mp4a = s_mp4_open (m, "mp4a");
     s_mp4_u (m, 0, 6);
-    s_mp4_u (m, 1, 2);                          // data reference index
+    s_mp4_u (m, 1, 2);  // data reference index
     s_mp4_u (m, 0, 8);
-    s_mp4_u (m, 1, 2);                          // channels
-    s_mp4_u (m, 16, 2);                         // sample size
+    s_mp4_u (m, 1, 2);   // channels
+    s_mp4_u (m, 16, 2);  // sample size
     s_mp4_u (m, 0, 4);
     s_mp4_u (m, (uint64_t) S_RATE << 16, 4);
     size_t esds = s_mp4_open (m, "esds");
     s_mp4_u (m, 0, 4);
-    static const uint8_t es [] = {
-        0x03, 25, 0x00, 0x01, 0x00,             // ES_Descriptor, ES_ID 1
-        0x04, 17, 0x40, 0x15, 0x00, 0x00, 0x00, // DecoderConfig: AAC, audio
+    static const uint8_t es[] = {
+        0x03, 25, 0x00, 0x01, 0x00,              // ES_Descriptor, ES_ID 1
+        0x04, 17, 0x40, 0x15, 0x00, 0x00, 0x00,  // DecoderConfig: AAC, audio
     };
     s_mp4_bytes (m, es, sizeof es);
-    s_mp4_u (m, bitrate, 4);                    // max bitrate
-    s_mp4_u (m, bitrate, 4);                    // average bitrate
-    static const uint8_t asc [] = { 0x05, 2, 0x12, 0x08, 0x06, 1, 0x02 };
-    s_mp4_bytes (m, asc, sizeof asc);           // AAC-LC 44.1 kHz mono; SLConfig
+    s_mp4_u (m, bitrate, 4);  // max bitrate
+    s_mp4_u (m, bitrate, 4);  // average bitrate
+    static const uint8_t asc[] = {0x05, 2, 0x12, 0x08, 0x06, 1, 0x02};
+    s_mp4_bytes (m, asc, sizeof asc);  // AAC-LC 44.1 kHz mono; SLConfig
     s_mp4_close (m, esds);
     s_mp4_close (m, mp4a);
     s_mp4_close (m, at);
@@ -845,8 +842,7 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
         s_mp4_u (m, 1, 4);
         s_mp4_u (m, frames, 4);
         s_mp4_u (m, S_AAC_SAMPLES, 4);
-    }
-    else {
+    } else {
         s_mp4_u (m, 2, 4);
         s_mp4_u (m, frames - 1, 4);
         s_mp4_u (m, S_AAC_SAMPLES, 4);
@@ -857,20 +853,20 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
     at = s_mp4_open (m, "stsc");
     s_mp4_u (m, 0, 4);
     s_mp4_u (m, 1, 4);
-    s_mp4_u (m, 1, 4);                          // first chunk
-    s_mp4_u (m, frames, 4);                     // all samples in one chunk
+    s_mp4_u (m, 1, 4);       // first chunk
+    s_mp4_u (m, frames, 4);  // all samples in one chunk
     s_mp4_u (m, 1, 4);
     s_mp4_close (m, at);
     at = s_mp4_open (m, "stsz");
     s_mp4_u (m, 0, 4);
-    s_mp4_u (m, sizeof silence, 4);             // every sample the same size
+    s_mp4_u (m, sizeof silence, 4);  // every sample the same size
     s_mp4_u (m, frames, 4);
     s_mp4_close (m, at);
     at = s_mp4_open (m, "stco");
     s_mp4_u (m, 0, 4);
     s_mp4_u (m, 1, 4);
     size_t chunk_offset = m->len;
-    s_mp4_u (m, 0, 4);                          // patched below
+    s_mp4_u (m, 0, 4);  // patched below
     s_mp4_close (m, at);
     s_mp4_close (m, stbl);
     s_mp4_close (m, minf);
@@ -886,7 +882,7 @@ s_gen_m4a (s_out_t *o, unsigned length_s, uint64_t pad)
     s_put (o, ftyp, sizeof ftyp);
     s_put (o, m->data, m->len);
     free (m);
-    uint8_t box [8] = { 0, 0, 0, 0, 'f', 'r', 'e', 'e' };
+    uint8_t box[8] = {0, 0, 0, 0, 'f', 'r', 'e', 'e'};
     s_be (box, 8 + pad, 4);
     s_put (o, box, 8);
     s_zeros (o, pad);
@@ -922,19 +918,24 @@ static int
 s_generate (s_out_t *o, s_fmt_t fmt, unsigned length_s, uint64_t pad)
 {
     switch (fmt) {
-        case S_FLAC: return s_gen_flac (o, length_s, pad);
-        case S_MP3:  return s_gen_mp3 (o, length_s, pad);
-        case S_OGG:  return s_gen_ogg (o, length_s, pad);
-        case S_M4A:  return s_gen_m4a (o, length_s, pad);
-        case S_NONE: break;
+        case S_FLAC:
+            return s_gen_flac (o, length_s, pad);
+        case S_MP3:
+            return s_gen_mp3 (o, length_s, pad);
+        case S_OGG:
+            return s_gen_ogg (o, length_s, pad);
+        case S_M4A:
+            return s_gen_m4a (o, length_s, pad);
+        case S_NONE:
+            break;
     }
     return -1;
 }
 
 //  Validate the arguments and work out the padding and the final size.
 static int
-s_plan (const char *ext, unsigned length_s, uint64_t target_size, s_fmt_t *fmt,
-        uint64_t *pad, uint64_t *size)
+s_plan (const char *ext, unsigned length_s, uint64_t target_size, s_fmt_t *fmt, uint64_t *pad,
+        uint64_t *size)
 {
     *fmt = s_format (ext);
     if (*fmt == S_NONE || length_s == 0 || length_s > SP_FAKE_AUDIO_MAX_LENGTH) {
@@ -945,7 +946,7 @@ s_plan (const char *ext, unsigned length_s, uint64_t target_size, s_fmt_t *fmt,
         errno = EFBIG;
         return -1;
     }
-    s_out_t count = { .fd = -1 };
+    s_out_t count = {.fd = -1};
     if (s_generate (&count, *fmt, length_s, 0)) {
         errno = EINVAL;
         return -1;
@@ -962,8 +963,7 @@ sp_fake_audio_supported (const char *ext)
 }
 
 int
-sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size,
-                    uint64_t *size_out)
+sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size, uint64_t *size_out)
 {
     s_fmt_t fmt;
     uint64_t pad, size;
@@ -978,8 +978,8 @@ sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size,
 }
 
 int
-sp_fake_audio_write (const char *path, const char *ext, unsigned length_s,
-                     uint64_t target_size, bool corrupt, uint64_t *size_out)
+sp_fake_audio_write (const char *path, const char *ext, unsigned length_s, uint64_t target_size,
+                     bool corrupt, uint64_t *size_out)
 {
     s_fmt_t fmt;
     uint64_t pad, size;
@@ -989,7 +989,7 @@ sp_fake_audio_write (const char *path, const char *ext, unsigned length_s,
     }
     if (s_plan (ext, length_s, target_size, &fmt, &pad, &size))
         return -1;
-    s_out_t o = { .fd = -1 };
+    s_out_t o = {.fd = -1};
     o.buf = malloc (S_OUT_BUF);
     if (!o.buf)
         return -1;
@@ -1008,9 +1008,8 @@ sp_fake_audio_write (const char *path, const char *ext, unsigned length_s,
     s_flush (&o);
     int err = o.err;
     if (rc == 0 && err == 0 && o.total != size)
-        err = EIO;          // generator and plan disagree: never expected
-    else
-    if (rc != 0 && err == 0)
+        err = EIO;  // generator and plan disagree: never expected
+    else if (rc != 0 && err == 0)
         err = EINVAL;
     if (close (o.fd) && err == 0)
         err = errno;

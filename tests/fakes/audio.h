@@ -41,8 +41,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SP_FAKE_AUDIO_MAX_LENGTH 86400u                     // seconds (24 h)
-#define SP_FAKE_AUDIO_MAX_SIZE   (256ull * 1024 * 1024)     // bytes
+#define SP_FAKE_AUDIO_MAX_LENGTH 86400u                  // seconds (24 h)
+#define SP_FAKE_AUDIO_MAX_SIZE   (256ull * 1024 * 1024)  // bytes
 
 /*  True when ext names a format this module writes (flac, mp3, ogg, m4a). */
 bool sp_fake_audio_supported (const char *ext);
@@ -60,7 +60,7 @@ int sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size
     of bytes written. Returns 0, or -1 with errno set (argument errors as for
     sp_fake_audio_size, or the open/write error); on a write error the
     partial file is removed. */
-int sp_fake_audio_write (const char *path, const char *ext, unsigned length_s,
-                         uint64_t target_size, bool corrupt, uint64_t *size_out);
+int sp_fake_audio_write (const char *path, const char *ext, unsigned length_s, uint64_t target_size,
+                         bool corrupt, uint64_t *size_out);
 
 #endif

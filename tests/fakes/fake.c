@@ -25,14 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_BODY_BYTES (4 * 1024 * 1024) //  bytes; larger bodies get 413
-#define CONNECTION_TIMEOUT_S 60          //  idle keep-alive connections
-#define MAX_LATENCY_MS 600000            //  --latency-ms upper bound
+#define MAX_BODY_BYTES       (4 * 1024 * 1024)  //  bytes; larger bodies get 413
+#define CONNECTION_TIMEOUT_S 60                 //  idle keep-alive connections
+#define MAX_LATENCY_MS       600000             //  --latency-ms upper bound
 
 //  Per-request context kept by libmicrohttpd between callback calls.
 typedef struct {
-    sp_fake_buf_t body; //  request body collected so far
-    bool too_big;       //  body exceeded MAX_BODY_BYTES
+    sp_fake_buf_t body;  //  request body collected so far
+    bool too_big;        //  body exceeded MAX_BODY_BYTES
 } s_conn_ctx_t;
 
 // ------------------------------------------------------------ strings
@@ -148,8 +148,8 @@ sp_fake_req_arg (const sp_fake_req_t *req, const char *name)
         return v;
     //  "?flag" without '=' is reported with a NULL value: tell it apart
     const char *key = NULL;
-    if (MHD_lookup_connection_value_n (req->conn, MHD_GET_ARGUMENT_KIND, name, strlen (name),
-                                       &key, NULL) == MHD_YES)
+    if (MHD_lookup_connection_value_n (req->conn, MHD_GET_ARGUMENT_KIND, name, strlen (name), &key,
+                                       NULL) == MHD_YES)
         return "";
     return NULL;
 }
@@ -177,12 +177,11 @@ s_form_decode (const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '+')
             out[o++] = ' ';
-        else if (s[i] == '%' && i + 2 < len && s_hexval (s[i + 1]) >= 0
-                 && s_hexval (s[i + 2]) >= 0) {
+        else if (s[i] == '%' && i + 2 < len && s_hexval (s[i + 1]) >= 0 &&
+                 s_hexval (s[i + 2]) >= 0) {
             out[o++] = (char) (s_hexval (s[i + 1]) * 16 + s_hexval (s[i + 2]));
             i += 2;
-        }
-        else
+        } else
             out[o++] = s[i];
     }
     out[o] = '\0';
@@ -216,9 +215,8 @@ sp_fake_base_url (const sp_fake_t *fake, const sp_fake_req_t *req, char *buf, si
     //  only trust a plain host[:port]; anything odd falls back to our address
     bool ok = host && *host && strlen (host) < 200;
     for (const char *c = host; ok && *c; c++)
-        if (!(*c == '.' || *c == ':' || *c == '-' || *c == '[' || *c == ']'
-              || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z')
-              || (*c >= 'A' && *c <= 'Z')))
+        if (!(*c == '.' || *c == ':' || *c == '-' || *c == '[' || *c == ']' ||
+              (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
             ok = false;
     if (ok)
         snprintf (buf, size, "http://%s", host);
@@ -283,8 +281,8 @@ sp_fake_iso_time (int64_t wall_ms, bool zulu, char *buf, size_t size)
     struct tm tm;
     gmtime_r (&secs, &tm);
     snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03d0000%s", tm.tm_year + 1900,
-              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-              (int) (wall_ms % 1000), zulu ? "Z" : "");
+              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (wall_ms % 1000),
+              zulu ? "Z" : "");
 }
 
 void
@@ -367,8 +365,7 @@ s_route (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *resp)
 
 static enum MHD_Result
 s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-          const char *version, const char *upload_data, size_t *upload_data_size,
-          void **con_cls)
+          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     (void) version;
     sp_fake_t *fake = cls;
@@ -408,13 +405,13 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
     if (resp.status == 0)
         resp.status = 500;
     struct MHD_Response *r = MHD_create_response_from_buffer (
-        resp.body_len, resp.body ? resp.body : (void *) "", resp.body ? MHD_RESPMEM_MUST_FREE
-                                                                      : MHD_RESPMEM_PERSISTENT);
+        resp.body_len, resp.body ? resp.body : (void *) "",
+        resp.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         s_resp_free (&resp);
         return MHD_NO;
     }
-    resp.body = NULL; //  now owned by r
+    resp.body = NULL;  //  now owned by r
     if (resp.content_type)
         MHD_add_response_header (r, "Content-Type", resp.content_type);
     for (int i = 0; i < resp.header_count; i++)
@@ -445,16 +442,15 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: soulpipe-fake --listen HOST:PORT --fixtures DIR --downloads DIR "
-             "[--latency-ms N]\n"
-             "  Fake Spotify (accounts + Web API), Plex and slskd servers on one port.\n"
-             "  --listen HOST:PORT  IPv4 address to bind (PORT 0 picks a free port)\n"
-             "  --fixtures DIR      fixture tree (see tests/fakes/README.md)\n"
-             "  --downloads DIR     where completed slskd downloads are written\n"
-             "  --latency-ms N      delay every answer by N ms (default 0)\n"
-             "  Prints 'listening on HOST:PORT' when ready; stops on SIGTERM/SIGINT.\n"
-             "  GET /_fake/stats returns request and behaviour counters as JSON.\n");
+    fprintf (out, "usage: soulpipe-fake --listen HOST:PORT --fixtures DIR --downloads DIR "
+                  "[--latency-ms N]\n"
+                  "  Fake Spotify (accounts + Web API), Plex and slskd servers on one port.\n"
+                  "  --listen HOST:PORT  IPv4 address to bind (PORT 0 picks a free port)\n"
+                  "  --fixtures DIR      fixture tree (see tests/fakes/README.md)\n"
+                  "  --downloads DIR     where completed slskd downloads are written\n"
+                  "  --latency-ms N      delay every answer by N ms (default 0)\n"
+                  "  Prints 'listening on HOST:PORT' when ready; stops on SIGTERM/SIGINT.\n"
+                  "  GET /_fake/stats returns request and behaviour counters as JSON.\n");
 }
 
 int
@@ -485,8 +481,7 @@ main (int argc, char **argv)
                 fprintf (stderr, "soulpipe-fake: bad --latency-ms %s\n", v);
                 return 2;
             }
-        }
-        else {
+        } else {
             fprintf (stderr, "soulpipe-fake: unknown option %s\n", a);
             s_usage (stderr);
             return 2;
@@ -514,8 +509,8 @@ main (int argc, char **argv)
     struct sockaddr_in addr;
     memset (&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
-    if (!colon || (size_t) (colon - listen) >= sizeof fake.listen_host
-        || sp_fake_parse_i64 (colon + 1, 0, 65535, &port) != 0) {
+    if (!colon || (size_t) (colon - listen) >= sizeof fake.listen_host ||
+        sp_fake_parse_i64 (colon + 1, 0, 65535, &port) != 0) {
         fprintf (stderr, "soulpipe-fake: bad --listen %s (want HOST:PORT)\n", listen);
         return 2;
     }
@@ -561,8 +556,8 @@ main (int argc, char **argv)
     signal (SIGPIPE, SIG_IGN);
 
     daemon = MHD_start_daemon (
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, s_access, &fake, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, s_access, &fake, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned) CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!daemon) {

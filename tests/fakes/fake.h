@@ -24,26 +24,26 @@ typedef struct sp_fake_slskd_t sp_fake_slskd_t;
 
 //  The server. Everything below lock is protected by it.
 typedef struct {
-    pthread_mutex_t lock;       //  held by every handler
-    char *fixtures_dir;         //  --fixtures
-    char *downloads_dir;        //  --downloads
-    unsigned latency_ms;        //  --latency-ms: added before every answer
-    char listen_host[64];       //  host part of --listen
-    unsigned port;              //  bound port
-    json_t *req_counts;         //  "METHOD /path" -> count
-    uint64_t requests_total;    //  every request, /_fake included
-    sp_fake_spotify_t *spotify; //  Spotify accounts + Web API state
-    sp_fake_plex_t *plex;       //  Plex state
-    sp_fake_slskd_t *slskd;     //  slskd state (searches, transfers)
+    pthread_mutex_t lock;        //  held by every handler
+    char *fixtures_dir;          //  --fixtures
+    char *downloads_dir;         //  --downloads
+    unsigned latency_ms;         //  --latency-ms: added before every answer
+    char listen_host[64];        //  host part of --listen
+    unsigned port;               //  bound port
+    json_t *req_counts;          //  "METHOD /path" -> count
+    uint64_t requests_total;     //  every request, /_fake included
+    sp_fake_spotify_t *spotify;  //  Spotify accounts + Web API state
+    sp_fake_plex_t *plex;        //  Plex state
+    sp_fake_slskd_t *slskd;      //  slskd state (searches, transfers)
 } sp_fake_t;
 
 //  One request, borrowed from libmicrohttpd for the duration of a handler.
 typedef struct {
-    struct MHD_Connection *conn; //  for header and query lookups
-    const char *method;          //  "GET", "POST", ...
-    const char *path;            //  decoded path without the query
-    const char *body;            //  request body (NUL-terminated), "" if none
-    size_t body_len;             //  its length
+    struct MHD_Connection *conn;  //  for header and query lookups
+    const char *method;           //  "GET", "POST", ...
+    const char *path;             //  decoded path without the query
+    const char *body;             //  request body (NUL-terminated), "" if none
+    size_t body_len;              //  its length
 } sp_fake_req_t;
 
 #define SP_FAKE_MAX_HEADERS 8
@@ -84,13 +84,11 @@ const char *sp_fake_req_arg (const sp_fake_req_t *req, const char *name);
 //  NULL. Caller owns the returned string.
 char *sp_fake_form_get (const char *body, const char *name);
 //  "http://<Host header>" (or the listen address) into buf. Returns buf.
-char *sp_fake_base_url (const sp_fake_t *fake, const sp_fake_req_t *req, char *buf,
-                        size_t size);
+char *sp_fake_base_url (const sp_fake_t *fake, const sp_fake_req_t *req, char *buf, size_t size);
 //  Split a path on '/' into at most max segments (empty ones skipped).
 //  The segments point into copy, a caller-provided buffer of size copy_size.
 //  Returns the number of segments, or -1 when the path is too long/deep.
-int sp_fake_split_path (const char *path, char *copy, size_t copy_size, char **segs,
-                        int max);
+int sp_fake_split_path (const char *path, char *copy, size_t copy_size, char **segs, int max);
 //  Strict decimal parse of s into *out within [min, max]. 0 or -1.
 int sp_fake_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
 

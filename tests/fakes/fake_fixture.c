@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define FIXTURE_MAX_BYTES (64 * 1024 * 1024) //  bytes; a sanity bound
+#define FIXTURE_MAX_BYTES (64 * 1024 * 1024)  //  bytes; a sanity bound
 
 char *
 sp_fake_read_file (const char *path, size_t *len_out)

@@ -16,16 +16,16 @@
 #include <strings.h>
 
 #define PLEX_MACHINE_ID "fa4e0000soulpipe0fake0plex00000000000001"
-#define PLEX_VERSION "1.41.3.9314-fake"
-#define PLEX_UNAUTHORIZED \
+#define PLEX_VERSION    "1.41.3.9314-fake"
+#define PLEX_UNAUTHORIZED                                                                          \
     "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
 
 struct sp_fake_plex_t {
-    bool enabled;      //  DIR/plex/token exists
-    char *token;       //  the X-Plex-Token
-    json_t *sections;  //  Directory[] entries
-    json_t *tracks;    //  track Metadata[]
-    json_t *refreshes; //  section key -> refresh count
+    bool enabled;       //  DIR/plex/token exists
+    char *token;        //  the X-Plex-Token
+    json_t *sections;   //  Directory[] entries
+    json_t *tracks;     //  track Metadata[]
+    json_t *refreshes;  //  section key -> refresh count
 };
 
 sp_fake_plex_t *
@@ -41,12 +41,12 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
     if (!token) {
         self->sections = json_array ();
         self->tracks = json_array ();
-        return self; //  Plex disabled
+        return self;  //  Plex disabled
     }
     //  trim trailing whitespace / newline
     size_t n = strlen (token);
-    while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '
-                     || token[n - 1] == '\t'))
+    while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' ' ||
+                     token[n - 1] == '\t'))
         token[--n] = '\0';
     self->token = token;
     self->enabled = true;
@@ -71,17 +71,18 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
     if (!s)
         s = json_pack ("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:[{s:i, s:s}]}]",
                        "key", "1", "type", "artist", "title", "Music", "agent",
-                       "tv.plex.agents.music", "scanner", "Plex Music", "language", "en-US",
-                       "uuid", "6f1c0000-fake-4000-8000-000000000001", "refreshing", 0,
-                       "updatedAt", 1700000000, "scannedAt", 1700000000, "Location", "id", 1,
-                       "path", "/music");
+                       "tv.plex.agents.music", "scanner", "Plex Music", "language", "en-US", "uuid",
+                       "6f1c0000-fake-4000-8000-000000000001", "refreshing", 0, "updatedAt",
+                       1700000000, "scannedAt", 1700000000, "Location", "id", 1, "path", "/music");
     //  keys are strings in Plex JSON
     size_t i;
     json_t *d;
-    json_array_foreach (s, i, d) {
+    json_array_foreach (s, i, d)
+    {
         json_t *k = json_object_get (d, "key");
         if (json_is_integer (k))
-            json_object_set_new (d, "key", json_sprintf ("%lld", (long long) json_integer_value (k)));
+            json_object_set_new (d, "key",
+                                 json_sprintf ("%lld", (long long) json_integer_value (k)));
     }
     self->sections = s;
 
@@ -101,7 +102,8 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
         goto fail;
     }
     self->tracks = t ? t : json_array ();
-    json_array_foreach (self->tracks, i, d) {
+    json_array_foreach (self->tracks, i, d)
+    {
         if (!json_is_object (d))
             continue;
         json_t *rk = json_object_get (d, "ratingKey");
@@ -113,9 +115,10 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
         if (!json_object_get (d, "type"))
             json_object_set_new (d, "type", json_string ("track"));
         if (!json_object_get (d, "key"))
-            json_object_set_new (d, "key",
-                                 json_sprintf ("/library/metadata/%s",
-                                               json_string_value (json_object_get (d, "ratingKey"))));
+            json_object_set_new (
+                d, "key",
+                json_sprintf ("/library/metadata/%s",
+                              json_string_value (json_object_get (d, "ratingKey"))));
     }
     return self;
 fail:
@@ -144,12 +147,23 @@ s_xml_escape (sp_fake_buf_t *buf, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': sp_fake_buf_puts (buf, "&amp;"); break;
-        case '<': sp_fake_buf_puts (buf, "&lt;"); break;
-        case '>': sp_fake_buf_puts (buf, "&gt;"); break;
-        case '"': sp_fake_buf_puts (buf, "&quot;"); break;
-        case '\n': sp_fake_buf_puts (buf, "&#10;"); break;
-        default: sp_fake_buf_append (buf, s, 1);
+            case '&':
+                sp_fake_buf_puts (buf, "&amp;");
+                break;
+            case '<':
+                sp_fake_buf_puts (buf, "&lt;");
+                break;
+            case '>':
+                sp_fake_buf_puts (buf, "&gt;");
+                break;
+            case '"':
+                sp_fake_buf_puts (buf, "&quot;");
+                break;
+            case '\n':
+                sp_fake_buf_puts (buf, "&#10;");
+                break;
+            default:
+                sp_fake_buf_append (buf, s, 1);
         }
     }
 }
@@ -161,7 +175,8 @@ s_xml_element (sp_fake_buf_t *buf, const char *name, json_t *obj)
     const char *key;
     json_t *v;
     bool children = false;
-    json_object_foreach (obj, key, v) {
+    json_object_foreach (obj, key, v)
+    {
         char num[64];
         const char *text = NULL;
         if (json_is_string (v))
@@ -169,12 +184,10 @@ s_xml_element (sp_fake_buf_t *buf, const char *name, json_t *obj)
         else if (json_is_integer (v)) {
             snprintf (num, sizeof num, "%lld", (long long) json_integer_value (v));
             text = num;
-        }
-        else if (json_is_real (v)) {
+        } else if (json_is_real (v)) {
             snprintf (num, sizeof num, "%g", json_real_value (v));
             text = num;
-        }
-        else if (json_is_boolean (v))
+        } else if (json_is_boolean (v))
             text = json_is_true (v) ? "1" : "0";
         else if (json_is_array (v) || json_is_object (v))
             children = true;
@@ -189,15 +202,14 @@ s_xml_element (sp_fake_buf_t *buf, const char *name, json_t *obj)
         return;
     }
     sp_fake_buf_puts (buf, ">\n");
-    json_object_foreach (obj, key, v) {
+    json_object_foreach (obj, key, v)
+    {
         if (json_is_object (v))
             s_xml_element (buf, key, v);
         else if (json_is_array (v)) {
             size_t i;
             json_t *e;
-            json_array_foreach (v, i, e)
-                if (json_is_object (e))
-                    s_xml_element (buf, key, e);
+            json_array_foreach (v, i, e) if (json_is_object (e)) s_xml_element (buf, key, e);
         }
     }
     sp_fake_buf_printf (buf, "</%s>\n", name);
@@ -229,7 +241,8 @@ s_section (sp_fake_plex_t *self, const char *key)
 {
     size_t i;
     json_t *d;
-    json_array_foreach (self->sections, i, d) {
+    json_array_foreach (self->sections, i, d)
+    {
         const char *k = json_string_value (json_object_get (d, "key"));
         if (k && strcmp (k, key) == 0)
             return d;
@@ -252,7 +265,8 @@ s_track_in_section (sp_fake_plex_t *self, json_t *track, const char *key)
         return strcmp (s, key) == 0;
     size_t i;
     json_t *d;
-    json_array_foreach (self->sections, i, d) {
+    json_array_foreach (self->sections, i, d)
+    {
         const char *type = json_string_value (json_object_get (d, "type"));
         if (type && strcmp (type, "artist") == 0) {
             const char *k = json_string_value (json_object_get (d, "key"));
@@ -292,7 +306,8 @@ s_all (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_
     if (type && strcmp (type, "10") == 0) {
         size_t i;
         json_t *t;
-        json_array_foreach (self->tracks, i, t) {
+        json_array_foreach (self->tracks, i, t)
+        {
             if (!s_track_in_section (self, t, key))
                 continue;
             const char *tt = json_string_value (json_object_get (t, "title"));
@@ -307,14 +322,14 @@ s_all (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_
         json_array_append (page, json_array_get (matching, i));
     json_decref (matching);
     json_t *sec = s_section (self, key);
-    json_t *mc = json_pack ("{s:I, s:I, s:I, s:s, s:s, s:s}", "size",
-                            (json_int_t) json_array_size (page), "totalSize", (json_int_t) total,
-                            "offset", (json_int_t) start, "librarySectionID", key,
-                            "librarySectionTitle",
-                            json_string_value (json_object_get (sec, "title"))
-                                ? json_string_value (json_object_get (sec, "title"))
-                                : "Music",
-                            "viewGroup", "track");
+    json_t *mc =
+        json_pack ("{s:I, s:I, s:I, s:s, s:s, s:s}", "size", (json_int_t) json_array_size (page),
+                   "totalSize", (json_int_t) total, "offset", (json_int_t) start,
+                   "librarySectionID", key, "librarySectionTitle",
+                   json_string_value (json_object_get (sec, "title"))
+                       ? json_string_value (json_object_get (sec, "title"))
+                       : "Music",
+                   "viewGroup", "track");
     if (json_array_size (page) > 0)
         json_object_set_new (mc, "Metadata", page);
     else
@@ -339,9 +354,9 @@ sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *
         return true;
     }
     if (identity) {
-        s_reply (req, resp, json_pack ("{s:i, s:b, s:s, s:s}", "size", 0, "claimed", 1,
-                                       "machineIdentifier", PLEX_MACHINE_ID, "version",
-                                       PLEX_VERSION));
+        s_reply (req, resp,
+                 json_pack ("{s:i, s:b, s:s, s:s}", "size", 0, "claimed", 1, "machineIdentifier",
+                            PLEX_MACHINE_ID, "version", PLEX_VERSION));
         return true;
     }
     const char *token = sp_fake_req_header (req, "X-Plex-Token");
@@ -356,9 +371,10 @@ sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *
     int ns = sp_fake_split_path (req->path, copy, sizeof copy, seg, 8);
     bool get = strcmp (req->method, "GET") == 0;
     if (ns == 2 && strcmp (seg[1], "sections") == 0 && get) {
-        s_reply (req, resp, json_pack ("{s:I, s:b, s:s, s:O}", "size",
-                                       (json_int_t) json_array_size (self->sections), "allowSync",
-                                       0, "title1", "Plex Library", "Directory", self->sections));
+        s_reply (req, resp,
+                 json_pack ("{s:I, s:b, s:s, s:O}", "size",
+                            (json_int_t) json_array_size (self->sections), "allowSync", 0, "title1",
+                            "Plex Library", "Directory", self->sections));
         return true;
     }
     if (ns == 4 && strcmp (seg[1], "sections") == 0 && !s_section (self, seg[2])) {
@@ -376,8 +392,7 @@ sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *
                                  json_integer (c ? json_integer_value (c) + 1 : 1));
             sp_log_info ("event=plex_refresh section=%s", sp_log_q (seg[2]));
             sp_fake_resp_text (resp, 200, NULL, NULL);
-        }
-        else if (strcmp (req->method, "DELETE") == 0)
+        } else if (strcmp (req->method, "DELETE") == 0)
             sp_fake_resp_text (resp, 200, NULL, NULL);
         else
             sp_fake_resp_text (resp, 405, "Method Not Allowed", "text/html");

@@ -29,24 +29,25 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#define NEVER INT64_MAX
-#define DEFAULT_SEARCH_DELAY_MS 200   //  when users answer a search
-#define DEFAULT_SEARCH_TIMEOUT_MS 15000 //  slskd's default searchTimeout
-#define DEFAULT_RESPONSE_LIMIT 250
-#define DEFAULT_FILE_LIMIT 25000
-#define DEFAULT_REQUESTED_MS 100      //  transfer "Requested" phase
-#define DEFAULT_QUEUE_MS 500          //  "Queued, Remotely" for busy peers
-#define DEFAULT_INIT_MS 100           //  "Initializing"
-#define DEFAULT_SLOW_FACTOR 10        //  "slow" peers take this much longer
-#define DEFAULT_STALL_FRACTION 0.5    //  where "stall" transfers stop
-#define DEFAULT_ERROR_FRACTION 0.3    //  where "error" transfers fail
-#define DEFAULT_MAX_ENQUEUES 2        //  concurrent enqueue POSTs before 429
-#define DEFAULT_LENGTH_S 200          //  audio length when a file gives none
-#define DEFAULT_SPEED 1048576         //  bytes/s when a user gives none
-#define NET_TICKS_AT_EPOCH 621355968000000000LL //  .NET ticks at 1970-01-01
+#define NEVER                     INT64_MAX
+#define DEFAULT_SEARCH_DELAY_MS   200    //  when users answer a search
+#define DEFAULT_SEARCH_TIMEOUT_MS 15000  //  slskd's default searchTimeout
+#define DEFAULT_RESPONSE_LIMIT    250
+#define DEFAULT_FILE_LIMIT        25000
+#define DEFAULT_REQUESTED_MS      100                   //  transfer "Requested" phase
+#define DEFAULT_QUEUE_MS          500                   //  "Queued, Remotely" for busy peers
+#define DEFAULT_INIT_MS           100                   //  "Initializing"
+#define DEFAULT_SLOW_FACTOR       10                    //  "slow" peers take this much longer
+#define DEFAULT_STALL_FRACTION    0.5                   //  where "stall" transfers stop
+#define DEFAULT_ERROR_FRACTION    0.3                   //  where "error" transfers fail
+#define DEFAULT_MAX_ENQUEUES      2                     //  concurrent enqueue POSTs before 429
+#define DEFAULT_LENGTH_S          200                   //  audio length when a file gives none
+#define DEFAULT_SPEED             1048576               //  bytes/s when a user gives none
+#define NET_TICKS_AT_EPOCH        621355968000000000LL  //  .NET ticks at 1970-01-01
 
-#define BUSY_TEXT \
-    "Only one concurrent operation is permitted. Wait for the existing operation to complete and try again."
+#define BUSY_TEXT                                                                                  \
+    "Only one concurrent operation is permitted. Wait for the existing operation to complete and " \
+    "try again."
 
 typedef enum {
     BEHAVE_OK,
@@ -64,25 +65,25 @@ static const char *s_behavior_names[] = {"ok",     "slow",  "stall",   "queued",
 
 //  One shared file of a simulated user.
 typedef struct {
-    char *filename;  //  full remote path (backslashes)
-    char *folded;    //  case-folded filename, for matching
-    char *ext;       //  lower-case extension used to write the file
-    unsigned length; //  audio length in seconds
-    uint64_t size;   //  the size reported and written
-    json_t *json;    //  the File object as search responses carry it
+    char *filename;   //  full remote path (backslashes)
+    char *folded;     //  case-folded filename, for matching
+    char *ext;        //  lower-case extension used to write the file
+    unsigned length;  //  audio length in seconds
+    uint64_t size;    //  the size reported and written
+    json_t *json;     //  the File object as search responses carry it
 } s_file_t;
 
 //  One simulated Soulseek user.
 typedef struct {
     char *username;
-    int64_t upload_speed;     //  bytes/s
-    bool free_slot;           //  hasFreeUploadSlot
-    int64_t queue_length;     //  queueLength
-    s_behavior_t behavior;    //  see README
-    int64_t response_delay_ms; //  when this user answers a search
-    int64_t transfer_ms;      //  InProgress duration override (-1: size/speed)
-    int64_t queue_ms;         //  queue phase for busy peers
-    int64_t stall_timeout_ms; //  stall -> TimedOut after this (-1: never)
+    int64_t upload_speed;       //  bytes/s
+    bool free_slot;             //  hasFreeUploadSlot
+    int64_t queue_length;       //  queueLength
+    s_behavior_t behavior;      //  see README
+    int64_t response_delay_ms;  //  when this user answers a search
+    int64_t transfer_ms;        //  InProgress duration override (-1: size/speed)
+    int64_t queue_ms;           //  queue phase for busy peers
+    int64_t stall_timeout_ms;   //  stall -> TimedOut after this (-1: never)
     s_file_t *files;
     size_t nfiles;
 } s_user_t;
@@ -104,7 +105,7 @@ typedef struct {
 
 //  One download.
 typedef struct {
-    char id[40];            //  GUID
+    char id[40];  //  GUID
     char *username;
     char *filename;         //  remote path as enqueued
     long file;              //  index in the user's files, -1 when not shared
@@ -129,9 +130,9 @@ typedef struct {
 } s_xfer_t;
 
 struct sp_fake_slskd_t {
-    bool enabled;             //  DIR/slskd/api-key exists
-    char *api_key;            //  X-API-Key
-    bool logged_in;           //  network.json logged_in
+    bool enabled;    //  DIR/slskd/api-key exists
+    char *api_key;   //  X-API-Key
+    bool logged_in;  //  network.json logged_in
     int64_t search_delay_ms, search_requested_ms, search_post_ms;
     int64_t search_timeout_ms;  //  (fake) overrides the request's searchTimeout when >= 0
     int64_t requested_ms, queue_ms, init_ms, transfer_ms, slow_factor;
@@ -143,13 +144,13 @@ struct sp_fake_slskd_t {
     size_t nsearches;
     s_xfer_t **xfers;
     size_t nxfers;
-    int next_token;           //  search tokens
-    int search_posts_busy;    //  POST /searches being handled
-    int enqueues_busy;        //  POST /transfers/downloads/{u} being handled
+    int next_token;         //  search tokens
+    int search_posts_busy;  //  POST /searches being handled
+    int enqueues_busy;      //  POST /transfers/downloads/{u} being handled
     //  stats
     int64_t searches_started, searches_busy_429, enqueues, enqueue_busy_429;
-    json_t *search_texts;     //  every searchText, in order
-    json_t *files_written;    //  local paths written
+    json_t *search_texts;   //  every searchText, in order
+    json_t *files_written;  //  local paths written
 };
 
 // ------------------------------------------------------------ loading
@@ -159,9 +160,9 @@ static char *
 s_fold (const char *s)
 {
     utf8proc_uint8_t *out = NULL;
-    utf8proc_ssize_t n = utf8proc_map ((const utf8proc_uint8_t *) s, 0, &out,
-                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE
-                                           | UTF8PROC_CASEFOLD);
+    utf8proc_ssize_t n =
+        utf8proc_map ((const utf8proc_uint8_t *) s, 0, &out,
+                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
     if (n >= 0)
         return (char *) out;
     //  invalid UTF-8: ASCII lower-casing only
@@ -221,13 +222,12 @@ s_load_file (s_file_t *f, json_t *jf, char *err, size_t err_size)
     f->length = (unsigned) length;
     uint64_t real = 0;
     if (sp_fake_audio_supported (f->ext)) {
-        if (sp_fake_audio_size (f->ext, f->length, size > 0 ? (uint64_t) size : 0, &real) != 0
-            && sp_fake_audio_size (f->ext, f->length, 0, &real) != 0) {
+        if (sp_fake_audio_size (f->ext, f->length, size > 0 ? (uint64_t) size : 0, &real) != 0 &&
+            sp_fake_audio_size (f->ext, f->length, 0, &real) != 0) {
             snprintf (err, err_size, "network.json: cannot size %s: %s", name, strerror (errno));
             return -1;
         }
-    }
-    else //  not a format we generate: zero bytes of the fixture's size
+    } else  //  not a format we generate: zero bytes of the fixture's size
         real = size > 0 ? (uint64_t) size : 1024;
     if (real > SP_FAKE_AUDIO_MAX_SIZE)
         real = SP_FAKE_AUDIO_MAX_SIZE;
@@ -236,8 +236,7 @@ s_load_file (s_file_t *f, json_t *jf, char *err, size_t err_size)
     const char *given_ext = json_string_value (json_object_get (jf, "extension"));
     f->json = json_pack ("{s:s, s:I, s:i, s:s}", "filename", name, "size", (json_int_t) real,
                          "code", 1, "extension", given_ext ? given_ext : "");
-    static const char *opt[] = {"bitRate", "bitDepth", "sampleRate", "length",
-                                "isVariableBitRate"};
+    static const char *opt[] = {"bitRate", "bitDepth", "sampleRate", "length", "isVariableBitRate"};
     for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
         json_t *v = json_object_get (jf, opt[i]);
         if (v && !json_is_null (v))
@@ -260,7 +259,7 @@ sp_fake_slskd_new (const char *fixtures_dir, char *err, size_t err_size)
     snprintf (path, sizeof path, "%s/slskd/api-key", fixtures_dir);
     char *key = sp_fake_read_file (path, NULL);
     if (!key)
-        return self; //  slskd disabled
+        return self;  //  slskd disabled
     size_t n = strlen (key);
     while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r' || key[n - 1] == ' '))
         key[--n] = '\0';
@@ -412,8 +411,7 @@ s_is_guid (const char *s)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (c != '-')
                 return false;
-        }
-        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
     return true;
@@ -446,8 +444,7 @@ s_timespan (int64_t ms, char *buf, size_t size)
     if (ms < 0)
         ms = 0;
     snprintf (buf, size, "%02lld:%02lld:%02lld.%03lld0000", (long long) (ms / 3600000),
-              (long long) (ms / 60000 % 60), (long long) (ms / 1000 % 60),
-              (long long) (ms % 1000));
+              (long long) (ms / 60000 % 60), (long long) (ms / 1000 % 60), (long long) (ms % 1000));
 }
 
 static json_t *
@@ -468,12 +465,12 @@ s_matches (const char *folded_query, const char *folded_path)
     char *copy = strdup (folded_query);
     bool ok = copy != NULL, any = false;
     char *save = NULL;
-    for (char *w = strtok_r (copy, " \t\r\n", &save); ok && w; w = strtok_r (NULL, " \t\r\n", &save)) {
+    for (char *w = strtok_r (copy, " \t\r\n", &save); ok && w;
+         w = strtok_r (NULL, " \t\r\n", &save)) {
         if (w[0] == '-' && w[1]) {
             if (strstr (folded_path, w + 1))
                 ok = false;
-        }
-        else {
+        } else {
             any = true;
             if (!strstr (folded_path, w))
                 ok = false;
@@ -484,10 +481,10 @@ s_matches (const char *folded_query, const char *folded_path)
 }
 
 typedef struct {
-    int64_t at;      //  arrival time
-    size_t order;    //  tie-breaker: user order
-    json_t *resp;    //  Response object
-    size_t files;    //  its file count
+    int64_t at;    //  arrival time
+    size_t order;  //  tie-breaker: user order
+    json_t *resp;  //  Response object
+    size_t files;  //  its file count
 } s_cand_t;
 
 static int
@@ -534,12 +531,13 @@ s_search_json (sp_fake_slskd_t *self, s_search_t *s, int64_t now, bool with_resp
     s_search_state (self, s, now - s->t0, &state, &complete, &end, &visible);
     int64_t files = 0;
     for (size_t i = 0; i < visible; i++)
-        files += json_integer_value (json_object_get (json_array_get (s->responses, i), "fileCount"));
-    json_t *out = json_pack ("{s:I, s:s, s:b, s:i, s:I, s:[], s:s, s:o, s:s, s:i}", "fileCount",
-                             (json_int_t) files, "id", s->id, "isComplete", complete,
-                             "lockedFileCount", 0, "responseCount", (json_int_t) visible,
-                             "responses", "searchText", s->text, "startedAt",
-                             s_time_json (s->wall0, true), "state", state, "token", s->token);
+        files +=
+            json_integer_value (json_object_get (json_array_get (s->responses, i), "fileCount"));
+    json_t *out =
+        json_pack ("{s:I, s:s, s:b, s:i, s:I, s:[], s:s, s:o, s:s, s:i}", "fileCount",
+                   (json_int_t) files, "id", s->id, "isComplete", complete, "lockedFileCount", 0,
+                   "responseCount", (json_int_t) visible, "responses", "searchText", s->text,
+                   "startedAt", s_time_json (s->wall0, true), "state", state, "token", s->token);
     if (complete)
         json_object_set_new (out, "endedAt", s_time_json (s->wall0 + end, true));
     if (with_responses && complete) {
@@ -593,8 +591,8 @@ s_search_post (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
                            "text/plain; charset=utf-8");
         goto done;
     }
-    if (json_object_get (body, "id") && !json_is_null (json_object_get (body, "id"))
-        && !s_is_guid (id)) {
+    if (json_object_get (body, "id") && !json_is_null (json_object_get (body, "id")) &&
+        !s_is_guid (id)) {
         sp_fake_resp_text (resp, 400, "The value of id is not a valid GUID.",
                            "text/plain; charset=utf-8");
         goto done;
@@ -605,7 +603,9 @@ s_search_post (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
         goto done;
     }
     if (!self->logged_in) {
-        sp_fake_resp_text (resp, 409, "The server connection must be connected and logged in to perform a search (currently: Disconnected)",
+        sp_fake_resp_text (resp, 409,
+                           "The server connection must be connected and logged in to perform a "
+                           "search (currently: Disconnected)",
                            "text/plain; charset=utf-8");
         goto done;
     }
@@ -630,8 +630,7 @@ s_search_post (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
     if (id) {
         snprintf (s->id, sizeof s->id, "%s", id);
         s_lower (s->id);
-    }
-    else
+    } else
         sp_fake_uuid (s->id);
     s->text = strdup (text);
     s->token = self->next_token++;
@@ -650,8 +649,8 @@ s_search_post (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
             if (s_matches (folded, u->files[k].folded))
                 json_array_append (files, u->files[k].json);
         size_t nf = json_array_size (files);
-        if (nf == 0 || (filter && ((int64_t) nf < min_files || u->upload_speed < min_speed
-                                   || u->queue_length > max_queue))) {
+        if (nf == 0 || (filter && ((int64_t) nf < min_files || u->upload_speed < min_speed ||
+                                   u->queue_length > max_queue))) {
             json_decref (files);
             continue;
         }
@@ -717,8 +716,8 @@ done:
 }
 
 static void
-s_searches (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, char **seg,
-            int ns, sp_fake_resp_t *resp)
+s_searches (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, char **seg, int ns,
+            sp_fake_resp_t *resp)
 {
     const char *m = req->method;
     int64_t now = sp_fake_now_ms ();
@@ -730,8 +729,7 @@ s_searches (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, ch
             for (size_t i = 0; i < self->nsearches; i++)
                 json_array_append_new (arr, s_search_json (self, self->searches[i], now, false));
             sp_fake_resp_json (resp, 200, arr);
-        }
-        else
+        } else
             sp_fake_resp_text (resp, 405, NULL, NULL);
         return;
     }
@@ -762,22 +760,19 @@ s_searches (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, ch
         const char *inc = sp_fake_req_arg (req, "includeResponses");
         sp_fake_resp_json (resp, 200,
                            s_search_json (self, s, now, inc && strcasecmp (inc, "true") == 0));
-    }
-    else if (strcmp (m, "PUT") == 0) {
+    } else if (strcmp (m, "PUT") == 0) {
         if (!s->cancelled && now - s->t0 < s->t_end) {
             s->cancelled = true;
             s->cancel_at = now - s->t0;
         }
         sp_fake_resp_text (resp, 200, NULL, NULL);
-    }
-    else if (strcmp (m, "DELETE") == 0) {
+    } else if (strcmp (m, "DELETE") == 0) {
         s_search_free (s);
         memmove (&self->searches[index], &self->searches[index + 1],
                  (self->nsearches - index - 1) * sizeof *self->searches);
         self->nsearches--;
         sp_fake_resp_text (resp, 204, NULL, NULL);
-    }
-    else
+    } else
         sp_fake_resp_text (resp, 405, NULL, NULL);
 }
 
@@ -860,8 +855,8 @@ s_write_file (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x)
         if (errno != EEXIST || attempt == 1)
             break;
         //  slskd's "rename": name_<DateTime.UtcNow.Ticks>.ext
-        long long ticks = (long long) sp_fake_wall_ms () * 10000 + NET_TICKS_AT_EPOCH
-                          + (long long) (sp_fake_now_ms () % 10000);
+        long long ticks = (long long) sp_fake_wall_ms () * 10000 + NET_TICKS_AT_EPOCH +
+                          (long long) (sp_fake_now_ms () % 10000);
         const char *dot = strrchr (fname, '.');
         if (dot && dot != fname)
             snprintf (path, sizeof path, "%s/%.*s_%lld%s", folder, (int) (dot - fname), fname,
@@ -876,8 +871,8 @@ s_write_file (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x)
 
 //  Freeze x in its terminal state at rel (writing the file on success).
 static void
-s_finalize (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x, int64_t rel,
-            const char *state, const char *exception)
+s_finalize (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x, int64_t rel, const char *state,
+            const char *exception)
 {
     x->final = true;
     x->state = state;
@@ -918,20 +913,16 @@ s_xfer_json (s_xfer_t *x, int64_t now)
     if (x->final) {
         state = x->state;
         bytes = x->bytes;
-    }
-    else if (rel < x->t_enq) {
+    } else if (rel < x->t_enq) {
         state = "Requested";
         bytes = 0;
-    }
-    else if (rel < x->t_queue) {
+    } else if (rel < x->t_queue) {
         state = "Queued, Remotely";
         bytes = 0;
-    }
-    else if (rel < x->t_start) {
+    } else if (rel < x->t_start) {
         state = "Initializing";
         bytes = 0;
-    }
-    else {
+    } else {
         state = "InProgress";
         bytes = s_bytes_at (x, rel);
     }
@@ -939,10 +930,9 @@ s_xfer_json (s_xfer_t *x, int64_t now)
     json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:i, s:s, s:o, s:I, s:b, s:I, s:f}", "id",
                            x->id, "username", x->username, "direction", "Download", "filename",
                            x->filename, "size", (json_int_t) x->size, "startOffset", 0, "state",
-                           state, "requestedAt", s_time_json (x->wall0, false),
-                           "bytesTransferred", (json_int_t) bytes, "removed", x->removed,
-                           "bytesRemaining", (json_int_t) (x->size - bytes), "percentComplete",
-                           pct);
+                           state, "requestedAt", s_time_json (x->wall0, false), "bytesTransferred",
+                           (json_int_t) bytes, "removed", x->removed, "bytesRemaining",
+                           (json_int_t) (x->size - bytes), "percentComplete", pct);
     if (rel >= x->t_enq && x->t_enq <= x->t_end && !(x->final && x->ended < x->t_enq))
         json_object_set_new (o, "enqueuedAt", s_time_json (x->wall0 + x->t_enq, false));
     bool started = rel >= x->t_start;
@@ -1032,8 +1022,7 @@ s_plan (sp_fake_slskd_t *self, s_user_t *u, long ui, const char *filename)
         x->t_end = u->stall_timeout_ms >= 0
                        ? x->t_start + (int64_t) ((double) x->dur * x->cap) + u->stall_timeout_ms
                        : NEVER;
-    }
-    else if (u->behavior == BEHAVE_ERROR) {
+    } else if (u->behavior == BEHAVE_ERROR) {
         x->cap = self->error_fraction;
         x->end_state = "Completed, Errored";
         x->exception = "Remote connection closed";
@@ -1057,8 +1046,8 @@ s_has_dotdot (const char *filename)
 }
 
 static void
-s_enqueue (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
-           const char *username, sp_fake_resp_t *resp)
+s_enqueue (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, const char *username,
+           sp_fake_resp_t *resp)
 {
     if (self->enqueues_busy >= self->max_enqueues) {
         self->enqueue_busy_429++;
@@ -1075,7 +1064,8 @@ s_enqueue (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
         sp_fake_resp_text (resp, 400, "At least one file is required", "text/plain; charset=utf-8");
         goto done;
     }
-    json_array_foreach (body, i, e) {
+    json_array_foreach (body, i, e)
+    {
         const char *fn = json_string_value (json_object_get (e, "filename"));
         if (!fn || !*fn) {
             sp_fake_resp_text (resp, 400, "Each file requires a filename",
@@ -1092,21 +1082,22 @@ s_enqueue (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req,
     s_user_t *u = s_user (self, username, &ui);
     if (!u || u->behavior == BEHAVE_OFFLINE) {
         char msg[600];
-        snprintf (msg, sizeof msg, "Failed to enqueue download(s): user %.400s appears to be offline",
-                  username);
+        snprintf (msg, sizeof msg,
+                  "Failed to enqueue download(s): user %.400s appears to be offline", username);
         sp_fake_resp_text (resp, 500, msg, "text/plain; charset=utf-8");
         goto done;
     }
     json_t *enq = json_array (), *failed = json_array ();
     int64_t now = sp_fake_now_ms ();
-    json_array_foreach (body, i, e) {
+    json_array_foreach (body, i, e)
+    {
         const char *fn = json_string_value (json_object_get (e, "filename"));
         bool dup = false;
         for (size_t k = 0; k < self->nxfers; k++) {
             s_xfer_t *o = self->xfers[k];
             s_tick (fake, self, o, now);
-            if (!o->final && !o->removed && strcmp (o->username, username) == 0
-                && strcmp (o->filename, fn) == 0)
+            if (!o->final && !o->removed && strcmp (o->username, username) == 0 &&
+                strcmp (o->filename, fn) == 0)
                 dup = true;
         }
         s_xfer_t *x = dup ? NULL : s_plan (self, u, ui, fn);
@@ -1134,7 +1125,7 @@ static json_t *
 s_user_transfers (sp_fake_slskd_t *self, const char *username, int64_t now)
 {
     json_t *dirs = json_array ();
-    json_t *index = json_object (); //  directory -> its entry
+    json_t *index = json_object ();  //  directory -> its entry
     for (size_t i = 0; i < self->nxfers; i++) {
         s_xfer_t *x = self->xfers[i];
         if (x->removed || strcmp (x->username, username) != 0)
@@ -1161,8 +1152,8 @@ s_user_transfers (sp_fake_slskd_t *self, const char *username, int64_t now)
 }
 
 static void
-s_transfers (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, char **seg,
-             int ns, sp_fake_resp_t *resp)
+s_transfers (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, char **seg, int ns,
+             sp_fake_resp_t *resp)
 {
     const char *m = req->method;
     s_tick_all (fake, self);
@@ -1182,8 +1173,8 @@ s_transfers (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, c
         sp_fake_resp_json (resp, 200, arr);
         return;
     }
-    if (ns == 6 && strcmp (seg[4], "all") == 0 && strcmp (seg[5], "completed") == 0
-        && strcmp (m, "DELETE") == 0) {
+    if (ns == 6 && strcmp (seg[4], "all") == 0 && strcmp (seg[5], "completed") == 0 &&
+        strcmp (m, "DELETE") == 0) {
         for (size_t i = 0; i < self->nxfers; i++)
             if (self->xfers[i]->final)
                 self->xfers[i]->removed = true;
@@ -1199,8 +1190,7 @@ s_transfers (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, c
                 sp_fake_resp_json (resp, 200, u);
             else
                 sp_fake_resp_text (resp, 404, NULL, NULL);
-        }
-        else
+        } else
             sp_fake_resp_text (resp, 405, NULL, NULL);
         return;
     }
@@ -1223,8 +1213,7 @@ s_transfers (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, c
             if (rm && strcasecmp (rm, "true") == 0)
                 x->removed = true;
             sp_fake_resp_text (resp, 204, NULL, NULL);
-        }
-        else
+        } else
             sp_fake_resp_text (resp, 405, NULL, NULL);
         return;
     }
@@ -1256,7 +1245,8 @@ sp_fake_slskd_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t 
     char copy[4096];
     char *seg[8];
     int ns = sp_fake_split_path (req->path, copy, sizeof copy, seg, 8);
-    if (ns >= 3 && strcasecmp (seg[2], "server") == 0 && ns == 3 && strcmp (req->method, "GET") == 0) {
+    if (ns >= 3 && strcasecmp (seg[2], "server") == 0 && ns == 3 &&
+        strcmp (req->method, "GET") == 0) {
         if (self->logged_in)
             sp_fake_resp_json (resp, 200,
                                json_pack ("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "address",
@@ -1266,18 +1256,17 @@ sp_fake_slskd_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t 
                                           "isTransitioning", 0));
         else
             sp_fake_resp_json (resp, 200,
-                               json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b}", "state",
-                                          "Disconnected", "isConnected", 0, "isConnecting", 0,
-                                          "isLoggedIn", 0, "isLoggingIn", 0, "isTransitioning",
-                                          0));
+                               json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b}", "state", "Disconnected",
+                                          "isConnected", 0, "isConnecting", 0, "isLoggedIn", 0,
+                                          "isLoggingIn", 0, "isTransitioning", 0));
         return true;
     }
     if (ns >= 3 && ns <= 5 && strcasecmp (seg[2], "searches") == 0) {
         s_searches (fake, self, req, seg, ns, resp);
         return true;
     }
-    if (ns >= 4 && ns <= 6 && strcasecmp (seg[2], "transfers") == 0
-        && strcasecmp (seg[3], "downloads") == 0) {
+    if (ns >= 4 && ns <= 6 && strcasecmp (seg[2], "transfers") == 0 &&
+        strcasecmp (seg[3], "downloads") == 0) {
         s_transfers (fake, self, req, seg, ns, resp);
         return true;
     }
@@ -1296,7 +1285,7 @@ s_event_cmp (const void *a, const void *b)
     const s_event_t *x = a, *y = b;
     if (x->t != y->t)
         return x->t < y->t ? -1 : 1;
-    return x->d - y->d; //  ends (-1) before starts (+1) at the same instant
+    return x->d - y->d;  //  ends (-1) before starts (+1) at the same instant
 }
 
 //  Largest number of overlapping [start, end) intervals.
@@ -1326,11 +1315,11 @@ sp_fake_slskd_stats (sp_fake_t *fake, json_t *stats)
     for (size_t i = 0; i < self->nxfers; i++) {
         s_xfer_t *x = self->xfers[i];
         int64_t end = x->final ? x->t0 + x->ended : now;
-        active[na++] = (s_event_t) {x->t0, 1};
-        active[na++] = (s_event_t) {end, -1};
+        active[na++] = (s_event_t){x->t0, 1};
+        active[na++] = (s_event_t){end, -1};
         if (x->t_start != NEVER && x->t0 + x->t_start < end) {
-            running[nr++] = (s_event_t) {x->t0 + x->t_start, 1};
-            running[nr++] = (s_event_t) {end, -1};
+            running[nr++] = (s_event_t){x->t0 + x->t_start, 1};
+            running[nr++] = (s_event_t){end, -1};
         }
         json_t *o = s_xfer_json (x, now);
         const char *st = json_string_value (json_object_get (o, "state"));
@@ -1344,11 +1333,10 @@ sp_fake_slskd_stats (sp_fake_t *fake, json_t *stats)
                    (json_int_t) self->searches_started, "searches_rejected_busy",
                    (json_int_t) self->searches_busy_429, "search_texts", self->search_texts,
                    "enqueued", (json_int_t) self->enqueues, "enqueues_rejected_busy",
-                   (json_int_t) self->enqueue_busy_429, "transfers",
-                   (json_int_t) self->nxfers, "max_concurrent_transfers",
-                   (json_int_t) s_max_overlap (active, na), "max_concurrent_in_progress",
-                   (json_int_t) s_max_overlap (running, nr), "transfer_states", states,
-                   "files_written", self->files_written));
+                   (json_int_t) self->enqueue_busy_429, "transfers", (json_int_t) self->nxfers,
+                   "max_concurrent_transfers", (json_int_t) s_max_overlap (active, na),
+                   "max_concurrent_in_progress", (json_int_t) s_max_overlap (running, nr),
+                   "transfer_states", states, "files_written", self->files_written));
     free (active);
     free (running);
 }

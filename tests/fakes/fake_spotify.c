@@ -17,36 +17,36 @@
 #include <string.h>
 #include <strings.h>
 
-#define DEFAULT_TOKEN_LIFETIME_S 3600 //  seconds, as Spotify
-#define CODE_LIFETIME_MS 600000       //  authorization codes live 10 minutes
-#define PLAYLIST_EMBED_LIMIT 50       //  entries embedded in GET /playlists/{id}
-#define ITEMS_MAX_LIMIT 50            //  /items, /albums/{id}/tracks, /me/tracks
-#define TRACKS_MAX_LIMIT 100          //  the old /tracks
-#define DEFAULT_PAGE_LIMIT 20         //  documented default
-#define SPOTIFY_OWNED_PREFIX "37i9dQZF1"
+#define DEFAULT_TOKEN_LIFETIME_S 3600    //  seconds, as Spotify
+#define CODE_LIFETIME_MS         600000  //  authorization codes live 10 minutes
+#define PLAYLIST_EMBED_LIMIT     50      //  entries embedded in GET /playlists/{id}
+#define ITEMS_MAX_LIMIT          50      //  /items, /albums/{id}/tracks, /me/tracks
+#define TRACKS_MAX_LIMIT         100     //  the old /tracks
+#define DEFAULT_PAGE_LIMIT       20      //  documented default
+#define SPOTIFY_OWNED_PREFIX     "37i9dQZF1"
 
 struct sp_fake_spotify_t {
-    bool enabled;          //  DIR/spotify/credentials.json exists
-    char *client_id;       //  credentials
-    char *client_secret;   //  credentials
-    char *user_id;         //  the user a PKCE login logs in as
-    bool development;      //  mode == "development"
-    int64_t token_lifetime_s; //  access token lifetime
-    bool rotate_refresh;   //  refresh_token grant returns a new refresh token
-    bool deny_authorize;   //  /authorize answers error=access_denied
-    json_t *rate_limit_at; //  array of 1-based /v1 request numbers answering 429
-    int64_t retry_after_s; //  Retry-After of those 429s
-    json_t *playlists;     //  id -> playlist fixture
-    json_t *albums;        //  id -> album fixture
-    json_t *liked;         //  array of {added_at, track}
-    json_t *tokens;        //  access token -> {"user": bool, "exp": mono ms}
-    json_t *codes;         //  code -> {challenge, redirect_uri, scope, exp}
-    json_t *refresh;       //  refresh token -> {"scope"}
-    json_t *empty;         //  an empty array for fixtures without entries
-    int64_t api_requests;  //  /v1 requests seen
-    int64_t tokens_issued; //  stats
-    int64_t rate_limited;  //  stats: 429s sent
-    int64_t expired_seen;  //  stats: 401s for expired tokens
+    bool enabled;              //  DIR/spotify/credentials.json exists
+    char *client_id;           //  credentials
+    char *client_secret;       //  credentials
+    char *user_id;             //  the user a PKCE login logs in as
+    bool development;          //  mode == "development"
+    int64_t token_lifetime_s;  //  access token lifetime
+    bool rotate_refresh;       //  refresh_token grant returns a new refresh token
+    bool deny_authorize;       //  /authorize answers error=access_denied
+    json_t *rate_limit_at;     //  array of 1-based /v1 request numbers answering 429
+    int64_t retry_after_s;     //  Retry-After of those 429s
+    json_t *playlists;         //  id -> playlist fixture
+    json_t *albums;            //  id -> album fixture
+    json_t *liked;             //  array of {added_at, track}
+    json_t *tokens;            //  access token -> {"user": bool, "exp": mono ms}
+    json_t *codes;             //  code -> {challenge, redirect_uri, scope, exp}
+    json_t *refresh;           //  refresh token -> {"scope"}
+    json_t *empty;             //  an empty array for fixtures without entries
+    int64_t api_requests;      //  /v1 requests seen
+    int64_t tokens_issued;     //  stats
+    int64_t rate_limited;      //  stats: 429s sent
+    int64_t expired_seen;      //  stats: 401s for expired tokens
 };
 
 // ------------------------------------------------------------ loading
@@ -113,7 +113,7 @@ sp_fake_spotify_new (const char *fixtures_dir, char *err, size_t err_size)
             self->playlists = json_object ();
             self->albums = json_object ();
             self->liked = json_array ();
-            return self; //  Spotify disabled
+            return self;  //  Spotify disabled
         }
         goto fail;
     }
@@ -200,9 +200,9 @@ s_oauth_error (sp_fake_resp_t *resp, unsigned status, const char *error, const c
 static void
 s_api_error (sp_fake_resp_t *resp, unsigned status, const char *message)
 {
-    sp_fake_resp_json (resp, status,
-                       json_pack ("{s:{s:i, s:s}}", "error", "status", (int) status, "message",
-                                  message));
+    sp_fake_resp_json (
+        resp, status,
+        json_pack ("{s:{s:i, s:s}}", "error", "status", (int) status, "message", message));
 }
 
 //  Decode standard base64 (with or without padding). Caller owns; NULL if bad.
@@ -305,20 +305,21 @@ s_issue_token (sp_fake_spotify_t *self, bool user, const char *scope, bool with_
 {
     char token[80];
     sp_fake_random_hex (token, 32);
-    json_object_set_new (self->tokens, token,
-                         json_pack ("{s:b, s:I}", "user", user, "exp",
-                                    (json_int_t) (sp_fake_now_ms ()
-                                                  + self->token_lifetime_s * 1000)));
+    json_object_set_new (
+        self->tokens, token,
+        json_pack ("{s:b, s:I}", "user", user, "exp",
+                   (json_int_t) (sp_fake_now_ms () + self->token_lifetime_s * 1000)));
     self->tokens_issued++;
-    json_t *out = json_pack ("{s:s, s:s, s:I}", "access_token", token, "token_type",
-                             user ? "Bearer" : "bearer", "expires_in",
-                             (json_int_t) self->token_lifetime_s);
+    json_t *out =
+        json_pack ("{s:s, s:s, s:I}", "access_token", token, "token_type",
+                   user ? "Bearer" : "bearer", "expires_in", (json_int_t) self->token_lifetime_s);
     if (user) {
         json_object_set_new (out, "scope", json_string (scope ? scope : ""));
         if (with_refresh) {
             char rt[80];
             sp_fake_random_hex (rt, 32);
-            json_object_set_new (self->refresh, rt, json_pack ("{s:s}", "scope", scope ? scope : ""));
+            json_object_set_new (self->refresh, rt,
+                                 json_pack ("{s:s}", "scope", scope ? scope : ""));
             json_object_set_new (out, "refresh_token", json_string (rt));
         }
     }
@@ -349,8 +350,7 @@ s_token (sp_fake_spotify_t *self, const sp_fake_req_t *req, sp_fake_resp_t *resp
         }
         sp_fake_resp_json (resp, 200, s_issue_token (self, false, NULL, false));
         sp_log_info ("event=spotify_token grant=client_credentials");
-    }
-    else if (strcmp (grant, "authorization_code") == 0) {
+    } else if (strcmp (grant, "authorization_code") == 0) {
         code = sp_fake_form_get (req->body, "code");
         redirect = sp_fake_form_get (req->body, "redirect_uri");
         verifier = sp_fake_form_get (req->body, "code_verifier");
@@ -386,19 +386,17 @@ s_token (sp_fake_spotify_t *self, const sp_fake_req_t *req, sp_fake_resp_t *resp
                 s_oauth_error (resp, 400, "invalid_grant", "code_verifier was incorrect");
                 goto done;
             }
-        }
-        else if (!client_ok) {
+        } else if (!client_ok) {
             //  the plain authorization-code flow needs the client secret
             s_oauth_error (resp, 400, "invalid_client", "Invalid client");
             goto done;
         }
         const char *scope = json_string_value (json_object_get (c, "scope"));
         json_t *tok = s_issue_token (self, true, scope, true);
-        json_object_del (self->codes, code); //  codes are single use
+        json_object_del (self->codes, code);  //  codes are single use
         sp_fake_resp_json (resp, 200, tok);
         sp_log_info ("event=spotify_token grant=authorization_code");
-    }
-    else if (strcmp (grant, "refresh_token") == 0) {
+    } else if (strcmp (grant, "refresh_token") == 0) {
         rt = sp_fake_form_get (req->body, "refresh_token");
         client_id = sp_fake_form_get (req->body, "client_id");
         if (had_secret ? !client_ok : (!client_id || strcmp (client_id, self->client_id) != 0)) {
@@ -417,10 +415,10 @@ s_token (sp_fake_spotify_t *self, const sp_fake_req_t *req, sp_fake_resp_t *resp
         free (scope);
         sp_fake_resp_json (resp, 200, tok);
         sp_log_info ("event=spotify_token grant=refresh_token");
-    }
-    else
-        s_oauth_error (resp, 400, "unsupported_grant_type",
-                       "grant_type must be client_credentials, authorization_code or refresh_token");
+    } else
+        s_oauth_error (
+            resp, 400, "unsupported_grant_type",
+            "grant_type must be client_credentials, authorization_code or refresh_token");
 done:
     free (grant);
     free (code);
@@ -458,8 +456,8 @@ s_append_param (sp_fake_buf_t *buf, const char *key, const char *value)
     sp_fake_buf_puts (buf, key);
     sp_fake_buf_puts (buf, "=");
     for (const unsigned char *c = (const unsigned char *) value; *c; c++) {
-        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-            || *c == '-' || *c == '_' || *c == '.' || *c == '~')
+        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+            *c == '-' || *c == '_' || *c == '.' || *c == '~')
             sp_fake_buf_append (buf, (const char *) c, 1);
         else
             sp_fake_buf_printf (buf, "%%%02X", *c);
@@ -545,7 +543,7 @@ s_entry (json_t *entry, s_entry_form_t form, bool episodes)
         t = json_object_get (entry, "item");
     json_t *type = json_object_get (t, "type");
     if (!episodes && json_is_string (type) && strcmp (json_string_value (type), "episode") == 0)
-        t = NULL; //  episodes come back as null without additional_types=episode
+        t = NULL;  //  episodes come back as null without additional_types=episode
     json_object_set_new (out, "track", t ? json_deep_copy (t) : json_null ());
     if (form == ENTRY_ITEMS)
         json_object_set_new (out, "item", t ? json_deep_copy (t) : json_null ());
@@ -567,8 +565,8 @@ s_keep_params (const sp_fake_req_t *req, sp_fake_buf_t *buf)
             continue;
         sp_fake_buf_printf (buf, "&%s=", keep[i]);
         for (const unsigned char *c = (const unsigned char *) v; *c; c++) {
-            if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-                || *c == '-' || *c == '_' || *c == '.' || *c == '~')
+            if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                *c == '-' || *c == '_' || *c == '.' || *c == '~')
                 sp_fake_buf_append (buf, (const char *) c, 1);
             else
                 sp_fake_buf_printf (buf, "%%%02X", *c);
@@ -577,8 +575,8 @@ s_keep_params (const sp_fake_req_t *req, sp_fake_buf_t *buf)
 }
 
 static json_t *
-s_page (const sp_fake_req_t *req, const char *base, const char *path, json_t *all,
-        int64_t offset, int64_t limit, s_entry_form_t form, bool episodes)
+s_page (const sp_fake_req_t *req, const char *base, const char *path, json_t *all, int64_t offset,
+        int64_t limit, s_entry_form_t form, bool episodes)
 {
     sp_fake_buf_t keep = {0};
     sp_fake_buf_puts (&keep, "");
@@ -588,20 +586,19 @@ s_page (const sp_fake_req_t *req, const char *base, const char *path, json_t *al
     for (size_t i = (size_t) offset; i < total && i < (size_t) (offset + limit); i++)
         json_array_append_new (items, s_entry (json_array_get (all, i), form, episodes));
     char href[4096], next[4096], prev[4096];
-    snprintf (href, sizeof href, "%s%s?offset=%lld&limit=%lld%s", base, path,
-              (long long) offset, (long long) limit, keep.data);
+    snprintf (href, sizeof href, "%s%s?offset=%lld&limit=%lld%s", base, path, (long long) offset,
+              (long long) limit, keep.data);
     snprintf (next, sizeof next, "%s%s?offset=%lld&limit=%lld%s", base, path,
               (long long) (offset + limit), (long long) limit, keep.data);
     int64_t poff = offset - limit < 0 ? 0 : offset - limit;
     snprintf (prev, sizeof prev, "%s%s?offset=%lld&limit=%lld%s", base, path, (long long) poff,
               (long long) limit, keep.data);
     free (keep.data);
-    return json_pack ("{s:s, s:o, s:I, s:o, s:I, s:o, s:I}", "href", href, "items", items,
-                      "limit", (json_int_t) limit, "next",
+    return json_pack ("{s:s, s:o, s:I, s:o, s:I, s:o, s:I}", "href", href, "items", items, "limit",
+                      (json_int_t) limit, "next",
                       (size_t) (offset + limit) < total ? json_string (next) : json_null (),
                       "offset", (json_int_t) offset, "previous",
-                      offset > 0 ? json_string (prev) : json_null (), "total",
-                      (json_int_t) total);
+                      offset > 0 ? json_string (prev) : json_null (), "total", (json_int_t) total);
 }
 
 //  All entries of a fixture's playlist (borrowed): tracks.items, items.items
@@ -643,8 +640,8 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
         s_api_error (resp, 404, "Resource not found");
         return;
     }
-    bool owned = (owner && strcmp (owner, self->user_id) == 0)
-                 || json_is_true (json_object_get (pl, "collaborative"));
+    bool owned = (owner && strcmp (owner, self->user_id) == 0) ||
+                 json_is_true (json_object_get (pl, "collaborative"));
     bool items_allowed = !self->development || (user_token && owned);
     json_t *all = s_entries (self, pl);
     bool episodes = s_episodes_wanted (req);
@@ -656,10 +653,12 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
         json_object_del (out, "tracks");
         json_object_del (out, "items");
         if (items_allowed) {
-            json_object_set_new (out, "items", s_page (req, base, path, all, 0, PLAYLIST_EMBED_LIMIT,
-                                                       ENTRY_ITEMS, episodes));
-            json_object_set_new (out, "tracks", s_page (req, base, path, all, 0, PLAYLIST_EMBED_LIMIT,
-                                                        ENTRY_ITEMS, episodes));
+            json_object_set_new (
+                out, "items",
+                s_page (req, base, path, all, 0, PLAYLIST_EMBED_LIMIT, ENTRY_ITEMS, episodes));
+            json_object_set_new (
+                out, "tracks",
+                s_page (req, base, path, all, 0, PLAYLIST_EMBED_LIMIT, ENTRY_ITEMS, episodes));
         }
         sp_fake_resp_json (resp, 200, out);
         return;
@@ -678,8 +677,9 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
         return;
     if (old)
         snprintf (path, sizeof path, "/v1/playlists/%s/tracks", id);
-    sp_fake_resp_json (resp, 200, s_page (req, base, path, all, offset, limit,
-                                          old ? ENTRY_TRACKS : ENTRY_ITEMS, episodes));
+    sp_fake_resp_json (
+        resp, 200,
+        s_page (req, base, path, all, offset, limit, old ? ENTRY_TRACKS : ENTRY_ITEMS, episodes));
 }
 
 static void
@@ -713,7 +713,8 @@ s_api (sp_fake_spotify_t *self, sp_fake_t *fake, const sp_fake_req_t *req, sp_fa
     self->api_requests++;
     size_t i;
     json_t *n;
-    json_array_foreach (self->rate_limit_at, i, n) {
+    json_array_foreach (self->rate_limit_at, i, n)
+    {
         if (json_integer_value (n) == self->api_requests) {
             char ra[32];
             snprintf (ra, sizeof ra, "%lld", (long long) self->retry_after_s);
@@ -750,8 +751,8 @@ s_api (sp_fake_spotify_t *self, sp_fake_t *fake, const sp_fake_req_t *req, sp_fa
     sp_fake_base_url (fake, req, base, sizeof base);
     if (ns == 3 && strcmp (seg[1], "playlists") == 0)
         s_playlist (self, req, base, seg[2], NULL, user, resp);
-    else if (ns == 4 && strcmp (seg[1], "playlists") == 0
-             && (strcmp (seg[3], "items") == 0 || strcmp (seg[3], "tracks") == 0))
+    else if (ns == 4 && strcmp (seg[1], "playlists") == 0 &&
+             (strcmp (seg[3], "items") == 0 || strcmp (seg[3], "tracks") == 0))
         s_playlist (self, req, base, seg[2], seg[3], user, resp);
     else if (ns == 3 && strcmp (seg[1], "albums") == 0)
         s_album (self, req, base, seg[2], NULL, resp);
@@ -761,11 +762,10 @@ s_api (sp_fake_spotify_t *self, sp_fake_t *fake, const sp_fake_req_t *req, sp_fa
         if (!user)
             s_api_error (resp, 401, "This request requires user authentication.");
         else
-            sp_fake_resp_json (resp, 200, json_pack ("{s:s, s:s, s:s}", "id", self->user_id,
-                                                     "display_name", self->user_id, "type",
-                                                     "user"));
-    }
-    else if (ns == 3 && strcmp (seg[1], "me") == 0 && strcmp (seg[2], "tracks") == 0) {
+            sp_fake_resp_json (resp, 200,
+                               json_pack ("{s:s, s:s, s:s}", "id", self->user_id, "display_name",
+                                          self->user_id, "type", "user"));
+    } else if (ns == 3 && strcmp (seg[1], "me") == 0 && strcmp (seg[2], "tracks") == 0) {
         if (!user) {
             s_api_error (resp, 401, "This request requires user authentication.");
             return;
@@ -773,10 +773,10 @@ s_api (sp_fake_spotify_t *self, sp_fake_t *fake, const sp_fake_req_t *req, sp_fa
         int64_t limit, offset;
         if (!s_paging_args (req, ITEMS_MAX_LIMIT, &limit, &offset, resp))
             return;
-        sp_fake_resp_json (resp, 200, s_page (req, base, "/v1/me/tracks", self->liked, offset, limit,
-                                              ENTRY_TRACKS, false));
-    }
-    else
+        sp_fake_resp_json (
+            resp, 200,
+            s_page (req, base, "/v1/me/tracks", self->liked, offset, limit, ENTRY_TRACKS, false));
+    } else
         s_api_error (resp, 404, "Service not found");
 }
 

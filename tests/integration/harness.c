@@ -41,8 +41,8 @@ s_free_port (void)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t len = sizeof addr;
     int port = 0;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-        && getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0 &&
+        getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
         port = ntohs (addr.sin_port);
     if (fd >= 0)
         close (fd);
@@ -78,8 +78,7 @@ sp_test_bin (const char *name)
     if (strncmp (name, "sp_test_", 8) == 0) {
         const char *dir = getenv ("SOULPIPE_TEST_TOOLS_DIR");
         snprintf (out, 512, "%s/%s", dir ? dir : "build/rel/tests/tools", name);
-    }
-    else {
+    } else {
         const char *dir = getenv ("SOULPIPE_BIN_DIR");
         snprintf (out, 512, "%s/%s", dir ? dir : "bin", name);
     }
@@ -99,8 +98,7 @@ s_redis_wait (int port)
             redisFree (c);
             if (ok)
                 return;
-        }
-        else if (c)
+        } else if (c)
             redisFree (c);
         usleep (25 * 1000);
     }
@@ -114,9 +112,22 @@ s_start_redis (sp_test_t *t)
     snprintf (port, sizeof port, "%d", t->own_redis_port);
     snprintf (dir, sizeof dir, "%s/redis", t->dir);
     mkdir (dir, 0700);
-    const char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", dir,
-                          "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                          "--daemonize", "no", NULL};
+    const char *argv[] = {"redis-server",
+                          "--port",
+                          port,
+                          "--bind",
+                          "127.0.0.1",
+                          "--dir",
+                          dir,
+                          "--appendonly",
+                          "yes",
+                          "--appendfsync",
+                          "always",
+                          "--save",
+                          "",
+                          "--daemonize",
+                          "no",
+                          NULL};
     pid_t pid = sp_test_spawn (t, "redis", argv);
     s_redis_wait (t->own_redis_port);
     return pid;
@@ -151,8 +162,7 @@ sp_test_init (sp_test_t *t, bool own_redis)
         t->own_redis_port = s_free_port ();
         snprintf (t->redis_url, sizeof t->redis_url, "redis://127.0.0.1:%d/0", t->own_redis_port);
         t->own_redis = s_start_redis (t);
-    }
-    else {
+    } else {
         const char *url = getenv ("SOULPIPE_TEST_REDIS_URL");
         if (!url)
             cr_skip_test ("SOULPIPE_TEST_REDIS_URL is not set (run through make test)");
@@ -173,7 +183,9 @@ sp_test_init (sp_test_t *t, bool own_redis)
     sp_test_setenv (t, "SOULPIPE_EVENTS_ENDPOINT", t->events_ep);
     sp_test_setenv (t, "SOULPIPE_HEARTBEAT_MS", "200");
     sp_test_setenv (t, "SOULPIPE_LEASE_S", "5");
-    sp_test_setenv (t, "SOULPIPE_LOG_LEVEL", getenv ("SOULPIPE_TEST_LOG_LEVEL") ? getenv ("SOULPIPE_TEST_LOG_LEVEL") : "info");
+    sp_test_setenv (t, "SOULPIPE_LOG_LEVEL",
+                    getenv ("SOULPIPE_TEST_LOG_LEVEL") ? getenv ("SOULPIPE_TEST_LOG_LEVEL")
+                                                       : "info");
     sp_test_setenv (t, "SOULPIPE_CLIENT_TIMEOUT_MS", "3000");
     const char *pass[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
     for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++)
@@ -185,7 +197,8 @@ void
 sp_test_dump_logs (sp_test_t *t)
 {
     char cmd[600];
-    snprintf (cmd, sizeof cmd, "for f in %s/*.log; do echo \"=== $f\"; tail -n 40 \"$f\"; done 1>&2", t->dir);
+    snprintf (cmd, sizeof cmd,
+              "for f in %s/*.log; do echo \"=== $f\"; tail -n 40 \"$f\"; done 1>&2", t->dir);
     if (system (cmd) != 0)
         fprintf (stderr, "(could not print logs)\n");
 }
@@ -319,8 +332,7 @@ sp_test_run (sp_test_t *t, const char *const argv[], int timeout_ms, char **out,
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);
         rc = -1;
-    }
-    else
+    } else
         rc = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
     if (out)
         *out = s_slurp (out_path);
@@ -405,8 +417,8 @@ sp_test_hlen (sp_test_t *t, const char *key)
 }
 
 void
-sp_test_hforeach (sp_test_t *t, const char *key, void (*fn) (const char *field, long long value, void *arg),
-                  void *arg)
+sp_test_hforeach (sp_test_t *t, const char *key,
+                  void (*fn) (const char *field, long long value, void *arg), void *arg)
 {
     const char *argv[] = {"HGETALL", key};
     redisReply *r = NULL;
@@ -419,12 +431,19 @@ sp_test_hforeach (sp_test_t *t, const char *key, void (*fn) (const char *field, 
 }
 
 pid_t
-sp_test_start_fake (sp_test_t *t, const char *fixtures, const char *downloads, int port, int *port_out)
+sp_test_start_fake (sp_test_t *t, const char *fixtures, const char *downloads, int port,
+                    int *port_out)
 {
     char listen_at[64];
     snprintf (listen_at, sizeof listen_at, "127.0.0.1:%d", port);
-    const char *argv[] = {sp_test_bin ("soulpipe-fake"), "--listen", listen_at, "--fixtures", fixtures,
-                          "--downloads", downloads, NULL};
+    const char *argv[] = {sp_test_bin ("soulpipe-fake"),
+                          "--listen",
+                          listen_at,
+                          "--fixtures",
+                          fixtures,
+                          "--downloads",
+                          downloads,
+                          NULL};
     char log_name[32];
     static int seq;
     snprintf (log_name, sizeof log_name, "fake-%d", ++seq);
@@ -477,8 +496,10 @@ sp_test_env_fake (sp_test_t *t, const char *fixtures, int port)
     snprintf (path, sizeof path, "%s/spotify/credentials.json", fixtures);
     json_t *cred = json_load_file (path, 0, NULL);
     cr_assert_not_null (cred, "cannot read %s", path);
-    sp_test_setenv (t, "SPOTIFY_CLIENT_ID", json_string_value (json_object_get (cred, "client_id")));
-    sp_test_setenv (t, "SPOTIFY_CLIENT_SECRET", json_string_value (json_object_get (cred, "client_secret")));
+    sp_test_setenv (t, "SPOTIFY_CLIENT_ID",
+                    json_string_value (json_object_get (cred, "client_id")));
+    sp_test_setenv (t, "SPOTIFY_CLIENT_SECRET",
+                    json_string_value (json_object_get (cred, "client_secret")));
     json_decref (cred);
     snprintf (path, sizeof path, "%s/plex/token", fixtures);
     s_setenv_file (t, "PLEX_TOKEN", path);
@@ -489,7 +510,8 @@ sp_test_env_fake (sp_test_t *t, const char *fixtures, int port)
 void
 sp_test_login_spotify (sp_test_t *t)
 {
-    const char *argv[] = {sp_test_bin ("soulpipe"), "login", "spotify", "--no-browser", "--port", "0", NULL};
+    const char *argv[] = {
+        sp_test_bin ("soulpipe"), "login", "spotify", "--no-browser", "--port", "0", NULL};
     static int seq;
     char log_name[32], log_path[400];
     snprintf (log_name, sizeof log_name, "login-%d", ++seq);
@@ -529,7 +551,8 @@ sp_test_login_spotify (sp_test_t *t)
             s_procs[i] = 0;
     if (r != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
         sp_test_dump_logs (t);
-    cr_assert (r == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0, "soulpipe login failed");
+    cr_assert (r == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0,
+               "soulpipe login failed");
 }
 
 json_t *

@@ -18,14 +18,14 @@
 #define SP_TEST_MAX_ENV 48
 
 typedef struct {
-    char dir[256];              //  temp root for this test (removed at the end)
-    char redis_url[128];        //  SOULPIPE_TEST_REDIS_URL, or an own server's
-    char client_ep[64], broker_ep[64], events_ep[64];   //  fresh tcp endpoints
-    char *env[SP_TEST_MAX_ENV]; //  "NAME=value" strings for spawned processes
+    char dir[256];        //  temp root for this test (removed at the end)
+    char redis_url[128];  //  SOULPIPE_TEST_REDIS_URL, or an own server's
+    char client_ep[64], broker_ep[64], events_ep[64];  //  fresh tcp endpoints
+    char *env[SP_TEST_MAX_ENV];  //  "NAME=value" strings for spawned processes
     int n_env;
-    pid_t own_redis;            //  pid of a redis-server this test started (0 = none)
+    pid_t own_redis;  //  pid of a redis-server this test started (0 = none)
     int own_redis_port;
-    sp_store_t *store;          //  a store connection for assertions
+    sp_store_t *store;  //  a store connection for assertions
 } sp_test_t;
 
 /*  Make the temp dir, pick free ports, connect to Redis and FLUSHDB, and
@@ -57,7 +57,8 @@ int sp_test_stop (sp_test_t *t, pid_t pid, int sig, int timeout_ms);
 /*  Run argv to completion (at most timeout_ms) with the test's environment;
     *out (may be NULL) gets its stdout, *err_out its stderr (caller frees).
     Returns the exit status, or -1 on timeout. */
-int sp_test_run (sp_test_t *t, const char *const argv[], int timeout_ms, char **out, char **err_out);
+int sp_test_run (sp_test_t *t, const char *const argv[], int timeout_ms, char **out,
+                 char **err_out);
 
 /*  Start soulpipe-analyzer and wait until it answers (`soulpipe list`).
     Returns its pid. */
@@ -66,7 +67,8 @@ pid_t sp_test_start_analyzer (sp_test_t *t);
 /*  Start soulpipe-fake on 127.0.0.1:port (0 = any) with the fixture dir and
     downloads dir; waits until it listens and returns its port in *port_out
     (may be NULL). Returns the pid. */
-pid_t sp_test_start_fake (sp_test_t *t, const char *fixtures, const char *downloads, int port, int *port_out);
+pid_t sp_test_start_fake (sp_test_t *t, const char *fixtures, const char *downloads, int port,
+                          int *port_out);
 
 /*  Point every upstream URL and secret of the environment at a fake on
     port, reading the secrets from the fixture dir (credentials.json, the
@@ -96,8 +98,8 @@ const char *sp_test_write (sp_test_t *t, const char *name, const char *content);
 long long sp_test_hget_int (sp_test_t *t, const char *key, const char *field);
 long long sp_test_hlen (sp_test_t *t, const char *key);
 /*  All fields of a hash with their integer values: calls fn for each. */
-void sp_test_hforeach (sp_test_t *t, const char *key, void (*fn) (const char *field, long long value, void *arg),
-                       void *arg);
+void sp_test_hforeach (sp_test_t *t, const char *key,
+                       void (*fn) (const char *field, long long value, void *arg), void *arg);
 
 /*  Print the logs of every process this test started to stderr. */
 void sp_test_dump_logs (sp_test_t *t);

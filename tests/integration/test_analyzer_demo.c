@@ -30,10 +30,10 @@ TestSuite (analyzer_demo, .fini = ta_fini, .timeout = 120);
 //  What EXPECTED.md says per 1-based position.
 typedef struct {
     bool in_library[MAX_POS];
-    char plex_path[MAX_POS][256];    /* the matched Plex file */
-    char plex_track[MAX_POS][256];   /* "Artist - Title" of the Plex track */
-    bool near_miss[MAX_POS];         /* a library near miss that must not count */
-    bool failed[MAX_POS];            /* no acceptable copy: the run fails it */
+    char plex_path[MAX_POS][256];  /* the matched Plex file */
+    char plex_track[MAX_POS][256]; /* "Artist - Title" of the Plex track */
+    bool near_miss[MAX_POS];       /* a library near miss that must not count */
+    bool failed[MAX_POS];          /* no acceptable copy: the run fails it */
     int n_tracks, n_in_library, n_near_misses, n_failed;
 } s_expected_t;
 
@@ -76,12 +76,10 @@ s_read_expected (const char *path, s_expected_t *x)
                        line);
             cr_assert (s_between (line, '"', x->plex_track[pos], sizeof x->plex_track[pos]), "%s",
                        line);
-        }
-        else if (strncmp (line, "- library near miss, must NOT count", 35) == 0) {
+        } else if (strncmp (line, "- library near miss, must NOT count", 35) == 0) {
             x->near_miss[pos] = true;
             x->n_near_misses++;
-        }
-        else if (strncmp (line, "- **failed**", 12) == 0) {
+        } else if (strncmp (line, "- **failed**", 12) == 0) {
             x->failed[pos] = true;
             x->n_failed++;
         }
@@ -133,11 +131,21 @@ s_demo_start (s_demo_t *d)
     //  the secrets as the user configures them: the fixture's client id and
     //  secret (client credentials cannot read a Development Mode playlist's
     //  items: the login is what makes it work) and the Plex token
-    const char *vars[] = {"SPOTIFY_CLIENT_ID", "demo-client-id-7f3a9c",
-                          "SPOTIFY_CLIENT_SECRET", "demo-client-secret-1b8e44d0",
-                          "SPOTIFY_ACCOUNTS_URL", d->url, "SPOTIFY_API_URL", d->url,
-                          "PLEX_URL", d->url, "PLEX_TOKEN", "demo-plex-token-Zx81q",
-                          "SOULPIPE_LIBRARY_CACHE_S", "0", NULL};
+    const char *vars[] = {"SPOTIFY_CLIENT_ID",
+                          "demo-client-id-7f3a9c",
+                          "SPOTIFY_CLIENT_SECRET",
+                          "demo-client-secret-1b8e44d0",
+                          "SPOTIFY_ACCOUNTS_URL",
+                          d->url,
+                          "SPOTIFY_API_URL",
+                          d->url,
+                          "PLEX_URL",
+                          d->url,
+                          "PLEX_TOKEN",
+                          "demo-plex-token-Zx81q",
+                          "SOULPIPE_LIBRARY_CACHE_S",
+                          "0",
+                          NULL};
     ta_config (&d->cfg, vars);
     char err[256];
     d->an = sp_analyzer_new (&d->cfg, NULL, err, sizeof err);
@@ -211,14 +219,13 @@ Test (analyzer_demo, library_tracks_skipped_with_reasons_others_queued)
             char want[700];
             snprintf (want, sizeof want, "in library: %s (%s), confidence ", d.x.plex_track[pos],
                       d.x.plex_path[pos]);
-            cr_expect (strncmp (t.reason[i], want, strlen (want)) == 0, "#%d %s: reason %s, want %s",
-                       pos, t.title[i], t.reason[i], want);
+            cr_expect (strncmp (t.reason[i], want, strlen (want)) == 0,
+                       "#%d %s: reason %s, want %s", pos, t.title[i], t.reason[i], want);
             double c = s_confidence (t.reason[i]);
             cr_expect (c >= 0.8 && c <= 1.0, "#%d %s: confidence %.2f", pos, t.title[i], c);
             cr_expect_str_eq (t.path[i], d.x.plex_path[pos], "#%d", pos);
             cr_expect_null (t.payload[i], "#%d: a skipped track has no search payload", pos);
-        }
-        else {
+        } else {
             queued++;
             cr_expect_str_eq (t.state[i], "queued", "#%d %s: %s (%s)%s", pos, t.title[i],
                               t.state[i], t.reason[i],
@@ -328,8 +335,7 @@ Test (analyzer_demo, resubmit_downloads_only_what_is_new)
     for (int i = 0; i < t.n; i++) {
         int pos = i + 1;
         if (d.x.in_library[pos])
-            cr_expect (strncmp (t.reason[i], "in library: ", 12) == 0, "#%d: %s", pos,
-                       t.reason[i]);
+            cr_expect (strncmp (t.reason[i], "in library: ", 12) == 0, "#%d: %s", pos, t.reason[i]);
         else if (d.x.failed[pos])
             cr_expect_str_eq (t.state[i], "queued", "#%d %s", pos, t.title[i]);
         else {

@@ -10,11 +10,11 @@
 
 #include <jansson.h>
 
-#define OWNER "me"
-#define PL_ID "4iV5W9uYEdYUVa79Axb7Rh"     /* owned, 120 entries */
-#define PL_OTHER "1A2B3C4D5E6F7G8H9I0J1K"  /* someone else's */
+#define OWNER        "me"
+#define PL_ID        "4iV5W9uYEdYUVa79Axb7Rh" /* owned, 120 entries */
+#define PL_OTHER     "1A2B3C4D5E6F7G8H9I0J1K" /* someone else's */
 #define PL_EDITORIAL "37i9dQZF1DXcBWIGoYBM5M"
-#define AL_ID "2noRn2Aes5aoNVsU6iWThc"
+#define AL_ID        "2noRn2Aes5aoNVsU6iWThc"
 
 //  A TrackObject for the fixtures.
 static json_t *
@@ -27,17 +27,16 @@ s_track (const char *id, const char *title, const char *artist, int dur_s)
                       "duration_ms", dur_s * 1000, "track_number", 3, "disc_number", 1,
                       "external_ids", "isrc", "USRC17607839", "is_local", 0, "album", "id",
                       "alb00000000000000000001", "name", "Some Album", "album_type", "album",
-                      "release_date", "2013-05-17", "release_date_precision", "day",
-                      "total_tracks", 13, "images", "url", "http://img/small", "width", 64,
-                      "height", 64, "url", "http://img/big", "width", 640, "height", 640,
-                      "artists", "name", artist);
+                      "release_date", "2013-05-17", "release_date_precision", "day", "total_tracks",
+                      13, "images", "url", "http://img/small", "width", 64, "height", 64, "url",
+                      "http://img/big", "width", 640, "height", 640, "artists", "name", artist);
 }
 
 static json_t *
 s_entry (json_t *track)
 {
-    return json_pack ("{s:s, s:b, s:o}", "added_at", "2024-01-02T03:04:05Z", "is_local", 0,
-                      "item", track ? track : json_null ());
+    return json_pack ("{s:s, s:b, s:o}", "added_at", "2024-01-02T03:04:05Z", "is_local", 0, "item",
+                      track ? track : json_null ());
 }
 
 static void
@@ -95,11 +94,11 @@ s_fixtures (const char *fx, const char *cred_extra, bool plex)
     json_t *ep = json_pack ("{s:s, s:s, s:s, s:i}", "id", "ep00000000000000000001", "type",
                             "episode", "name", "A Podcast", "duration_ms", 3600000);
     json_array_append_new (items, s_entry (ep));
-    json_array_append_new (items, s_entry (s_track ("trk0000000000000000005", "Song Number 5",
-                                                    "Band", 205)));
+    json_array_append_new (
+        items, s_entry (s_track ("trk0000000000000000005", "Song Number 5", "Band", 205)));
     s_dump (fx, "spotify/playlists/" PL_ID ".json",
-            json_pack ("{s:s, s:s, s:{s:s}, s:b, s:o}", "id", PL_ID, "name", "Road Trip",
-                       "owner", "id", OWNER, "collaborative", 0, "tracks", items));
+            json_pack ("{s:s, s:s, s:{s:s}, s:b, s:o}", "id", PL_ID, "name", "Road Trip", "owner",
+                       "id", OWNER, "collaborative", 0, "tracks", items));
     s_dump (fx, "spotify/playlists/" PL_OTHER ".json",
             json_pack ("{s:s, s:s, s:{s:s}, s:b, s:[o]}", "id", PL_OTHER, "name", "Not Mine",
                        "owner", "id", "someone", "collaborative", 0, "tracks",
@@ -110,31 +109,31 @@ s_fixtures (const char *fx, const char *cred_extra, bool plex)
         char id[32], title[32];
         snprintf (id, sizeof id, "alt%019d", i);
         snprintf (title, sizeof title, "Album Song %d", i);
-        json_array_append_new (atr, json_pack ("{s:s, s:s, s:s, s:[{s:s}], s:i, s:i, s:i}", "id",
-                                               id, "type", "track", "name", title, "artists",
-                                               "name", "Album Band", "duration_ms", 180000,
-                                               "track_number", (i - 1) % 2 + 1, "disc_number",
-                                               (i + 1) / 2));
+        json_array_append_new (
+            atr, json_pack ("{s:s, s:s, s:s, s:[{s:s}], s:i, s:i, s:i}", "id", id, "type", "track",
+                            "name", title, "artists", "name", "Album Band", "duration_ms", 180000,
+                            "track_number", (i - 1) % 2 + 1, "disc_number", (i + 1) / 2));
     }
     s_dump (fx, "spotify/albums/" AL_ID ".json",
-            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:i, s:[{s:s, s:i, s:i}], s:[{s:s}], s:o}",
-                       "id", AL_ID, "name", "Double Album", "album_type", "album",
-                       "release_date", "1999", "release_date_precision", "year",
-                       "total_tracks", 4, "images", "url", "http://img/a", "width", 300,
-                       "height", 300, "artists", "name", "Album Band", "tracks", atr));
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:i, s:[{s:s, s:i, s:i}], s:[{s:s}], s:o}", "id",
+                       AL_ID, "name", "Double Album", "album_type", "album", "release_date", "1999",
+                       "release_date_precision", "year", "total_tracks", 4, "images", "url",
+                       "http://img/a", "width", 300, "height", 300, "artists", "name", "Album Band",
+                       "tracks", atr));
     json_t *liked = json_array ();
-    json_array_append_new (liked, json_pack ("{s:s, s:o}", "added_at", "2024-01-01T00:00:00Z",
-                                             "track", s_track ("lik0000000000000000000001",
-                                                               "Liked One", "Fav", 150)));
+    json_array_append_new (
+        liked, json_pack ("{s:s, s:o}", "added_at", "2024-01-01T00:00:00Z", "track",
+                          s_track ("lik0000000000000000000001", "Liked One", "Fav", 150)));
     s_dump (fx, "spotify/liked.json", liked);
 
     if (plex) {
         ta_write (fx, "plex/token", "plextoken\n");
         json_t *t = json_array ();
-#define LIB(title, gp, orig, dur, file) \
-        json_array_append_new (t, json_pack ("{s:s, s:s, s:s?, s:s, s:i, s:[{s:[{s:s}]}]}", \
-            "title", title, "grandparentTitle", gp, "originalTitle", orig, "parentTitle", \
-            "Some Album", "duration", dur, "Media", "Part", "file", file))
+#define LIB(title, gp, orig, dur, file)                                                            \
+    json_array_append_new (t, json_pack ("{s:s, s:s, s:s?, s:s, s:i, s:[{s:[{s:s}]}]}", "title",   \
+                                         title, "grandparentTitle", gp, "originalTitle", orig,     \
+                                         "parentTitle", "Some Album", "duration", dur, "Media",    \
+                                         "Part", "file", file))
         LIB ("Song Number 0", "Band", NULL, 200000, "/music/Band/00.flac");
         LIB ("Song Number 1", "Band", NULL, 201000, "/music/Band/01.flac");
         t = t;
@@ -160,11 +159,20 @@ s_env_start_with (s_env_t *e, const char *cred_extra, bool plex, bool plex_down,
     s_fixtures (e->fixtures, cred_extra, plex);
     e->fake = ta_fake_start (&ta_t, e->fixtures, e->downloads, &e->port);
     snprintf (e->url, sizeof e->url, "http://127.0.0.1:%d", e->port);
-    const char *vars[] = {"SPOTIFY_CLIENT_ID", "cid", "SPOTIFY_ACCOUNTS_URL", e->url,
-                          "SPOTIFY_API_URL", e->url, "PLEX_URL",
-                          plex_down ? "http://127.0.0.1:1" : plex ? e->url : NULL,
-                          "PLEX_TOKEN", plex || plex_down ? "plextoken" : NULL,
-                          "SOULPIPE_LIBRARY_CACHE_S", "0"};
+    const char *vars[] = {"SPOTIFY_CLIENT_ID",
+                          "cid",
+                          "SPOTIFY_ACCOUNTS_URL",
+                          e->url,
+                          "SPOTIFY_API_URL",
+                          e->url,
+                          "PLEX_URL",
+                          plex_down ? "http://127.0.0.1:1"
+                          : plex    ? e->url
+                                    : NULL,
+                          "PLEX_TOKEN",
+                          plex || plex_down ? "plextoken" : NULL,
+                          "SOULPIPE_LIBRARY_CACHE_S",
+                          "0"};
     const char *all[32];
     size_t n = sizeof vars / sizeof vars[0];
     memcpy (all, vars, sizeof vars);
@@ -192,7 +200,7 @@ s_env_stop (s_env_t *e)
     sp_config_destroy (&e->cfg);
     ta_fake_stop (&ta_t, e->fake);
     e->store = NULL;
-    ta_fini ();                 /* the store, redis-server, the temp dir */
+    ta_fini (); /* the store, redis-server, the temp dir */
     free (e->dir);
     free (e->fixtures);
     free (e->downloads);
@@ -372,8 +380,10 @@ Test (analyzer_spotify, refresh_rotation_and_429)
     s_env_t e;
     //  tokens live 30 s (< the 60 s early margin): every fetch refreshes;
     //  the 3rd Web API request answers 429 Retry-After 1
-    s_env_start (&e, "{\"token_lifetime_s\": 30, \"rotate_refresh_token\": true,"
-                     " \"rate_limit_at\": [3], \"rate_limit_retry_after_s\": 1}", false, false);
+    s_env_start (&e,
+                 "{\"token_lifetime_s\": 30, \"rotate_refresh_token\": true,"
+                 " \"rate_limit_at\": [3], \"rate_limit_retry_after_s\": 1}",
+                 false, false);
     s_login (&e);
     char *rt0 = s_redis_refresh_token (e.store);
     cr_assert_not_null (rt0);
@@ -454,8 +464,7 @@ Test (analyzer_spotify, rate_limit_beyond_cap_says_when_to_retry)
     s_env_t e;
     //  the 3rd Web API request asks for 10 minutes: more than the analyzer
     //  sleeps (2 min), so the submit fails at once and says how long
-    s_env_start (&e, "{\"rate_limit_at\": [3], \"rate_limit_retry_after_s\": 600}", false,
-                 false);
+    s_env_start (&e, "{\"rate_limit_at\": [3], \"rate_limit_retry_after_s\": 600}", false, false);
     s_login (&e);
     sp_msg_t reply;
     long long t0 = sp_test_now_ms ();
@@ -542,8 +551,7 @@ Test (analyzer_spotify, plex_paged_library_every_music_section)
         if (i == 2400 || i == 4499 || i == 4500) {
             snprintf (title, sizeof title, "Song Number %d", i == 2400 ? 0 : i == 4499 ? 1 : 2);
             dur = i == 2400 ? 200000 : i == 4499 ? 201000 : 202000;
-        }
-        else
+        } else
             snprintf (title, sizeof title, "Filler %d", i);
         snprintf (file, sizeof file, "/music/%s/%05d.flac", sec, i);
         json_array_append_new (tracks, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:[{s:[{s:s}]}]}",
@@ -557,9 +565,19 @@ Test (analyzer_spotify, plex_paged_library_every_music_section)
     snprintf (e.url, sizeof e.url, "http://127.0.0.1:%d", e.port);
     sp_analyzer_destroy (&e.an);
     sp_config_destroy (&e.cfg);
-    const char *vars[] = {"SPOTIFY_CLIENT_ID", "cid", "SPOTIFY_ACCOUNTS_URL", e.url,
-                          "SPOTIFY_API_URL", e.url, "PLEX_URL", e.url, "PLEX_TOKEN", "plextoken",
-                          "SOULPIPE_LIBRARY_CACHE_S", "0", NULL};
+    const char *vars[] = {"SPOTIFY_CLIENT_ID",
+                          "cid",
+                          "SPOTIFY_ACCOUNTS_URL",
+                          e.url,
+                          "SPOTIFY_API_URL",
+                          e.url,
+                          "PLEX_URL",
+                          e.url,
+                          "PLEX_TOKEN",
+                          "plextoken",
+                          "SOULPIPE_LIBRARY_CACHE_S",
+                          "0",
+                          NULL};
     ta_config (&e.cfg, vars);
     e.an = sp_analyzer_new (&e.cfg, NULL, NULL, 0);
     cr_assert_not_null (e.an);

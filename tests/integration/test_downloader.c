@@ -54,39 +54,39 @@ static const user_t s_users[] = {
 #define NUSERS (sizeof s_users / sizeof s_users[0])
 
 static void
-s_start(void)
+s_start (void)
 {
-    sp_test_init(&s_t, false);
-    fk_init(&s_fk);
-    fk_write(&s_fk, "slskd/api-key", API_KEY "\n");
+    sp_test_init (&s_t, false);
+    fk_init (&s_fk);
+    fk_write (&s_fk, "slskd/api-key", API_KEY "\n");
     char net[16384];
-    int n = snprintf(net, sizeof net,
-                     "{\"logged_in\":true,\"transfer_ms\":400,\"requested_ms\":50,"
-                     "\"init_ms\":50,\"queue_ms\":300,\"slow_factor\":4,\"users\":[");
+    int n = snprintf (net, sizeof net,
+                      "{\"logged_in\":true,\"transfer_ms\":400,\"requested_ms\":50,"
+                      "\"init_ms\":50,\"queue_ms\":300,\"slow_factor\":4,\"users\":[");
     for (size_t i = 0; i < NUSERS; i++)
-        n += snprintf(net + n, sizeof net - (size_t) n,
-                      "%s{\"username\":\"%s\",\"behavior\":\"%s\"%s,\"files\":["
-                      "{\"filename\":\"" SONG_JSON "\",\"size\":%d,\"length\":%d}]}",
-                      i ? "," : "", s_users[i].name, s_users[i].behavior, s_users[i].extra,
-                      SONG_SIZE, SONG_LENGTH);
-    snprintf(net + n, sizeof net - (size_t) n, "]}");
-    fk_write(&s_fk, "slskd/network.json", net);
-    cr_assert_eq(fk_start(&s_fk, NULL), 0, "the fake did not start");
-    cr_assert(mkdir(s_fk.downloads, 0755) == 0 || errno == EEXIST);
-    snprintf(s_staging, sizeof s_staging, "%s/staging", s_fk.dir);
-    cr_assert_eq(mkdir(s_staging, 0755), 0);
+        n += snprintf (net + n, sizeof net - (size_t) n,
+                       "%s{\"username\":\"%s\",\"behavior\":\"%s\"%s,\"files\":["
+                       "{\"filename\":\"" SONG_JSON "\",\"size\":%d,\"length\":%d}]}",
+                       i ? "," : "", s_users[i].name, s_users[i].behavior, s_users[i].extra,
+                       SONG_SIZE, SONG_LENGTH);
+    snprintf (net + n, sizeof net - (size_t) n, "]}");
+    fk_write (&s_fk, "slskd/network.json", net);
+    cr_assert_eq (fk_start (&s_fk, NULL), 0, "the fake did not start");
+    cr_assert (mkdir (s_fk.downloads, 0755) == 0 || errno == EEXIST);
+    snprintf (s_staging, sizeof s_staging, "%s/staging", s_fk.dir);
+    cr_assert_eq (mkdir (s_staging, 0755), 0);
 
     //  a job of 4 tracks so the track records exist
     sp_store_job_spec_t spec = {.source = "test", .name = "Downloads"};
     sp_store_track_spec_t tracks[4];
-    memset(tracks, 0, sizeof tracks);
+    memset (tracks, 0, sizeof tracks);
     for (int i = 0; i < 4; i++) {
         tracks[i].title = "Song";
         tracks[i].artists = "Artist";
         tracks[i].payload = "x";
         tracks[i].payload_len = 1;
     }
-    cr_assert_eq(sp_store_job_create(s_t.store, &spec, tracks, 4, s_job), SP_STORE_OK);
+    cr_assert_eq (sp_store_job_create (s_t.store, &spec, tracks, 4, s_job), SP_STORE_OK);
 
     sp_dl_config_t cfg = {
         .slskd_url = s_fk.base,
@@ -100,37 +100,37 @@ s_start(void)
         .poll_ms = 100,
     };
     char err[256];
-    s_dl = sp_dl_new(&cfg, err, sizeof err);
-    cr_assert_not_null(s_dl, "%s", err);
+    s_dl = sp_dl_new (&cfg, err, sizeof err);
+    cr_assert_not_null (s_dl, "%s", err);
 }
 
 static void
-s_stop(void)
+s_stop (void)
 {
-    sp_dl_destroy(&s_dl);
-    fk_stop(&s_fk);
-    sp_test_fini(&s_t);
+    sp_dl_destroy (&s_dl);
+    fk_stop (&s_fk);
+    sp_test_fini (&s_t);
 }
 
 /*  A download payload for track pos with candidates from users (best first). */
 static sp_payload_t *
-s_payload(int pos, const char *const *users, size_t n)
+s_payload (int pos, const char *const *users, size_t n)
 {
-    sp_payload_t *p = sp_payload_new();
-    cr_assert_not_null(p);
-    p->job = strdup(s_job);
+    sp_payload_t *p = sp_payload_new ();
+    cr_assert_not_null (p);
+    p->job = strdup (s_job);
     char key[128];
-    snprintf(key, sizeof key, "%s:%d", s_job, pos);
-    p->track_key = strdup(key);
-    p->track.title = strdup("Song");
-    sp_msg_strv_add(&p->track.artists, &p->track.artists_count, "Artist");
-    p->track.playlist = strdup("Downloads");
+    snprintf (key, sizeof key, "%s:%d", s_job, pos);
+    p->track_key = strdup (key);
+    p->track.title = strdup ("Song");
+    sp_msg_strv_add (&p->track.artists, &p->track.artists_count, "Artist");
+    p->track.playlist = strdup ("Downloads");
     p->track.position = (uint64_t) pos;
     p->track.has_duration_ms = true;
     p->track.duration_ms = SONG_LENGTH * 1000 + 1500;
     for (size_t i = 0; i < n; i++) {
         sp_candidate_t c;
-        memset(&c, 0, sizeof c);
+        memset (&c, 0, sizeof c);
         c.username = (char *) users[i];
         c.filename = (char *) SONG;
         c.size = SONG_SIZE;
@@ -138,29 +138,29 @@ s_payload(int pos, const char *const *users, size_t n)
         c.has_length = true;
         c.length = SONG_LENGTH;
         c.score = 1.0 - 0.01 * (double) i;
-        cr_assert_eq(sp_payload_add_candidate(p, &c), SP_MSG_OK);
+        cr_assert_eq (sp_payload_add_candidate (p, &c), SP_MSG_OK);
     }
     return p;
 }
 
 typedef struct {
     int calls;
-    int transferring; //  progress calls with bytes > 0
+    int transferring;  //  progress calls with bytes > 0
     int64_t max_bytes;
-    int stop_after_bytes; //  > 0: stopping() true once this many bytes were seen
+    int stop_after_bytes;  //  > 0: stopping() true once this many bytes were seen
     bool stop;
 } ops_state_t;
 
 static void
-s_ops_progress(void *arg, const char *state, int64_t bytes, int64_t size, double percent,
-               const char *message)
+s_ops_progress (void *arg, const char *state, int64_t bytes, int64_t size, double percent,
+                const char *message)
 {
     (void) size;
     (void) percent;
     (void) message;
     ops_state_t *o = arg;
     o->calls++;
-    cr_assert_not_null(state);
+    cr_assert_not_null (state);
     if (bytes > 0)
         o->transferring++;
     if (bytes > o->max_bytes)
@@ -170,286 +170,286 @@ s_ops_progress(void *arg, const char *state, int64_t bytes, int64_t size, double
 }
 
 static bool
-s_ops_stopping(void *arg)
+s_ops_stopping (void *arg)
 {
     return ((ops_state_t *) arg)->stop;
 }
 
 static sp_dl_result_t
-s_run(sp_payload_t *p, ops_state_t *o, char *reason, size_t n)
+s_run (sp_payload_t *p, ops_state_t *o, char *reason, size_t n)
 {
     sp_dl_ops_t ops = {.progress = s_ops_progress, .stopping = s_ops_stopping, .arg = o};
-    return sp_dl_run(s_dl, p, &ops, reason, n);
+    return sp_dl_run (s_dl, p, &ops, reason, n);
 }
 
 static json_t *
-s_stats(void)
+s_stats (void)
 {
-    json_t *st = fk_stats(&s_fk);
-    cr_assert_not_null(st);
+    json_t *st = fk_stats (&s_fk);
+    cr_assert_not_null (st);
     return st;
 }
 
 static long long
-s_stat_int(const char *key)
+s_stat_int (const char *key)
 {
-    json_t *st = s_stats();
+    json_t *st = s_stats ();
     long long v =
-        (long long) json_integer_value(json_object_get(json_object_get(st, "slskd"), key));
-    json_decref(st);
+        (long long) json_integer_value (json_object_get (json_object_get (st, "slskd"), key));
+    json_decref (st);
     return v;
 }
 
 static sp_peer_t
-s_peer(const char *user)
+s_peer (const char *user)
 {
     sp_peer_t peer;
-    cr_assert_eq(sp_peers_get(s_t.store, user, &peer), SP_STORE_OK);
+    cr_assert_eq (sp_peers_get (s_t.store, user, &peer), SP_STORE_OK);
     return peer;
 }
 
 static char *
-s_track_field(int pos, const char *field)
+s_track_field (int pos, const char *field)
 {
     char key[256];
-    snprintf(key, sizeof key, "soulpipe:track:%s:%d", s_job, pos);
+    snprintf (key, sizeof key, "soulpipe:track:%s:%d", s_job, pos);
     const char *argv[] = {"HGET", key, field};
     redisReply *r = NULL;
-    cr_assert_eq(sp_store_command(s_t.store, 3, argv, NULL, &r), SP_STORE_OK);
-    char *v = r->type == REDIS_REPLY_STRING ? strdup(r->str) : strdup("");
-    freeReplyObject(r);
+    cr_assert_eq (sp_store_command (s_t.store, 3, argv, NULL, &r), SP_STORE_OK);
+    char *v = r->type == REDIS_REPLY_STRING ? strdup (r->str) : strdup ("");
+    freeReplyObject (r);
     return v;
 }
 
 static int
-s_count_files(const char *dir)
+s_count_files (const char *dir)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir (dir);
     if (!d)
         return 0;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+    while ((e = readdir (d)) != NULL) {
+        if (!strcmp (e->d_name, ".") || !strcmp (e->d_name, ".."))
             continue;
         char sub[1024];
-        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        snprintf (sub, sizeof sub, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            n += s_count_files(sub);
+        if (lstat (sub, &st) == 0 && S_ISDIR (st.st_mode))
+            n += s_count_files (sub);
         else
             n++;
     }
-    closedir(d);
+    closedir (d);
     return n;
 }
 
 /*  The track ended staged from want_user, verified, with the transfer gone. */
 static void
-s_assert_staged(sp_payload_t *p, int pos, const char *want_user)
+s_assert_staged (sp_payload_t *p, int pos, const char *want_user)
 {
     char want[600];
-    snprintf(want, sizeof want, "%s/%s/%d.flac", s_staging, s_job, pos);
-    cr_assert_not_null(p->staged_path);
-    cr_assert_str_eq(p->staged_path, want);
-    cr_assert(p->has_source);
-    cr_assert_str_eq(p->source.username, want_user);
-    cr_assert_str_eq(p->source.filename, SONG);
-    cr_assert_eq(p->source.size, SONG_SIZE);
-    cr_assert_not_null(p->transfer_id);
+    snprintf (want, sizeof want, "%s/%s/%d.flac", s_staging, s_job, pos);
+    cr_assert_not_null (p->staged_path);
+    cr_assert_str_eq (p->staged_path, want);
+    cr_assert (p->has_source);
+    cr_assert_str_eq (p->source.username, want_user);
+    cr_assert_str_eq (p->source.filename, SONG);
+    cr_assert_eq (p->source.size, SONG_SIZE);
+    cr_assert_not_null (p->transfer_id);
     char why[256];
-    cr_assert_eq(sp_dl_verify_file(want, SONG_SIZE, SONG_LENGTH * 1000, NULL, why, sizeof why),
-                 SP_DL_VERIFY_OK, "%s", why);
+    cr_assert_eq (sp_dl_verify_file (want, SONG_SIZE, SONG_LENGTH * 1000, NULL, why, sizeof why),
+                  SP_DL_VERIFY_OK, "%s", why);
     //  the finished transfer was removed from slskd
     fk_resp_t r;
     const char *hdrs[] = {"X-API-Key: " API_KEY, NULL};
     char path[256];
-    snprintf(path, sizeof path, "/api/v0/transfers/downloads/%s", want_user);
-    cr_assert_eq(fk_http(&s_fk, "GET", path, hdrs, NULL, &r), 404, "%s", r.body);
-    fk_resp_free(&r);
-    char *tid = s_track_field(pos, "transfer_id");
-    cr_assert_str_eq(tid, p->transfer_id, "the track records the transfer");
-    free(tid);
-    sp_peer_t peer = s_peer(want_user);
-    cr_assert(peer.known && peer.ok >= 1 && peer.streak == 0);
-    cr_assert_gt(peer.speed, 0);
+    snprintf (path, sizeof path, "/api/v0/transfers/downloads/%s", want_user);
+    cr_assert_eq (fk_http (&s_fk, "GET", path, hdrs, NULL, &r), 404, "%s", r.body);
+    fk_resp_free (&r);
+    char *tid = s_track_field (pos, "transfer_id");
+    cr_assert_str_eq (tid, p->transfer_id, "the track records the transfer");
+    free (tid);
+    sp_peer_t peer = s_peer (want_user);
+    cr_assert (peer.known && peer.ok >= 1 && peer.streak == 0);
+    cr_assert_gt (peer.speed, 0);
 }
 
 /* ---------------------------------------------------------------- behaviours */
 
-Test(downloader, ok, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, ok, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     const char *users[] = {"good"};
-    sp_payload_t *p = s_payload(0, users, 1);
+    sp_payload_t *p = s_payload (0, users, 1);
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 0, "good");
-    cr_assert_gt(o.calls, 0, "progress was reported");
-    cr_assert_eq(o.max_bytes, SONG_SIZE);
-    cr_assert_eq(s_count_files(s_fk.downloads), 0, "the file left slskd's folder");
-    cr_assert_eq(s_count_files(s_staging), 1);
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 0, "good");
+    cr_assert_gt (o.calls, 0, "progress was reported");
+    cr_assert_eq (o.max_bytes, SONG_SIZE);
+    cr_assert_eq (s_count_files (s_fk.downloads), 0, "the file left slskd's folder");
+    cr_assert_eq (s_count_files (s_staging), 1);
+    sp_payload_destroy (&p);
 }
 
-Test(downloader, slow, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, slow, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     //  slow (1.6 s for the file) but moving: not a stall at 1 s
     const char *users[] = {"slowpoke", "good"};
-    sp_payload_t *p = s_payload(0, users, 2);
+    sp_payload_t *p = s_payload (0, users, 2);
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 0, "slowpoke");
-    cr_assert_gt(o.transferring, 0);
-    cr_assert_eq(s_stat_int("enqueued"), 1);
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 0, "slowpoke");
+    cr_assert_gt (o.transferring, 0);
+    cr_assert_eq (s_stat_int ("enqueued"), 1);
+    sp_payload_destroy (&p);
 }
 
 /*  bad_user first, then good: staged from good; the bad peer is recorded. */
 static void
-s_fallback(const char *bad_user)
+s_fallback (const char *bad_user)
 {
     const char *users[] = {bad_user, "good"};
-    sp_payload_t *p = s_payload(1, users, 2);
+    sp_payload_t *p = s_payload (1, users, 2);
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 1, "good");
-    sp_peer_t bad = s_peer(bad_user);
-    cr_assert(bad.known, "%s has a record", bad_user);
-    cr_assert_eq(bad.fail, 1, "%s: one failure recorded", bad_user);
-    cr_assert_eq(bad.ok, 0);
-    cr_assert_eq(s_count_files(s_staging), 1, "only the good file is staged");
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 1, "good");
+    sp_peer_t bad = s_peer (bad_user);
+    cr_assert (bad.known, "%s has a record", bad_user);
+    cr_assert_eq (bad.fail, 1, "%s: one failure recorded", bad_user);
+    cr_assert_eq (bad.ok, 0);
+    cr_assert_eq (s_count_files (s_staging), 1, "only the good file is staged");
     //  the bad transfer was cancelled and removed in slskd too
     fk_resp_t r;
     const char *hdrs[] = {"X-API-Key: " API_KEY, NULL};
-    cr_assert_eq(fk_http(&s_fk, "GET", "/api/v0/transfers/downloads", hdrs, NULL, &r), 200);
-    cr_assert_eq(json_array_size(r.json), 0, "%s", r.body);
-    fk_resp_free(&r);
-    sp_payload_destroy(&p);
+    cr_assert_eq (fk_http (&s_fk, "GET", "/api/v0/transfers/downloads", hdrs, NULL, &r), 200);
+    cr_assert_eq (json_array_size (r.json), 0, "%s", r.body);
+    fk_resp_free (&r);
+    sp_payload_destroy (&p);
 }
 
-Test(downloader, stall, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, stall, .init = s_start, .fini = s_stop, .timeout = 60)
 {
-    double t0 = fk_now_s();
-    s_fallback("staller");
-    cr_assert_lt(fk_now_s() - t0, 8.0, "the stall was noticed within the limit");
+    double t0 = fk_now_s ();
+    s_fallback ("staller");
+    cr_assert_lt (fk_now_s () - t0, 8.0, "the stall was noticed within the limit");
 }
 
-Test(downloader, queued, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, queued, .init = s_start, .fini = s_stop, .timeout = 60)
 {
-    s_fallback("waiter");
+    s_fallback ("waiter");
 }
 
-Test(downloader, long_queue, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, long_queue, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     //  place 501 in the remote queue: not worth waiting for
-    s_fallback("busy");
+    s_fallback ("busy");
 }
 
-Test(downloader, reject, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, reject, .init = s_start, .fini = s_stop, .timeout = 60)
 {
-    s_fallback("refuser");
+    s_fallback ("refuser");
 }
 
-Test(downloader, error, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, error, .init = s_start, .fini = s_stop, .timeout = 60)
 {
-    s_fallback("broken");
+    s_fallback ("broken");
 }
 
-Test(downloader, offline, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, offline, .init = s_start, .fini = s_stop, .timeout = 60)
 {
-    s_fallback("ghost");
+    s_fallback ("ghost");
 }
 
-Test(downloader, corrupt, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, corrupt, .init = s_start, .fini = s_stop, .timeout = 60)
 {
-    s_fallback("zero");
+    s_fallback ("zero");
     //  the zero-filled file was deleted, not staged
-    cr_assert_eq(s_count_files(s_fk.downloads), 0);
+    cr_assert_eq (s_count_files (s_fk.downloads), 0);
 }
 
 /* ---------------------------------------------------------------- exhausted */
 
-Test(downloader, exhausted_then_failed, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, exhausted_then_failed, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     const char *users[] = {"staller", "refuser", "ghost", "refuser"};
-    sp_payload_t *p = s_payload(2, users, 4);
+    sp_payload_t *p = s_payload (2, users, 4);
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_SEARCH_AGAIN, "%s", reason);
-    cr_assert(p->has_search_rounds);
-    cr_assert_eq(p->search_rounds, 2);
-    cr_assert_eq(p->candidates_count, 0);
-    cr_assert_eq(p->excluded_users_count, 3);
-    cr_assert_str_eq(p->excluded_users[0], "staller");
-    cr_assert_str_eq(p->excluded_users[1], "refuser");
-    cr_assert_str_eq(p->excluded_users[2], "ghost");
-    cr_assert_eq(p->tried_count, 3, "one try per user");
-    cr_assert(strstr(p->tried[0], "staller/01 - Song.flac: stalled"), "%s", p->tried[0]);
-    cr_assert(strstr(p->tried[1], "refuser/01 - Song.flac: rejected"), "%s", p->tried[1]);
-    cr_assert(strstr(p->tried[2], "ghost/01 - Song.flac: user offline"), "%s", p->tried[2]);
-    cr_assert_null(p->staged_path);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_SEARCH_AGAIN, "%s", reason);
+    cr_assert (p->has_search_rounds);
+    cr_assert_eq (p->search_rounds, 2);
+    cr_assert_eq (p->candidates_count, 0);
+    cr_assert_eq (p->excluded_users_count, 3);
+    cr_assert_str_eq (p->excluded_users[0], "staller");
+    cr_assert_str_eq (p->excluded_users[1], "refuser");
+    cr_assert_str_eq (p->excluded_users[2], "ghost");
+    cr_assert_eq (p->tried_count, 3, "one try per user");
+    cr_assert (strstr (p->tried[0], "staller/01 - Song.flac: stalled"), "%s", p->tried[0]);
+    cr_assert (strstr (p->tried[1], "refuser/01 - Song.flac: rejected"), "%s", p->tried[1]);
+    cr_assert (strstr (p->tried[2], "ghost/01 - Song.flac: user offline"), "%s", p->tried[2]);
+    cr_assert_null (p->staged_path);
     //  the payload still encodes for the search stage
     uint8_t *data = NULL;
     size_t size = 0;
-    cr_assert_eq(sp_payload_encode(p, &data, &size, reason, sizeof reason), SP_MSG_OK, "%s",
-                 reason);
-    free(data);
-    cr_assert_eq(s_stat_int("enqueued"), 2, "refuser once, ghost never accepted, staller once");
+    cr_assert_eq (sp_payload_encode (p, &data, &size, reason, sizeof reason), SP_MSG_OK, "%s",
+                  reason);
+    free (data);
+    cr_assert_eq (s_stat_int ("enqueued"), 2, "refuser once, ghost never accepted, staller once");
 
     //  the second round: new candidates, some excluded; then the end
     const char *again[] = {"refuser", "waiter", "broken"};
     for (size_t i = 0; i < 3; i++) {
         sp_candidate_t c = {
             .username = (char *) again[i], .filename = (char *) SONG, .size = SONG_SIZE};
-        sp_payload_add_candidate(p, &c);
+        sp_payload_add_candidate (p, &c);
     }
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_FAILED, "%s", reason);
-    cr_assert(strstr(reason, "no candidate could be downloaded: "), "%s", reason);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_FAILED, "%s", reason);
+    cr_assert (strstr (reason, "no candidate could be downloaded: "), "%s", reason);
     const char *want[] = {"staller/01 - Song.flac: stalled", "refuser/01 - Song.flac: rejected",
                           "ghost/01 - Song.flac: user offline",
                           "waiter/01 - Song.flac: queued for more than 1 s",
                           "broken/01 - Song.flac: errored (Remote connection closed)"};
     for (size_t i = 0; i < 5; i++)
-        cr_assert(strstr(reason, want[i]), "missing \"%s\" in: %s", want[i], reason);
-    cr_assert_eq(s_stat_int("enqueued"), 4, "the excluded refuser was not tried again");
-    cr_assert_eq(s_count_files(s_staging), 0);
-    sp_payload_destroy(&p);
+        cr_assert (strstr (reason, want[i]), "missing \"%s\" in: %s", want[i], reason);
+    cr_assert_eq (s_stat_int ("enqueued"), 4, "the excluded refuser was not tried again");
+    cr_assert_eq (s_count_files (s_staging), 0);
+    sp_payload_destroy (&p);
 }
 
-Test(downloader, no_candidates, .init = s_start, .fini = s_stop, .timeout = 30)
+Test (downloader, no_candidates, .init = s_start, .fini = s_stop, .timeout = 30)
 {
-    sp_payload_t *p = s_payload(0, NULL, 0);
+    sp_payload_t *p = s_payload (0, NULL, 0);
     p->has_search_rounds = true;
     p->search_rounds = 2;
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_FAILED);
-    cr_assert(strstr(reason, "no usable candidate"), "%s", reason);
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_FAILED);
+    cr_assert (strstr (reason, "no usable candidate"), "%s", reason);
+    sp_payload_destroy (&p);
 }
 
-Test(downloader, excluded_and_blocked, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, excluded_and_blocked, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     //  broken failed 3 times in a row just now: skipped for a while
     for (int i = 0; i < SP_PEERS_SKIP_STREAK; i++)
-        cr_assert_eq(sp_peers_record(s_t.store, "broken", SP_PEER_FAILED, 0), SP_STORE_OK);
+        cr_assert_eq (sp_peers_record (s_t.store, "broken", SP_PEER_FAILED, 0), SP_STORE_OK);
     const char *users[] = {"refuser", "broken", "good"};
-    sp_payload_t *p = s_payload(3, users, 3);
-    sp_msg_strv_add(&p->excluded_users, &p->excluded_users_count, "refuser");
+    sp_payload_t *p = s_payload (3, users, 3);
+    sp_msg_strv_add (&p->excluded_users, &p->excluded_users_count, "refuser");
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 3, "good");
-    cr_assert_eq(s_stat_int("enqueued"), 1, "only good was enqueued");
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 3, "good");
+    cr_assert_eq (s_stat_int ("enqueued"), 1, "only good was enqueued");
+    sp_payload_destroy (&p);
 }
 
 /* ---------------------------------------------------------------- failures of slskd */
 
-Test(downloader, slskd_down, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, slskd_down, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     //  a port nobody listens on
     sp_dl_config_t cfg = {.slskd_url = "http://127.0.0.1:1",
@@ -459,102 +459,102 @@ Test(downloader, slskd_down, .init = s_start, .fini = s_stop, .timeout = 60)
                           .redis_url = s_t.redis_url,
                           .poll_ms = 100};
     char err[256];
-    sp_dl_t *down = sp_dl_new(&cfg, err, sizeof err);
-    cr_assert_not_null(down, "%s", err);
+    sp_dl_t *down = sp_dl_new (&cfg, err, sizeof err);
+    cr_assert_not_null (down, "%s", err);
     const char *users[] = {"good", "good2"};
-    sp_payload_t *p = s_payload(0, users, 2);
+    sp_payload_t *p = s_payload (0, users, 2);
     char reason[4096];
-    cr_assert_eq(sp_dl_run(down, p, NULL, reason, sizeof reason), SP_DL_RETRY);
-    cr_assert(strstr(reason, "slskd unreachable"), "%s", reason);
-    sp_peer_t peer = s_peer("good");
-    cr_assert_not(peer.known, "slskd being down is not the peer's fault");
-    sp_payload_destroy(&p);
-    sp_dl_destroy(&down);
+    cr_assert_eq (sp_dl_run (down, p, NULL, reason, sizeof reason), SP_DL_RETRY);
+    cr_assert (strstr (reason, "slskd unreachable"), "%s", reason);
+    sp_peer_t peer = s_peer ("good");
+    cr_assert_not (peer.known, "slskd being down is not the peer's fault");
+    sp_payload_destroy (&p);
+    sp_dl_destroy (&down);
 
     //  a wrong API key is a retry too (configuration), never a peer failure
     cfg.slskd_url = s_fk.base;
     cfg.slskd_api_key = "wrong-key";
-    down = sp_dl_new(&cfg, err, sizeof err);
-    p = s_payload(0, users, 2);
-    cr_assert_eq(sp_dl_run(down, p, NULL, reason, sizeof reason), SP_DL_RETRY, "%s", reason);
-    sp_payload_destroy(&p);
-    sp_dl_destroy(&down);
+    down = sp_dl_new (&cfg, err, sizeof err);
+    p = s_payload (0, users, 2);
+    cr_assert_eq (sp_dl_run (down, p, NULL, reason, sizeof reason), SP_DL_RETRY, "%s", reason);
+    sp_payload_destroy (&p);
+    sp_dl_destroy (&down);
 }
 
 /* ---------------------------------------------------------------- re-runs */
 
-Test(downloader, rerun_follows_running_transfer, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, rerun_follows_running_transfer, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     const char *users[] = {"long", "good"};
-    sp_payload_t *p = s_payload(0, users, 2);
+    sp_payload_t *p = s_payload (0, users, 2);
     ops_state_t o = {.stop_after_bytes = 1};
     char reason[4096];
     //  the worker stops mid-transfer: the job is handed back, the transfer runs on
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_RETRY, "%s", reason);
-    char *tid = s_track_field(0, "transfer_id");
-    cr_assert_gt(strlen(tid), 30, "the transfer id was recorded: %s", tid);
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_RETRY, "%s", reason);
+    char *tid = s_track_field (0, "transfer_id");
+    cr_assert_gt (strlen (tid), 30, "the transfer id was recorded: %s", tid);
+    sp_payload_destroy (&p);
 
     //  the next holder follows that transfer rather than enqueue again
-    p = s_payload(0, users, 2);
+    p = s_payload (0, users, 2);
     ops_state_t o2 = {0};
-    cr_assert_eq(s_run(p, &o2, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 0, "long");
-    cr_assert_str_eq(p->transfer_id, tid, "the same transfer");
-    cr_assert_eq(s_stat_int("enqueued"), 1, "enqueued once");
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o2, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 0, "long");
+    cr_assert_str_eq (p->transfer_id, tid, "the same transfer");
+    cr_assert_eq (s_stat_int ("enqueued"), 1, "enqueued once");
+    sp_payload_destroy (&p);
 
     //  and once more: the staged file is passed on as it is
-    p = s_payload(0, users, 2);
-    cr_assert_eq(s_run(p, &o2, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    cr_assert_str_eq(p->source.username, "long");
-    cr_assert_str_eq(p->transfer_id, tid);
-    cr_assert_eq(s_stat_int("enqueued"), 1);
-    cr_assert_eq(s_count_files(s_staging), 1);
-    free(tid);
-    sp_payload_destroy(&p);
+    p = s_payload (0, users, 2);
+    cr_assert_eq (s_run (p, &o2, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    cr_assert_str_eq (p->source.username, "long");
+    cr_assert_str_eq (p->transfer_id, tid);
+    cr_assert_eq (s_stat_int ("enqueued"), 1);
+    cr_assert_eq (s_count_files (s_staging), 1);
+    free (tid);
+    sp_payload_destroy (&p);
 }
 
-Test(downloader, rerun_uses_finished_transfer, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, rerun_uses_finished_transfer, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     const char *users[] = {"long"};
-    sp_payload_t *p = s_payload(1, users, 1);
+    sp_payload_t *p = s_payload (1, users, 1);
     ops_state_t o = {.stop_after_bytes = 1};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_RETRY, "%s", reason);
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_RETRY, "%s", reason);
+    sp_payload_destroy (&p);
     //  the transfer completes while nobody follows it
-    fk_sleep_ms(3000);
-    json_t *st = s_stats();
-    json_t *states = json_object_get(json_object_get(st, "slskd"), "transfer_states");
-    cr_assert_eq(json_integer_value(json_object_get(states, "Completed, Succeeded")), 1);
-    json_decref(st);
-    p = s_payload(1, users, 1);
+    fk_sleep_ms (3000);
+    json_t *st = s_stats ();
+    json_t *states = json_object_get (json_object_get (st, "slskd"), "transfer_states");
+    cr_assert_eq (json_integer_value (json_object_get (states, "Completed, Succeeded")), 1);
+    json_decref (st);
+    p = s_payload (1, users, 1);
     ops_state_t o2 = {0};
-    cr_assert_eq(s_run(p, &o2, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 1, "long");
-    cr_assert_eq(s_stat_int("enqueued"), 1, "enqueued once");
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o2, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 1, "long");
+    cr_assert_eq (s_stat_int ("enqueued"), 1, "enqueued once");
+    sp_payload_destroy (&p);
 }
 
-Test(downloader, rerun_after_handoff_starts_over, .init = s_start, .fini = s_stop, .timeout = 60)
+Test (downloader, rerun_after_handoff_starts_over, .init = s_start, .fini = s_stop, .timeout = 60)
 {
     //  staged, then the tagger took the file away; the track comes back to
     //  the download stage later (a retry): the old, removed transfer is not
     //  followed, a new one is made
     const char *users[] = {"good"};
-    sp_payload_t *p = s_payload(2, users, 1);
+    sp_payload_t *p = s_payload (2, users, 1);
     ops_state_t o = {0};
     char reason[4096];
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    char *first = strdup(p->transfer_id);
-    cr_assert_eq(unlink(p->staged_path), 0);
-    sp_payload_destroy(&p);
-    p = s_payload(2, users, 1);
-    cr_assert_eq(s_run(p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
-    s_assert_staged(p, 2, "good");
-    cr_assert_str_neq(p->transfer_id, first, "a new transfer");
-    cr_assert_eq(s_stat_int("enqueued"), 2);
-    free(first);
-    sp_payload_destroy(&p);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    char *first = strdup (p->transfer_id);
+    cr_assert_eq (unlink (p->staged_path), 0);
+    sp_payload_destroy (&p);
+    p = s_payload (2, users, 1);
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 2, "good");
+    cr_assert_str_neq (p->transfer_id, first, "a new transfer");
+    cr_assert_eq (s_stat_int ("enqueued"), 2);
+    free (first);
+    sp_payload_destroy (&p);
 }

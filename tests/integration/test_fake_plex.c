@@ -19,7 +19,7 @@ s_teardown (void)
     fk_stop (&s_fk);
 }
 
-#define JSON_HDR "Accept: application/json"
+#define JSON_HDR  "Accept: application/json"
 #define TOKEN_HDR "X-Plex-Token: plextok"
 
 static void
@@ -35,11 +35,10 @@ s_start (int ntracks, const char *sections)
         snprintf (title, sizeof title, "Title %03d", i);
         snprintf (file, sizeof file, "/music/A/B/%03d.flac", i);
         json_array_append_new (
-            tracks, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:[{s:[{s:s}]}]}",
-                               "ratingKey", title + 6, "title", title, "grandparentTitle",
-                               "Artist & Co", "parentTitle", "Album", "index", i % 12 + 1,
-                               "parentIndex", 1, "duration", 180000 + i, "Media", "Part",
-                               "file", file));
+            tracks, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:[{s:[{s:s}]}]}", "ratingKey",
+                               title + 6, "title", title, "grandparentTitle", "Artist & Co",
+                               "parentTitle", "Album", "index", i % 12 + 1, "parentIndex", 1,
+                               "duration", 180000 + i, "Media", "Part", "file", file));
     }
     char *text = json_dumps (tracks, 0);
     fk_write (&s_fk, "plex/tracks.json", text);
@@ -54,8 +53,8 @@ Test (fake_plex, identity_auth_and_formats, .fini = s_teardown)
     fk_resp_t r;
     const char *json_only[] = {JSON_HDR, NULL};
     cr_assert_eq (fk_http (&s_fk, "GET", "/identity", json_only, NULL, &r), 200);
-    cr_assert_not_null (json_object_get (json_object_get (r.json, "MediaContainer"),
-                                         "machineIdentifier"));
+    cr_assert_not_null (
+        json_object_get (json_object_get (r.json, "MediaContainer"), "machineIdentifier"));
     fk_resp_free (&r);
 
     cr_assert_eq (fk_http (&s_fk, "GET", "/library/sections", json_only, NULL, &r), 401);
@@ -69,14 +68,17 @@ Test (fake_plex, identity_auth_and_formats, .fini = s_teardown)
     json_t *dir = json_object_get (json_object_get (r.json, "MediaContainer"), "Directory");
     cr_assert_eq (json_array_size (dir), 1);
     cr_assert_str_eq (json_string_value (json_object_get (json_array_get (dir, 0), "key")), "1");
-    cr_assert_str_eq (json_string_value (json_object_get (json_array_get (dir, 0), "type")), "artist");
+    cr_assert_str_eq (json_string_value (json_object_get (json_array_get (dir, 0), "type")),
+                      "artist");
     fk_resp_free (&r);
 
     //  token as a query parameter; no Accept header: XML
     cr_assert_eq (fk_http (&s_fk, "GET", "/library/sections/1/all?type=10&X-Plex-Token=plextok",
-                           NULL, NULL, &r), 200);
+                           NULL, NULL, &r),
+                  200);
     cr_assert_null (r.json);
-    cr_assert (strstr (r.body, "<MediaContainer") && strstr (r.body, "totalSize=\"3\""), "%s", r.body);
+    cr_assert (strstr (r.body, "<MediaContainer") && strstr (r.body, "totalSize=\"3\""), "%s",
+               r.body);
     cr_assert (strstr (r.body, "grandparentTitle=\"Artist &amp; Co\""), "%s", r.body);
     cr_assert (strstr (r.body, "<Part file=\"/music/A/B/000.flac\"/>"), "%s", r.body);
     fk_resp_free (&r);
@@ -100,8 +102,7 @@ s_page_all (bool as_headers, int page)
             snprintf (h2, sizeof h2, "X-Plex-Container-Size: %d", page);
             hdrs[2] = h1;
             hdrs[3] = h2;
-        }
-        else
+        } else
             snprintf (path, sizeof path,
                       "/library/sections/1/all?type=10&X-Plex-Container-Start=%d"
                       "&X-Plex-Container-Size=%d",
@@ -118,7 +119,8 @@ s_page_all (bool as_headers, int page)
         json_t *md = json_object_get (mc, "Metadata");
         size_t i;
         json_t *t;
-        json_array_foreach (md, i, t) {
+        json_array_foreach (md, i, t)
+        {
             const char *title = json_string_value (json_object_get (t, "title"));
             cr_assert_gt (strcmp (title, last), 0, "order or duplicates across pages");
             snprintf (last, sizeof last, "%s", title);
@@ -148,12 +150,14 @@ Test (fake_plex, paging, .fini = s_teardown)
     cr_assert_null (json_object_get (mc, "Metadata"));
     fk_resp_free (&r);
     fk_http (&s_fk, "GET", "/library/sections/1/all?type=10", ok, NULL, &r);
-    cr_assert_eq (json_array_size (json_object_get (json_object_get (r.json, "MediaContainer"),
-                                                    "Metadata")), 250);
+    cr_assert_eq (
+        json_array_size (json_object_get (json_object_get (r.json, "MediaContainer"), "Metadata")),
+        250);
     fk_resp_free (&r);
     fk_http (&s_fk, "GET", "/library/sections/1/all?type=10&title=title%20007", ok, NULL, &r);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (r.json, "MediaContainer"),
-                                                       "totalSize")), 1);
+    cr_assert_eq (json_integer_value (
+                      json_object_get (json_object_get (r.json, "MediaContainer"), "totalSize")),
+                  1);
     fk_resp_free (&r);
 }
 
@@ -176,8 +180,9 @@ Test (fake_plex, refresh_counted, .fini = s_teardown)
     fk_resp_free (&r);
     //  tracks without librarySectionID belong to the first music section
     fk_http (&s_fk, "GET", "/library/sections/3/all?type=10", ok, NULL, &r);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (r.json, "MediaContainer"),
-                                                       "totalSize")), 1);
+    cr_assert_eq (json_integer_value (
+                      json_object_get (json_object_get (r.json, "MediaContainer"), "totalSize")),
+                  1);
     fk_resp_free (&r);
 
     json_t *st = fk_stats (&s_fk);

@@ -26,13 +26,13 @@ s_teardown (void)
 }
 
 #define KEY_HDR "X-API-Key: slskd-test-key-0123456789"
-#define SONG "@@music\\\\Artist\\\\2001 - Album\\\\01 - Song.flac" //  JSON-escaped
+#define SONG    "@@music\\\\Artist\\\\2001 - Album\\\\01 - Song.flac"  //  JSON-escaped
 
 static const char *s_hdrs[] = {KEY_HDR, "Content-Type: application/json", NULL};
 
-static const char *s_users[] = {"good", "slowpoke", "staller", "staller2", "waiter",
-                                "refuser", "broken", "ghost", "zero", "busy"};
-static const char *s_behaviors[] = {"ok", "slow", "stall", "stall", "queued",
+static const char *s_users[] = {"good",    "slowpoke", "staller", "staller2", "waiter",
+                                "refuser", "broken",   "ghost",   "zero",     "busy"};
+static const char *s_behaviors[] = {"ok",     "slow",  "stall",   "stall",   "queued",
                                     "reject", "error", "offline", "corrupt", "ok"};
 #define NUSERS 10
 
@@ -54,15 +54,17 @@ s_start (const char *net_extra, const char *const *args)
                        "\"queueLength\":%d,\"behavior\":\"%s\"%s,\"files\":["
                        "{\"filename\":\"" SONG "\",\"size\":300000,\"bitDepth\":16,"
                        "\"sampleRate\":44100,\"length\":60,\"extension\":\"flac\"}",
-                       i ? "," : "", s_users[i], 1000000 + i, busy ? "false" : "true",
-                       busy ? 3 : 0, s_behaviors[i], staller2 ? ",\"stall_timeout_ms\":200" : "");
+                       i ? "," : "", s_users[i], 1000000 + i, busy ? "false" : "true", busy ? 3 : 0,
+                       s_behaviors[i], staller2 ? ",\"stall_timeout_ms\":200" : "");
         if (i == 0)
-            n += snprintf (net + n, sizeof net - (size_t) n,
-                           ",{\"filename\":\"@@music\\\\Artist\\\\2001 - Album\\\\02 - Other.mp3\","
-                           "\"size\":9000,\"bitRate\":320,\"length\":30,\"isVariableBitRate\":false}"
-                           ",{\"filename\":\"@@music\\\\Bj\xc3\xb6rk\\\\D\xc3\xa9" "but\\\\01 - Human Behaviour.ogg\","
-                           "\"size\":50000,\"length\":10}"
-                           ",{\"filename\":\"@@x\\\\Artist\\\\Single\\\\Song.m4a\",\"size\":0,\"length\":20}");
+            n += snprintf (
+                net + n, sizeof net - (size_t) n,
+                ",{\"filename\":\"@@music\\\\Artist\\\\2001 - Album\\\\02 - Other.mp3\","
+                "\"size\":9000,\"bitRate\":320,\"length\":30,\"isVariableBitRate\":false}"
+                ",{\"filename\":\"@@music\\\\Bj\xc3\xb6rk\\\\D\xc3\xa9"
+                "but\\\\01 - Human Behaviour.ogg\","
+                "\"size\":50000,\"length\":10}"
+                ",{\"filename\":\"@@x\\\\Artist\\\\Single\\\\Song.m4a\",\"size\":0,\"length\":20}");
         n += snprintf (net + n, sizeof net - (size_t) n, "]}");
     }
     snprintf (net + n, sizeof net - (size_t) n, "]}");
@@ -85,8 +87,8 @@ static json_t *
 s_search (const char *id, const char *text, int timeout_ms, const char *extra)
 {
     char body[1024];
-    snprintf (body, sizeof body, "{\"id\":\"%s\",\"searchText\":\"%s\",\"searchTimeout\":%d%s}",
-              id, text, timeout_ms, extra ? extra : "");
+    snprintf (body, sizeof body, "{\"id\":\"%s\",\"searchText\":\"%s\",\"searchTimeout\":%d%s}", id,
+              text, timeout_ms, extra ? extra : "");
     return s_call ("POST", "/api/v0/searches", body, 200);
 }
 
@@ -200,7 +202,10 @@ Test (fake_slskd, search_lifecycle, .fini = s_teardown)
 
     //  matching: diacritics are not folded, case is
     json_decref (s_search ("10000000-0000-4000-8000-000000000001", "bjork", 300, NULL));
-    json_decref (s_search ("10000000-0000-4000-8000-000000000002", "BJ\xc3\x96RK d\xc3\xa9" "but", 300, NULL));
+    json_decref (s_search ("10000000-0000-4000-8000-000000000002",
+                           "BJ\xc3\x96RK d\xc3\xa9"
+                           "but",
+                           300, NULL));
     json_decref (s_search ("10000000-0000-4000-8000-000000000003", "artist nothere", 300, NULL));
     json_decref (s_search ("10000000-0000-4000-8000-000000000004", "artist song", 5000,
                            ",\"responseLimit\":3"));
@@ -236,8 +241,9 @@ Test (fake_slskd, search_lifecycle, .fini = s_teardown)
     json_decref (s_call ("POST", "/api/v0/searches", body, 400));
 
     json_t *st = fk_stats (&s_fk);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (st, "slskd"),
-                                                       "searches_started")), 6);
+    cr_assert_eq (
+        json_integer_value (json_object_get (json_object_get (st, "slskd"), "searches_started")),
+        6);
     json_decref (st);
     cr_assert_eq (fk_stop (&s_fk), 0, "the fake must exit 0 (and leak-free under SAN)");
 }
@@ -266,7 +272,8 @@ Test (fake_slskd, concurrent_posts_429, .fini = s_teardown)
     pthread_create (&th, NULL, s_bg_post, &bg);
     fk_sleep_ms (150);
     fk_resp_t r;
-    cr_assert_eq (fk_http (&s_fk, "POST", "/api/v0/searches", s_hdrs, "{\"searchText\":\"song\"}", &r), 429);
+    cr_assert_eq (
+        fk_http (&s_fk, "POST", "/api/v0/searches", s_hdrs, "{\"searchText\":\"song\"}", &r), 429);
     cr_assert (strstr (r.body, "concurrent"), "%s", r.body);
     fk_resp_free (&r);
     pthread_join (th, NULL);
@@ -276,7 +283,8 @@ Test (fake_slskd, concurrent_posts_429, .fini = s_teardown)
     pthread_create (&th, NULL, s_bg_post, &eq);
     fk_sleep_ms (150);
     cr_assert_eq (fk_http (&s_fk, "POST", "/api/v0/transfers/downloads/good", s_hdrs,
-                           "[{\"filename\":\"" SONG "\",\"size\":1}]", &r), 429);
+                           "[{\"filename\":\"" SONG "\",\"size\":1}]", &r),
+                  429);
     fk_resp_free (&r);
     pthread_join (th, NULL);
     cr_assert_eq (eq.status, 201);
@@ -332,14 +340,16 @@ Test (fake_slskd, transfer_ok_and_files, .fini = s_teardown)
     //  the size a search reports
     json_decref (s_search ("30000000-0000-4000-8000-000000000001", "human behaviour", 300, NULL));
     json_decref (s_wait_search ("30000000-0000-4000-8000-000000000001"));
-    json_t *resp = s_call ("GET", "/api/v0/searches/30000000-0000-4000-8000-000000000001/responses", NULL, 200);
+    json_t *resp = s_call ("GET", "/api/v0/searches/30000000-0000-4000-8000-000000000001/responses",
+                           NULL, 200);
     json_int_t ogg_size = json_integer_value (json_object_get (
         json_array_get (json_object_get (json_array_get (resp, 0), "files"), 0), "size"));
     json_decref (resp);
     cr_assert_eq (ogg_size, 50000);
 
     char *id = s_enqueue ("good", SONG);
-    char *id2 = s_enqueue ("good", "@@music\\\\Bj\xc3\xb6rk\\\\D\xc3\xa9" "but\\\\01 - Human Behaviour.ogg");
+    char *id2 = s_enqueue ("good", "@@music\\\\Bj\xc3\xb6rk\\\\D\xc3\xa9"
+                                   "but\\\\01 - Human Behaviour.ogg");
     bool seen_progress = false;
     json_t *x = NULL;
     for (int i = 0; i < 100; i++) {
@@ -373,7 +383,10 @@ Test (fake_slskd, transfer_ok_and_files, .fini = s_teardown)
     x = s_transfer ("good", id2);
     cr_assert_str_eq (s_state (x), "Completed, Succeeded");
     json_decref (x);
-    snprintf (path, sizeof path, "%s/D\xc3\xa9" "but/01 - Human Behaviour.ogg", s_fk.downloads);
+    snprintf (path, sizeof path,
+              "%s/D\xc3\xa9"
+              "but/01 - Human Behaviour.ogg",
+              s_fk.downloads);
     cr_assert_eq (s_file_size (path), ogg_size);
     tf = taglib_file_new (path);
     cr_assert (tf && taglib_file_is_valid (tf));
@@ -412,7 +425,8 @@ Test (fake_slskd, transfer_ok_and_files, .fini = s_teardown)
     }
     json_decref (s_call ("GET", "/api/v0/transfers/downloads/good", NULL, 404));
     json_decref (s_call ("GET", "/api/v0/transfers/downloads/good/not-a-guid", NULL, 400));
-    json_decref (s_call ("GET", "/api/v0/transfers/downloads/good/40000000-0000-4000-8000-000000000001", NULL, 404));
+    json_decref (s_call (
+        "GET", "/api/v0/transfers/downloads/good/40000000-0000-4000-8000-000000000001", NULL, 404));
     json_decref (s_call ("POST", "/api/v0/transfers/downloads/good", "[]", 400));
     json_decref (s_call ("POST", "/api/v0/transfers/downloads/good",
                          "[{\"filename\":\"@@music\\\\..\\\\x.flac\",\"size\":1}]", 400));
@@ -428,12 +442,13 @@ Test (fake_slskd, behaviours, .fini = s_teardown)
     //  offline: enqueue fails at once
     fk_resp_t r;
     cr_assert_eq (fk_http (&s_fk, "POST", "/api/v0/transfers/downloads/ghost", s_hdrs,
-                           "[{\"filename\":\"" SONG "\",\"size\":1}]", &r), 500);
+                           "[{\"filename\":\"" SONG "\",\"size\":1}]", &r),
+                  500);
     cr_assert (strstr (r.body, "appears to be offline"), "%s", r.body);
     fk_resp_free (&r);
 
-    const char *users[] = {"good", "slowpoke", "staller", "staller2", "waiter", "refuser",
-                           "broken", "zero", "busy"};
+    const char *users[] = {"good",    "slowpoke", "staller", "staller2", "waiter",
+                           "refuser", "broken",   "zero",    "busy"};
     char *ids[9];
     for (int i = 0; i < 9; i++)
         ids[i] = s_enqueue (users[i], SONG);
@@ -491,7 +506,8 @@ Test (fake_slskd, behaviours, .fini = s_teardown)
     int zero_files = 0;
     size_t i;
     json_t *w;
-    json_array_foreach (written, i, w) {
+    json_array_foreach (written, i, w)
+    {
         const char *p = json_string_value (w);
         cr_assert_eq (s_file_size (p), 300000);
         FILE *fp = fopen (p, "rb");
@@ -542,6 +558,7 @@ Test (fake_slskd, bad_fixture_exits_2, .fini = s_teardown)
 {
     fk_init (&s_fk);
     fk_write (&s_fk, "slskd/api-key", "k");
-    fk_write (&s_fk, "slskd/network.json", "{\"users\":[{\"username\":\"u\",\"behavior\":\"weird\"}]}");
+    fk_write (&s_fk, "slskd/network.json",
+              "{\"users\":[{\"username\":\"u\",\"behavior\":\"weird\"}]}");
     cr_assert_neq (fk_start (&s_fk, NULL), 0, "a bad fixture must not start");
 }

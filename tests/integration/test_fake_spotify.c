@@ -21,7 +21,9 @@ s_teardown (void)
     fk_stop (&s_fk);
 }
 
-#define CRED_EXT "{\"client_id\":\"cid\",\"client_secret\":\"csecret\",\"user_id\":\"alice\",\"mode\":\"extended\""
+#define CRED_EXT                                                                                   \
+    "{\"client_id\":\"cid\",\"client_secret\":\"csecret\",\"user_id\":\"alice\",\"mode\":"         \
+    "\"extended\""
 
 //  A playlist fixture with n track entries plus a null, a local file and an
 //  episode entry at the end.
@@ -33,21 +35,19 @@ s_playlist (const char *id, const char *owner, bool collaborative, int n)
         char tid[32], name[32];
         snprintf (tid, sizeof tid, "trk%04d", i);
         snprintf (name, sizeof name, "Song %d", i);
-        json_array_append_new (items,
-                               json_pack ("{s:s, s:b, s:{s:s, s:s, s:s, s:i}}", "added_at",
-                                          "2024-01-02T03:04:05Z", "is_local", 0, "track", "id",
-                                          tid, "name", name, "type", "track", "duration_ms",
-                                          200000 + i));
+        json_array_append_new (items, json_pack ("{s:s, s:b, s:{s:s, s:s, s:s, s:i}}", "added_at",
+                                                 "2024-01-02T03:04:05Z", "is_local", 0, "track",
+                                                 "id", tid, "name", name, "type", "track",
+                                                 "duration_ms", 200000 + i));
     }
     json_array_append_new (items, json_pack ("{s:b, s:n}", "is_local", 0, "track"));
     json_array_append_new (items, json_pack ("{s:b, s:{s:n, s:s, s:s, s:s}}", "is_local", 1,
-                                             "track", "id", "name", "Local", "type", "track",
-                                             "uri", "spotify:local:A:B:Local:100"));
+                                             "track", "id", "name", "Local", "type", "track", "uri",
+                                             "spotify:local:A:B:Local:100"));
     json_array_append_new (items, json_pack ("{s:b, s:{s:s, s:s, s:s}}", "is_local", 0, "track",
                                              "id", "ep1", "name", "Episode", "type", "episode"));
-    json_t *pl = json_pack ("{s:s, s:s, s:{s:s}, s:b, s:{s:o}}", "id", id, "name", "List",
-                            "owner", "id", owner, "collaborative", collaborative, "tracks",
-                            "items", items);
+    json_t *pl = json_pack ("{s:s, s:s, s:{s:s}, s:b, s:{s:o}}", "id", id, "name", "List", "owner",
+                            "id", owner, "collaborative", collaborative, "tracks", "items", items);
     char *text = json_dumps (pl, 0);
     json_decref (pl);
     return text;
@@ -79,8 +79,9 @@ s_start (const char *cred_extra)
               "\"tracks\":{\"items\":["
               "{\"id\":\"a1\",\"name\":\"One\",\"track_number\":1},"
               "{\"id\":\"a2\",\"name\":\"Two\",\"track_number\":2}]}}");
-    fk_write (&s_fk, "spotify/liked.json",
-              "[{\"added_at\":\"2024-01-01T00:00:00Z\",\"track\":{\"id\":\"l1\",\"name\":\"Liked\"}}]");
+    fk_write (
+        &s_fk, "spotify/liked.json",
+        "[{\"added_at\":\"2024-01-01T00:00:00Z\",\"track\":{\"id\":\"l1\",\"name\":\"Liked\"}}]");
     cr_assert_eq (fk_start (&s_fk, NULL), 0, "fake did not start");
 }
 
@@ -88,7 +89,7 @@ static char *
 s_cc_token (void)
 {
     fk_resp_t r;
-    const char *h[] = {"Authorization: Basic Y2lkOmNzZWNyZXQ=", NULL}; //  cid:csecret
+    const char *h[] = {"Authorization: Basic Y2lkOmNzZWNyZXQ=", NULL};  //  cid:csecret
     fk_http (&s_fk, "POST", "/api/token", h, "grant_type=client_credentials", &r);
     cr_assert_eq (r.status, 200, "token: %ld %s", r.status, r.body);
     char *t = strdup (json_string_value (json_object_get (r.json, "access_token")));
@@ -145,7 +146,7 @@ s_authorize (const char *challenge, const char *redirect)
     return code;
 }
 
-#define VERIFIER "abcdefghijklmnopqrstuvwxyz0123456789-._~ABCDEFG"
+#define VERIFIER     "abcdefghijklmnopqrstuvwxyz0123456789-._~ABCDEFG"
 #define REDIRECT_ENC "http%3A%2F%2F127.0.0.1%3A8888%2Fcb"
 
 //  Full PKCE login; returns the token response (caller owns).
@@ -156,9 +157,10 @@ s_pkce_login (void)
     s_s256 (VERIFIER, challenge);
     char *code = s_authorize (challenge, REDIRECT_ENC);
     char body[1024];
-    snprintf (body, sizeof body,
-              "grant_type=authorization_code&code=%s&redirect_uri=%s&client_id=cid&code_verifier=%s",
-              code, REDIRECT_ENC, VERIFIER);
+    snprintf (
+        body, sizeof body,
+        "grant_type=authorization_code&code=%s&redirect_uri=%s&client_id=cid&code_verifier=%s",
+        code, REDIRECT_ENC, VERIFIER);
     fk_resp_t r;
     fk_http (&s_fk, "POST", "/api/token", NULL, body, &r);
     cr_assert_eq (r.status, 200, "exchange: %ld %s", r.status, r.body);
@@ -176,7 +178,7 @@ Test (fake_spotify, client_credentials, .fini = s_teardown)
     free (t);
 
     fk_resp_t r;
-    const char *bad[] = {"Authorization: Basic Y2lkOndyb25n", NULL}; //  cid:wrong
+    const char *bad[] = {"Authorization: Basic Y2lkOndyb25n", NULL};  //  cid:wrong
     fk_http (&s_fk, "POST", "/api/token", bad, "grant_type=client_credentials", &r);
     cr_assert_eq (r.status, 400);
     cr_assert_str_eq (json_string_value (json_object_get (r.json, "error")), "invalid_client");
@@ -207,9 +209,10 @@ Test (fake_spotify, pkce_and_refresh, .fini = s_teardown)
     //  wrong verifier
     char *code = s_authorize (challenge, REDIRECT_ENC);
     char body[1024];
-    snprintf (body, sizeof body,
-              "grant_type=authorization_code&code=%s&redirect_uri=%s&client_id=cid&code_verifier=%s",
-              code, REDIRECT_ENC, "WRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONG");
+    snprintf (
+        body, sizeof body,
+        "grant_type=authorization_code&code=%s&redirect_uri=%s&client_id=cid&code_verifier=%s",
+        code, REDIRECT_ENC, "WRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONG");
     fk_resp_t r;
     fk_http (&s_fk, "POST", "/api/token", NULL, body, &r);
     cr_assert_eq (r.status, 400);
@@ -219,9 +222,10 @@ Test (fake_spotify, pkce_and_refresh, .fini = s_teardown)
 
     //  right verifier; the code is single use
     code = s_authorize (challenge, REDIRECT_ENC);
-    snprintf (body, sizeof body,
-              "grant_type=authorization_code&code=%s&redirect_uri=%s&client_id=cid&code_verifier=%s",
-              code, REDIRECT_ENC, VERIFIER);
+    snprintf (
+        body, sizeof body,
+        "grant_type=authorization_code&code=%s&redirect_uri=%s&client_id=cid&code_verifier=%s",
+        code, REDIRECT_ENC, VERIFIER);
     fk_http (&s_fk, "POST", "/api/token", NULL, body, &r);
     cr_assert_eq (r.status, 200, "%s", r.body);
     cr_assert_str_eq (json_string_value (json_object_get (r.json, "token_type")), "Bearer");
@@ -255,14 +259,15 @@ Test (fake_spotify, pkce_and_refresh, .fini = s_teardown)
 
     //  redirect URIs: localhost and remote hosts are refused
     fk_http (&s_fk, "GET",
-             "/authorize?response_type=code&client_id=cid&redirect_uri=http%3A%2F%2Flocalhost%3A8888%2Fcb"
+             "/authorize?response_type=code&client_id=cid&redirect_uri=http%3A%2F%2Flocalhost%"
+             "3A8888%2Fcb"
              "&code_challenge_method=S256&code_challenge=abc",
              NULL, NULL, &r);
     cr_assert_eq (r.status, 400);
     fk_resp_free (&r);
     fk_http (&s_fk, "GET",
-             "/authorize?response_type=code&client_id=nope&redirect_uri=" REDIRECT_ENC, NULL,
-             NULL, &r);
+             "/authorize?response_type=code&client_id=nope&redirect_uri=" REDIRECT_ENC, NULL, NULL,
+             &r);
     cr_assert_eq (r.status, 400);
     fk_resp_free (&r);
 }
@@ -286,7 +291,8 @@ Test (fake_spotify, items_paging_and_entries, .fini = s_teardown)
         cr_assert_eq (json_integer_value (json_object_get (r.json, "total")), 123);
         size_t i;
         json_t *e;
-        json_array_foreach (json_object_get (r.json, "items"), i, e) {
+        json_array_foreach (json_object_get (r.json, "items"), i, e)
+        {
             entries++;
             json_t *item = json_object_get (e, "item");
             json_t *track = json_object_get (e, "track");
@@ -315,15 +321,22 @@ Test (fake_spotify, items_paging_and_entries, .fini = s_teardown)
     //  limit above 50 on /items is refused; episodes with additional_types
     cr_assert_eq (s_get (t, "/v1/playlists/mine/items?limit=51", &r), 400);
     fk_resp_free (&r);
-    cr_assert_eq (s_get (t, "/v1/playlists/mine/items?offset=122&limit=1&additional_types=track,episode", &r), 200);
+    cr_assert_eq (
+        s_get (t, "/v1/playlists/mine/items?offset=122&limit=1&additional_types=track,episode", &r),
+        200);
     json_t *last = json_object_get (json_array_get (json_object_get (r.json, "items"), 0), "item");
     cr_assert_str_eq (json_string_value (json_object_get (last, "type")), "episode");
     fk_resp_free (&r);
     //  next keeps additional_types (and market), as Spotify's does
-    cr_assert_eq (s_get (t, "/v1/playlists/mine/items?offset=100&limit=20&market=US&additional_types=track%2Cepisode", &r), 200);
+    cr_assert_eq (s_get (t,
+                         "/v1/playlists/mine/"
+                         "items?offset=100&limit=20&market=US&additional_types=track%2Cepisode",
+                         &r),
+                  200);
     snprintf (url, sizeof url, "%s", json_string_value (json_object_get (r.json, "next")));
     fk_resp_free (&r);
-    cr_assert (strstr (url, "additional_types=track%2Cepisode") && strstr (url, "market=US"), "%s", url);
+    cr_assert (strstr (url, "additional_types=track%2Cepisode") && strstr (url, "market=US"), "%s",
+               url);
     fk_http_url ("GET", url, h, NULL, &r);
     cr_assert_eq (r.status, 200);
     json_t *ep = json_object_get (json_array_get (json_object_get (r.json, "items"), 2), "item");
@@ -332,8 +345,10 @@ Test (fake_spotify, items_paging_and_entries, .fini = s_teardown)
 
     //  the playlist object embeds the first page under items and tracks
     cr_assert_eq (s_get (t, "/v1/playlists/mine", &r), 200);
-    cr_assert_eq (json_array_size (json_object_get (json_object_get (r.json, "items"), "items")), 50);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (r.json, "tracks"), "total")), 123);
+    cr_assert_eq (json_array_size (json_object_get (json_object_get (r.json, "items"), "items")),
+                  50);
+    cr_assert_eq (
+        json_integer_value (json_object_get (json_object_get (r.json, "tracks"), "total")), 123);
     fk_resp_free (&r);
 
     //  old /tracks still works outside development mode (limit up to 100)
@@ -347,14 +362,16 @@ Test (fake_spotify, items_paging_and_entries, .fini = s_teardown)
     cr_assert_eq (s_get (t, "/v1/playlists/nope", &r), 404);
     fk_resp_free (&r);
     cr_assert_eq (fk_http (&s_fk, "GET", "/v1/playlists/mine", NULL, NULL, &r), 401);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (r.json, "error"), "status")), 401);
+    cr_assert_eq (
+        json_integer_value (json_object_get (json_object_get (r.json, "error"), "status")), 401);
     fk_resp_free (&r);
     cr_assert_eq (s_get ("bogus", "/v1/playlists/mine", &r), 401);
     fk_resp_free (&r);
 
     //  albums (+ tracks paging) and liked songs (user token only)
     cr_assert_eq (s_get (t, "/v1/albums/alb1", &r), 200);
-    cr_assert_eq (json_integer_value (json_object_get (json_object_get (r.json, "tracks"), "total")), 2);
+    cr_assert_eq (
+        json_integer_value (json_object_get (json_object_get (r.json, "tracks"), "total")), 2);
     fk_resp_free (&r);
     cr_assert_eq (s_get (t, "/v1/albums/alb1/tracks?offset=1&limit=1", &r), 200);
     cr_assert_str_eq (json_string_value (json_object_get (
@@ -364,8 +381,9 @@ Test (fake_spotify, items_paging_and_entries, .fini = s_teardown)
     cr_assert_eq (s_get (t, "/v1/me/tracks", &r), 401);
     fk_resp_free (&r);
     json_t *login = s_pkce_login ();
-    cr_assert_eq (s_get (json_string_value (json_object_get (login, "access_token")),
-                         "/v1/me/tracks", &r), 200);
+    cr_assert_eq (
+        s_get (json_string_value (json_object_get (login, "access_token")), "/v1/me/tracks", &r),
+        200);
     cr_assert_eq (json_integer_value (json_object_get (r.json, "total")), 1);
     fk_resp_free (&r);
     json_decref (login);
@@ -390,7 +408,8 @@ Test (fake_spotify, token_expiry, .fini = s_teardown)
     free (t);
     json_t *st = fk_stats (&s_fk);
     cr_assert_eq (json_integer_value (json_object_get (json_object_get (st, "spotify"),
-                                                       "expired_token_rejections")), 1);
+                                                       "expired_token_rejections")),
+                  1);
     json_decref (st);
 }
 

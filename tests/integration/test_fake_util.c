@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define START_TIMEOUT_MS 10000 //  wait this long for "listening on"
-#define STOP_TIMEOUT_MS 5000   //  then SIGKILL
+#define START_TIMEOUT_MS 10000  //  wait this long for "listening on"
+#define STOP_TIMEOUT_MS  5000   //  then SIGKILL
 
 void
 fk_sleep_ms (int ms)
@@ -100,8 +100,8 @@ fk_start (fk_t *f, const char *const *extra)
         dup2 (pfd[1], 1);
         close (pfd[0]);
         close (pfd[1]);
-        const char *argv[32] = {bin, "--listen", "127.0.0.1:0", "--fixtures", f->fixtures,
-                                "--downloads", f->downloads};
+        const char *argv[32] = {bin,         "--listen",    "127.0.0.1:0", "--fixtures",
+                                f->fixtures, "--downloads", f->downloads};
         int n = 7;
         for (int i = 0; extra && extra[i] && n < 30; i++)
             argv[n++] = extra[i];
@@ -165,8 +165,7 @@ fk_stop (fk_t *f)
         if (w == 0) {
             kill (f->pid, SIGKILL);
             waitpid (f->pid, &status, 0);
-        }
-        else if (w == f->pid && WIFEXITED (status))
+        } else if (w == f->pid && WIFEXITED (status))
             rc = WEXITSTATUS (status);
         f->pid = 0;
     }
@@ -221,8 +220,7 @@ fk_http_url (const char *method, const char *url, const char *const *headers, co
         out->body = strndup (resp->body ? resp->body : "", resp->body_len);
         out->json = json_loads (out->body, JSON_DECODE_ANY, NULL);
         out->resp = resp;
-    }
-    else
+    } else
         out->body = strdup ("");
     out->headers = strdup ("");
     return out->status;

@@ -46,8 +46,8 @@ int fk_stop (fk_t *f);
 long fk_http (fk_t *f, const char *method, const char *path, const char *const *headers,
               const char *body, fk_resp_t *out);
 //  Same with an absolute URL.
-long fk_http_url (const char *method, const char *url, const char *const *headers,
-                  const char *body, fk_resp_t *out);
+long fk_http_url (const char *method, const char *url, const char *const *headers, const char *body,
+                  fk_resp_t *out);
 void fk_resp_free (fk_resp_t *r);
 //  Value of a response header (case-insensitive name). Caller frees; NULL.
 char *fk_header (const fk_resp_t *r, const char *name);

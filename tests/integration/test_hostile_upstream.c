@@ -36,20 +36,20 @@
 #include <unistd.h>
 
 typedef enum {
-    M_MALFORMED,   //  {"id":"x","state":   (cut)
-    M_HTML,        //  an HTML error page with status 200
-    M_WRONG_SHAPE, //  valid JSON, wrong types everywhere
-    M_HUGE,        //  32 MiB body (above every client's limit but Plex's)
-    M_DEEP,        //  100 000 nested arrays
+    M_MALFORMED,    //  {"id":"x","state":   (cut)
+    M_HTML,         //  an HTML error page with status 200
+    M_WRONG_SHAPE,  //  valid JSON, wrong types everywhere
+    M_HUGE,         //  32 MiB body (above every client's limit but Plex's)
+    M_DEEP,         //  100 000 nested arrays
     M_500,
     M_502,
     M_503,
-    M_SLOW,        //  answers after 3 s (clients time out after 1 s)
+    M_SLOW,  //  answers after 3 s (clients time out after 1 s)
     M_COUNT
 } s_mode_t;
 
 static const char *s_mode_names[] = {"malformed", "html", "wrong shape", "huge", "deep",
-                                     "500", "502", "503", "slow"};
+                                     "500",       "502",  "503",         "slow"};
 
 static _Atomic int s_mode;
 static _Atomic int s_requests;
@@ -62,7 +62,10 @@ static enum MHD_Result
 s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-    (void) cls; (void) method; (void) version; (void) upload;
+    (void) cls;
+    (void) method;
+    (void) version;
+    (void) upload;
     if (*con_cls == NULL) {
         *con_cls = (void *) 1;
         return MHD_YES;
@@ -75,9 +78,10 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
     //  The Spotify token endpoint always works, so the API calls behind it
     //  meet the hostile answers.
     if (strcmp (url, "/api/token") == 0) {
-        static const char tok[] = "{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
-        struct MHD_Response *r = MHD_create_response_from_buffer (sizeof tok - 1, (void *) tok,
-                                                                  MHD_RESPMEM_PERSISTENT);
+        static const char tok[] =
+            "{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer (sizeof tok - 1, (void *) tok, MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header (r, "Content-Type", "application/json");
         enum MHD_Result ret = MHD_queue_response (conn, 200, r);
         MHD_destroy_response (r);
@@ -88,23 +92,50 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
     unsigned status = 200;
     const char *ctype = "application/json";
     switch ((s_mode_t) s_mode) {
-    case M_MALFORMED: body = "{\"id\":\"0d3e\",\"state\":\"InProg"; break;
-    case M_HTML: body = "<html><body>502 Bad Gateway</body></html>"; ctype = "text/html"; break;
-    case M_WRONG_SHAPE:
-        body = "{\"id\":5,\"state\":[1],\"size\":\"big\",\"MediaContainer\":7,\"isComplete\":\"yes\","
-               "\"responses\":{},\"state_\":null,\"loggedIn\":\"no\",\"directories\":3}";
-        break;
-    case M_HUGE: body = s_huge; len = s_huge_len; break;
-    case M_DEEP: body = s_deep; len = s_deep_len; break;
-    case M_500: status = 500; body = "{\"error\":\"boom\"}"; break;
-    case M_502: status = 502; body = "bad gateway"; ctype = "text/plain"; break;
-    case M_503: status = 503; body = ""; break;
-    case M_SLOW: sleep (3); body = "{}"; break;
-    default: break;
+        case M_MALFORMED:
+            body = "{\"id\":\"0d3e\",\"state\":\"InProg";
+            break;
+        case M_HTML:
+            body = "<html><body>502 Bad Gateway</body></html>";
+            ctype = "text/html";
+            break;
+        case M_WRONG_SHAPE:
+            body = "{\"id\":5,\"state\":[1],\"size\":\"big\",\"MediaContainer\":7,\"isComplete\":"
+                   "\"yes\","
+                   "\"responses\":{},\"state_\":null,\"loggedIn\":\"no\",\"directories\":3}";
+            break;
+        case M_HUGE:
+            body = s_huge;
+            len = s_huge_len;
+            break;
+        case M_DEEP:
+            body = s_deep;
+            len = s_deep_len;
+            break;
+        case M_500:
+            status = 500;
+            body = "{\"error\":\"boom\"}";
+            break;
+        case M_502:
+            status = 502;
+            body = "bad gateway";
+            ctype = "text/plain";
+            break;
+        case M_503:
+            status = 503;
+            body = "";
+            break;
+        case M_SLOW:
+            sleep (3);
+            body = "{}";
+            break;
+        default:
+            break;
     }
     if (!len)
         len = strlen (body);
-    struct MHD_Response *r = MHD_create_response_from_buffer (len, (void *) body, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer (len, (void *) body, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header (r, "Content-Type", ctype);
     enum MHD_Result ret = MHD_queue_response (conn, status, r);
     MHD_destroy_response (r);
@@ -140,8 +171,8 @@ s_setup (void)
     memset (s_deep, '[', s_deep_len / 2);
     memset (s_deep + s_deep_len / 2, ']', s_deep_len / 2);
 
-    s_daemon = MHD_start_daemon (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                                 0, NULL, NULL, s_handler, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+    s_daemon = MHD_start_daemon (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+                                 NULL, NULL, s_handler, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned) 30, MHD_OPTION_END);
     cr_assert_not_null (s_daemon);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info (s_daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -217,7 +248,8 @@ Test (hostile_upstream, slskd_transfer_client)
             cr_assert (rc == SP_XFER_ERR_REFUSED || rc == SP_XFER_ERR_DOWN, "%s: enqueue %s (%s)",
                        name, sp_xfer_strerror (rc), err);
         else if (refused || s_retryable (mode))
-            cr_assert_eq (rc, SP_XFER_ERR_DOWN, "%s: enqueue %s (%s)", name, sp_xfer_strerror (rc), err);
+            cr_assert_eq (rc, SP_XFER_ERR_DOWN, "%s: enqueue %s (%s)", name, sp_xfer_strerror (rc),
+                          err);
         cr_log_info ("xfer %-11s -> %s: %s (%lld ms)", name, sp_xfer_strerror (rc), err,
                      s_now_ms () - t0);
         sp_http_destroy (&http);
@@ -246,8 +278,8 @@ Test (hostile_upstream, slskd_search_client)
         cr_assert (err[0], "%s: search without a reason", name);
         //  an unreadable answer is slskd (or a proxy) misbehaving: retry
         //  later, never fail the track for good
-        if (refused || s_retryable (mode) || mode == M_MALFORMED || mode == M_HTML || mode == M_HUGE
-            || mode == M_DEEP)
+        if (refused || s_retryable (mode) || mode == M_MALFORMED || mode == M_HTML ||
+            mode == M_HUGE || mode == M_DEEP)
             cr_assert_eq (rc, SP_SLSKD_ERR_RETRY, "%s: search %d (%s)", name, rc, err);
         cr_log_info ("search %-11s -> %d: %s", name, rc, err);
         sp_http_destroy (&http);
@@ -260,7 +292,7 @@ Test (hostile_upstream, plex_loader)
 {
     for (int mode = 0; mode <= M_COUNT; mode++) {
         if (mode == M_SLOW)
-            continue;   //  Plex's own timeout is 60 s
+            continue;  //  Plex's own timeout is 60 s
         bool refused = mode == M_COUNT;
         s_mode = refused ? M_500 : mode;
         const char *name = refused ? "refused" : s_mode_names[mode];
@@ -296,7 +328,7 @@ Test (hostile_upstream, spotify_client)
     cr_assert_eq (sp_source_parse ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", &src, NULL, 0), 0);
     for (int mode = 0; mode <= M_COUNT; mode++) {
         if (mode == M_SLOW)
-            continue;   //  the client's own timeout is 30 s
+            continue;  //  the client's own timeout is 30 s
         bool refused = mode == M_COUNT;
         s_mode = refused ? M_500 : mode;
         const char *name = refused ? "refused" : s_mode_names[mode];
@@ -316,9 +348,11 @@ Test (hostile_upstream, spotify_client)
         cr_assert_eq (rc, -1, "%s: fetched", name);
         cr_assert_null (pl);
         cr_assert (err.code[0] && err.message[0], "%s: no code or message", name);
-        cr_assert_null (strstr (err.message, "secret-client-secret"), "%s: secret in message", name);
+        cr_assert_null (strstr (err.message, "secret-client-secret"), "%s: secret in message",
+                        name);
         if (refused || s_retryable (mode))
-            cr_assert_str_eq (err.code, "spotify_unavailable", "%s: %s %s", name, err.code, err.message);
+            cr_assert_str_eq (err.code, "spotify_unavailable", "%s: %s %s", name, err.code,
+                              err.message);
         if (refused)
             cr_assert_not_null (strstr (err.message, "(transport)"), "%s", err.message);
         cr_log_info ("spotify %-11s -> %s: %s", name, err.code, err.message);
@@ -410,13 +444,15 @@ Test (hostile_upstream, services_keep_running, .fini = s_fini_procs)
                 break;
             usleep (100 * 1000);
         }
-        cr_log_info ("slskd %-10s -> state %s, reason %s", s_mode_names[modes[m]], state ? state : "-",
-                     reason ? reason : "-");
+        cr_log_info ("slskd %-10s -> state %s, reason %s", s_mode_names[modes[m]],
+                     state ? state : "-", reason ? reason : "-");
         cr_assert (reason && *reason, "%s: no reason on the track", s_mode_names[modes[m]]);
         cr_assert_null (strstr (reason, "secret-slskd-key"));
-        cr_assert_not_null (strstr (reason, marks[m]), "%s: reason %s", s_mode_names[modes[m]], reason);
+        cr_assert_not_null (strstr (reason, marks[m]), "%s: reason %s", s_mode_names[modes[m]],
+                            reason);
         //  slskd unreachable or answering garbage: retried, never failed
-        cr_assert_str_neq (state, "failed", "%s failed the track: %s", s_mode_names[modes[m]], reason);
+        cr_assert_str_neq (state, "failed", "%s failed the track: %s", s_mode_names[modes[m]],
+                           reason);
         free (reason);
         free (state);
         s_alive (an, "the analyzer");

@@ -134,7 +134,9 @@ static const s_case_t s_cases[] = {
     //  {"v":1,"type":"list"} cut in the middle of "type"
     {"truncated map", {0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y'}, 7},
     //  a whole list message followed by junk
-    {"trailing junk", {0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't', 0xc1}, 15},
+    {"trailing junk",
+     {0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't', 0xc1},
+     15},
     //  a positive fixint, not a map
     {"integer", {0x05}, 1},
     //  an array, not a map
@@ -148,12 +150,20 @@ static const s_case_t s_cases[] = {
     //  {"v":2,"type":"list"}: unknown version
     {"version 2", {0x82, 0xa1, 'v', 0x02, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't'}, 14},
     //  {"v":1,"type":"frobnicate"}: unknown message type
-    {"unknown type", {0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xaa, 'f', 'r', 'o', 'b', 'n', 'i', 'c', 'a', 't', 'e'}, 20},
+    {"unknown type",
+     {0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xaa,
+      'f',  'r',  'o', 'b',  'n',  'i', 'c', 'a', 't', 'e'},
+     20},
     //  {"v":1,"type":"status","job":5}: a field of the wrong type
-    {"job not a string", {0x83, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xa6, 's', 't', 'a', 't', 'u', 's', 0xa3, 'j', 'o', 'b', 0x05}, 21},
+    {"job not a string",
+     {0x83, 0xa1, 'v', 0x01, 0xa4, 't',  'y', 'p', 'e', 0xa6, 's',
+      't',  'a',  't', 'u',  's',  0xa3, 'j', 'o', 'b', 0x05},
+     21},
     //  nesting 20 levels deep
-    {"deep nesting", {0x81, 0xa1, 'x', 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
-                      0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x01}, 23},
+    {"deep nesting",
+     {0x81, 0xa1, 'x',  0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+      0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x01},
+     23},
     //  empty frame
     {"empty", {0}, 0},
 };
@@ -217,7 +227,8 @@ Test (hostile_zmq, client_socket)
     s_hostile_round (s, s_list_works, true);
 
     //  A broker message on the client socket is refused with an error.
-    sp_msg_t ready = {.type = SP_MSG_READY, .role = "search", .worker = "w1", .has_credit = true, .credit = 1};
+    sp_msg_t ready = {
+        .type = SP_MSG_READY, .role = "search", .worker = "w1", .has_credit = true, .credit = 1};
     s_send_msg (s, &ready);
     sp_msg_t *m = s_reply (s, 5000);
     cr_assert_not_null (m, "ready on the client socket: no reply");
@@ -259,7 +270,8 @@ Test (hostile_zmq, broker_socket)
 
     //  Queue one search job through the client API (no Plex: queued).
     zsock_t *c = s_dealer (t.client_ep);
-    sp_msg_t sub = {.type = SP_MSG_SUBMIT, .source = "text", .name = "Hostile", .content = "Artist - Song\n"};
+    sp_msg_t sub = {
+        .type = SP_MSG_SUBMIT, .source = "text", .name = "Hostile", .content = "Artist - Song\n"};
     s_send_msg (c, &sub);
     m = s_reply (c, 20000);
     cr_assert_not_null (m, "no answer to submit");
@@ -271,7 +283,11 @@ Test (hostile_zmq, broker_socket)
 
     //  A fresh worker that says ready gets the job.
     w = s_dealer (t.broker_ep);
-    sp_msg_t ready = {.type = SP_MSG_READY, .role = "search", .worker = "hostile-w", .has_credit = true, .credit = 1};
+    sp_msg_t ready = {.type = SP_MSG_READY,
+                      .role = "search",
+                      .worker = "hostile-w",
+                      .has_credit = true,
+                      .credit = 1};
     s_send_msg (w, &ready);
     m = NULL;
     long long deadline = sp_test_now_ms () + 15000;

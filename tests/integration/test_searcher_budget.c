@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUDGET_N      5
-#define BUDGET_S      3
-#define RUN_MS        7000
-#define MAX_GRANTS    256
+#define BUDGET_N   5
+#define BUDGET_S   3
+#define RUN_MS     7000
+#define MAX_GRANTS 256
 
 typedef struct {
     const char *url;
     pthread_mutex_t lock;
-    int64_t grants [MAX_GRANTS];
+    int64_t grants[MAX_GRANTS];
     size_t n;
     int errors;
     long long stop_at;
@@ -39,17 +39,17 @@ static void *
 s_searcher (void *arg)
 {
     s_shared_t *s = arg;
-    char err [256];
+    char err[256];
     sp_store_t *store = sp_store_new (s->url, err, sizeof err);
-    sp_budget_t *b = store? sp_budget_new (store, BUDGET_N, BUDGET_S, "soulpipe:test:budget"): NULL;
+    sp_budget_t *b =
+        store ? sp_budget_new (store, BUDGET_N, BUDGET_S, "soulpipe:test:budget") : NULL;
     while (b && sp_test_now_ms () < s->stop_at) {
         int64_t at = 0;
         int rc = sp_budget_acquire (b, s_tick, s, &at);
         pthread_mutex_lock (&s->lock);
         if (rc == 0 && s->n < MAX_GRANTS)
-            s->grants [s->n++] = at;
-        else
-        if (rc < 0)
+            s->grants[s->n++] = at;
+        else if (rc < 0)
             s->errors++;
         pthread_mutex_unlock (&s->lock);
     }
@@ -64,7 +64,7 @@ static int
 s_cmp (const void *a, const void *b)
 {
     int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y? -1: x > y;
+    return x < y ? -1 : x > y;
 }
 
 Test (searcher_budget, three_searchers_never_exceed_budget, .timeout = 30)
@@ -75,19 +75,20 @@ Test (searcher_budget, three_searchers_never_exceed_budget, .timeout = 30)
     s->url = t.redis_url;
     pthread_mutex_init (&s->lock, NULL);
     s->stop_at = sp_test_now_ms () + RUN_MS;
-    pthread_t th [3];
+    pthread_t th[3];
     for (int i = 0; i < 3; i++)
-        pthread_create (&th [i], NULL, s_searcher, s);
+        pthread_create (&th[i], NULL, s_searcher, s);
     for (int i = 0; i < 3; i++)
-        pthread_join (th [i], NULL);
+        pthread_join (th[i], NULL);
     cr_assert_eq (s->errors, 0);
-    qsort (s->grants, s->n, sizeof s->grants [0], s_cmp);
-    for (size_t i = 0; getenv ("SP_DEBUG") && i < s->n; i++) fprintf (stderr, "grant %lld\n", (long long) (s->grants [i] - s->grants [0]));
+    qsort (s->grants, s->n, sizeof s->grants[0], s_cmp);
+    for (size_t i = 0; getenv ("SP_DEBUG") && i < s->n; i++)
+        fprintf (stderr, "grant %lld\n", (long long) (s->grants[i] - s->grants[0]));
     //  any BUDGET_N + 1 consecutive grants span at least the window
     for (size_t i = 0; i + BUDGET_N < s->n; i++)
-        cr_assert_geq (s->grants [i + BUDGET_N] - s->grants [i], BUDGET_S * 1000,
+        cr_assert_geq (s->grants[i + BUDGET_N] - s->grants[i], BUDGET_S * 1000,
                        "grants %zu and %zu only %lld ms apart", i, i + BUDGET_N,
-                       (long long) (s->grants [i + BUDGET_N] - s->grants [i]));
+                       (long long) (s->grants[i + BUDGET_N] - s->grants[i]));
     //  7 s with 5 per 3 s: 3 full windows are started (5 + 5 + 5)
     cr_assert_geq (s->n, 2 * BUDGET_N + 1, "only %zu grants: the budget was not used", s->n);
     cr_assert_leq (s->n, 3 * BUDGET_N);
@@ -122,16 +123,16 @@ Test (searcher_budget, peer_records)
     cr_assert_eq (sp_peers_record (t.store, "bob", SP_PEER_OK, 2000000), 0);
     for (int i = 0; i < 3; i++)
         cr_assert_eq (sp_peers_record (t.store, "eve", SP_PEER_STALLED, 0), 0);
-    const char *names [] = {"bob", "eve", "nobody"};
-    sp_peer_t recs [3];
+    const char *names[] = {"bob", "eve", "nobody"};
+    sp_peer_t recs[3];
     cr_assert_eq (sp_peers_get_many (t.store, names, 3, recs), 0);
-    cr_assert (recs [0].known);
-    cr_assert_eq (recs [0].ok, 2);
-    cr_assert_eq (recs [0].speed, 1250000);
-    cr_assert_eq (recs [1].streak, 3);
-    cr_assert (sp_peers_blocked (&recs [1], recs [1].last_fail_ms + 1000));
-    cr_assert (!sp_peers_blocked (&recs [0], recs [1].last_fail_ms + 1000));
-    cr_assert (!recs [2].known);
+    cr_assert (recs[0].known);
+    cr_assert_eq (recs[0].ok, 2);
+    cr_assert_eq (recs[0].speed, 1250000);
+    cr_assert_eq (recs[1].streak, 3);
+    cr_assert (sp_peers_blocked (&recs[1], recs[1].last_fail_ms + 1000));
+    cr_assert (!sp_peers_blocked (&recs[0], recs[1].last_fail_ms + 1000));
+    cr_assert (!recs[2].known);
     cr_assert_eq (sp_peers_record (t.store, "eve", SP_PEER_OK, 0), 0);
     cr_assert_eq (sp_peers_get (t.store, "eve", &p), 0);
     cr_assert_eq (p.streak, 0);

@@ -37,12 +37,13 @@ s_start (int nusers, const char *net_extra)
     fk_write (&s_fk, "slskd/api-key", API_KEY "\n");
     size_t cap = 1024 + (size_t) nusers * 256;
     char *net = malloc (cap);
-    int n = snprintf (net, cap, "{%s\"users\":[", net_extra? net_extra: "");
+    int n = snprintf (net, cap, "{%s\"users\":[", net_extra ? net_extra : "");
     for (int u = 0; u < nusers; u++)
         n += snprintf (net + n, cap - (size_t) n,
                        "%s{\"username\":\"user%02d\",\"files\":[{\"filename\":"
                        "\"@@u%d\\\\Music\\\\Artist\\\\Album\\\\01 - Song.flac\",\"size\":300000,"
-                       "\"length\":60}]}", u? ",": "", u, u);
+                       "\"length\":60}]}",
+                       u ? "," : "", u, u);
     snprintf (net + n, cap - (size_t) n, "]}");
     fk_write (&s_fk, "slskd/network.json", net);
     free (net);
@@ -65,7 +66,8 @@ s_requests (json_t *stats, const char *prefix, const char *suffix)
     long long total = 0;
     const char *key;
     json_t *v;
-    json_object_foreach (json_object_get (stats, "requests"), key, v) {
+    json_object_foreach (json_object_get (stats, "requests"), key, v)
+    {
         size_t kl = strlen (key);
         if (strncmp (key, prefix, strlen (prefix)) != 0)
             continue;
@@ -79,7 +81,8 @@ s_requests (json_t *stats, const char *prefix, const char *suffix)
 static long long
 s_slskd_stat (json_t *stats, const char *name)
 {
-    return (long long) json_integer_value (json_object_get (json_object_get (stats, "slskd"), name));
+    return (long long) json_integer_value (
+        json_object_get (json_object_get (stats, "slskd"), name));
 }
 
 Test (searcher_slskd, responses_after_completion_then_delete, .fini = s_teardown, .timeout = 30)
@@ -87,7 +90,7 @@ Test (searcher_slskd, responses_after_completion_then_delete, .fini = s_teardown
     s_start (3, "\"search_delay_ms\":200,");
     sp_http_t *http = s_client ();
     json_t *responses = NULL;
-    char err [256];
+    char err[256];
     double t0 = fk_now_s ();
     int rc = sp_slskd_search (http, "artist song", 700, NULL, NULL, &responses, err, sizeof err);
     double took = fk_now_s () - t0;
@@ -106,7 +109,8 @@ Test (searcher_slskd, responses_after_completion_then_delete, .fini = s_teardown
     json_decref (responses);
 
     //  a search nobody answers: empty array, still deleted
-    rc = sp_slskd_search (http, "nothing matches this", 300, NULL, NULL, &responses, err, sizeof err);
+    rc = sp_slskd_search (http, "nothing matches this", 300, NULL, NULL, &responses, err,
+                          sizeof err);
     cr_assert_eq (rc, SP_SLSKD_OK, "%s", err);
     cr_assert (json_is_array (responses) && json_array_size (responses) == 0);
     json_decref (responses);
@@ -120,7 +124,7 @@ typedef struct {
     sp_http_t *http;
     int rc;
     size_t responses;
-    char err [256];
+    char err[256];
 } s_job_t;
 
 static void *
@@ -138,11 +142,12 @@ static void *
 s_foreign_post (void *arg)
 {
     (void) arg;
-    static const char *hdrs [] = {"X-API-Key: " API_KEY, "Content-Type: application/json", NULL};
+    static const char *hdrs[] = {"X-API-Key: " API_KEY, "Content-Type: application/json", NULL};
     fk_resp_t r;
     fk_http (&s_fk, "POST", "/api/v0/searches", hdrs,
              "{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"searchText\":\"artist\","
-             "\"searchTimeout\":300}", &r);
+             "\"searchTimeout\":300}",
+             &r);
     fk_resp_free (&r);
     return NULL;
 }
@@ -161,7 +166,8 @@ Test (searcher_slskd, busy_post_429_is_retried, .fini = s_teardown, .timeout = 3
     cr_assert_eq (j.rc, SP_SLSKD_OK, "%s", j.err);
     cr_assert_eq (j.responses, 2);
     json_t *st = fk_stats (&s_fk);
-    cr_assert_geq (s_slskd_stat (st, "searches_rejected_busy"), 1, "our POST met the other one (429)");
+    cr_assert_geq (s_slskd_stat (st, "searches_rejected_busy"), 1,
+                   "our POST met the other one (429)");
     cr_assert_eq (s_slskd_stat (st, "searches_started"), 2, "and was retried until it started");
     cr_assert_eq (s_requests (st, "DELETE /api/v0/searches/", NULL), 1);
     json_decref (st);
@@ -171,22 +177,23 @@ Test (searcher_slskd, busy_post_429_is_retried, .fini = s_teardown, .timeout = 3
 Test (searcher_slskd, threads_of_one_process_never_collide, .fini = s_teardown, .timeout = 30)
 {
     s_start (2, "\"search_delay_ms\":100,\"search_post_ms\":300,");
-    s_job_t j [3];
-    pthread_t th [3];
+    s_job_t j[3];
+    pthread_t th[3];
     memset (j, 0, sizeof j);
     for (int i = 0; i < 3; i++) {
-        j [i].http = s_client ();
-        pthread_create (&th [i], NULL, s_search_thread, &j [i]);
+        j[i].http = s_client ();
+        pthread_create (&th[i], NULL, s_search_thread, &j[i]);
     }
     for (int i = 0; i < 3; i++) {
-        pthread_join (th [i], NULL);
-        cr_assert_eq (j [i].rc, SP_SLSKD_OK, "%s", j [i].err);
-        cr_assert_eq (j [i].responses, 2);
-        sp_http_destroy (&j [i].http);
+        pthread_join (th[i], NULL);
+        cr_assert_eq (j[i].rc, SP_SLSKD_OK, "%s", j[i].err);
+        cr_assert_eq (j[i].responses, 2);
+        sp_http_destroy (&j[i].http);
     }
     json_t *st = fk_stats (&s_fk);
     cr_assert_eq (s_slskd_stat (st, "searches_started"), 3);
-    cr_assert_eq (s_slskd_stat (st, "searches_rejected_busy"), 0, "POSTs are serialized in-process");
+    cr_assert_eq (s_slskd_stat (st, "searches_rejected_busy"), 0,
+                  "POSTs are serialized in-process");
     cr_assert_eq (s_requests (st, "DELETE /api/v0/searches/", NULL), 3);
     json_decref (st);
 }
@@ -195,11 +202,11 @@ Test (searcher_slskd, logged_out_is_retryable_with_reason, .fini = s_teardown, .
 {
     s_start (1, "\"logged_in\":false,");
     sp_http_t *http = s_client ();
-    char err [256] = "";
+    char err[256] = "";
     cr_assert_eq (sp_slskd_logged_in (http, err, sizeof err), 0);
     cr_assert (strstr (err, "not logged in"), "reason: %s", err);
     json_t *responses = NULL;
-    err [0] = 0;
+    err[0] = 0;
     int rc = sp_slskd_search (http, "artist song", 500, NULL, NULL, &responses, err, sizeof err);
     cr_assert_eq (rc, SP_SLSKD_ERR_RETRY, "409 is retryable (got %d: %s)", rc, err);
     cr_assert_null (responses);
@@ -214,7 +221,7 @@ Test (searcher_slskd, logged_out_is_retryable_with_reason, .fini = s_teardown, .
     http = sp_slskd_client_new (s_fk.base, "wrong-key");
     rc = sp_slskd_logged_in (http, err, sizeof err);
     cr_assert_eq (rc, SP_SLSKD_ERR_RETRY, "got %d: %s", rc, err);
-    cr_assert_neq (err [0], 0);
+    cr_assert_neq (err[0], 0);
     sp_http_destroy (&http);
 }
 
@@ -231,9 +238,10 @@ Test (searcher_slskd, stop_cancels_with_put_and_deletes, .fini = s_teardown, .ti
     s_start (2, "\"search_delay_ms\":100,");
     sp_http_t *http = s_client ();
     json_t *responses = NULL;
-    char err [256];
+    char err[256];
     int calls = 0;
-    int rc = sp_slskd_search (http, "artist song", 10000, s_stop_now, &calls, &responses, err, sizeof err);
+    int rc = sp_slskd_search (http, "artist song", 10000, s_stop_now, &calls, &responses, err,
+                              sizeof err);
     cr_assert_eq (rc, SP_SLSKD_ERR_STOPPED, "%d %s", rc, err);
     cr_assert_eq (calls, 1);
     cr_assert_null (responses);
@@ -251,14 +259,15 @@ Test (searcher_slskd, enough_users_cancel_early, .fini = s_teardown, .timeout = 
     s_start (70, "\"search_delay_ms\":100,");
     sp_http_t *http = s_client ();
     json_t *responses = NULL;
-    char err [256];
+    char err[256];
     double t0 = fk_now_s ();
     int rc = sp_slskd_search (http, "artist song", 20000, NULL, NULL, &responses, err, sizeof err);
     double took = fk_now_s () - t0;
     cr_assert_eq (rc, SP_SLSKD_OK, "%s", err);
     cr_assert_eq (json_array_size (responses), 70, "the responses of a cancelled search are kept");
     cr_assert_lt (took, 5.0, "cancelled early (%.2f s)", took);
-    cr_assert_geq (took, SP_SLSKD_EARLY_MIN_MS / 1000.0 - 0.05, "but not before %d ms", SP_SLSKD_EARLY_MIN_MS);
+    cr_assert_geq (took, SP_SLSKD_EARLY_MIN_MS / 1000.0 - 0.05, "but not before %d ms",
+                   SP_SLSKD_EARLY_MIN_MS);
     json_t *st = fk_stats (&s_fk);
     cr_assert_eq (s_requests (st, "PUT /api/v0/searches/", NULL), 1);
     cr_assert_eq (s_requests (st, "GET /api/v0/searches/", "/responses"), 1);

@@ -64,7 +64,8 @@ s_job_settled (void *arg)
     sp_store_job_t *j = NULL;
     if (sp_store_job_get (w->t->store, w->job, &j) != SP_STORE_OK)
         return false;
-    bool ok = j->done == w->want_done && j->failed == w->want_failed && strcmp (j->state, "done") == 0;
+    bool ok =
+        j->done == w->want_done && j->failed == w->want_failed && strcmp (j->state, "done") == 0;
     sp_store_job_destroy (&j);
     return ok;
 }
@@ -75,7 +76,9 @@ s_job_count (sp_test_t *t, const char *job, const char *what)
     sp_store_job_t *j = NULL;
     if (sp_store_job_get (t->store, job, &j) != SP_STORE_OK)
         return -1;
-    long long v = strcmp (what, "done") == 0 ? j->done : strcmp (what, "failed") == 0 ? j->failed : j->queued;
+    long long v = strcmp (what, "done") == 0     ? j->done
+                  : strcmp (what, "failed") == 0 ? j->failed
+                                                 : j->queued;
     sp_store_job_destroy (&j);
     return v;
 }
@@ -118,8 +121,19 @@ static pid_t
 s_worker (sp_test_t *t, const char *name, const char *role, const char *slots, const char *sleep_ms,
           const char *next, const char *extra)
 {
-    const char *argv[] = {sp_test_bin ("sp_test_worker"), "--role", role, "--name", name, "--slots", slots,
-                          "--sleep-ms", sleep_ms, "--next", next, extra, NULL};
+    const char *argv[] = {sp_test_bin ("sp_test_worker"),
+                          "--role",
+                          role,
+                          "--name",
+                          name,
+                          "--slots",
+                          slots,
+                          "--sleep-ms",
+                          sleep_ms,
+                          "--next",
+                          next,
+                          extra,
+                          NULL};
     return sp_test_spawn (t, name, argv);
 }
 
@@ -181,7 +195,8 @@ Test (spine, worker_killed_while_holding_jobs)
     bool settled = sp_test_wait (s_job_settled, &w, 60000);
     if (!settled)
         sp_test_dump_logs (t);
-    cr_assert (settled, "job did not finish after the kill: done=%lld", s_job_count (t, job, "done"));
+    cr_assert (settled, "job did not finish after the kill: done=%lld",
+               s_job_count (t, job, "done"));
     //  Handlers that ran to their end twice can only be the victim's held
     //  jobs (handled, then killed before its answer went out).
     handled_t h = {0};
@@ -240,7 +255,8 @@ Test (spine, paused_worker_late_done_is_refused)
     long long deadline = sp_test_now_ms () + 10000;
     while (sp_test_hget_int (t, "soulpipe:test:handled", task) < 2 && sp_test_now_ms () < deadline)
         usleep (50 * 1000);
-    cr_assert_eq (sp_test_hget_int (t, "soulpipe:test:handled", task), 2, "the paused handler never finished");
+    cr_assert_eq (sp_test_hget_int (t, "soulpipe:test:handled", task), 2,
+                  "the paused handler never finished");
     usleep (1500 * 1000);
     snprintf (task, sizeof task, "%s:0:download", job);
     cr_assert_eq (sp_test_hget_int (t, "soulpipe:test:handled", task), 1,
@@ -278,7 +294,8 @@ Test (spine, submit_without_analyzer_fails_fast)
 {
     sp_test_t *t = &s_t;
     sp_test_init (t, false);
-    const char *argv[] = {sp_test_bin ("soulpipe"), "submit", "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", NULL};
+    const char *argv[] = {sp_test_bin ("soulpipe"), "submit",
+                          "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", NULL};
     char *err = NULL;
     long long start = sp_test_now_ms ();
     int rc = sp_test_run (t, argv, 20000, NULL, &err);

@@ -27,14 +27,14 @@
 #include <unistd.h>
 
 #define MAX_ATTEMPTS 3
-#define LEASE_MS 30000
+#define LEASE_MS     30000
 
 /* ---------------------------------------------------------------- helpers */
 
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -96,16 +96,17 @@ s_check (sp_store_t *st, const char *job)
 static size_t
 s_payload (int n, unsigned char buf[16])
 {
-    unsigned char p[16] = { 0x82, 0xa1, 'v', 0x01, 0x00, 0xff, 0x00, 0x7f };
+    unsigned char p[16] = {0x82, 0xa1, 'v', 0x01, 0x00, 0xff, 0x00, 0x7f};
     memcpy (buf, p, 16);
     buf[8] = (unsigned char) n;
     buf[9] = (unsigned char) (n >> 8);
     return 12;
 }
 
-static sp_store_job_spec_t s_spec = { .source = "https://open.spotify.com/playlist/x",
-                                      .name = "Test list", .library_checked = true,
-                                      .library_note = "" };
+static sp_store_job_spec_t s_spec = {.source = "https://open.spotify.com/playlist/x",
+                                     .name = "Test list",
+                                     .library_checked = true,
+                                     .library_note = ""};
 
 /*  Create a job of n tracks, the ones whose bit is set in skip_mask skipped. */
 static void
@@ -124,8 +125,7 @@ s_create (sp_store_t *st, int n, unsigned skip_mask, char job[SP_STORE_ID_MAX])
             t[i].skipped = true;
             t[i].reason = "in library";
             t[i].path = "/music/a.flac";
-        }
-        else {
+        } else {
             t[i].payload = pl[i];
             t[i].payload_len = s_payload (i, pl[i]);
         }
@@ -194,8 +194,8 @@ s_assert_track (sp_store_t *st, const char *job, int pos, const char *state)
 {
     s_trks_t *all = s_tracks (st, job);
     cr_assert (pos < all->n);
-    cr_assert_str_eq (all->t[pos].state, state, "track %d: %s, want %s", pos,
-                      all->t[pos].state, state);
+    cr_assert_str_eq (all->t[pos].state, state, "track %d: %s, want %s", pos, all->t[pos].state,
+                      state);
     free (all);
 }
 
@@ -343,14 +343,14 @@ Test (store, list_jobs)
 Test (store, three_stages)
 {
     sp_store_t *st = s_open ();
-    s_events_t ev = { 0 };
+    s_events_t ev = {0};
     sp_store_set_change_handler (st, s_on_change, &ev);
     char job[SP_STORE_ID_MAX];
-    s_create (st, 2, 1u, job);   /* track 0 skipped, track 1 queued */
+    s_create (st, 2, 1u, job); /* track 0 skipped, track 1 queued */
     s_check (st, job);
 
-    sp_store_stage_t stages[3] = { SP_STORE_SEARCH, SP_STORE_DOWNLOAD, SP_STORE_TAG };
-    const char *running[3] = { "searching", "downloading", "tagging" };
+    sp_store_stage_t stages[3] = {SP_STORE_SEARCH, SP_STORE_DOWNLOAD, SP_STORE_TAG};
+    const char *running[3] = {"searching", "downloading", "tagging"};
     for (int s = 0; s < 3; s++) {
         sp_store_task_t *t = NULL;
         /* nothing for the other stages */
@@ -371,15 +371,14 @@ Test (store, three_stages)
         cr_assert_eq (sp_store_extend (st, t->id, t->fence, LEASE_MS), SP_STORE_OK);
         int rc;
         if (s < 2) {
-            sp_store_result_t res = { .source_user = s == 0 ? "peer1" : NULL,
-                                      .transfer_id = s == 1 ? "tx-9" : NULL };
-            rc = sp_store_complete (st, t->id, t->fence, stages[s + 1], s == 0 ? "D\0x" : "T\0x",
-                                    3, &res);
+            sp_store_result_t res = {.source_user = s == 0 ? "peer1" : NULL,
+                                     .transfer_id = s == 1 ? "tx-9" : NULL};
+            rc = sp_store_complete (st, t->id, t->fence, stages[s + 1], s == 0 ? "D\0x" : "T\0x", 3,
+                                    &res);
             cr_assert_eq (rc, SP_STORE_OK, "%s", sp_store_strerror (rc));
             s_assert_track (st, job, 1, "queued");
-        }
-        else {
-            sp_store_result_t res = { .path = "/transfer/x.flac" };
+        } else {
+            sp_store_result_t res = {.path = "/transfer/x.flac"};
             rc = sp_store_complete (st, t->id, t->fence, SP_STORE_NONE, NULL, 0, &res);
             cr_assert_eq (rc, SP_STORE_OK);
             /* a resend of the same completion is a success, and changes nothing */
@@ -403,7 +402,7 @@ Test (store, three_stages)
     free (all);
 
     /* the events tell the same story */
-    const char *want[] = { "searching", "queued", "downloading", "queued", "tagging", "done" };
+    const char *want[] = {"searching", "queued", "downloading", "queued", "tagging", "done"};
     cr_assert_eq (ev.n, 6, "events: %d", ev.n);
     for (int i = 0; i < 6; i++)
         cr_assert_str_eq (ev.new_state[i], want[i]);
@@ -483,8 +482,9 @@ Test (store, fail_fatal)
     s_create (st, 1, 0, job);
     sp_store_task_t *t = NULL;
     cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
-    cr_assert_eq (sp_store_fail (st, t->id, t->fence, "no match on Soulseek", false,
-                                 MAX_ATTEMPTS, 0), SP_STORE_OK);
+    cr_assert_eq (
+        sp_store_fail (st, t->id, t->fence, "no match on Soulseek", false, MAX_ATTEMPTS, 0),
+        SP_STORE_OK);
     s_check (st, job);
     s_assert_track (st, job, 0, "failed");
     sp_store_job_t *j = s_job (st, job);
@@ -567,8 +567,7 @@ Test (store, reaper)
         if (attempt < max) {
             cr_assert_str_eq (all->t[0].state, "queued");
             cr_assert (strstr (all->t[0].reason, "lease expired"), "%s", all->t[0].reason);
-        }
-        else {
+        } else {
             cr_assert_str_eq (all->t[0].state, "failed");
             cr_assert_str_eq (all->t[0].reason, "lease expired 2 times (last: held by w1)");
         }
@@ -591,8 +590,7 @@ Test (store, delayed_backoff)
     s_create (st, 1, 0, job);
     sp_store_task_t *t = NULL;
     cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
-    cr_assert_eq (sp_store_fail (st, t->id, t->fence, "429", true, MAX_ATTEMPTS, 400),
-                  SP_STORE_OK);
+    cr_assert_eq (sp_store_fail (st, t->id, t->fence, "429", true, MAX_ATTEMPTS, 400), SP_STORE_OK);
     sp_store_task_destroy (&t);
     int64_t ready = -1, delayed = -1, inflight = -1;
     cr_assert_eq (sp_store_stage_counts (st, SP_STORE_SEARCH, &ready, &delayed, &inflight),
@@ -616,7 +614,7 @@ Test (store, cancel_and_retry)
 {
     sp_store_t *st = s_open ();
     char job[SP_STORE_ID_MAX];
-    s_create (st, 5, 1u << 4, job);   /* 4 queued, 1 skipped */
+    s_create (st, 5, 1u << 4, job); /* 4 queued, 1 skipped */
     sp_store_task_t *held = NULL, *t = NULL;
     cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &held), SP_STORE_OK);
     cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
@@ -624,13 +622,13 @@ Test (store, cancel_and_retry)
     sp_store_task_destroy (&t);
     cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", LEASE_MS, &t), SP_STORE_OK);
     cr_assert_eq (sp_store_fail (st, t->id, t->fence, "503", true, MAX_ATTEMPTS, 60000),
-                  SP_STORE_OK);   /* delayed */
+                  SP_STORE_OK); /* delayed */
     sp_store_task_destroy (&t);
     s_check (st, job);
 
     int n = -1;
     cr_assert_eq (sp_store_cancel_job (st, job, &n), SP_STORE_OK);
-    cr_assert_eq (n, 3);   /* in flight, delayed, ready */
+    cr_assert_eq (n, 3); /* in flight, delayed, ready */
     cr_assert_eq (sp_store_cancel_job (st, job, &n), SP_STORE_OK);
     cr_assert_eq (n, 0);
     s_check (st, job);
@@ -679,15 +677,17 @@ Test (store, big_job_chunks)
 {
     sp_store_t *st = s_open ();
     char job[SP_STORE_ID_MAX];
-    s_create (st, 600, 0x5u, job);   /* spans three job_add chunks */
+    s_create (st, 600, 0x5u, job); /* spans three job_add chunks */
     sp_store_job_t *j = s_job (st, job);
     cr_assert_eq (j->total, 600);
     cr_assert_eq (j->skipped, 2);
     cr_assert_eq (j->queued, 598);
     sp_store_job_destroy (&j);
     s_check (st, job);
-    struct { int bad; } it = { 0 };
-    s_trks_t *all = s_tracks (st, job);   /* stops at 300 */
+    struct {
+        int bad;
+    } it = {0};
+    s_trks_t *all = s_tracks (st, job); /* stops at 300 */
     for (int i = 0; i < all->n; i++)
         if (all->t[i].position != i)
             it.bad++;
@@ -699,15 +699,15 @@ Test (store, big_job_chunks)
 
 /* ---------------------------------------------------------------- concurrency */
 
-#define CONC_TASKS 200
+#define CONC_TASKS   200
 #define CONC_THREADS 3
 
 typedef struct {
     const char *url;
     const char *job;
     pthread_mutex_t *lock;
-    int *completed;            /* per position: successful completions */
-    int taken;                 /* by this thread */
+    int *completed; /* per position: successful completions */
+    int taken;      /* by this thread */
     int errors;
 } s_worker_t;
 
@@ -738,8 +738,7 @@ s_worker (void *arg)
             pthread_mutex_lock (w->lock);
             w->completed[pos]++;
             pthread_mutex_unlock (w->lock);
-        }
-        else
+        } else
             w->errors++;
         sp_store_task_destroy (&t);
     }
@@ -753,12 +752,12 @@ Test (store, concurrent_workers)
     char job[SP_STORE_ID_MAX];
     s_create (st, CONC_TASKS, 0, job);
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    int completed[CONC_TASKS] = { 0 };
+    int completed[CONC_TASKS] = {0};
     s_worker_t w[CONC_THREADS];
     pthread_t th[CONC_THREADS];
     double t0 = s_now_s ();
     for (int i = 0; i < CONC_THREADS; i++) {
-        w[i] = (s_worker_t) { .url = s_url (), .job = job, .lock = &lock, .completed = completed };
+        w[i] = (s_worker_t){.url = s_url (), .job = job, .lock = &lock, .completed = completed};
         cr_assert_eq (pthread_create (&th[i], NULL, s_worker, &w[i]), 0);
     }
     int taken = 0;
@@ -807,10 +806,10 @@ static int
 s_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a) != 0
-        || getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
+    if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a) != 0 ||
+        getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
         if (fd >= 0)
             close (fd);
         return -1;
@@ -832,8 +831,8 @@ s_redis_start (const char *dir, int port)
             dup2 (devnull, 2);
         }
         execlp ("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--dir", dir,
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                "--unixsocket", "redis.sock", "--unixsocketperm", "700", (char *) NULL);
+                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--unixsocket",
+                "redis.sock", "--unixsocketperm", "700", (char *) NULL);
         _exit (127);
     }
     /* wait until it answers */
@@ -846,8 +845,7 @@ s_redis_start (const char *dir, int port)
             redisFree (c);
             if (ok)
                 return pid;
-        }
-        else if (c)
+        } else if (c)
             redisFree (c);
         s_sleep_ms (50);
     }
@@ -896,7 +894,7 @@ s_rworker (void *arg)
             break;
         }
         w->taken++;
-        s_sleep_ms (5);   /* some work, so the kill lands mid-stream */
+        s_sleep_ms (5); /* some work, so the kill lands mid-stream */
         int pos = atoi (strrchr (t->track_key, ':') + 1);
         rc = sp_store_complete (st, t->id, t->fence, SP_STORE_DOWNLOAD, "d", 1, NULL);
         if (rc == SP_STORE_OK && pos >= 0 && pos < RESTART_TASKS)
@@ -914,7 +912,7 @@ s_rworker (void *arg)
 
 Test (store, redis_restart, .timeout = 120)
 {
-    s_url ();   /* skip together with the rest when there is no test redis */
+    s_url (); /* skip together with the rest when there is no test redis */
     char dir[] = "/tmp/sp-store-restart-XXXXXX";
     cr_assert_not_null (mkdtemp (dir));
     int port = s_free_port ();
@@ -1012,8 +1010,9 @@ static int
 s_connect_local (int port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons ((uint16_t) port),
+                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     if (fd >= 0 && connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
         close (fd);
         return -1;
@@ -1027,7 +1026,7 @@ s_proxy_run (void *arg)
     s_proxy_t *p = arg;
     char buf[65536];
     while (!p->stop) {
-        struct pollfd lp = { .fd = p->listen_fd, .events = POLLIN };
+        struct pollfd lp = {.fd = p->listen_fd, .events = POLLIN};
         if (poll (&lp, 1, 50) <= 0)
             continue;
         int c = accept (p->listen_fd, NULL, NULL);
@@ -1040,7 +1039,7 @@ s_proxy_run (void *arg)
         }
         bool alive = true;
         while (alive && !p->stop) {
-            struct pollfd fds[2] = { { .fd = c, .events = POLLIN }, { .fd = u, .events = POLLIN } };
+            struct pollfd fds[2] = {{.fd = c, .events = POLLIN}, {.fd = u, .events = POLLIN}};
             if (poll (fds, 2, 50) <= 0)
                 continue;
             if (fds[0].revents) {
@@ -1049,7 +1048,7 @@ s_proxy_run (void *arg)
                     break;
                 if (p->drop_next) {
                     /* let Redis run it, then lose the reply */
-                    struct pollfd up = { .fd = u, .events = POLLIN };
+                    struct pollfd up = {.fd = u, .events = POLLIN};
                     if (poll (&up, 1, 2000) > 0 && read (u, buf, sizeof buf) > 0) {
                         p->drop_next = 0;
                         p->dropped++;
@@ -1076,9 +1075,9 @@ Test (store, lost_replies)
     int port = 0, db = 0;
     cr_assert (sscanf (url, "redis://127.0.0.1:%d/%d", &port, &db) == 2, "%s", url);
 
-    s_proxy_t px = { .upstream_port = port };
+    s_proxy_t px = {.upstream_port = port};
     px.listen_fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t alen = sizeof a;
     cr_assert_eq (bind (px.listen_fd, (struct sockaddr *) &a, sizeof a), 0);
     cr_assert_eq (listen (px.listen_fd, 4), 0);

@@ -28,7 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F', 0, 1, 0x42, 0xFF, 0xD9};
+static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0,    0x10, 'J', 'F',
+                                       'I',  'F',  0,    1,    0x42, 0xFF, 0xD9};
 
 static struct {
     struct MHD_Daemon *daemon;
@@ -48,21 +49,21 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
     pthread_mutex_lock (&s_srv.lock);
     if (strncmp (url, "/images/", 8) == 0) {
         s_srv.images++;
-        r = MHD_create_response_from_buffer (sizeof s_jpeg, (void *) s_jpeg, MHD_RESPMEM_PERSISTENT);
-    }
-    else if (strcmp (url, "/library/sections") == 0) {
+        r = MHD_create_response_from_buffer (sizeof s_jpeg, (void *) s_jpeg,
+                                             MHD_RESPMEM_PERSISTENT);
+    } else if (strcmp (url, "/library/sections") == 0) {
         s_srv.sections++;
-        static const char body[] = "{\"MediaContainer\":{\"Directory\":[{\"key\":\"3\",\"type\":\"movie\"},"
-                                   "{\"key\":\"7\",\"type\":\"artist\"}]}}";
-        r = MHD_create_response_from_buffer (sizeof body - 1, (void *) body, MHD_RESPMEM_PERSISTENT);
-    }
-    else if (strcmp (url, "/library/sections/7/refresh") == 0) {
+        static const char body[] =
+            "{\"MediaContainer\":{\"Directory\":[{\"key\":\"3\",\"type\":\"movie\"},"
+            "{\"key\":\"7\",\"type\":\"artist\"}]}}";
+        r = MHD_create_response_from_buffer (sizeof body - 1, (void *) body,
+                                             MHD_RESPMEM_PERSISTENT);
+    } else if (strcmp (url, "/library/sections/7/refresh") == 0) {
         s_srv.refreshes++;
         const char *tok = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "X-Plex-Token");
         snprintf (s_srv.last_token, sizeof s_srv.last_token, "%s", tok ? tok : "");
         r = MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
-    }
-    else {
+    } else {
         status = 404;
         r = MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
     }
@@ -79,8 +80,9 @@ s_setup (void)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    s_srv.daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_handler, NULL,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr, MHD_OPTION_END);
+    s_srv.daemon =
+        MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_handler, NULL,
+                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr, MHD_OPTION_END);
     cr_assert_not_null (s_srv.daemon);
     s_srv.port = MHD_get_daemon_info (s_srv.daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
     strcpy (s_root, "/tmp/sp-tagger-it-XXXXXX");
@@ -146,8 +148,7 @@ s_track (sp_track_t *t, int i)
         t->has_track_number = true;
         t->track_number = (uint64_t) i;
         t->cover_url = "/images/alb0000000000000000001.jpg";
-    }
-    else {
+    } else {
         t->spotify_id = "trk0000000000000000003";
         t->title = "Under Pressure";
         t->artists = s_a2;
@@ -245,24 +246,28 @@ Test (tagger_it, playlist_m3u8_covers_songs_and_one_rescan, .timeout = 60)
     sp_store_track_spec_t specs[4];
     uint8_t *payloads[4] = {NULL};
     memset (specs, 0, sizeof specs);
-    specs[0] = (sp_store_track_spec_t) {.spotify_id = "trk0000000000000000000", .title = "Africa",
-                                        .artists = "[\"Toto\"]", .skipped = true,
-                                        .reason = "in library", .path = "/music/Toto/Africa.flac"};
+    specs[0] = (sp_store_track_spec_t){.spotify_id = "trk0000000000000000000",
+                                       .title = "Africa",
+                                       .artists = "[\"Toto\"]",
+                                       .skipped = true,
+                                       .reason = "in library",
+                                       .path = "/music/Toto/Africa.flac"};
     sp_track_t tracks[4];
     for (int i = 1; i < 4; i++) {
         s_track (&tracks[i], i);
         sp_payload_t p = {.job = "pending", .track_key = "pending", .track = tracks[i]};
         size_t len = 0;
-        cr_assert_eq (sp_payload_encode (&p, &payloads[i], &len, err, sizeof err), SP_MSG_OK, "%s", err);
-        specs[i] = (sp_store_track_spec_t) {.spotify_id = tracks[i].spotify_id,
-                                            .title = tracks[i].title,
-                                            .artists = i == 3 ? "[\"Queen\",\"David Bowie\"]"
-                                                              : "[\"Bonnie Tyler\"]",
-                                            .payload = payloads[i],
-                                            .payload_len = len};
+        cr_assert_eq (sp_payload_encode (&p, &payloads[i], &len, err, sizeof err), SP_MSG_OK, "%s",
+                      err);
+        specs[i] = (sp_store_track_spec_t){.spotify_id = tracks[i].spotify_id,
+                                           .title = tracks[i].title,
+                                           .artists = i == 3 ? "[\"Queen\",\"David Bowie\"]"
+                                                             : "[\"Bonnie Tyler\"]",
+                                           .payload = payloads[i],
+                                           .payload_len = len};
     }
-    sp_store_job_spec_t js = {.source = "spotify:playlist:x", .name = "Road Trip «Classics»",
-                              .library_checked = true};
+    sp_store_job_spec_t js = {
+        .source = "spotify:playlist:x", .name = "Road Trip «Classics»", .library_checked = true};
     char job[SP_STORE_ID_MAX];
     cr_assert_eq (sp_store_job_create (st, &js, specs, 4, job), SP_STORE_OK);
     for (int i = 1; i < 4; i++)
@@ -293,20 +298,22 @@ Test (tagger_it, playlist_m3u8_covers_songs_and_one_rescan, .timeout = 60)
         sp_store_task_destroy (&task);
         char *text = s_read (m3u8);
         cr_assert_not_null (text, "no m3u8 after track %d", i);
-        cr_expect_not_null (strstr (text, "# 1. Toto - Africa (in library: /music/Toto/Africa.flac)"), "%s", text);
+        cr_expect_not_null (
+            strstr (text, "# 1. Toto - Africa (in library: /music/Toto/Africa.flac)"), "%s", text);
         free (text);
     }
     char *text = s_read (m3u8);
     cr_assert_not_null (text);
-    cr_expect_str_eq (text,
-                      "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
-                      "# 1. Toto - Africa (in library: /music/Toto/Africa.flac)\n"
-                      "#EXTINF:31,Bonnie Tyler - Holding Out for a Hero\n"
-                      "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - Holding Out for a Hero.flac\n"
-                      "#EXTINF:32,Bonnie Tyler - Total Eclipse of the Heart\n"
-                      "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total Eclipse of the Heart.mp3\n"
-                      "#EXTINF:33,Queen, David Bowie - Under Pressure\n"
-                      "Queen/Queen - Under Pressure/Under Pressure.m4a\n");
+    cr_expect_str_eq (text, "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
+                            "# 1. Toto - Africa (in library: /music/Toto/Africa.flac)\n"
+                            "#EXTINF:31,Bonnie Tyler - Holding Out for a Hero\n"
+                            "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - "
+                            "Holding Out for a Hero.flac\n"
+                            "#EXTINF:32,Bonnie Tyler - Total Eclipse of the Heart\n"
+                            "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total "
+                            "Eclipse of the Heart.mp3\n"
+                            "#EXTINF:33,Queen, David Bowie - Under Pressure\n"
+                            "Queen/Queen - Under Pressure/Under Pressure.m4a\n");
     free (text);
     //  The rescan is the finisher's, once the store says the job ended.
     cr_expect_eq (s_srv.refreshes, 0, "rescan before the job ended");
@@ -319,12 +326,14 @@ Test (tagger_it, playlist_m3u8_covers_songs_and_one_rescan, .timeout = 60)
     //  cover.jpg beside the tracks and embedded
     char path[700];
     snprintf (path, sizeof path,
-              "%s/Road Trip «Classics»/Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/cover.jpg",
+              "%s/Road Trip «Classics»/Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of "
+              "Night/cover.jpg",
               s_transfer);
     struct stat sb;
     cr_expect_eq (stat (path, &sb), 0);
     cr_expect_eq (sb.st_size, (off_t) sizeof s_jpeg);
-    snprintf (path, sizeof path, "%s/Road Trip «Classics»/Queen/Queen - Under Pressure/Under Pressure.m4a",
+    snprintf (path, sizeof path,
+              "%s/Road Trip «Classics»/Queen/Queen - Under Pressure/Under Pressure.m4a",
               s_transfer);
     unsigned char *pic = NULL;
     size_t plen = 0;
@@ -436,16 +445,17 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
         s_track (&tracks[i], i + 1);
         sp_payload_t p = {.job = "pending", .track_key = "pending", .track = tracks[i]};
         size_t len = 0;
-        cr_assert_eq (sp_payload_encode (&p, &payloads[i], &len, err, sizeof err), SP_MSG_OK, "%s", err);
-        specs[i] = (sp_store_track_spec_t) {.spotify_id = tracks[i].spotify_id,
-                                            .title = tracks[i].title,
-                                            .artists = i == 2 ? "[\"Queen\",\"David Bowie\"]"
-                                                              : "[\"Bonnie Tyler\"]",
-                                            .payload = payloads[i],
-                                            .payload_len = len};
+        cr_assert_eq (sp_payload_encode (&p, &payloads[i], &len, err, sizeof err), SP_MSG_OK, "%s",
+                      err);
+        specs[i] = (sp_store_track_spec_t){.spotify_id = tracks[i].spotify_id,
+                                           .title = tracks[i].title,
+                                           .artists = i == 2 ? "[\"Queen\",\"David Bowie\"]"
+                                                             : "[\"Bonnie Tyler\"]",
+                                           .payload = payloads[i],
+                                           .payload_len = len};
     }
-    sp_store_job_spec_t js = {.source = "spotify:playlist:y", .name = "Road Trip «Classics»",
-                              .library_checked = true};
+    sp_store_job_spec_t js = {
+        .source = "spotify:playlist:y", .name = "Road Trip «Classics»", .library_checked = true};
     char job[SP_STORE_ID_MAX];
     cr_assert_eq (sp_store_job_create (st, &js, specs, 3, job), SP_STORE_OK);
     for (int i = 0; i < 3; i++)
@@ -464,7 +474,8 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     snprintf (m3u8, sizeof m3u8, "%s/Road Trip «Classics»/Road Trip «Classics».m3u8", s_transfer);
     char *text = s_read (m3u8);
     cr_assert_not_null (text);
-    cr_expect_not_null (strstr (text, "# 3. Queen, David Bowie - Under Pressure (queued)"), "%s", text);
+    cr_expect_not_null (strstr (text, "# 3. Queen, David Bowie - Under Pressure (queued)"), "%s",
+                        text);
     free (text);
     cr_expect_eq (sp_tagger_finish_next (tg, 0), 0, "the job has not ended");
 
@@ -481,13 +492,15 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     //  The finisher (waiting as the thread does) finalizes it once.
     cr_expect_eq (sp_tagger_finish_next (tg, 500), 1);
     cr_expect_eq (s_llen (st, "soulpipe:finishing"), 0, "entry dropped after finishing");
-    const char *final1 =
-        "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
-        "#EXTINF:31,Bonnie Tyler - Holding Out for a Hero\n"
-        "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - Holding Out for a Hero.flac\n"
-        "#EXTINF:32,Bonnie Tyler - Total Eclipse of the Heart\n"
-        "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total Eclipse of the Heart.mp3\n"
-        "# 3. Queen, David Bowie - Under Pressure (failed: no results for \"Queen Under Pressure\")\n";
+    const char *final1 = "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
+                         "#EXTINF:31,Bonnie Tyler - Holding Out for a Hero\n"
+                         "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - Holding "
+                         "Out for a Hero.flac\n"
+                         "#EXTINF:32,Bonnie Tyler - Total Eclipse of the Heart\n"
+                         "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total "
+                         "Eclipse of the Heart.mp3\n"
+                         "# 3. Queen, David Bowie - Under Pressure (failed: no results for \"Queen "
+                         "Under Pressure\")\n";
     text = s_read (m3u8);
     cr_assert_not_null (text);
     cr_expect_str_eq (text, final1);
@@ -512,8 +525,9 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     cr_expect_eq (s_srv.refreshes, 2, "a second ending rescans once more, got %d", s_srv.refreshes);
     text = s_read (m3u8);
     cr_assert_not_null (text);
-    cr_expect_not_null (strstr (text, "# 3. Queen, David Bowie - Under Pressure (failed: no results again)\n"),
-                        "%s", text);
+    cr_expect_not_null (
+        strstr (text, "# 3. Queen, David Bowie - Under Pressure (failed: no results again)\n"),
+        "%s", text);
     free (text);
 
     //  A finisher that died after taking the entry: the next start puts it
@@ -538,7 +552,8 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
     cr_expect_eq (s_llen (st, "soulpipe:finished") + s_llen (st, "soulpipe:finishing"), 0);
     char report[256];
-    cr_expect_eq (sp_store_check_counters (st, job, report, sizeof report), SP_STORE_OK, "%s", report);
+    cr_expect_eq (sp_store_check_counters (st, job, report, sizeof report), SP_STORE_OK, "%s",
+                  report);
 
     //  The playlist submitted again: the two delivered tracks are skipped
     //  (songs index, their path in this folder), the third fails again. The
@@ -549,15 +564,21 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     memset (again, 0, sizeof again);
     for (int i = 0; i < 2; i++) {
         snprintf (paths[i], sizeof paths[i],
-                  "%s/Road Trip «Classics»/Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/0%d - %s.%s",
+                  "%s/Road Trip «Classics»/Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of "
+                  "Night/0%d - %s.%s",
                   s_transfer, i + 1, tracks[i].title, exts[i]);
-        again[i] = (sp_store_track_spec_t) {.spotify_id = tracks[i].spotify_id, .title = tracks[i].title,
-                                            .artists = "[\"Bonnie Tyler\"]", .skipped = true,
-                                            .reason = "already downloaded", .path = paths[i]};
+        again[i] = (sp_store_track_spec_t){.spotify_id = tracks[i].spotify_id,
+                                           .title = tracks[i].title,
+                                           .artists = "[\"Bonnie Tyler\"]",
+                                           .skipped = true,
+                                           .reason = "already downloaded",
+                                           .path = paths[i]};
     }
-    again[2] = (sp_store_track_spec_t) {.spotify_id = tracks[2].spotify_id, .title = tracks[2].title,
-                                        .artists = "[\"Queen\",\"David Bowie\"]", .payload = "p",
-                                        .payload_len = 1};
+    again[2] = (sp_store_track_spec_t){.spotify_id = tracks[2].spotify_id,
+                                       .title = tracks[2].title,
+                                       .artists = "[\"Queen\",\"David Bowie\"]",
+                                       .payload = "p",
+                                       .payload_len = 1};
     char job2[SP_STORE_ID_MAX];
     cr_assert_eq (sp_store_job_create (st, &js, again, 3, job2), SP_STORE_OK);
     s_fail_search (st, "still nothing");
@@ -565,13 +586,14 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     cr_expect_eq (s_srv.refreshes, 2);
     text = s_read (m3u8);
     cr_assert_not_null (text);
-    cr_expect_str_eq (text,
-                      "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
-                      "#EXTINF:30,Bonnie Tyler - Holding Out for a Hero\n"
-                      "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - Holding Out for a Hero.flac\n"
-                      "#EXTINF:30,Bonnie Tyler - Total Eclipse of the Heart\n"
-                      "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total Eclipse of the Heart.mp3\n"
-                      "# 3. Queen, David Bowie - Under Pressure (failed: still nothing)\n");
+    cr_expect_str_eq (text, "#EXTM3U\n#PLAYLIST:Road Trip «Classics»\n"
+                            "#EXTINF:30,Bonnie Tyler - Holding Out for a Hero\n"
+                            "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/01 - "
+                            "Holding Out for a Hero.flac\n"
+                            "#EXTINF:30,Bonnie Tyler - Total Eclipse of the Heart\n"
+                            "Bonnie Tyler/Bonnie Tyler - Faster Than the Speed of Night/02 - Total "
+                            "Eclipse of the Heart.mp3\n"
+                            "# 3. Queen, David Bowie - Under Pressure (failed: still nothing)\n");
     free (text);
     sp_tagger_destroy (&tg);
 }
@@ -594,14 +616,18 @@ Test (tagger_it, finish_without_files_and_cancel, .timeout = 60)
     cr_assert_not_null (tg, "%s", err);
     sp_store_t *st = sp_tagger_store (tg);
     s_flushdb (st);
-    sp_store_track_spec_t spec = {.spotify_id = "x", .title = "Nothing", .artists = "[\"Nobody\"]",
-                                  .payload = "p", .payload_len = 1};
+    sp_store_track_spec_t spec = {.spotify_id = "x",
+                                  .title = "Nothing",
+                                  .artists = "[\"Nobody\"]",
+                                  .payload = "p",
+                                  .payload_len = 1};
     sp_store_job_spec_t js = {.source = "s", .name = "Empty Handed"};
     char job[SP_STORE_ID_MAX], job2[SP_STORE_ID_MAX];
     cr_assert_eq (sp_store_job_create (st, &js, &spec, 1, job), SP_STORE_OK);
     sp_store_task_t *task = NULL;
     cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", 30000, &task), SP_STORE_OK);
-    cr_assert_eq (sp_store_fail (st, task->id, task->fence, "nothing found", false, 3, 0), SP_STORE_OK);
+    cr_assert_eq (sp_store_fail (st, task->id, task->fence, "nothing found", false, 3, 0),
+                  SP_STORE_OK);
     sp_store_task_destroy (&task);
     cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
     cr_expect_eq (s_srv.refreshes, 0, "nothing filed: no rescan");

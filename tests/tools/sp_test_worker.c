@@ -91,8 +91,11 @@ int
 main (int argc, char **argv)
 {
     static const sp_app_info_t info = {
-        .name = "sp-test-worker", .service = "test-worker", .services = SP_SVC_WORKERS,
-        .summary = "a scriptable worker for tests", .usage = "--role ROLE [options]",
+        .name = "sp-test-worker",
+        .service = "test-worker",
+        .services = SP_SVC_WORKERS,
+        .summary = "a scriptable worker for tests",
+        .usage = "--role ROLE [options]",
     };
     sp_config_t cfg;
     int rc = sp_app_start (&info, argc, argv, &cfg);
@@ -131,8 +134,14 @@ main (int argc, char **argv)
         s_opts.name = name;
     }
     sp_worker_def_t def = {
-        .role = role, .worker_name = s_opts.name, .slots = slots > 0 ? slots : 1, .cfg = &cfg,
-        .thread_init = s_init, .thread_fini = s_fini, .handle = s_handle, .stop_grace_ms = 3000,
+        .role = role,
+        .worker_name = s_opts.name,
+        .slots = slots > 0 ? slots : 1,
+        .cfg = &cfg,
+        .thread_init = s_init,
+        .thread_fini = s_fini,
+        .handle = s_handle,
+        .stop_grace_ms = 3000,
     };
     rc = sp_worker_run (&def);
     sp_config_destroy (&cfg);

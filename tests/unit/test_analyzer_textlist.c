@@ -185,8 +185,8 @@ Test (analyzer_textlist, csv_semicolon_and_tab_and_synonyms)
     cr_expect_eq (pl->entries[1].track.duration_ms, 268000);
     sp_playlist_destroy (&pl);
 
-    pl = s_parse ("ARTISTS\tNAME\tALBUM\r\nToto\tAfrica\tToto IV\r\n\r\nWeezer\tAfrica\t\r\n",
-                  NULL);
+    pl =
+        s_parse ("ARTISTS\tNAME\tALBUM\r\nToto\tAfrica\tToto IV\r\n\r\nWeezer\tAfrica\t\r\n", NULL);
     cr_assert_eq (pl->count, 2);
     s_expect_track (pl, 0, "Toto", "Africa");
     cr_expect_str_eq (pl->entries[0].track.album, "Toto IV");
@@ -237,22 +237,36 @@ Test (analyzer_textlist, durations)
         int ok;
         uint64_t ms;
     } cases[] = {
-        {"3:35", 0, 215000},    {"0:07", 0, 7000},     {"215", 0, 215000},
-        {"215.4", 0, 215400},   {"1:02:03", 0, 3723000}, {" 4:00 ", 0, 240000},
-        {"12:00:00", 0, 43200000}, {"24:00:00", 0, 86400000},
-        {"24:00:01", -1, 0},    {"3:60", -1, 0},       {"1:60:00", -1, 0},
-        {"abc", -1, 0},         {"", -1, 0},           {"   ", -1, 0},
-        {"-5", -1, 0},          {"3:", -1, 0},         {":35", -1, 0},
-        {"1:2:3:4", -1, 0},     {"3.5.5", -1, 0},      {"3:35x", -1, 0},
-        {"1234567", -1, 0},     {"99999999999999999999", -1, 0}, {"2.", -1, 0},
+        {"3:35", 0, 215000},
+        {"0:07", 0, 7000},
+        {"215", 0, 215000},
+        {"215.4", 0, 215400},
+        {"1:02:03", 0, 3723000},
+        {" 4:00 ", 0, 240000},
+        {"12:00:00", 0, 43200000},
+        {"24:00:00", 0, 86400000},
+        {"24:00:01", -1, 0},
+        {"3:60", -1, 0},
+        {"1:60:00", -1, 0},
+        {"abc", -1, 0},
+        {"", -1, 0},
+        {"   ", -1, 0},
+        {"-5", -1, 0},
+        {"3:", -1, 0},
+        {":35", -1, 0},
+        {"1:2:3:4", -1, 0},
+        {"3.5.5", -1, 0},
+        {"3:35x", -1, 0},
+        {"1234567", -1, 0},
+        {"99999999999999999999", -1, 0},
+        {"2.", -1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t ms = 12345;
         int rc = sp_textlist_parse_duration (cases[i].in, &ms);
         cr_expect_eq (rc, cases[i].ok, "\"%s\": rc %d", cases[i].in, rc);
         if (rc == 0 && cases[i].ok == 0)
-            cr_expect_eq (ms, cases[i].ms, "\"%s\": %llu ms", cases[i].in,
-                          (unsigned long long) ms);
+            cr_expect_eq (ms, cases[i].ms, "\"%s\": %llu ms", cases[i].in, (unsigned long long) ms);
     }
     uint64_t ms;
     cr_expect_eq (sp_textlist_parse_duration (NULL, &ms), -1);
@@ -264,14 +278,14 @@ Test (analyzer_textlist, durations)
 Test (analyzer_textlist, invalid_utf8_is_refused)
 {
     const char *bad[] = {
-        "Queen - Bohemian \xff Rhapsody\n",   //  not a UTF-8 byte
-        "A - \xc0\xaf\n",                      //  overlong '/'
-        "A - \xe0\x80\xaf\n",                  //  overlong, 3 bytes
-        "A - \xed\xa0\x80\n",                  //  UTF-16 surrogate
-        "A - \xf4\x90\x80\x80\n",              //  above U+10FFFF
-        "A - \xe2\x82\n",                      //  truncated sequence
-        "A - \x80\n",                          //  lone continuation byte
-        "artist,title\nA,\xc3\n",              //  truncated at the end
+        "Queen - Bohemian \xff Rhapsody\n",  //  not a UTF-8 byte
+        "A - \xc0\xaf\n",                    //  overlong '/'
+        "A - \xe0\x80\xaf\n",                //  overlong, 3 bytes
+        "A - \xed\xa0\x80\n",                //  UTF-16 surrogate
+        "A - \xf4\x90\x80\x80\n",            //  above U+10FFFF
+        "A - \xe2\x82\n",                    //  truncated sequence
+        "A - \x80\n",                        //  lone continuation byte
+        "artist,title\nA,\xc3\n",            //  truncated at the end
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "";

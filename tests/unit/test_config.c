@@ -42,12 +42,26 @@ Test (config, every_variable_has_help_and_a_reader)
         cr_assert_not_null (v->default_value);
     }
     //  the variables DESIGN.md names
-    const char *design[] = {"SOULPIPE_REDIS_URL", "SOULPIPE_CLIENT_ENDPOINT", "SOULPIPE_BROKER_ENDPOINT",
-                            "SOULPIPE_EVENTS_ENDPOINT", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET",
-                            "SPOTIFY_ACCOUNTS_URL", "SPOTIFY_API_URL", "PLEX_URL", "PLEX_TOKEN", "SLSKD_URL",
-                            "SLSKD_API_KEY", "SLSKD_DOWNLOADS_DIR", "SOULPIPE_STAGING_DIR",
-                            "SOULPIPE_TRANSFER_DIR", "SOULPIPE_SEARCH_BUDGET", "SOULPIPE_QUEUE_TIMEOUT_S",
-                            "SOULPIPE_STALL_TIMEOUT_S", "SOULPIPE_MAX_ATTEMPTS", "SOULPIPE_DOWNLOADER_SLOTS"};
+    const char *design[] = {"SOULPIPE_REDIS_URL",
+                            "SOULPIPE_CLIENT_ENDPOINT",
+                            "SOULPIPE_BROKER_ENDPOINT",
+                            "SOULPIPE_EVENTS_ENDPOINT",
+                            "SPOTIFY_CLIENT_ID",
+                            "SPOTIFY_CLIENT_SECRET",
+                            "SPOTIFY_ACCOUNTS_URL",
+                            "SPOTIFY_API_URL",
+                            "PLEX_URL",
+                            "PLEX_TOKEN",
+                            "SLSKD_URL",
+                            "SLSKD_API_KEY",
+                            "SLSKD_DOWNLOADS_DIR",
+                            "SOULPIPE_STAGING_DIR",
+                            "SOULPIPE_TRANSFER_DIR",
+                            "SOULPIPE_SEARCH_BUDGET",
+                            "SOULPIPE_QUEUE_TIMEOUT_S",
+                            "SOULPIPE_STALL_TIMEOUT_S",
+                            "SOULPIPE_MAX_ATTEMPTS",
+                            "SOULPIPE_DOWNLOADER_SLOTS"};
     for (size_t i = 0; i < sizeof design / sizeof design[0]; i++) {
         bool found = false;
         for (const sp_config_var_t *v = sp_config_vars (); v->name; v++)
@@ -82,7 +96,8 @@ Test (config, redis_urls)
 {
     sp_redis_url_t u;
     char err[128];
-    cr_assert_eq (sp_config_parse_redis_url ("redis://:pw@redis:6380/2", &u, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (sp_config_parse_redis_url ("redis://:pw@redis:6380/2", &u, err, sizeof err), 0,
+                  "%s", err);
     cr_assert_str_eq (u.host, "redis");
     cr_assert_eq (u.port, 6380);
     cr_assert_str_eq (u.password, "pw");
@@ -90,14 +105,17 @@ Test (config, redis_urls)
     cr_assert_eq (u.db, 2);
     sp_config_redis_url_free (&u);
 
-    cr_assert_eq (sp_config_parse_redis_url ("redis://alice:s3cret@10.0.0.1", &u, err, sizeof err), 0);
+    cr_assert_eq (sp_config_parse_redis_url ("redis://alice:s3cret@10.0.0.1", &u, err, sizeof err),
+                  0);
     cr_assert_str_eq (u.user, "alice");
     cr_assert_str_eq (u.password, "s3cret");
     cr_assert_eq (u.port, 6379);
     sp_config_redis_url_free (&u);
 
     //  a password may carry '@' and ':' percent-encoded
-    cr_assert_eq (sp_config_parse_redis_url ("redis://bob:p%40ss%3Aw0rd@host/1", &u, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (
+        sp_config_parse_redis_url ("redis://bob:p%40ss%3Aw0rd@host/1", &u, err, sizeof err), 0,
+        "%s", err);
     cr_assert_str_eq (u.user, "bob");
     cr_assert_str_eq (u.password, "p@ss:w0rd");
     sp_config_redis_url_free (&u);
@@ -105,15 +123,24 @@ Test (config, redis_urls)
     cr_assert_eq (sp_config_parse_redis_url ("redis://:ab%4@host", &u, err, sizeof err), -1);
     cr_assert_eq (sp_config_parse_redis_url ("redis://:a%00b@host", &u, err, sizeof err), -1);
 
-    cr_assert_eq (sp_config_parse_redis_url ("unix:///run/redis.sock?db=3", &u, err, sizeof err), 0);
+    cr_assert_eq (sp_config_parse_redis_url ("unix:///run/redis.sock?db=3", &u, err, sizeof err),
+                  0);
     cr_assert_str_eq (u.unix_path, "/run/redis.sock");
     cr_assert_eq (u.db, 3);
     sp_config_redis_url_free (&u);
 
-    const char *bad[] = {"", "redis://", "redis://host:0", "redis://host:70000", "redis://host/99",
-                         "redis://ho st", "http://host", "unix://relative", "redis://host:12ab"};
+    const char *bad[] = {"",
+                         "redis://",
+                         "redis://host:0",
+                         "redis://host:70000",
+                         "redis://host/99",
+                         "redis://ho st",
+                         "http://host",
+                         "unix://relative",
+                         "redis://host:12ab"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_assert_eq (sp_config_parse_redis_url (bad[i], &u, err, sizeof err), -1, "accepted %s", bad[i]);
+        cr_assert_eq (sp_config_parse_redis_url (bad[i], &u, err, sizeof err), -1, "accepted %s",
+                      bad[i]);
 }
 
 Test (config, integers_are_range_checked)
@@ -151,14 +178,17 @@ Test (config, budget_and_upstreams)
     const char *bad_budget[] = {"34", "0/220", "34/0", "a/b", "34/220/1", ""};
     for (size_t i = 0; i < sizeof bad_budget / sizeof bad_budget[0]; i++) {
         setenv ("SOULPIPE_SEARCH_BUDGET", bad_budget[i], 1);
-        cr_assert_eq (sp_config_load (&cfg, SP_SVC_SEARCHER, err, sizeof err), -1, "accepted %s", bad_budget[i]);
+        cr_assert_eq (sp_config_load (&cfg, SP_SVC_SEARCHER, err, sizeof err), -1, "accepted %s",
+                      bad_budget[i]);
         cr_assert (strstr (err, "SOULPIPE_SEARCH_BUDGET"));
     }
     unsetenv ("SOULPIPE_SEARCH_BUDGET");
-    const char *bad_url[] = {"slskd:5030", "http://slskd:5030/api/v0", "ftp://x", "http://:80", "http://h:0"};
+    const char *bad_url[] = {"slskd:5030", "http://slskd:5030/api/v0", "ftp://x", "http://:80",
+                             "http://h:0"};
     for (size_t i = 0; i < sizeof bad_url / sizeof bad_url[0]; i++) {
         setenv ("SLSKD_URL", bad_url[i], 1);
-        cr_assert_eq (sp_config_load (&cfg, SP_SVC_SEARCHER, err, sizeof err), -1, "accepted %s", bad_url[i]);
+        cr_assert_eq (sp_config_load (&cfg, SP_SVC_SEARCHER, err, sizeof err), -1, "accepted %s",
+                      bad_url[i]);
         cr_assert (strstr (err, "SLSKD_URL"));
     }
 }

@@ -13,12 +13,12 @@
 #include <jansson.h>
 #include <tag_c.h>
 
-static const char *s_exts [] = { "flac", "mp3", "ogg", "m4a" };
-#define S_NEXT (sizeof s_exts / sizeof s_exts [0])
-static const unsigned s_lengths [] = { 1, 30, 215, 600 };
-#define S_NLEN (sizeof s_lengths / sizeof s_lengths [0])
+static const char *s_exts[] = {"flac", "mp3", "ogg", "m4a"};
+#define S_NEXT (sizeof s_exts / sizeof s_exts[0])
+static const unsigned s_lengths[] = {1, 30, 215, 600};
+#define S_NLEN (sizeof s_lengths / sizeof s_lengths[0])
 
-static char s_dir [64];
+static char s_dir[64];
 
 static void
 s_setup (void)
@@ -32,7 +32,7 @@ s_setup (void)
 static void
 s_teardown (void)
 {
-    char cmd [128];
+    char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
     cr_assert_eq (system (cmd), 0);
 }
@@ -75,8 +75,7 @@ s_assert_length (const char *ext, const char *path, unsigned length_s)
         cr_assert (got >= (int) length_s - 1 && got <= (int) length_s + 1,
                    "%s: TagLib length %d, want %u +-1", path, got, length_s);
     else
-        cr_assert_eq (got, (int) length_s, "%s: TagLib length %d, want %u", path, got,
-                      length_s);
+        cr_assert_eq (got, (int) length_s, "%s: TagLib length %d, want %u", path, got, length_s);
 }
 
 //  Write title/artist with TagLib, reopen, read them back.
@@ -108,7 +107,7 @@ s_assert_tag_roundtrip (const char *path, unsigned length_s, const char *ext)
     taglib_free (t);
     taglib_free (a);
     taglib_file_free (f);
-    s_assert_length (ext, path, length_s);      // still the same audio
+    s_assert_length (ext, path, length_s);  // still the same audio
 }
 
 TestSuite (fake_audio, .init = s_setup, .fini = s_teardown);
@@ -117,40 +116,40 @@ Test (fake_audio, natural_files_open_with_right_length_and_take_tags)
 {
     for (size_t e = 0; e < S_NEXT; e++)
         for (size_t l = 0; l < S_NLEN; l++) {
-            char path [128], name [32];
-            snprintf (name, sizeof name, "n%u", s_lengths [l]);
-            s_path (path, sizeof path, name, s_exts [e]);
+            char path[128], name[32];
+            snprintf (name, sizeof name, "n%u", s_lengths[l]);
+            s_path (path, sizeof path, name, s_exts[e]);
             uint64_t want = 0, got = 0;
-            cr_assert_eq (sp_fake_audio_size (s_exts [e], s_lengths [l], 0, &want), 0);
-            cr_assert_eq (sp_fake_audio_write (path, s_exts [e], s_lengths [l], 0, false, &got),
-                          0, "%s: %s", path, strerror (errno));
+            cr_assert_eq (sp_fake_audio_size (s_exts[e], s_lengths[l], 0, &want), 0);
+            cr_assert_eq (sp_fake_audio_write (path, s_exts[e], s_lengths[l], 0, false, &got), 0,
+                          "%s: %s", path, strerror (errno));
             cr_assert_eq (got, want, "%s", path);
             cr_assert_eq (s_file_size (path), want, "%s", path);
             // small regardless of duration
             cr_assert_lt (want, 128 * 1024, "%s is %llu bytes", path, (unsigned long long) want);
-            s_assert_length (s_exts [e], path, s_lengths [l]);
-            s_assert_tag_roundtrip (path, s_lengths [l], s_exts [e]);
+            s_assert_length (s_exts[e], path, s_lengths[l]);
+            s_assert_tag_roundtrip (path, s_lengths[l], s_exts[e]);
         }
 }
 
 Test (fake_audio, target_size_is_honoured_exactly)
 {
-    static const uint64_t targets [] = { 1500000, 2345677, 31457281 };
+    static const uint64_t targets[] = {1500000, 2345677, 31457281};
     for (size_t e = 0; e < S_NEXT; e++)
-        for (size_t i = 0; i < sizeof targets / sizeof targets [0]; i++) {
-            unsigned length_s = s_lengths [i % S_NLEN + (i == 2 ? 1 : 0)];
-            char path [128], name [32];
+        for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+            unsigned length_s = s_lengths[i % S_NLEN + (i == 2 ? 1 : 0)];
+            char path[128], name[32];
             snprintf (name, sizeof name, "t%zu", i);
-            s_path (path, sizeof path, name, s_exts [e]);
+            s_path (path, sizeof path, name, s_exts[e]);
             uint64_t size = 0, got = 0;
-            cr_assert_eq (sp_fake_audio_size (s_exts [e], length_s, targets [i], &size), 0);
-            cr_assert_eq (size, targets [i], "%s", path);
-            cr_assert_eq (sp_fake_audio_write (path, s_exts [e], length_s, targets [i], false,
-                                               &got), 0, "%s: %s", path, strerror (errno));
-            cr_assert_eq (got, targets [i]);
-            cr_assert_eq (s_file_size (path), targets [i], "%s", path);
-            s_assert_length (s_exts [e], path, length_s);
-            s_assert_tag_roundtrip (path, length_s, s_exts [e]);
+            cr_assert_eq (sp_fake_audio_size (s_exts[e], length_s, targets[i], &size), 0);
+            cr_assert_eq (size, targets[i], "%s", path);
+            cr_assert_eq (sp_fake_audio_write (path, s_exts[e], length_s, targets[i], false, &got),
+                          0, "%s: %s", path, strerror (errno));
+            cr_assert_eq (got, targets[i]);
+            cr_assert_eq (s_file_size (path), targets[i], "%s", path);
+            s_assert_length (s_exts[e], path, length_s);
+            s_assert_tag_roundtrip (path, length_s, s_exts[e]);
         }
 }
 
@@ -160,17 +159,17 @@ Test (fake_audio, every_size_above_natural_is_reachable)
 {
     for (size_t e = 0; e < S_NEXT; e++) {
         uint64_t natural = 0, size = 0;
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], 30, 0, &natural), 0);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], 30, 0, &natural), 0);
         for (uint64_t t = natural; t < natural + 1200; t++) {
-            cr_assert_eq (sp_fake_audio_size (s_exts [e], 30, t, &size), 0);
-            cr_assert_eq (size, t, "%s target %llu", s_exts [e], (unsigned long long) t);
+            cr_assert_eq (sp_fake_audio_size (s_exts[e], 30, t, &size), 0);
+            cr_assert_eq (size, t, "%s target %llu", s_exts[e], (unsigned long long) t);
         }
         for (uint64_t t = 60000; t < 140000; t += 97) {
-            cr_assert_eq (sp_fake_audio_size (s_exts [e], 30, t, &size), 0);
-            cr_assert_eq (size, t, "%s target %llu", s_exts [e], (unsigned long long) t);
+            cr_assert_eq (sp_fake_audio_size (s_exts[e], 30, t, &size), 0);
+            cr_assert_eq (size, t, "%s target %llu", s_exts[e], (unsigned long long) t);
         }
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], 30, SP_FAKE_AUDIO_MAX_SIZE, &size), 0);
-        cr_assert_eq (size, SP_FAKE_AUDIO_MAX_SIZE, "%s", s_exts [e]);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], 30, SP_FAKE_AUDIO_MAX_SIZE, &size), 0);
+        cr_assert_eq (size, SP_FAKE_AUDIO_MAX_SIZE, "%s", s_exts[e]);
     }
 }
 
@@ -178,14 +177,14 @@ Test (fake_audio, ogg_padding_across_many_pages_decodes)
 {
     // Over 65 KB of comment padding spans several pages; a size just past a
     // page boundary needs an extra, smaller page.
-    static const uint64_t targets [] = { 70000, 131100, 200001 };
+    static const uint64_t targets[] = {70000, 131100, 200001};
     for (size_t i = 0; i < 3; i++) {
-        char path [128], name [32];
+        char path[128], name[32];
         snprintf (name, sizeof name, "o%zu", i);
         s_path (path, sizeof path, name, "ogg");
         uint64_t got = 0;
-        cr_assert_eq (sp_fake_audio_write (path, "ogg", 215, targets [i], false, &got), 0);
-        cr_assert_eq (s_file_size (path), targets [i]);
+        cr_assert_eq (sp_fake_audio_write (path, "ogg", 215, targets[i], false, &got), 0);
+        cr_assert_eq (s_file_size (path), targets[i]);
         s_assert_length ("ogg", path, 215);
         s_assert_tag_roundtrip (path, 215, "ogg");
     }
@@ -195,13 +194,13 @@ Test (fake_audio, small_target_gives_natural_size)
 {
     for (size_t e = 0; e < S_NEXT; e++) {
         uint64_t natural = 0, size = 0;
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], 215, 0, &natural), 0);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], 215, 0, &natural), 0);
         cr_assert_gt (natural, 1000);
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], 215, natural - 1, &size), 0);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], 215, natural - 1, &size), 0);
         cr_assert_eq (size, natural);
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], 215, 100, &size), 0);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], 215, 100, &size), 0);
         cr_assert_eq (size, natural);
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], 215, natural + 1, &size), 0);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], 215, natural + 1, &size), 0);
         cr_assert_eq (size, natural + 1);
     }
 }
@@ -211,11 +210,11 @@ Test (fake_audio, corrupt_is_zeros_of_the_right_size)
     for (size_t e = 0; e < S_NEXT; e++) {
         for (int padded = 0; padded < 2; padded++) {
             uint64_t target = padded ? 777777 : 0;
-            char path [128];
-            s_path (path, sizeof path, padded ? "cp" : "c", s_exts [e]);
+            char path[128];
+            s_path (path, sizeof path, padded ? "cp" : "c", s_exts[e]);
             uint64_t want = 0, got = 0;
-            cr_assert_eq (sp_fake_audio_size (s_exts [e], 215, target, &want), 0);
-            cr_assert_eq (sp_fake_audio_write (path, s_exts [e], 215, target, true, &got), 0);
+            cr_assert_eq (sp_fake_audio_size (s_exts[e], 215, target, &want), 0);
+            cr_assert_eq (sp_fake_audio_write (path, s_exts[e], 215, target, true, &got), 0);
             cr_assert_eq (got, want);
             cr_assert_eq (s_file_size (path), want);
             FILE *fp = fopen (path, "rb");
@@ -235,7 +234,7 @@ Test (fake_audio, corrupt_is_zeros_of_the_right_size)
 
 Test (fake_audio, extension_is_case_insensitive)
 {
-    char path [128];
+    char path[128];
     s_path (path, sizeof path, "upper", "FLAC");
     cr_assert (sp_fake_audio_supported ("FLAC"));
     cr_assert (sp_fake_audio_supported (".m4a"));
@@ -248,7 +247,7 @@ Test (fake_audio, extension_is_case_insensitive)
 
 Test (fake_audio, errors)
 {
-    char path [128];
+    char path[128];
     uint64_t size = 0;
     s_path (path, sizeof path, "e", "wav");
     cr_assert (!sp_fake_audio_supported ("wav"));
@@ -284,9 +283,8 @@ Test (fake_audio, max_length_is_still_small)
 {
     for (size_t e = 0; e < S_NEXT; e++) {
         uint64_t size = 0;
-        cr_assert_eq (sp_fake_audio_size (s_exts [e], SP_FAKE_AUDIO_MAX_LENGTH, 0, &size), 0);
-        cr_assert_lt (size, 16 * 1024 * 1024, "%s: %llu", s_exts [e],
-                      (unsigned long long) size);
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], SP_FAKE_AUDIO_MAX_LENGTH, 0, &size), 0);
+        cr_assert_lt (size, 16 * 1024 * 1024, "%s: %llu", s_exts[e], (unsigned long long) size);
     }
 }
 
@@ -295,7 +293,7 @@ Test (fake_audio, max_length_is_still_small)
 Test (fake_audio, demo_network_sizes_are_honoured)
 {
     const char *src = getenv ("SOULPIPE_SRC_DIR");
-    char path [512];
+    char path[512];
     snprintf (path, sizeof path, "%s/tests/fixtures/demo/slskd/network.json", src ? src : ".");
     json_error_t jerr;
     json_t *net = json_load_file (path, 0, &jerr);
@@ -303,8 +301,10 @@ Test (fake_audio, demo_network_sizes_are_honoured)
                         jerr.text);
     size_t i, j, checked = 0;
     json_t *user, *file;
-    json_array_foreach (json_object_get (net, "users"), i, user) {
-        json_array_foreach (json_object_get (user, "files"), j, file) {
+    json_array_foreach (json_object_get (net, "users"), i, user)
+    {
+        json_array_foreach (json_object_get (user, "files"), j, file)
+        {
             const char *name = json_string_value (json_object_get (file, "filename"));
             cr_assert_not_null (name);
             const char *dot = strrchr (name, '.');
@@ -313,8 +313,8 @@ Test (fake_audio, demo_network_sizes_are_honoured)
             json_int_t size = json_integer_value (json_object_get (file, "size"));
             json_int_t length = json_integer_value (json_object_get (file, "length"));
             uint64_t got = 0;
-            cr_assert_eq (sp_fake_audio_size (dot + 1, (unsigned) length, (uint64_t) size, &got),
-                          0, "%s", name);
+            cr_assert_eq (sp_fake_audio_size (dot + 1, (unsigned) length, (uint64_t) size, &got), 0,
+                          "%s", name);
             cr_assert_eq (got, (uint64_t) size, "%s", name);
             checked++;
         }

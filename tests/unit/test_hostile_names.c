@@ -58,12 +58,14 @@ s_setup (void)
 static int
 s_scan_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st; (void) flag; (void) ftw;
+    (void) st;
+    (void) flag;
+    (void) ftw;
     const char *rel = path + strlen (s_root);
-    if (!*rel || strcmp (rel, "/secret.flac") == 0 || strcmp (rel, "/etc") == 0
-        || strcmp (rel, "/etc/passwd.flac") == 0 || strcmp (rel, "/downloads") == 0
-        || strcmp (rel, "/staging") == 0 || strncmp (rel, "/downloads/", 11) == 0
-        || strncmp (rel, "/staging/", 9) == 0)
+    if (!*rel || strcmp (rel, "/secret.flac") == 0 || strcmp (rel, "/etc") == 0 ||
+        strcmp (rel, "/etc/passwd.flac") == 0 || strcmp (rel, "/downloads") == 0 ||
+        strcmp (rel, "/staging") == 0 || strncmp (rel, "/downloads/", 11) == 0 ||
+        strncmp (rel, "/staging/", 9) == 0)
         return 0;
     cr_log_error ("written outside the configured folders: %s", path);
     return 1;
@@ -72,7 +74,9 @@ s_scan_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static int
 s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st; (void) flag; (void) ftw;
+    (void) st;
+    (void) flag;
+    (void) ftw;
     return remove (path);
 }
 
@@ -143,13 +147,15 @@ Test (hostile_names, search_ranking)
     for (size_t i = 0; i <= S_NNAMES; i++) {
         const char *name = i < S_NNAMES ? s_names[i] : lng;
         //  jansson refuses invalid UTF-8 in json_string: use the _nocheck form
-        json_array_append_new (files, json_pack ("{s:o s:I s:i s:i}", "filename",
-                                                 json_stringn_nocheck (name, strlen (name)), "size",
-                                                 (json_int_t) 30000000, "bitRate", 1000, "length", 200));
+        json_array_append_new (files,
+                               json_pack ("{s:o s:I s:i s:i}", "filename",
+                                          json_stringn_nocheck (name, strlen (name)), "size",
+                                          (json_int_t) 30000000, "bitRate", 1000, "length", 200));
     }
-    json_array_append_new (files, json_pack ("{s:s s:I s:i s:i}", "filename",
-                                             "@@peer\\Music\\Artist\\Album\\01 - Song.flac", "size",
-                                             (json_int_t) 30000000, "bitRate", 1000, "length", 200));
+    json_array_append_new (files,
+                           json_pack ("{s:s s:I s:i s:i}", "filename",
+                                      "@@peer\\Music\\Artist\\Album\\01 - Song.flac", "size",
+                                      (json_int_t) 30000000, "bitRate", 1000, "length", 200));
     json_t *responses = json_pack ("[{s:s s:b s:i s:i s:o}, {s:s s:o}]", "username", "peer",
                                    "hasFreeUploadSlot", 1, "uploadSpeed", 1000000, "queueLength", 0,
                                    "files", files, "username", "", "files", json_deep_copy (files));
@@ -160,8 +166,12 @@ Test (hostile_names, search_ranking)
     cr_assert_leq (added, (int) S_NNAMES + 2, "the empty username's files were added");
 
     char *artists[] = {"Artist"};
-    sp_track_t track = {.title = "Song", .artists = artists, .artists_count = 1, .album = "Album",
-                        .has_duration_ms = true, .duration_ms = 200000};
+    sp_track_t track = {.title = "Song",
+                        .artists = artists,
+                        .artists_count = 1,
+                        .album = "Album",
+                        .has_duration_ms = true,
+                        .duration_ms = 200000};
     sp_match_track_t *mt = sp_match_track_new (&track);
     cr_assert_not_null (mt);
     sp_match_prefs_t prefs;
@@ -178,7 +188,7 @@ Test (hostile_names, search_ranking)
         cr_assert_lt (strlen (buf), sizeof buf);
         //  Parsed fields never carry a path separator; the matching forms
         //  no control byte either.
-        const char *fields[] = {r->path.artist, r->path.album, r->path.title,
+        const char *fields[] = {r->path.artist,      r->path.album,      r->path.title,
                                 r->path.artist_norm, r->path.album_norm, r->path.title_norm[0]};
         for (size_t f = 0; f < 6; f++)
             for (const unsigned char *p = (const unsigned char *) fields[f]; *p; p++)
@@ -195,8 +205,9 @@ Test (hostile_names, search_ranking)
 //  username added its files.
 Test (hostile_names, empty_username_regression)
 {
-    const char *crash = "[{\"username\": \"\", \"files\": [{\"filename\": \"..\\\\..\\\\etc\\\\passwd.f,"
-                        "ac\", \"size\": 1}]}]";
+    const char *crash =
+        "[{\"username\": \"\", \"files\": [{\"filename\": \"..\\\\..\\\\etc\\\\passwd.f,"
+        "ac\", \"size\": 1}]}]";
     json_t *j = json_loads (crash, 0, NULL);
     cr_assert_not_null (j);
     sp_match_set_t *set = sp_match_set_new ();
@@ -223,8 +234,8 @@ Test (hostile_names, local_path_stays_inside)
         int rc = sp_xfer_local_path (s_downloads, name, 6, &path);
         if (rc == SP_XFER_OK) {
             cr_assert_not_null (path);
-            cr_assert (strncmp (path, s_downloads, prefix) == 0 && path[prefix] == '/',
-                       "%s -> %s", name, path);
+            cr_assert (strncmp (path, s_downloads, prefix) == 0 && path[prefix] == '/', "%s -> %s",
+                       name, path);
             cr_assert_null (strstr (path + prefix, "/../"), "%s -> %s", name, path);
             char real[4096];
             cr_assert_not_null (realpath (path, real), "%s -> %s", name, path);
@@ -238,7 +249,8 @@ Test (hostile_names, local_path_stays_inside)
     free (lng);
     //  The sane one is found.
     char *path = NULL;
-    cr_assert_eq (sp_xfer_local_path (s_downloads, "@@peer\\Music\\ok.flac", 10, &path), SP_XFER_OK);
+    cr_assert_eq (sp_xfer_local_path (s_downloads, "@@peer\\Music\\ok.flac", 10, &path),
+                  SP_XFER_OK);
     free (path);
 }
 
@@ -247,8 +259,18 @@ Test (hostile_names, local_path_stays_inside)
 //  stage is refused.
 Test (hostile_names, staging_stays_inside)
 {
-    const char *exts[] = {"flac", "../../../x", "..", "/etc/passwd", "fl\x01" "ac", "CON",
-                          "\xff\xfe", "a/b\\c", "", "flac. ", NULL};
+    const char *exts[] = {"flac",
+                          "../../../x",
+                          "..",
+                          "/etc/passwd",
+                          "fl\x01"
+                          "ac",
+                          "CON",
+                          "\xff\xfe",
+                          "a/b\\c",
+                          "",
+                          "flac. ",
+                          NULL};
     const char *jobs[] = {"job1", "../escape", "/abs", "..", "a/b"};
     char *lng = malloc (4200);
     memset (lng, 'e', 4199);
@@ -266,8 +288,8 @@ Test (hostile_names, staging_stays_inside)
             snprintf (pos, sizeof pos, "%zu", n++);
             char *staged = NULL;
             char why[256] = "";
-            int rc = sp_dl_stage (s_staging, jobs[j], pos, src, ext ? ext : "", e % 2 == 1,
-                                  &staged, why, sizeof why);
+            int rc = sp_dl_stage (s_staging, jobs[j], pos, src, ext ? ext : "", e % 2 == 1, &staged,
+                                  why, sizeof why);
             if (rc == 0) {
                 staged_ok++;
                 cr_assert_not_null (staged);

@@ -22,8 +22,8 @@
 typedef struct {
     struct MHD_Daemon *daemon;
     int port;
-    atomic_int hits;            //  requests answered on counting routes
-    char base[64];              //  "http://127.0.0.1:PORT"
+    atomic_int hits;  //  requests answered on counting routes
+    char base[64];    //  "http://127.0.0.1:PORT"
 } s_server_t;
 
 static s_server_t s_srv;
@@ -34,8 +34,8 @@ typedef struct {
 } s_upload_t;
 
 static enum MHD_Result
-s_reply (struct MHD_Connection *conn, unsigned int status, const char *body,
-         const char *ctype, const char *hname, const char *hvalue)
+s_reply (struct MHD_Connection *conn, unsigned int status, const char *body, const char *ctype,
+         const char *hname, const char *hvalue)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer (
         body ? strlen (body) : 0, (void *) (body ? body : ""), MHD_RESPMEM_MUST_COPY);
@@ -66,9 +66,8 @@ s_hdr (struct MHD_Connection *conn, const char *name)
 }
 
 static enum MHD_Result
-s_handler (void *cls, struct MHD_Connection *conn, const char *url,
-           const char *method, const char *version, const char *upload_data,
-           size_t *upload_data_size, void **con_cls)
+s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     (void) cls;
     (void) version;
@@ -93,8 +92,8 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url,
         return s_reply (conn, 200, "{\"ok\":true,\"n\":42}", J, NULL, NULL);
     if (strcmp (url, "/echo") == 0) {
         char out[4096];
-        snprintf (out, sizeof out, "{\"method\":\"%s\",\"ctype\":\"%s\",\"body\":%s}",
-                  method, s_hdr (conn, "Content-Type"),
+        snprintf (out, sizeof out, "{\"method\":\"%s\",\"ctype\":\"%s\",\"body\":%s}", method,
+                  s_hdr (conn, "Content-Type"),
                   up->len && strcmp (s_hdr (conn, "Content-Type"), J) == 0 ? up->buf : "null");
         return s_reply (conn, 200, out, J, NULL, NULL);
     }
@@ -136,8 +135,8 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url,
         return r;
     }
     if (strcmp (url, "/stream") == 0) {
-        struct MHD_Response *r = MHD_create_response_from_callback (
-            MHD_SIZE_UNKNOWN, 4096, s_stream_cb, NULL, NULL);
+        struct MHD_Response *r =
+            MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 4096, s_stream_cb, NULL, NULL);
         enum MHD_Result ret = MHD_queue_response (conn, 200, r);
         MHD_destroy_response (r);
         return ret;
@@ -152,8 +151,8 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url,
         char out[2048];
         snprintf (out, sizeof out,
                   "{\"key\":\"%s\",\"accept\":\"%s\",\"extra\":\"%s\",\"auth\":\"%s\"}",
-                  s_hdr (conn, "X-API-Key"), s_hdr (conn, "Accept"),
-                  s_hdr (conn, "X-Extra"), s_hdr (conn, "Authorization"));
+                  s_hdr (conn, "X-API-Key"), s_hdr (conn, "Accept"), s_hdr (conn, "X-Extra"),
+                  s_hdr (conn, "Authorization"));
         return s_reply (conn, 200, out, J, "X-Plex-Container-Total-Size", "1234");
     }
     if (strcmp (url, "/redirect") == 0)
@@ -183,18 +182,18 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 s_server_start (void)
 {
-    struct sockaddr_in addr = { 0 };
+    struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
     addr.sin_port = 0;
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     atomic_store (&s_srv.hits, 0);
-    s_srv.daemon = MHD_start_daemon (
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-        NULL, s_handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    s_srv.daemon =
+        MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+                          NULL, s_handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                          MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
     cr_assert_not_null (s_srv.daemon, "MHD_start_daemon failed");
-    const union MHD_DaemonInfo *info
-        = MHD_get_daemon_info (s_srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (s_srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
     cr_assert_not_null (info);
     s_srv.port = info->port;
     cr_assert_gt (s_srv.port, 0);
@@ -288,7 +287,7 @@ Test (http, post_and_put_json_echo)
     sp_http_resp_destroy (&r);
 
     //  Form body.
-    sp_http_req_t req = { .form = "a=1&b=x%20y" };
+    sp_http_req_t req = {.form = "a=1&b=x%20y"};
     cr_assert_eq (sp_http_request (h, SP_HTTP_POST, "/form", &req, &r), SP_HTTP_OK);
     cr_expect_str_eq (json_string_value (json_object_get (r->json, "ctype")),
                       "application/x-www-form-urlencoded");
@@ -296,7 +295,7 @@ Test (http, post_and_put_json_echo)
     sp_http_resp_destroy (&r);
 
     //  Two body kinds at once are refused.
-    sp_http_req_t bad = { .form = "a=1", .json = body };
+    sp_http_req_t bad = {.form = "a=1", .json = body};
     cr_expect_eq (sp_http_request (h, SP_HTTP_POST, "/form", &bad, &r), SP_HTTP_ERR_INVALID);
     json_decref (body);
     sp_http_destroy (&h);
@@ -318,7 +317,7 @@ Test (http, post_not_retried_on_500)
 {
     sp_http_t *h = s_client ();
     sp_http_resp_t *r = NULL;
-    sp_http_req_t req = { .body = "x", .body_len = 1 };
+    sp_http_req_t req = {.body = "x", .body_len = 1};
     cr_expect_eq (sp_http_request (h, SP_HTTP_POST, "/post500", &req, &r), SP_HTTP_ERR_SERVER);
     cr_expect_eq (r->attempts, 1);
     cr_expect_eq (atomic_load (&s_srv.hits), 1);
@@ -395,7 +394,7 @@ Test (http, connection_refused)
 {
     //  A port that was free a moment ago: bind, read it, close.
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
     socklen_t al = sizeof a;
     getsockname (fd, (struct sockaddr *) &a, &al);
@@ -483,7 +482,7 @@ Test (http, bad_json_and_text)
     //  Plain text (slskd /health) is fine when allowed.
     cr_expect_eq (sp_http_get (h, "/text", &r), SP_HTTP_ERR_BAD_JSON);
     sp_http_resp_destroy (&r);
-    sp_http_req_t req = { .allow_text = true };
+    sp_http_req_t req = {.allow_text = true};
     cr_expect_eq (sp_http_request (h, SP_HTTP_GET, "/text", &req, &r), SP_HTTP_OK);
     cr_expect_str_eq (r->body, "Healthy");
     cr_expect (r->json_bad);
@@ -522,8 +521,8 @@ Test (http, headers_both_ways)
     cr_assert_eq (sp_http_set_header (h, "Authorization", "Bearer tok"), SP_HTTP_OK);
     cr_expect_eq (sp_http_set_header (h, "X-Bad", "a\r\nInjected: 1"), SP_HTTP_ERR_INVALID);
     cr_expect_eq (sp_http_set_header (h, "Bad:Name", "v"), SP_HTTP_ERR_INVALID);
-    const char *extra[] = { "X-Extra: yes", NULL };
-    sp_http_req_t req = { .headers = extra };
+    const char *extra[] = {"X-Extra: yes", NULL};
+    sp_http_req_t req = {.headers = extra};
     sp_http_resp_t *r = NULL;
     cr_assert_eq (sp_http_request (h, SP_HTTP_GET, "/headers", &req, &r), SP_HTTP_OK);
     cr_expect_str_eq (json_string_value (json_object_get (r->json, "key")), "k-123");
@@ -535,7 +534,7 @@ Test (http, headers_both_ways)
     sp_http_resp_destroy (&r);
 
     //  A per-request header replaces a default one; NULL removes one.
-    const char *over[] = { "Authorization: Bearer other", NULL };
+    const char *over[] = {"Authorization: Bearer other", NULL};
     req.headers = over;
     sp_http_set_header (h, "X-API-Key", NULL);
     cr_assert_eq (sp_http_request (h, SP_HTTP_GET, "/headers", &req, &r), SP_HTTP_OK);

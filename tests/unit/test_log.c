@@ -101,9 +101,11 @@ Test (log, redaction)
     char buf[256];
     cr_assert_str_eq (sp_log_redact_url ("redis://:hunter2@host:6379/0", buf, sizeof buf),
                       "redis://:***@host:6379/0");
-    cr_assert_str_eq (sp_log_redact_url ("redis://alice:pw@host", buf, sizeof buf), "redis://alice:***@host");
-    cr_assert_str_eq (sp_log_redact_url ("http://plex:32400/library?X-Plex-Token=abc&type=10", buf, sizeof buf),
-                      "http://plex:32400/library?X-Plex-Token=***&type=10");
+    cr_assert_str_eq (sp_log_redact_url ("redis://alice:pw@host", buf, sizeof buf),
+                      "redis://alice:***@host");
+    cr_assert_str_eq (
+        sp_log_redact_url ("http://plex:32400/library?X-Plex-Token=abc&type=10", buf, sizeof buf),
+        "http://plex:32400/library?X-Plex-Token=***&type=10");
     cr_assert_str_eq (sp_log_redact_url ("http://h/cb?code=XYZ&state=1", buf, sizeof buf),
                       "http://h/cb?code=***&state=1");
     cr_assert_str_eq (sp_log_redact_url ("http://h:1/x", buf, sizeof buf), "http://h:1/x");

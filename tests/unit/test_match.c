@@ -15,7 +15,7 @@ s_track (const char *title, const char *artists, const char *album, int duration
     char *copy = strdup (artists);
     t->artists = calloc (8, sizeof (char *));
     for (char *tok = strtok (copy, "|"); tok && t->artists_count < 8; tok = strtok (NULL, "|"))
-        t->artists [t->artists_count++] = strdup (tok);
+        t->artists[t->artists_count++] = strdup (tok);
     free (copy);
     if (album)
         t->album = strdup (album);
@@ -44,7 +44,7 @@ s_add (sp_match_set_t *set, const char *user, const char *path, int length, int 
     r.size = 30000000;
     r.length = length;
     r.bitrate = bitrate;
-    r.bitdepth = bitrate < 0? 16: -1;
+    r.bitdepth = bitrate < 0 ? 16 : -1;
     r.samplerate = 44100;
     r.vbr = vbr;
     r.free_slot = 1;
@@ -71,7 +71,9 @@ s_rank (sp_track_t *t, sp_match_set_t *set)
 Test (match, path_windows_disc_year_format)
 {
     sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@user\\Music\\Artist\\Album (2019) [FLAC]\\CD2\\03 - Title.flac", &p), 0);
+    cr_assert_eq (sp_match_parse_path (
+                      "@@user\\Music\\Artist\\Album (2019) [FLAC]\\CD2\\03 - Title.flac", &p),
+                  0);
     cr_assert_str_eq (p.ext, "flac");
     cr_assert_str_eq (p.artist, "Artist");
     cr_assert_str_eq (p.album, "Album");
@@ -84,7 +86,9 @@ Test (match, path_windows_disc_year_format)
 Test (match, path_unix_year_album)
 {
     sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("music/Queen/1975 - A Night at the Opera/11 Bohemian Rhapsody.mp3", &p), 0);
+    cr_assert_eq (sp_match_parse_path (
+                      "music/Queen/1975 - A Night at the Opera/11 Bohemian Rhapsody.mp3", &p),
+                  0);
     cr_assert_str_eq (p.artist, "Queen");
     cr_assert_str_eq (p.album, "A Night at the Opera");
     cr_assert_str_eq (p.title, "Bohemian Rhapsody");
@@ -105,10 +109,13 @@ Test (match, path_artist_dash_title_unnumbered)
 Test (match, path_dot_number_and_remaster)
 {
     sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\The Beatles - Abbey Road (Remastered 2009)\\07. Here Comes The Sun (Remastered 2009).flac", &p), 0);
+    cr_assert_eq (sp_match_parse_path ("@@x\\The Beatles - Abbey Road (Remastered 2009)\\07. Here "
+                                       "Comes The Sun (Remastered 2009).flac",
+                                       &p),
+                  0);
     cr_assert_str_eq (p.artist, "The Beatles");
     cr_assert_str_eq (p.album_norm, "abbey road");
-    cr_assert_str_eq (p.title_norm [0], "here comes the sun");
+    cr_assert_str_eq (p.title_norm[0], "here comes the sun");
     cr_assert_eq (p.track, 7);
     cr_assert (p.kinds & SP_TITLE_REMASTER);
 }
@@ -116,7 +123,8 @@ Test (match, path_dot_number_and_remaster)
 Test (match, path_disc_track_and_number_segment)
 {
     sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\VA\\Now 90\\1-03 Artist - Title (Radio Edit).mp3", &p), 0);
+    cr_assert_eq (sp_match_parse_path ("@@x\\VA\\Now 90\\1-03 Artist - Title (Radio Edit).mp3", &p),
+                  0);
     cr_assert_eq (p.disc, 1);
     cr_assert_eq (p.track, 3);
     cr_assert_str_eq (p.artist, "Artist");
@@ -124,18 +132,19 @@ Test (match, path_disc_track_and_number_segment)
     cr_assert (p.kinds & SP_TITLE_EDIT);
     cr_assert_eq (sp_match_parse_path ("@@x\\Artist - Album - 03 - Title.mp3", &p), 0);
     cr_assert_eq (p.track, 3);
-    cr_assert_str_eq (p.title_norm [2], "title");
+    cr_assert_str_eq (p.title_norm[2], "title");
 }
 
 Test (match, path_keeps_leading_number_of_title)
 {
     sp_match_path_t p;
     cr_assert_eq (sp_match_parse_path ("@@x\\Ariana Grande\\thank u, next\\7 Rings.mp3", &p), 0);
-    cr_assert_str_eq (p.title_norm [0], "7 rings");
+    cr_assert_str_eq (p.title_norm[0], "7 rings");
     cr_assert_eq (p.track, 0);
-    cr_assert_eq (sp_match_parse_path ("@@x\\Ariana Grande\\thank u, next\\10 - 7 Rings.mp3", &p), 0);
+    cr_assert_eq (sp_match_parse_path ("@@x\\Ariana Grande\\thank u, next\\10 - 7 Rings.mp3", &p),
+                  0);
     cr_assert_eq (p.track, 10);
-    cr_assert_str_eq (p.title_norm [0], "7 rings");
+    cr_assert_str_eq (p.title_norm[0], "7 rings");
 }
 
 Test (match, path_accented_nfd_nonlatin)
@@ -143,31 +152,42 @@ Test (match, path_accented_nfd_nonlatin)
     sp_match_path_t p;
     cr_assert_eq (sp_match_parse_path ("@@x\\Bj\xc3\xb6rk\\Homogenic\\02 J\xc3\xb3ga.flac", &p), 0);
     cr_assert_str_eq (p.artist_norm, "bjork");
-    cr_assert_str_eq (p.title_norm [0], "joga");
+    cr_assert_str_eq (p.title_norm[0], "joga");
     //  NFD: o + combining diaeresis
-    cr_assert_eq (sp_match_parse_path ("@@x\\Bjo\xcc\x88rk\\Homogenic\\02 Jo\xcc\x81ga.flac", &p), 0);
+    cr_assert_eq (sp_match_parse_path ("@@x\\Bjo\xcc\x88rk\\Homogenic\\02 Jo\xcc\x81ga.flac", &p),
+                  0);
     cr_assert_str_eq (p.artist_norm, "bjork");
-    cr_assert_str_eq (p.title_norm [0], "joga");
-    cr_assert_eq (sp_match_parse_path ("C:\\Music\\\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92\xe3\x82\xab\xe3\x83\xab\\First Love\\01 Automatic.flac", &p), 0);
-    cr_assert_str_eq (p.artist, "\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92\xe3\x82\xab\xe3\x83\xab");
+    cr_assert_str_eq (p.title_norm[0], "joga");
+    cr_assert_eq (sp_match_parse_path ("C:"
+                                       "\\Music\\\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92"
+                                       "\xe3\x82\xab\xe3\x83\xab\\First Love\\01 Automatic.flac",
+                                       &p),
+                  0);
+    cr_assert_str_eq (p.artist,
+                      "\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92\xe3\x82\xab\xe3\x83\xab");
     cr_assert_eq (p.track, 1);
 }
 
 Test (match, path_vinyl_and_brackets)
 {
     sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\Pink Floyd\\Animals [Vinyl 24-96]\\B2. Dogs.flac", &p), 0);
+    cr_assert_eq (sp_match_parse_path ("@@x\\Pink Floyd\\Animals [Vinyl 24-96]\\B2. Dogs.flac", &p),
+                  0);
     cr_assert_str_eq (p.album, "Animals");
     cr_assert_eq (p.track, 2);
     cr_assert_str_eq (p.title, "Dogs");
-    cr_assert_eq (sp_match_parse_path ("@@x\\Pink Floyd\\Animals\\[03] Pigs (Three Different Ones).flac", &p), 0);
+    cr_assert_eq (
+        sp_match_parse_path ("@@x\\Pink Floyd\\Animals\\[03] Pigs (Three Different Ones).flac", &p),
+        0);
     cr_assert_eq (p.track, 3);
 }
 
 Test (match, path_folder_descriptors)
 {
     sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\Nirvana\\MTV Unplugged in New York\\01 - About a Girl.flac", &p), 0);
+    cr_assert_eq (
+        sp_match_parse_path ("@@x\\Nirvana\\MTV Unplugged in New York\\01 - About a Girl.flac", &p),
+        0);
     cr_assert (p.folder_kinds & SP_TITLE_UNPLUGGED);
     cr_assert_eq (p.kinds & SP_TITLE_HARD_MASK, 0);
 }
@@ -184,8 +204,8 @@ Test (match, path_bad_input)
 // ---------------------------------------------------------------- filters
 
 static sp_match_reject_t
-s_one (const char *title, const char *artists, const char *album, int dur,
-       const char *path, int length, int bitrate, int vbr)
+s_one (const char *title, const char *artists, const char *album, int dur, const char *path,
+       int length, int bitrate, int vbr)
 {
     sp_track_t *t = s_track (title, artists, album, dur);
     sp_match_set_t *set = sp_match_set_new ();
@@ -199,22 +219,36 @@ s_one (const char *title, const char *artists, const char *album, int dur,
 
 Test (match, filter_audio_extension)
 {
-    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140, "@@x\\The Beatles\\Help!\\01 Help!.flac", 140, -1, -1), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140, "@@x\\The Beatles\\Help!\\01 Help!.jpg", 140, -1, -1), SP_MATCH_REJ_NOT_AUDIO);
-    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140, "@@x\\The Beatles\\Help!\\01 Help!", 140, -1, -1), SP_MATCH_REJ_NOT_AUDIO);
-    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140, "@@x\\The Beatles\\Help!\\01 Help!.wma", 140, 320, 0), SP_MATCH_REJ_FORMAT);
+    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140,
+                         "@@x\\The Beatles\\Help!\\01 Help!.flac", 140, -1, -1),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140,
+                         "@@x\\The Beatles\\Help!\\01 Help!.jpg", 140, -1, -1),
+                  SP_MATCH_REJ_NOT_AUDIO);
+    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140, "@@x\\The Beatles\\Help!\\01 Help!",
+                         140, -1, -1),
+                  SP_MATCH_REJ_NOT_AUDIO);
+    cr_assert_eq (s_one ("Help!", "The Beatles", "Help!", 140,
+                         "@@x\\The Beatles\\Help!\\01 Help!.wma", 140, 320, 0),
+                  SP_MATCH_REJ_FORMAT);
 }
 
 Test (match, filter_length_tolerance)
 {
     const char *p = "@@x\\Queen\\A Night at the Opera\\11 Bohemian Rhapsody.flac";
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 358, -1, -1), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 352, -1, -1), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 359, -1, -1), SP_MATCH_REJ_LENGTH);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 300, -1, -1), SP_MATCH_REJ_LENGTH);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 358, -1, -1),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 352, -1, -1),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 359, -1, -1),
+                  SP_MATCH_REJ_LENGTH);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, 300, -1, -1),
+                  SP_MATCH_REJ_LENGTH);
     //  unknown length on either side: not a reason to reject
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, -1, -1, -1), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 0, p, 300, -1, -1), SP_MATCH_OK);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 355, p, -1, -1, -1),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", "A Night at the Opera", 0, p, 300, -1, -1),
+                  SP_MATCH_OK);
 }
 
 Test (match, filter_bitrate)
@@ -222,50 +256,97 @@ Test (match, filter_bitrate)
     const char *p = "@@x\\Queen\\A Night at the Opera\\11 Bohemian Rhapsody.mp3";
     cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 320, 0), SP_MATCH_OK);
     cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 256, 0), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 192, 0), SP_MATCH_REJ_BITRATE);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 128, -1), SP_MATCH_REJ_BITRATE);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 192, 0),
+                  SP_MATCH_REJ_BITRATE);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 128, -1),
+                  SP_MATCH_REJ_BITRATE);
     //  V0-class VBR
     cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 245, 1), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 190, 1), SP_MATCH_REJ_BITRATE);
+    cr_assert_eq (s_one ("Bohemian Rhapsody", "Queen", NULL, 355, p, 355, 190, 1),
+                  SP_MATCH_REJ_BITRATE);
 }
 
 Test (match, filter_title)
 {
-    cr_assert_eq (s_one ("Yesterday", "The Beatles", NULL, 125, "@@x\\The Beatles\\Help!\\13 - Yesterday.flac", 125, -1, -1), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Yesterday", "The Beatles", NULL, 125, "@@x\\The Beatles\\Help!\\13 - Yesterday Once More.flac", 125, -1, -1), SP_MATCH_REJ_TITLE);
+    cr_assert_eq (s_one ("Yesterday", "The Beatles", NULL, 125,
+                         "@@x\\The Beatles\\Help!\\13 - Yesterday.flac", 125, -1, -1),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Yesterday", "The Beatles", NULL, 125,
+                         "@@x\\The Beatles\\Help!\\13 - Yesterday Once More.flac", 125, -1, -1),
+                  SP_MATCH_REJ_TITLE);
     //  "Here Comes The Sun - Remastered 2009" matches an unremastered file
-    cr_assert_eq (s_one ("Here Comes The Sun - Remastered 2009", "The Beatles", "Abbey Road (Remastered)", 185,
-                         "@@x\\Beatles\\Abbey Road\\07 Here Comes The Sun.mp3", 186, 320, 0), SP_MATCH_OK);
+    cr_assert_eq (s_one ("Here Comes The Sun - Remastered 2009", "The Beatles",
+                         "Abbey Road (Remastered)", 185,
+                         "@@x\\Beatles\\Abbey Road\\07 Here Comes The Sun.mp3", 186, 320, 0),
+                  SP_MATCH_OK);
 }
 
 Test (match, filter_version)
 {
-    cr_assert_eq (s_one ("Numb", "Linkin Park", "Meteora", 187, "@@x\\Linkin Park\\Meteora\\13 Numb (Live).flac", 187, -1, -1), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Numb", "Linkin Park", "Meteora", 187, "@@x\\Linkin Park\\Live at Milton Keynes\\05 Numb.flac", 187, -1, -1), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Numb - Live", "Linkin Park", NULL, 187, "@@x\\Linkin Park\\Meteora\\13 Numb.flac", 187, -1, -1), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Numb - Live", "Linkin Park", NULL, 187, "@@x\\Linkin Park\\Live in Texas\\05 Numb.flac", 187, -1, -1), SP_MATCH_OK);
+    cr_assert_eq (s_one ("Numb", "Linkin Park", "Meteora", 187,
+                         "@@x\\Linkin Park\\Meteora\\13 Numb (Live).flac", 187, -1, -1),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Numb", "Linkin Park", "Meteora", 187,
+                         "@@x\\Linkin Park\\Live at Milton Keynes\\05 Numb.flac", 187, -1, -1),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Numb - Live", "Linkin Park", NULL, 187,
+                         "@@x\\Linkin Park\\Meteora\\13 Numb.flac", 187, -1, -1),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Numb - Live", "Linkin Park", NULL, 187,
+                         "@@x\\Linkin Park\\Live in Texas\\05 Numb.flac", 187, -1, -1),
+                  SP_MATCH_OK);
     //  the Spotify album says it is the unplugged set
     cr_assert_eq (s_one ("About a Girl", "Nirvana", "MTV Unplugged In New York", 217,
-                         "@@x\\Nirvana\\MTV Unplugged in New York\\01 - About a Girl.flac", 217, -1, -1), SP_MATCH_OK);
+                         "@@x\\Nirvana\\MTV Unplugged in New York\\01 - About a Girl.flac", 217, -1,
+                         -1),
+                  SP_MATCH_OK);
     cr_assert_eq (s_one ("About a Girl", "Nirvana", "MTV Unplugged In New York", 217,
-                         "@@x\\Nirvana\\Bleach\\03 - About a Girl.flac", 217, -1, -1), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Levels", "Avicii", NULL, 200, "@@x\\Avicii\\Levels (Skrillex Remix).mp3", 200, 320, 0), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Levels - Skrillex Remix", "Avicii", NULL, 200, "@@x\\Avicii\\Levels (Skrillex Remix).mp3", 200, 320, 0), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Levels - Skrillex Remix", "Avicii", NULL, 200, "@@x\\Avicii\\Levels (Tiesto Remix).mp3", 200, 320, 0), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Shake It Off", "Taylor Swift", NULL, 219, "@@x\\Taylor Swift\\1989 (Taylor's Version)\\06 Shake It Off (Taylor's Version).flac", 219, -1, -1), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Hello", "Adele", NULL, 295, "@@x\\Karaoke Hits\\Hello (Karaoke Version).mp3", 295, 320, 0), SP_MATCH_REJ_VERSION);
-    cr_assert_eq (s_one ("Comfortably Numb - Pt. 2", "Pink Floyd", NULL, 380, "@@x\\Pink Floyd\\Comfortably Numb Part 1.flac", 380, -1, -1), SP_MATCH_REJ_VERSION);
+                         "@@x\\Nirvana\\Bleach\\03 - About a Girl.flac", 217, -1, -1),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Levels", "Avicii", NULL, 200, "@@x\\Avicii\\Levels (Skrillex Remix).mp3",
+                         200, 320, 0),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Levels - Skrillex Remix", "Avicii", NULL, 200,
+                         "@@x\\Avicii\\Levels (Skrillex Remix).mp3", 200, 320, 0),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Levels - Skrillex Remix", "Avicii", NULL, 200,
+                         "@@x\\Avicii\\Levels (Tiesto Remix).mp3", 200, 320, 0),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (
+        s_one (
+            "Shake It Off", "Taylor Swift", NULL, 219,
+            "@@x\\Taylor Swift\\1989 (Taylor's Version)\\06 Shake It Off (Taylor's Version).flac",
+            219, -1, -1),
+        SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Hello", "Adele", NULL, 295,
+                         "@@x\\Karaoke Hits\\Hello (Karaoke Version).mp3", 295, 320, 0),
+                  SP_MATCH_REJ_VERSION);
+    cr_assert_eq (s_one ("Comfortably Numb - Pt. 2", "Pink Floyd", NULL, 380,
+                         "@@x\\Pink Floyd\\Comfortably Numb Part 1.flac", 380, -1, -1),
+                  SP_MATCH_REJ_VERSION);
 }
 
 Test (match, filter_artist)
 {
-    cr_assert_eq (s_one ("Hurt", "Johnny Cash", NULL, 218, "@@x\\Nine Inch Nails\\The Downward Spiral\\14 Hurt.flac", 218, -1, -1), SP_MATCH_REJ_ARTIST);
-    cr_assert_eq (s_one ("Hurt", "Johnny Cash", NULL, 218, "@@x\\Johnny Cash\\American IV\\02 Hurt.flac", 218, -1, -1), SP_MATCH_OK);
+    cr_assert_eq (s_one ("Hurt", "Johnny Cash", NULL, 218,
+                         "@@x\\Nine Inch Nails\\The Downward Spiral\\14 Hurt.flac", 218, -1, -1),
+                  SP_MATCH_REJ_ARTIST);
+    cr_assert_eq (s_one ("Hurt", "Johnny Cash", NULL, 218,
+                         "@@x\\Johnny Cash\\American IV\\02 Hurt.flac", 218, -1, -1),
+                  SP_MATCH_OK);
     //  second credited artist, "AC/DC" spelled ACDC, "The" left out
-    cr_assert_eq (s_one ("Under Pressure", "Queen|David Bowie", NULL, 248, "@@x\\David Bowie\\Best of\\Under Pressure.mp3", 248, 320, 0), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Back In Black", "AC/DC", NULL, 255, "@@x\\ACDC\\Back in Black\\06 Back in Black.mp3", 255, 320, 0), SP_MATCH_OK);
-    cr_assert_eq (s_one ("Come Together", "The Beatles", NULL, 259, "@@x\\Beatles\\Abbey Road\\01 Come Together.mp3", 259, 320, 0), SP_MATCH_OK);
-    cr_assert_eq (s_one ("J\xc3\xb3ga", "Bj\xc3\xb6rk", NULL, 305, "@@x\\Bjork\\Homogenic\\02 Joga.flac", 305, -1, -1), SP_MATCH_OK);
+    cr_assert_eq (s_one ("Under Pressure", "Queen|David Bowie", NULL, 248,
+                         "@@x\\David Bowie\\Best of\\Under Pressure.mp3", 248, 320, 0),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Back In Black", "AC/DC", NULL, 255,
+                         "@@x\\ACDC\\Back in Black\\06 Back in Black.mp3", 255, 320, 0),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("Come Together", "The Beatles", NULL, 259,
+                         "@@x\\Beatles\\Abbey Road\\01 Come Together.mp3", 259, 320, 0),
+                  SP_MATCH_OK);
+    cr_assert_eq (s_one ("J\xc3\xb3ga", "Bj\xc3\xb6rk", NULL, 305,
+                         "@@x\\Bjork\\Homogenic\\02 Joga.flac", 305, -1, -1),
+                  SP_MATCH_OK);
 }
 
 Test (match, filter_excluded_and_peer)
@@ -277,7 +358,7 @@ Test (match, filter_excluded_and_peer)
     sp_match_set_t *set = sp_match_set_new ();
     s_add (set, "bad", "@@x\\The Beatles\\Help!\\01 Help!.flac", 140, -1, -1);
     s_add (set, "good", "@@y\\The Beatles\\Help!\\01 Help!.flac", 140, -1, -1);
-    const char *ex [] = {"bad"};
+    const char *ex[] = {"bad"};
     cr_assert_eq (sp_match_set_rank (set, mt, &prefs, ex, 1, NULL, NULL, 0), 1);
     cr_assert_str_eq (sp_match_set_get (set, 0)->username, "good");
     cr_assert_eq (sp_match_set_get (set, 1)->reject, SP_MATCH_REJ_EXCLUDED);
@@ -303,8 +384,9 @@ Test (match, filter_lossy_not_allowed)
     s_add (set, "a", "@@x\\The Beatles\\Help!\\01 Help!.mp3", 140, 320, 0);
     cr_assert_eq (sp_match_set_rank (set, mt, &prefs, NULL, 0, NULL, NULL, 0), 0);
     cr_assert_eq (sp_match_set_get (set, 0)->reject, SP_MATCH_REJ_FORMAT);
-    char buf [128];
-    cr_assert_str_eq (sp_match_reason (sp_match_set_get (set, 0), &prefs, mt, buf, sizeof buf), "lossy mp3 not allowed");
+    char buf[128];
+    cr_assert_str_eq (sp_match_reason (sp_match_set_get (set, 0), &prefs, mt, buf, sizeof buf),
+                      "lossy mp3 not allowed");
     sp_match_set_destroy (&set);
     sp_match_track_destroy (&mt);
     s_track_free (t);
@@ -330,10 +412,20 @@ Test (match, rank_prefers_lossless_then_bitrate_then_peer)
     sp_match_result_t r;
     memset (&r, 0, sizeof r);
     r.filename = "@@a\\The Beatles\\Help!\\01 Help!.flac";
-    r.length = 140; r.bitrate = -1; r.bitdepth = 16; r.samplerate = 44100; r.vbr = -1;
-    r.username = "busy"; r.free_slot = 0; r.queue = 50; r.speed = 100000;
+    r.length = 140;
+    r.bitrate = -1;
+    r.bitdepth = 16;
+    r.samplerate = 44100;
+    r.vbr = -1;
+    r.username = "busy";
+    r.free_slot = 0;
+    r.queue = 50;
+    r.speed = 100000;
     sp_match_set_add (set, &r);
-    r.username = "free"; r.free_slot = 1; r.queue = 0; r.speed = 5000000;
+    r.username = "free";
+    r.free_slot = 1;
+    r.queue = 0;
+    r.speed = 5000000;
     sp_match_set_add (set, &r);
     s_rank (t, set);
     cr_assert_str_eq (sp_match_set_get (set, 0)->username, "free");
@@ -386,11 +478,11 @@ Test (match, rank_deterministic_ties_and_payload)
 {
     sp_track_t *t = s_track ("Help!", "The Beatles", "Help!", 140);
     sp_match_set_t *set = sp_match_set_new ();
-    const char *users [] = {"zed", "amy", "kim", "amy", "bob", "amy"};
-    char path [128];
+    const char *users[] = {"zed", "amy", "kim", "amy", "bob", "amy"};
+    char path[128];
     for (size_t i = 0; i < 6; i++) {
         snprintf (path, sizeof path, "@@%zu\\The Beatles\\Help!\\01 Help!.flac", i);
-        s_add (set, users [i], path, 140, -1, -1);
+        s_add (set, users[i], path, 140, -1, -1);
     }
     s_rank (t, set);
     cr_assert_str_eq (sp_match_set_get (set, 0)->username, "amy");
@@ -401,9 +493,9 @@ Test (match, rank_deterministic_ties_and_payload)
     sp_match_prefs_default (&prefs);
     sp_payload_t *pl = sp_payload_new ();
     cr_assert_eq (sp_match_set_to_payload (set, &prefs, pl), 5);  //  amy only twice
-    cr_assert_str_eq (pl->candidates [0].username, "amy");
-    cr_assert_str_eq (pl->candidates [2].username, "bob");
-    cr_assert (pl->candidates [0].score > 0);
+    cr_assert_str_eq (pl->candidates[0].username, "amy");
+    cr_assert_str_eq (pl->candidates[2].username, "bob");
+    cr_assert (pl->candidates[0].score > 0);
     sp_payload_destroy (&pl);
     sp_match_set_destroy (&set);
     s_track_free (t);
@@ -420,7 +512,7 @@ Test (match, summary_counts_reasons)
     s_rank (t, set);
     sp_match_prefs_t prefs;
     sp_match_prefs_default (&prefs);
-    char buf [256];
+    char buf[256];
     sp_match_set_summary (set, &prefs, buf, sizeof buf);
     cr_assert_str_eq (buf, "4 results: 2 live versions, 1 below 256 kbps, 1 wrong length");
     sp_match_set_destroy (&set);
@@ -430,10 +522,14 @@ Test (match, summary_counts_reasons)
 Test (match, responses_json)
 {
     json_error_t err;
-    json_t *j = json_loads ("[{\"username\":\"peer1\",\"hasFreeUploadSlot\":true,\"uploadSpeed\":1048576,"
-                            "\"queueLength\":0,\"files\":[{\"filename\":\"@@music\\\\Queen\\\\1975 - A Night at the Opera [FLAC]\\\\11 - Bohemian Rhapsody.flac\","
-                            "\"size\":31457280,\"extension\":\"\",\"bitDepth\":16,\"sampleRate\":44100,\"length\":355}],"
-                            "\"lockedFiles\":[{\"filename\":\"@@m\\\\x.flac\"}]},{\"files\":[]},{\"username\":\"p2\"}]", 0, &err);
+    json_t *j = json_loads (
+        "[{\"username\":\"peer1\",\"hasFreeUploadSlot\":true,\"uploadSpeed\":1048576,"
+        "\"queueLength\":0,\"files\":[{\"filename\":\"@@music\\\\Queen\\\\1975 - A Night at the "
+        "Opera [FLAC]\\\\11 - Bohemian Rhapsody.flac\","
+        "\"size\":31457280,\"extension\":\"\",\"bitDepth\":16,\"sampleRate\":44100,\"length\":355}]"
+        ","
+        "\"lockedFiles\":[{\"filename\":\"@@m\\\\x.flac\"}]},{\"files\":[]},{\"username\":\"p2\"}]",
+        0, &err);
     cr_assert_not_null (j, "%s", err.text);
     sp_match_set_t *set = sp_match_set_new ();
     cr_assert_eq (sp_match_set_add_responses (set, j), 1);
@@ -456,7 +552,7 @@ Test (match, prefs_formats)
     cr_assert_eq (p.formats_count, 4);
     cr_assert_eq (sp_match_prefs_set_formats (&p, " .FLAC, opus"), 0);
     cr_assert_eq (p.formats_count, 2);
-    cr_assert_str_eq (p.formats [1], "opus");
+    cr_assert_str_eq (p.formats[1], "opus");
     cr_assert_eq (sp_match_prefs_set_formats (&p, "flac,exe"), -1);
     cr_assert_eq (p.formats_count, 2);
 }

@@ -27,38 +27,38 @@ s_rand (void)
 
 Test (match_parse, ascii_normalizer_equals_text_normalize)
 {
-    static const char *const pieces [] = {
-        "ft", "featuring", "Feat.", "&", "+", " + ", "$", "!", "'", "`", "Ke$ha", "P!nk", "A$AP",
-        "Don't", "AC", "dc", "  ", "-", "_", ".", "(", ")", "[", "]", "{", "}", "~", "^", "|", "\"",
-        "#", "%", "*", ",", ":", ";", "<", "=", ">", "?", "@", "Rock", "ROLL", "07", "x", "$$", "!!",
-        "+x", "x+", "&&", "ft.", "FT", "Featuring", NULL
-    };
+    static const char *const pieces[] = {
+        "ft",   "featuring", "Feat.", "&",  "+",  " + ", "$",   "!",  "'",         "`",    "Ke$ha",
+        "P!nk", "A$AP",      "Don't", "AC", "dc", "  ",  "-",   "_",  ".",         "(",    ")",
+        "[",    "]",         "{",     "}",  "~",  "^",   "|",   "\"", "#",         "%",    "*",
+        ",",    ":",         ";",     "<",  "=",  ">",   "?",   "@",  "Rock",      "ROLL", "07",
+        "x",    "$$",        "!!",    "+x", "x+", "&&",  "ft.", "FT", "Featuring", NULL};
     size_t np = 0;
-    while (pieces [np])
+    while (pieces[np])
         np++;
     sp_match_path_t *p = malloc (sizeof *p);
     int compared = 0;
     for (int round = 0; round < 4000; round++) {
-        char s [256] = "";
+        char s[256] = "";
         size_t len = 0;
         int k = 1 + (int) (s_rand () % 8);
         for (int i = 0; i < k; i++) {
-            const char *w = pieces [s_rand () % np];
+            const char *w = pieces[s_rand () % np];
             if (s_rand () % 4 == 0) {
                 //  a random printable character
-                char c [2] = {(char) (0x20 + s_rand () % 95), 0};
-                if (c [0] == '/' || c [0] == '\\')
-                    c [0] = 'q';
+                char c[2] = {(char) (0x20 + s_rand () % 95), 0};
+                if (c[0] == '/' || c[0] == '\\')
+                    c[0] = 'q';
                 w = c;
                 if (len + 2 < sizeof s) {
-                    s [len++] = c [0];
-                    s [len] = 0;
+                    s[len++] = c[0];
+                    s[len] = 0;
                 }
                 continue;
             }
             if (len + strlen (w) + 2 < sizeof s) {
                 if (s_rand () % 2 && len)
-                    s [len++] = ' ';
+                    s[len++] = ' ';
                 memcpy (s + len, w, strlen (w) + 1);
                 len += strlen (w);
             }
@@ -85,7 +85,7 @@ s_same (const char *path, const sp_match_path_t *a, const sp_match_path_t *b)
     cr_assert_str_eq (a->album_norm, b->album_norm, "%s", path);
     cr_assert_str_eq (a->title, b->title, "%s", path);
     for (int i = 0; i < 3; i++)
-        cr_assert_str_eq (a->title_norm [i], b->title_norm [i], "%s", path);
+        cr_assert_str_eq (a->title_norm[i], b->title_norm[i], "%s", path);
     cr_assert_str_eq (a->stem_norm, b->stem_norm, "%s", path);
     cr_assert_str_eq (a->path_norm, b->path_norm, "%s", path);
     cr_assert_str_eq (a->remixer, b->remixer, "%s", path);
@@ -102,7 +102,7 @@ Test (match_parse, memo_gives_the_same_fields)
 {
     //  Same folders or file names under other users and depths: the memos
     //  are hit, and must not leak one path's fields into another.
-    static const char *const paths [] = {
+    static const char *const paths[] = {
         "@@a\\Music\\Queen\\1975 - A Night at the Opera [FLAC]\\11 - Bohemian Rhapsody.flac",
         "@@b\\Music\\Queen\\1975 - A Night at the Opera [FLAC]\\11 - Bohemian Rhapsody.flac",
         "@@c\\Queen\\1975 - A Night at the Opera [FLAC]\\11 - Bohemian Rhapsody.flac",
@@ -122,28 +122,27 @@ Test (match_parse, memo_gives_the_same_fields)
         "@@q\\Music\\VA\\Other Album\\02 - Steppenwolf - Born To Be Wild.flac",
         "@@r\\99 Luftballons.mp3",
         "@@s\\Nena\\99 Luftballons.mp3",
-        NULL
-    };
+        NULL};
     sp_match_set_t *set = sp_match_set_new ();
     sp_match_path_t *want = malloc (sizeof *want);
     for (int round = 0; round < 2; round++)
-        for (size_t i = 0; paths [i]; i++) {
-            cr_assert_eq (sp_match_parse_path (paths [i], want), 0, "%s", paths [i]);
+        for (size_t i = 0; paths[i]; i++) {
+            cr_assert_eq (sp_match_parse_path (paths[i], want), 0, "%s", paths[i]);
             sp_match_result_t r;
             memset (&r, 0, sizeof r);
             r.username = "u";
-            r.filename = (char *) paths [i];
+            r.filename = (char *) paths[i];
             cr_assert_eq (sp_match_set_add (set, &r), 0);
             sp_match_result_t *got = sp_match_set_get (set, sp_match_set_count (set) - 1);
-            s_same (paths [i], want, &got->path);
+            s_same (paths[i], want, &got->path);
         }
     //  the fields differ where the paths differ (the test can fail)
     sp_match_path_t *b = malloc (sizeof *b);
-    sp_match_parse_path (paths [8], want);
-    sp_match_parse_path (paths [9], b);
+    sp_match_parse_path (paths[8], want);
+    sp_match_parse_path (paths[9], b);
     cr_assert_eq (want->disc, 2);
     cr_assert_eq (b->disc, 1);
-    sp_match_parse_path (paths [16], b);
+    sp_match_parse_path (paths[16], b);
     cr_assert_str_neq (b->album, sp_match_set_get (set, 15)->path.album);
     free (b);
     free (want);
@@ -158,7 +157,7 @@ Test (match_parse, hostile_paths)
     cr_assert_eq (sp_match_parse_path ("\\\\//\\", p), -1);
     cr_assert_eq (sp_match_parse_path ("@@u\\bad\xff\xfe.mp3", p), -1);
     cr_assert_eq (sp_match_parse_path ("@@u\\\xc3(.flac", p), -1);
-    cr_assert_eq (sp_match_parse_path ("@@u\\ok\\\xed\xa0\x80.flac", p), -1);    //  surrogate
+    cr_assert_eq (sp_match_parse_path ("@@u\\ok\\\xed\xa0\x80.flac", p), -1);  //  surrogate
     //  accepted: dot segments, drive letters, reserved names, control chars
     cr_assert_eq (sp_match_parse_path ("@@u\\..\\..\\CON.flac", p), 0);
     cr_assert_str_eq (p->ext, "flac");
@@ -171,15 +170,15 @@ Test (match_parse, hostile_paths)
     size_t n = 0;
     n += (size_t) snprintf (big, 5000, "@@u\\");
     while (n + 2 < 4092) {
-        big [n++] = (char) 0xc3;
-        big [n++] = (char) 0xa9;    //  é
+        big[n++] = (char) 0xc3;
+        big[n++] = (char) 0xa9;  //  é
     }
     memcpy (big + n, ".mp3", 5);
     cr_assert_eq (sp_match_parse_path (big, p), 0);
     cr_assert (strlen (p->title) < SP_MATCH_FIELD);
-    cr_assert_neq ((unsigned char) p->title [strlen (p->title) - 1], 0xc3, "cut inside a character");
+    cr_assert_neq ((unsigned char) p->title[strlen (p->title) - 1], 0xc3, "cut inside a character");
     memset (big, 'a', 4097);
-    big [4097] = 0;
+    big[4097] = 0;
     cr_assert_eq (sp_match_parse_path (big, p), -1);
     //  many components: the last ones count
     n = 0;
@@ -201,7 +200,7 @@ Test (match_parse, fuzz_regressions_empty_set_and_empty_user)
 {
     sp_track_t t;
     memset (&t, 0, sizeof t);
-    char *artists [] = {"Artist"};
+    char *artists[] = {"Artist"};
     t.title = "Song";
     t.artists = artists;
     t.artists_count = 1;
@@ -211,9 +210,11 @@ Test (match_parse, fuzz_regressions_empty_set_and_empty_user)
     sp_match_set_t *set = sp_match_set_new ();
     cr_assert_eq (sp_match_set_rank (set, mt, &prefs, NULL, 0, NULL, NULL, 0), 0);
     json_error_t e;
-    json_t *j = json_loads ("[{\"username\": \"\", \"files\": [{\"filename\": \"..\\\\..\\\\etc\\\\passwd.f,ac\","
-                            " \"size\": 1}]}, {\"username\": \"ok\", \"files\": [{\"filename\": \"\"},"
-                            " {\"filename\": \"@@x\\\\Artist\\\\01 - Song.flac\"}]}]", 0, &e);
+    json_t *j = json_loads (
+        "[{\"username\": \"\", \"files\": [{\"filename\": \"..\\\\..\\\\etc\\\\passwd.f,ac\","
+        " \"size\": 1}]}, {\"username\": \"ok\", \"files\": [{\"filename\": \"\"},"
+        " {\"filename\": \"@@x\\\\Artist\\\\01 - Song.flac\"}]}]",
+        0, &e);
     cr_assert_not_null (j, "%s", e.text);
     cr_assert_eq (sp_match_set_add_responses (set, j), 1, "only the file with a user and a name");
     cr_assert_str_eq (sp_match_set_get (set, 0)->username, "ok");

@@ -17,53 +17,93 @@
 
 /* ================================================================ builders */
 
-static char *s_notes[] = { "note one", "note two" };
-static char *s_artists[] = { "Artist A", "Artist B" };
-static char *s_album_artists[] = { "Artist A" };
-static char *s_excluded[] = { "baduser" };
-static char *s_tried[] = { "user1\\Music\\a.flac", "user2\\b.mp3" };
+static char *s_notes[] = {"note one", "note two"};
+static char *s_artists[] = {"Artist A", "Artist B"};
+static char *s_album_artists[] = {"Artist A"};
+static char *s_excluded[] = {"baduser"};
+static char *s_tried[] = {"user1\\Music\\a.flac", "user2\\b.mp3"};
 
 //  A payload with every field set (borrowed pointers: never destroy).
 static sp_payload_t
 s_full_payload (void)
 {
     static sp_candidate_t cands[2];
-    cands[0] = (sp_candidate_t) {
-        .username = "peer1", .filename = "@@music\\Artist\\Album\\01 - Song.flac",
-        .size = 31234567, .ext = "flac",
-        .has_bitrate = true, .bitrate = 1000, .has_bitdepth = true, .bitdepth = 16,
-        .has_samplerate = true, .samplerate = 44100, .has_length = true, .length = 215,
-        .has_vbr = true, .vbr = false, .score = 0.93,
-        .has_free_slot = true, .free_slot = true, .has_queue = true, .queue = 3,
-        .has_speed = true, .speed = 1500000,
+    cands[0] = (sp_candidate_t){
+        .username = "peer1",
+        .filename = "@@music\\Artist\\Album\\01 - Song.flac",
+        .size = 31234567,
+        .ext = "flac",
+        .has_bitrate = true,
+        .bitrate = 1000,
+        .has_bitdepth = true,
+        .bitdepth = 16,
+        .has_samplerate = true,
+        .samplerate = 44100,
+        .has_length = true,
+        .length = 215,
+        .has_vbr = true,
+        .vbr = false,
+        .score = 0.93,
+        .has_free_slot = true,
+        .free_slot = true,
+        .has_queue = true,
+        .queue = 3,
+        .has_speed = true,
+        .speed = 1500000,
     };
-    cands[1] = (sp_candidate_t) {
-        .username = "peer2", .filename = "x\\Song.mp3", .size = 5000000, .score = -1.5,
+    cands[1] = (sp_candidate_t){
+        .username = "peer2",
+        .filename = "x\\Song.mp3",
+        .size = 5000000,
+        .score = -1.5,
     };
     sp_payload_t p = {
-        .job = "J1", .track_key = "T0007",
-        .track = {
-            .spotify_id = "4iV5W9uYEdYUVa79Axb7Rh", .title = "Song",
-            .artists = s_artists, .artists_count = 2,
-            .album = "Album", .album_id = "1a2b", .album_type = "album",
-            .album_artists = s_album_artists, .album_artists_count = 1,
-            .release_date = "1981-12-15", .date_precision = "day",
-            .has_track_number = true, .track_number = 1,
-            .has_track_total = true, .track_total = 12,
-            .has_disc_number = true, .disc_number = 1,
-            .has_disc_total = true, .disc_total = 2,
-            .has_duration_ms = true, .duration_ms = 215000,
-            .isrc = "USABC8100001", .cover_url = "https://i.scdn.co/image/abc",
-            .playlist = "My List", .position = 7, .genre = "Rock",
-        },
-        .candidates = cands, .candidates_count = 2,
-        .excluded_users = s_excluded, .excluded_users_count = 1,
-        .has_search_rounds = true, .search_rounds = 2,
-        .has_searches_used = true, .searches_used = 5,
-        .query = "Artist A Song", .staged_path = "/staging/T0007.flac",
+        .job = "J1",
+        .track_key = "T0007",
+        .track =
+            {
+                .spotify_id = "4iV5W9uYEdYUVa79Axb7Rh",
+                .title = "Song",
+                .artists = s_artists,
+                .artists_count = 2,
+                .album = "Album",
+                .album_id = "1a2b",
+                .album_type = "album",
+                .album_artists = s_album_artists,
+                .album_artists_count = 1,
+                .release_date = "1981-12-15",
+                .date_precision = "day",
+                .has_track_number = true,
+                .track_number = 1,
+                .has_track_total = true,
+                .track_total = 12,
+                .has_disc_number = true,
+                .disc_number = 1,
+                .has_disc_total = true,
+                .disc_total = 2,
+                .has_duration_ms = true,
+                .duration_ms = 215000,
+                .isrc = "USABC8100001",
+                .cover_url = "https://i.scdn.co/image/abc",
+                .playlist = "My List",
+                .position = 7,
+                .genre = "Rock",
+            },
+        .candidates = cands,
+        .candidates_count = 2,
+        .excluded_users = s_excluded,
+        .excluded_users_count = 1,
+        .has_search_rounds = true,
+        .search_rounds = 2,
+        .has_searches_used = true,
+        .searches_used = 5,
+        .query = "Artist A Song",
+        .staged_path = "/staging/T0007.flac",
         .has_source = true,
-        .source = { .username = "peer1", .filename = "@@music\\a.flac", .size = 31234567 },
-        .transfer_id = "c0ffee", .tried = s_tried, .tried_count = 2,
+        .source = {.username = "peer1", .filename = "@@music\\a.flac", .size = 31234567},
+        .transfer_id = "c0ffee",
+        .tried = s_tried,
+        .tried_count = 2,
     };
     return p;
 }
@@ -72,9 +112,13 @@ static sp_payload_t
 s_min_payload (void)
 {
     sp_payload_t p = {
-        .job = "J1", .track_key = "T1",
-        .track = { .title = "Song", .artists = s_artists, .artists_count = 1,
-                   .playlist = "P", .position = 0 },
+        .job = "J1",
+        .track_key = "T1",
+        .track = {.title = "Song",
+                  .artists = s_artists,
+                  .artists_count = 1,
+                  .playlist = "P",
+                  .position = 0},
     };
     return p;
 }
@@ -99,73 +143,125 @@ s_make_payload_bin (void)
 static sp_msg_t
 s_full_msg (sp_msg_type_t type)
 {
-    static sp_msg_held_t held[] = { { "task-1", 11 }, { "task-2", 12 } };
+    static sp_msg_held_t held[] = {{"task-1", 11}, {"task-2", 12}};
     s_make_payload_bin ();
-    sp_msg_t m = { .type = type };
+    sp_msg_t m = {.type = type};
     switch (type) {
         case SP_MSG_SUBMIT:
-            m.source = "https://open.spotify.com/playlist/abc"; m.name = "My List";
-            m.content = "Artist - Title\n"; m.has_wait = true; m.wait = true;
+            m.source = "https://open.spotify.com/playlist/abc";
+            m.name = "My List";
+            m.content = "Artist - Title\n";
+            m.has_wait = true;
+            m.wait = true;
             break;
         case SP_MSG_SUBMIT_OK:
-            m.job = "J1"; m.name = "My List"; m.total = 10; m.skipped = 3; m.queued = 7;
-            m.library_checked = true; m.library_note = "plex ok";
-            m.notes = s_notes; m.notes_count = 2;
+            m.job = "J1";
+            m.name = "My List";
+            m.total = 10;
+            m.skipped = 3;
+            m.queued = 7;
+            m.library_checked = true;
+            m.library_note = "plex ok";
+            m.notes = s_notes;
+            m.notes_count = 2;
             break;
-        case SP_MSG_STATUS: case SP_MSG_CANCEL: case SP_MSG_RETRY:
+        case SP_MSG_STATUS:
+        case SP_MSG_CANCEL:
+        case SP_MSG_RETRY:
             m.job = "J1";
             break;
         case SP_MSG_LIST:
             break;
         case SP_MSG_STATUS_OK:
-            m.job = "J1"; m.json = "{\"job\":\"J1\"}";
+            m.job = "J1";
+            m.json = "{\"job\":\"J1\"}";
             break;
         case SP_MSG_LIST_OK:
             m.json = "[]";
             break;
         case SP_MSG_OK_REPLY:
-            m.message = "cancelled"; m.has_count = true; m.count = 4;
+            m.message = "cancelled";
+            m.has_count = true;
+            m.count = 4;
             break;
         case SP_MSG_ERROR:
-            m.code = "not_found"; m.message = "no such job";
+            m.code = "not_found";
+            m.message = "no such job";
             break;
         case SP_MSG_LOGIN:
-            m.provider = "spotify"; m.access_token = "AT"; m.refresh_token = "RT";
-            m.expires_in = 3600; m.scope = "playlist-read-private";
+            m.provider = "spotify";
+            m.access_token = "AT";
+            m.refresh_token = "RT";
+            m.expires_in = 3600;
+            m.scope = "playlist-read-private";
             break;
         case SP_MSG_READY:
-            m.role = "search"; m.worker = "w-1"; m.has_credit = true; m.credit = 4;
+            m.role = "search";
+            m.worker = "w-1";
+            m.has_credit = true;
+            m.credit = 4;
             break;
         case SP_MSG_HEARTBEAT:
-            m.has_credit = true; m.credit = 2; m.held = held; m.held_count = 2;
+            m.has_credit = true;
+            m.credit = 2;
+            m.held = held;
+            m.held_count = 2;
             break;
         case SP_MSG_JOB:
-            m.id = "task-1"; m.stage = "search"; m.fence = 11; m.attempt = 1;
-            m.payload = s_payload_bin; m.payload_size = s_payload_bin_size;
+            m.id = "task-1";
+            m.stage = "search";
+            m.fence = 11;
+            m.attempt = 1;
+            m.payload = s_payload_bin;
+            m.payload_size = s_payload_bin_size;
             break;
         case SP_MSG_DONE:
-            m.id = "task-1"; m.fence = 11; m.next = "download";
-            m.payload = s_payload_bin; m.payload_size = s_payload_bin_size;
+            m.id = "task-1";
+            m.fence = 11;
+            m.next = "download";
+            m.payload = s_payload_bin;
+            m.payload_size = s_payload_bin_size;
             break;
         case SP_MSG_FAIL:
-            m.id = "task-1"; m.fence = 11; m.reason = "no results"; m.retry = true;
-            m.payload = s_payload_bin; m.payload_size = s_payload_bin_size;
+            m.id = "task-1";
+            m.fence = 11;
+            m.reason = "no results";
+            m.retry = true;
+            m.payload = s_payload_bin;
+            m.payload_size = s_payload_bin_size;
             break;
         case SP_MSG_PROGRESS:
-            m.id = "task-1"; m.fence = 11; m.state = "InProgress";
-            m.has_bytes = true; m.bytes = 1000; m.has_size = true; m.size = 4000;
-            m.has_percent = true; m.percent = 25.0; m.message = "downloading";
+            m.id = "task-1";
+            m.fence = 11;
+            m.state = "InProgress";
+            m.has_bytes = true;
+            m.bytes = 1000;
+            m.has_size = true;
+            m.size = 4000;
+            m.has_percent = true;
+            m.percent = 25.0;
+            m.message = "downloading";
             break;
         case SP_MSG_BYE:
             m.worker = "w-1";
             break;
         case SP_MSG_EVENT:
-            m.job = "J1"; m.kind = "track"; m.track = "T0007"; m.has_position = true;
-            m.position = 7; m.title = "Song"; m.state = "downloading"; m.message = "hi";
+            m.job = "J1";
+            m.kind = "track";
+            m.track = "T0007";
+            m.has_position = true;
+            m.position = 7;
+            m.title = "Song";
+            m.state = "downloading";
+            m.message = "hi";
             m.has_counts = true;
-            m.counts = (sp_msg_counts_t) { 10, 3, 7, 1, 1 };
-            m.has_bytes = true; m.bytes = 5; m.has_size = true; m.size = 10;
-            m.has_percent = true; m.percent = 50.0;
+            m.counts = (sp_msg_counts_t){10, 3, 7, 1, 1};
+            m.has_bytes = true;
+            m.bytes = 5;
+            m.has_size = true;
+            m.size = 10;
+            m.has_percent = true;
+            m.percent = 50.0;
             break;
         default:
             break;
@@ -177,28 +273,74 @@ s_full_msg (sp_msg_type_t type)
 static sp_msg_t
 s_min_msg (sp_msg_type_t type)
 {
-    sp_msg_t m = { .type = type };
+    sp_msg_t m = {.type = type};
     switch (type) {
-        case SP_MSG_SUBMIT: m.source = "liked"; break;
-        case SP_MSG_SUBMIT_OK:
-            m.job = "J1"; m.name = "n"; m.total = 0; m.library_checked = false;
+        case SP_MSG_SUBMIT:
+            m.source = "liked";
             break;
-        case SP_MSG_STATUS: case SP_MSG_CANCEL: case SP_MSG_RETRY: m.job = "J1"; break;
-        case SP_MSG_STATUS_OK: m.job = "J1"; m.json = "{}"; break;
-        case SP_MSG_LIST_OK: m.json = "[]"; break;
-        case SP_MSG_ERROR: m.code = "c"; m.message = "m"; break;
+        case SP_MSG_SUBMIT_OK:
+            m.job = "J1";
+            m.name = "n";
+            m.total = 0;
+            m.library_checked = false;
+            break;
+        case SP_MSG_STATUS:
+        case SP_MSG_CANCEL:
+        case SP_MSG_RETRY:
+            m.job = "J1";
+            break;
+        case SP_MSG_STATUS_OK:
+            m.job = "J1";
+            m.json = "{}";
+            break;
+        case SP_MSG_LIST_OK:
+            m.json = "[]";
+            break;
+        case SP_MSG_ERROR:
+            m.code = "c";
+            m.message = "m";
+            break;
         case SP_MSG_LOGIN:
-            m.provider = "spotify"; m.access_token = "a"; m.refresh_token = "r";
+            m.provider = "spotify";
+            m.access_token = "a";
+            m.refresh_token = "r";
             m.expires_in = 1;
             break;
-        case SP_MSG_READY: m.role = "tag"; m.worker = "w"; m.credit = 1; break;
-        case SP_MSG_JOB: m.id = "t"; m.stage = "tag"; m.fence = 1; m.attempt = 0; break;
-        case SP_MSG_DONE: m.id = "t"; m.fence = 1; break;
-        case SP_MSG_FAIL: m.id = "t"; m.fence = 1; m.reason = "x"; m.retry = false; break;
-        case SP_MSG_PROGRESS: m.id = "t"; m.fence = 1; m.state = "s"; break;
-        case SP_MSG_BYE: m.worker = "w"; break;
-        case SP_MSG_EVENT: m.job = "J1"; m.kind = "notice"; break;
-        default: break;
+        case SP_MSG_READY:
+            m.role = "tag";
+            m.worker = "w";
+            m.credit = 1;
+            break;
+        case SP_MSG_JOB:
+            m.id = "t";
+            m.stage = "tag";
+            m.fence = 1;
+            m.attempt = 0;
+            break;
+        case SP_MSG_DONE:
+            m.id = "t";
+            m.fence = 1;
+            break;
+        case SP_MSG_FAIL:
+            m.id = "t";
+            m.fence = 1;
+            m.reason = "x";
+            m.retry = false;
+            break;
+        case SP_MSG_PROGRESS:
+            m.id = "t";
+            m.fence = 1;
+            m.state = "s";
+            break;
+        case SP_MSG_BYE:
+            m.worker = "w";
+            break;
+        case SP_MSG_EVENT:
+            m.job = "J1";
+            m.kind = "notice";
+            break;
+        default:
+            break;
     }
     return m;
 }
@@ -251,8 +393,8 @@ s_edit (const uint8_t *data, size_t size, const char *key, s_edit_t edit, size_t
     bool found = false;
     for (uint32_t i = 0; i < map->size; i++) {
         msgpack_object_kv *kv = &map->ptr[i];
-        bool hit = kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen (key)
-                   && memcmp (kv->key.via.str.ptr, key, strlen (key)) == 0;
+        bool hit = kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen (key) &&
+                   memcmp (kv->key.via.str.ptr, key, strlen (key)) == 0;
         found |= hit;
         if (hit && edit == S_DROP)
             continue;
@@ -262,8 +404,7 @@ s_edit (const uint8_t *data, size_t size, const char *key, s_edit_t edit, size_t
                 msgpack_pack_int (&pk, 7);
             else
                 msgpack_pack_str_with_body (&pk, "x", 1);
-        }
-        else if (hit && edit == S_NIL)
+        } else if (hit && edit == S_NIL)
             msgpack_pack_nil (&pk);
         else
             msgpack_pack_object (&pk, kv->val);
@@ -381,7 +522,7 @@ Test (msg, decoded_values)
     s_encode (&m, &data, &size);
     sp_msg_t *d = NULL;
     cr_assert_eq (sp_msg_decode (data, size, 0, &d, NULL, 0), SP_MSG_OK);
-    free (data);        //  the decoded message must not point into the frame
+    free (data);  //  the decoded message must not point into the frame
     cr_assert_str_eq (d->job, "J1");
     cr_assert_str_eq (d->kind, "track");
     cr_assert_str_eq (d->track, "T0007");
@@ -440,13 +581,13 @@ Test (msg, decoded_values)
 
 Test (msg, payload_roundtrip)
 {
-    sp_payload_t ps[2] = { s_full_payload (), s_min_payload () };
+    sp_payload_t ps[2] = {s_full_payload (), s_min_payload ()};
     for (int i = 0; i < 2; i++) {
         uint8_t *a, *b;
         size_t na, nb;
         char reason[256] = "";
-        cr_assert_eq (sp_payload_encode (&ps[i], &a, &na, reason, sizeof reason), SP_MSG_OK,
-                      "%s", reason);
+        cr_assert_eq (sp_payload_encode (&ps[i], &a, &na, reason, sizeof reason), SP_MSG_OK, "%s",
+                      reason);
         sp_payload_t *d = NULL;
         cr_assert_eq (sp_payload_decode (a, na, &d, reason, sizeof reason), SP_MSG_OK, "%s",
                       reason);
@@ -478,7 +619,7 @@ Test (msg, payload_helpers)
     cr_assert_eq (sp_msg_strset (&p->job, "J9"), SP_MSG_OK);
     cr_assert_eq (sp_msg_strset (&p->track_key, "K9"), SP_MSG_OK);
     cr_assert_eq (sp_track_copy (&p->track, &full.track), SP_MSG_OK);
-    cr_assert_neq (p->track.title, full.track.title);       //  a copy, not a borrow
+    cr_assert_neq (p->track.title, full.track.title);  //  a copy, not a borrow
     cr_assert_neq (p->track.artists, full.track.artists);
     cr_assert_str_eq (p->track.artists[1], "Artist B");
     cr_assert_eq (p->track.track_total, 12);
@@ -505,7 +646,7 @@ Test (msg, payload_helpers)
     cr_assert_null (p->track.title);
     cr_assert_eq (p->track.artists_count, 0);
     sp_payload_destroy (&p);
-    sp_payload_destroy (&p);    //  NULL is fine
+    sp_payload_destroy (&p);  //  NULL is fine
     sp_msg_destroy (NULL);
     sp_payload_destroy (NULL);
 
@@ -538,8 +679,8 @@ Test (msg, every_prefix_fails)
             //  a fresh heap copy so ASan catches any read past n
             uint8_t *cut = malloc (n ? n : 1);
             memcpy (cut, data, n);
-            cr_assert_eq (s_decode_rc (cut, n), SP_MSG_ERR_TRUNCATED,
-                          "%s prefix %zu of %zu", sp_msg_type_name (m.type), n, size);
+            cr_assert_eq (s_decode_rc (cut, n), SP_MSG_ERR_TRUNCATED, "%s prefix %zu of %zu",
+                          sp_msg_type_name (m.type), n, size);
             free (cut);
         }
         cr_assert_eq (s_decode_rc (data, size), SP_MSG_OK);
@@ -561,37 +702,41 @@ Test (msg, huge_counts)
 {
     char reason[256];
     //  array32 of 0xff000000 elements: msgpack-c alone would ask for ~96 GiB
-    const uint8_t a32[] = { 0xdd, 0xff, 0x00, 0x00, 0x00 };
-    cr_assert_eq (sp_msg_precheck (a32, sizeof a32, reason, sizeof reason),
-                  SP_MSG_ERR_TRUNCATED);
+    const uint8_t a32[] = {0xdd, 0xff, 0x00, 0x00, 0x00};
+    cr_assert_eq (sp_msg_precheck (a32, sizeof a32, reason, sizeof reason), SP_MSG_ERR_TRUNCATED);
     cr_assert (strstr (reason, "array"), "%s", reason);
     cr_assert_eq (s_decode_rc (a32, sizeof a32), SP_MSG_ERR_TRUNCATED);
-    const uint8_t m32[] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
+    const uint8_t m32[] = {0xdf, 0xff, 0xff, 0xff, 0xff};
     cr_assert_eq (s_decode_rc (m32, sizeof m32), SP_MSG_ERR_TRUNCATED);
-    const uint8_t a16[] = { 0xdc, 0xff, 0xff, 0xc0, 0xc0 };
+    const uint8_t a16[] = {0xdc, 0xff, 0xff, 0xc0, 0xc0};
     cr_assert_eq (s_decode_rc (a16, sizeof a16), SP_MSG_ERR_TRUNCATED);
     //  inside a valid-looking map: {"v":1, "type": str32 4 GiB}
-    const uint8_t s32[] = { 0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e',
-                            0xdb, 0xff, 0xff, 0xff, 0xff, 'x' };
+    const uint8_t s32[] = {0x82, 0xa1, 'v',  0x01, 0xa4, 't',  'y', 'p',
+                           'e',  0xdb, 0xff, 0xff, 0xff, 0xff, 'x'};
     cr_assert_eq (s_decode_rc (s32, sizeof s32), SP_MSG_ERR_TRUNCATED);
-    const uint8_t b32[] = { 0x81, 0xa1, 'v', 0xc6, 0x7f, 0xff, 0xff, 0xff, 0x00 };
+    const uint8_t b32[] = {0x81, 0xa1, 'v', 0xc6, 0x7f, 0xff, 0xff, 0xff, 0x00};
     cr_assert_eq (s_decode_rc (b32, sizeof b32), SP_MSG_ERR_TRUNCATED);
-    const uint8_t e32[] = { 0x81, 0xa1, 'v', 0xc9, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    const uint8_t e32[] = {0x81, 0xa1, 'v', 0xc9, 0xff, 0xff, 0xff, 0xff, 0x01};
     cr_assert_eq (s_decode_rc (e32, sizeof e32), SP_MSG_ERR_TRUNCATED);
     //  a map header that claims 3 entries with bytes for 2
-    const uint8_t m3[] = { 0x83, 0xa1, 'v', 0x01, 0xa1, 'x', 0x01 };
+    const uint8_t m3[] = {0x83, 0xa1, 'v', 0x01, 0xa1, 'x', 0x01};
     cr_assert_eq (s_decode_rc (m3, sizeof m3), SP_MSG_ERR_TRUNCATED);
     //  counts that fit the bytes but exceed the object limit
     size_t big = SP_MSG_MAX_OBJECTS + 10;
     uint8_t *many = malloc (big + 5);
     many[0] = 0xdd;
-    many[1] = (uint8_t) (big >> 24); many[2] = (uint8_t) (big >> 16);
-    many[3] = (uint8_t) (big >> 8); many[4] = (uint8_t) big;
+    many[1] = (uint8_t) (big >> 24);
+    many[2] = (uint8_t) (big >> 16);
+    many[3] = (uint8_t) (big >> 8);
+    many[4] = (uint8_t) big;
     memset (many + 5, 0xc0, big);
     cr_assert_eq (sp_msg_precheck (many, big + 5, NULL, 0), SP_MSG_ERR_TOO_BIG);
     //  but an array within the limit passes the precheck (and is not a map)
     size_t ok = 1000;
-    many[1] = 0; many[2] = 0; many[3] = (uint8_t) (ok >> 8); many[4] = (uint8_t) ok;
+    many[1] = 0;
+    many[2] = 0;
+    many[3] = (uint8_t) (ok >> 8);
+    many[4] = (uint8_t) ok;
     cr_assert_eq (sp_msg_precheck (many, ok + 5, NULL, 0), SP_MSG_OK);
     cr_assert_eq (s_decode_rc (many, ok + 5), SP_MSG_ERR_NOT_MAP);
     free (many);
@@ -599,7 +744,7 @@ Test (msg, huge_counts)
 
 Test (msg, reserved_byte_and_empty)
 {
-    const uint8_t c1[] = { 0x81, 0xa1, 'v', 0xc1 };
+    const uint8_t c1[] = {0x81, 0xa1, 'v', 0xc1};
     cr_assert_eq (s_decode_rc (c1, sizeof c1), SP_MSG_ERR_MALFORMED);
     cr_assert_eq (s_decode_rc (c1, 0), SP_MSG_ERR_TRUNCATED);
     cr_assert_eq (sp_msg_precheck (NULL, 0, NULL, 0), SP_MSG_ERR_TRUNCATED);
@@ -638,13 +783,12 @@ Test (msg, depth)
     free (deep);
 
     //  a message with a nested array 9 deep in an unknown key
-    const uint8_t msg9[] = { 0x83, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i',
-                             's', 't', 0xa1, 'x', 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
-                             0x90 };
+    const uint8_t msg9[] = {0x83, 0xa1, 'v',  0x01, 0xa4, 't',  'y',  'p',  'e',  0xa4, 'l',  'i',
+                            's',  't',  0xa1, 'x',  0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90};
     cr_assert_eq (s_decode_rc (msg9, sizeof msg9), SP_MSG_ERR_TOO_DEEP);
     //  one level less is accepted (the unknown key is ignored)
-    const uint8_t msg8[] = { 0x83, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i',
-                             's', 't', 0xa1, 'x', 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90 };
+    const uint8_t msg8[] = {0x83, 0xa1, 'v',  0x01, 0xa4, 't',  'y',  'p',  'e',  0xa4, 'l', 'i',
+                            's',  't',  0xa1, 'x',  0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90};
     cr_assert_eq (s_decode_rc (msg8, sizeof msg8), SP_MSG_OK);
 }
 
@@ -712,36 +856,36 @@ Test (msg, envelope)
     free (data);
 
     //  v = 2, v = -1, v = "1", no v
-    uint8_t v2[] = { 0x82, 0xa1, 'v', 0x02, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't' };
+    uint8_t v2[] = {0x82, 0xa1, 'v', 0x02, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't'};
     cr_assert_eq (s_decode_rc (v2, sizeof v2), SP_MSG_ERR_BAD_VERSION);
     v2[3] = 0xff;
     cr_assert_eq (s_decode_rc (v2, sizeof v2), SP_MSG_ERR_BAD_VERSION);
     v2[3] = 0x01;
     cr_assert_eq (s_decode_rc (v2, sizeof v2), SP_MSG_OK);
-    const uint8_t vs[] = { 0x82, 0xa1, 'v', 0xa1, '1', 0xa4, 't', 'y', 'p', 'e',
-                           0xa4, 'l', 'i', 's', 't' };
+    const uint8_t vs[] = {0x82, 0xa1, 'v',  0xa1, '1', 0xa4, 't', 'y',
+                          'p',  'e',  0xa4, 'l',  'i', 's',  't'};
     cr_assert_eq (s_decode_rc (vs, sizeof vs), SP_MSG_ERR_BAD_VERSION);
-    const uint8_t nov[] = { 0x81, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't' };
+    const uint8_t nov[] = {0x81, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i', 's', 't'};
     cr_assert_eq (s_decode_rc (nov, sizeof nov), SP_MSG_ERR_MISSING_FIELD);
     //  type not a string; no type
-    const uint8_t ti[] = { 0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0x05 };
+    const uint8_t ti[] = {0x82, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0x05};
     cr_assert_eq (s_decode_rc (ti, sizeof ti), SP_MSG_ERR_UNKNOWN_TYPE);
-    const uint8_t not[] = { 0x81, 0xa1, 'v', 0x01 };
-    cr_assert_eq (s_decode_rc (not, sizeof not), SP_MSG_ERR_UNKNOWN_TYPE);
+    const uint8_t not [] = {0x81, 0xa1, 'v', 0x01};
+    cr_assert_eq (s_decode_rc (not, sizeof not ), SP_MSG_ERR_UNKNOWN_TYPE);
 
     //  top level not a map
-    const uint8_t arr[] = { 0x92, 0x01, 0x02 };
+    const uint8_t arr[] = {0x92, 0x01, 0x02};
     cr_assert_eq (s_decode_rc (arr, sizeof arr), SP_MSG_ERR_NOT_MAP);
-    const uint8_t num[] = { 0x05 };
+    const uint8_t num[] = {0x05};
     cr_assert_eq (s_decode_rc (num, sizeof num), SP_MSG_ERR_NOT_MAP);
-    const uint8_t str[] = { 0xa2, 'h', 'i' };
+    const uint8_t str[] = {0xa2, 'h', 'i'};
     cr_assert_eq (s_decode_rc (str, sizeof str), SP_MSG_ERR_NOT_MAP);
-    const uint8_t nil[] = { 0xc0 };
+    const uint8_t nil[] = {0xc0};
     cr_assert_eq (s_decode_rc (nil, sizeof nil), SP_MSG_ERR_NOT_MAP);
 
     //  a non-string key
-    const uint8_t ik[] = { 0x83, 0xa1, 'v', 0x01, 0xa4, 't', 'y', 'p', 'e', 0xa4, 'l', 'i',
-                           's', 't', 0x07, 0x07 };
+    const uint8_t ik[] = {0x83, 0xa1, 'v', 0x01, 0xa4, 't', 'y',  'p',
+                          'e',  0xa4, 'l', 'i',  's',  't', 0x07, 0x07};
     cr_assert_eq (s_decode_rc (ik, sizeof ik), SP_MSG_ERR_BAD_FIELD);
 }
 
@@ -762,15 +906,14 @@ Test (msg, missing_and_wrong_typed_fields)
         for (size_t k = 0; k < nk; k++) {
             size_t esize;
             uint8_t *e = s_edit (data, size, keys[k], S_DROP, &esize);
-            int want = strcmp (keys[k], "type") == 0 ? SP_MSG_ERR_UNKNOWN_TYPE
-                                                      : SP_MSG_ERR_MISSING_FIELD;
+            int want =
+                strcmp (keys[k], "type") == 0 ? SP_MSG_ERR_UNKNOWN_TYPE : SP_MSG_ERR_MISSING_FIELD;
             sp_msg_t *d = NULL;
             int rc = sp_msg_decode (e, esize, 0, &d, reason, sizeof reason);
-            cr_assert_eq (rc, want, "%s without %s: %d %s", sp_msg_type_name (m.type), keys[k],
-                          rc, reason);
+            cr_assert_eq (rc, want, "%s without %s: %d %s", sp_msg_type_name (m.type), keys[k], rc,
+                          reason);
             if (strcmp (keys[k], "type") && strcmp (keys[k], "v"))
-                cr_assert (strstr (reason, keys[k]), "reason '%s' names no %s", reason,
-                           keys[k]);
+                cr_assert (strstr (reason, keys[k]), "reason '%s' names no %s", reason, keys[k]);
             free (e);
             //  nil for a required field is a bad field
             if (strcmp (keys[k], "type") && strcmp (keys[k], "v")) {
@@ -789,7 +932,7 @@ Test (msg, missing_and_wrong_typed_fields)
             size_t esize;
             uint8_t *e = s_edit (data, size, keys[k], S_MUTATE, &esize);
             int want = strcmp (keys[k], "type") == 0 ? SP_MSG_ERR_UNKNOWN_TYPE
-                     : strcmp (keys[k], "v") == 0    ? SP_MSG_ERR_BAD_VERSION
+                       : strcmp (keys[k], "v") == 0  ? SP_MSG_ERR_BAD_VERSION
                                                      : SP_MSG_ERR_BAD_FIELD;
             sp_msg_t *d = NULL;
             int rc = sp_msg_decode (e, esize, 0, &d, reason, sizeof reason);
@@ -865,47 +1008,54 @@ Test (msg, payload_missing_and_wrong_typed)
 }
 
 //  Fields packed by hand, to reach decode paths the encoder refuses.
-static void s_f_ready_credit (msgpack_packer *pk)
+static void
+s_f_ready_credit (msgpack_packer *pk)
 {
     s_kstr (pk, "role", "search");
     s_kstr (pk, "worker", "w");
     msgpack_pack_str_with_body (pk, "credit", 6);
     msgpack_pack_uint32 (pk, 1025);
 }
-static void s_f_ready_neg (msgpack_packer *pk)
+static void
+s_f_ready_neg (msgpack_packer *pk)
 {
     s_kstr (pk, "role", "search");
     s_kstr (pk, "worker", "w");
     msgpack_pack_str_with_body (pk, "credit", 6);
     msgpack_pack_int (pk, -1);
 }
-static void s_f_ready_role (msgpack_packer *pk)
+static void
+s_f_ready_role (msgpack_packer *pk)
 {
     s_kstr (pk, "role", "searcher");
     s_kstr (pk, "worker", "w");
     msgpack_pack_str_with_body (pk, "credit", 6);
     msgpack_pack_uint8 (pk, 1);
 }
-static void s_f_job_long (msgpack_packer *pk)
+static void
+s_f_job_long (msgpack_packer *pk)
 {
     char s[66];
     memset (s, 'j', 65);
     s[65] = '\0';
     s_kstr (pk, "job", s);
 }
-static void s_f_job_64 (msgpack_packer *pk)
+static void
+s_f_job_64 (msgpack_packer *pk)
 {
     char s[65];
     memset (s, 'j', 64);
     s[64] = '\0';
     s_kstr (pk, "job", s);
 }
-static void s_f_job_nul (msgpack_packer *pk)
+static void
+s_f_job_nul (msgpack_packer *pk)
 {
     msgpack_pack_str_with_body (pk, "job", 3);
     msgpack_pack_str_with_body (pk, "J\0x", 3);
 }
-static void s_f_job_unknown (msgpack_packer *pk)
+static void
+s_f_job_unknown (msgpack_packer *pk)
 {
     s_kstr (pk, "job", "J1");
     s_kstr (pk, "future_field", "ignored");
@@ -914,7 +1064,8 @@ static void s_f_job_unknown (msgpack_packer *pk)
     msgpack_pack_map (pk, 0);
     msgpack_pack_bin_with_body (pk, "zz", 2);
 }
-static void s_f_progress (msgpack_packer *pk, int variant)
+static void
+s_f_progress (msgpack_packer *pk, int variant)
 {
     s_kstr (pk, "id", "t");
     msgpack_pack_str_with_body (pk, "fence", 5);
@@ -922,21 +1073,58 @@ static void s_f_progress (msgpack_packer *pk, int variant)
     s_kstr (pk, "state", "InProgress");
     msgpack_pack_str_with_body (pk, "percent", 7);
     switch (variant) {
-        case 0: msgpack_pack_float (pk, 12.5f); break;     //  float32
-        case 1: msgpack_pack_uint8 (pk, 100); break;       //  integer
-        case 2: msgpack_pack_double (pk, 100.5); break;    //  > 100
-        case 3: msgpack_pack_double (pk, NAN); break;
-        case 4: msgpack_pack_int8 (pk, -1); break;
-        case 5: msgpack_pack_nil (pk); break;              //  nil = absent
+        case 0:
+            msgpack_pack_float (pk, 12.5f);
+            break;  //  float32
+        case 1:
+            msgpack_pack_uint8 (pk, 100);
+            break;  //  integer
+        case 2:
+            msgpack_pack_double (pk, 100.5);
+            break;  //  > 100
+        case 3:
+            msgpack_pack_double (pk, NAN);
+            break;
+        case 4:
+            msgpack_pack_int8 (pk, -1);
+            break;
+        case 5:
+            msgpack_pack_nil (pk);
+            break;  //  nil = absent
     }
 }
-static void s_f_progress0 (msgpack_packer *pk) { s_f_progress (pk, 0); }
-static void s_f_progress1 (msgpack_packer *pk) { s_f_progress (pk, 1); }
-static void s_f_progress2 (msgpack_packer *pk) { s_f_progress (pk, 2); }
-static void s_f_progress3 (msgpack_packer *pk) { s_f_progress (pk, 3); }
-static void s_f_progress4 (msgpack_packer *pk) { s_f_progress (pk, 4); }
-static void s_f_progress5 (msgpack_packer *pk) { s_f_progress (pk, 5); }
-static void s_f_held_bad (msgpack_packer *pk)
+static void
+s_f_progress0 (msgpack_packer *pk)
+{
+    s_f_progress (pk, 0);
+}
+static void
+s_f_progress1 (msgpack_packer *pk)
+{
+    s_f_progress (pk, 1);
+}
+static void
+s_f_progress2 (msgpack_packer *pk)
+{
+    s_f_progress (pk, 2);
+}
+static void
+s_f_progress3 (msgpack_packer *pk)
+{
+    s_f_progress (pk, 3);
+}
+static void
+s_f_progress4 (msgpack_packer *pk)
+{
+    s_f_progress (pk, 4);
+}
+static void
+s_f_progress5 (msgpack_packer *pk)
+{
+    s_f_progress (pk, 5);
+}
+static void
+s_f_held_bad (msgpack_packer *pk)
 {
     msgpack_pack_str_with_body (pk, "held", 4);
     msgpack_pack_array (pk, 2);
@@ -945,7 +1133,7 @@ static void s_f_held_bad (msgpack_packer *pk)
     msgpack_pack_str_with_body (pk, "fence", 5);
     msgpack_pack_uint8 (pk, 1);
     msgpack_pack_map (pk, 1);
-    s_kstr (pk, "id", "b");                 //  no fence
+    s_kstr (pk, "id", "b");  //  no fence
 }
 
 static int
@@ -971,16 +1159,14 @@ Test (msg, bounds)
     cr_assert_eq (s_decode_packed ("ready", s_f_ready_credit, 3, NULL, reason, sizeof reason),
                   SP_MSG_ERR_BAD_FIELD);
     cr_assert (strstr (reason, "credit"), "%s", reason);
-    cr_assert_eq (s_decode_packed ("ready", s_f_ready_neg, 3, NULL, NULL, 0),
-                  SP_MSG_ERR_BAD_FIELD);
+    cr_assert_eq (s_decode_packed ("ready", s_f_ready_neg, 3, NULL, NULL, 0), SP_MSG_ERR_BAD_FIELD);
     cr_assert_eq (s_decode_packed ("ready", s_f_ready_role, 3, NULL, NULL, 0),
                   SP_MSG_ERR_BAD_FIELD);
     cr_assert_eq (s_decode_packed ("status", s_f_job_long, 1, NULL, reason, sizeof reason),
                   SP_MSG_ERR_BAD_FIELD);
     cr_assert (strstr (reason, "job"), "%s", reason);
     cr_assert_eq (s_decode_packed ("status", s_f_job_64, 1, NULL, NULL, 0), SP_MSG_OK);
-    cr_assert_eq (s_decode_packed ("status", s_f_job_nul, 1, NULL, NULL, 0),
-                  SP_MSG_ERR_BAD_FIELD);
+    cr_assert_eq (s_decode_packed ("status", s_f_job_nul, 1, NULL, NULL, 0), SP_MSG_ERR_BAD_FIELD);
     cr_assert_eq (s_decode_packed ("status", s_f_job_unknown, 3, &d, NULL, 0), SP_MSG_OK);
     cr_assert_str_eq (d->job, "J1");
     sp_msg_destroy (&d);
@@ -1016,7 +1202,7 @@ Test (msg, bounds)
     uint8_t *data;
     size_t size;
     cr_assert_eq (sp_msg_encode (&m, &data, &size), SP_MSG_ERR_BAD_FIELD);
-    m.notes_count = SP_MSG_MAX_NOTES;      //  the maximum fits in a frame
+    m.notes_count = SP_MSG_MAX_NOTES;  //  the maximum fits in a frame
     cr_assert_eq (sp_msg_encode_r (&m, &data, &size, reason, sizeof reason), SP_MSG_OK, "%s",
                   reason);
     cr_assert_eq (sp_msg_decode (data, size, 0, &d, reason, sizeof reason), SP_MSG_OK, "%s",
@@ -1047,7 +1233,7 @@ Test (msg, bounds)
     m.type = SP_MSG_NONE;
     cr_assert_eq (sp_msg_encode (&m, &data, &size), SP_MSG_ERR_INVAL);
     m = s_min_msg (SP_MSG_JOB);
-    m.payload_size = 3;     //  NULL bin with a size
+    m.payload_size = 3;  //  NULL bin with a size
     cr_assert_eq (sp_msg_encode (&m, &data, &size), SP_MSG_ERR_INVAL);
     m = s_min_msg (SP_MSG_LOGIN);
     m.provider = "google";
@@ -1155,9 +1341,15 @@ Test (msg, mutated_frames, .timeout = 120)
         for (int e = 0; e < edits; e++) {
             size_t at = s_rand () % n;
             switch (s_rand () % 3) {
-                case 0: buf[at] = (uint8_t) s_rand (); break;
-                case 1: buf[at] ^= (uint8_t) (1u << (s_rand () % 8)); break;
-                case 2: n = at + 1; break;        //  cut
+                case 0:
+                    buf[at] = (uint8_t) s_rand ();
+                    break;
+                case 1:
+                    buf[at] ^= (uint8_t) (1u << (s_rand () % 8));
+                    break;
+                case 2:
+                    n = at + 1;
+                    break;  //  cut
             }
         }
         decoded += s_try (buf, n);
@@ -1194,7 +1386,7 @@ Test (msg, corpus)
             free (data);
         }
     }
-    sp_payload_t ps[2] = { s_full_payload (), s_min_payload () };
+    sp_payload_t ps[2] = {s_full_payload (), s_min_payload ()};
     for (int i = 0; i < 2; i++) {
         uint8_t *data;
         size_t size;

@@ -28,17 +28,24 @@ s_valid_utf8 (const char *s)
         }
         int n;
         uint32_t v;
-        if ((p[0] & 0xE0) == 0xC0) { n = 2; v = p[0] & 0x1F; }
-        else if ((p[0] & 0xF0) == 0xE0) { n = 3; v = p[0] & 0x0F; }
-        else if ((p[0] & 0xF8) == 0xF0) { n = 4; v = p[0] & 0x07; }
-        else return false;
+        if ((p[0] & 0xE0) == 0xC0) {
+            n = 2;
+            v = p[0] & 0x1F;
+        } else if ((p[0] & 0xF0) == 0xE0) {
+            n = 3;
+            v = p[0] & 0x0F;
+        } else if ((p[0] & 0xF8) == 0xF0) {
+            n = 4;
+            v = p[0] & 0x07;
+        } else
+            return false;
         for (int i = 1; i < n; i++) {
             if ((p[i] & 0xC0) != 0x80)
                 return false;
             v = (v << 6) | (p[i] & 0x3F);
         }
-        if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000)
-            || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+            v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             return false;
         p += n;
     }
@@ -115,7 +122,10 @@ Test (path, hostile_names)
     s_expect ("Song. . .", "Song");
     s_expect ("  Song  ", "Song");
     s_expect ("Song\nTitle\t", "Song Title");
-    s_expect ("a\x01" "b\x1f" "c\x7f", "a_b_c_");
+    s_expect ("a\x01"
+              "b\x1f"
+              "c\x7f",
+              "a_b_c_");
     s_expect ("Björk – Jóga", "Björk – Jóga");
     s_expect ("v1.0 (Remix)", "v1.0 (Remix)");
 }
@@ -142,14 +152,18 @@ Test (path, reserved_names)
 
 Test (path, invalid_utf8)
 {
-    s_expect ("a\xff" "b", "a_b");
-    s_expect ("\xc0\xaf", "__");               //  overlong '/'
-    s_expect ("\xe0\x80\xaf", "___");          //  overlong '/'
-    s_expect ("\xed\xa0\x80", "___");          //  surrogate
-    s_expect ("\xf4\x90\x80\x80", "____");     //  above U+10FFFF
-    s_expect ("ok\xe2\x82", "ok__");           //  truncated sequence
-    s_expect ("\xc2\x85x", "_x");              //  C1 control NEL
-    s_expect ("a\xe2\x80\xae" "b", "a_b");     //  RIGHT-TO-LEFT OVERRIDE
+    s_expect ("a\xff"
+              "b",
+              "a_b");
+    s_expect ("\xc0\xaf", "__");            //  overlong '/'
+    s_expect ("\xe0\x80\xaf", "___");       //  overlong '/'
+    s_expect ("\xed\xa0\x80", "___");       //  surrogate
+    s_expect ("\xf4\x90\x80\x80", "____");  //  above U+10FFFF
+    s_expect ("ok\xe2\x82", "ok__");        //  truncated sequence
+    s_expect ("\xc2\x85x", "_x");           //  C1 control NEL
+    s_expect ("a\xe2\x80\xae"
+              "b",
+              "a_b");  //  RIGHT-TO-LEFT OVERRIDE
 }
 
 Test (path, nul_inside_length_given)
@@ -197,7 +211,7 @@ Test (path, long_names_cut_on_boundary)
     //  4-byte characters at the cut.
     o = 0;
     while (o + 4 <= n) {
-        memcpy (big + o, "\xf0\x9f\x8e\xb5", 4);    //  U+1F3B5
+        memcpy (big + o, "\xf0\x9f\x8e\xb5", 4);  //  U+1F3B5
         o += 4;
     }
     big[o] = '\0';
@@ -228,10 +242,10 @@ Test (path, custom_max)
     s_check_invariants (out, 3);
     cr_expect_str_eq (out, "_CO");
     free (out);
-    out = sp_path_sanitize_max ("\xc3\xa9\xc3\xa9", 3);   //  "éé"
+    out = sp_path_sanitize_max ("\xc3\xa9\xc3\xa9", 3);  //  "éé"
     cr_expect_str_eq (out, "\xc3\xa9");
     free (out);
-    out = sp_path_sanitize_max ("abc", 1000);              //  clamped to 255
+    out = sp_path_sanitize_max ("abc", 1000);  //  clamped to 255
     cr_expect_str_eq (out, "abc");
     free (out);
 }
@@ -306,7 +320,7 @@ Test (path, is_safe_and_ext)
 Test (path, join)
 {
     char *out = NULL;
-    const char *ok[] = { "Playlist", "AC_DC", "01 - Song.flac" };
+    const char *ok[] = {"Playlist", "AC_DC", "01 - Song.flac"};
     cr_assert_eq (sp_path_join ("/srv/Transfer", ok, 3, &out), SP_PATH_OK);
     cr_expect_str_eq (out, "/srv/Transfer/Playlist/AC_DC/01 - Song.flac");
     free (out);
@@ -324,8 +338,8 @@ Test (path, join)
 Test (path, join_refusals)
 {
     const char *bad[][2] = {
-        { "a", ".." }, { "a", "." }, { "a", "" }, { "../x", "b" },
-        { "a/b", "c" }, { "/etc", "d" }, { "a", "x/../../y" },
+        {"a", ".."},  {"a", "."},    {"a", ""},          {"../x", "b"},
+        {"a/b", "c"}, {"/etc", "d"}, {"a", "x/../../y"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out = (char *) 0x1;
@@ -333,7 +347,7 @@ Test (path, join_refusals)
         cr_expect_eq (rc, SP_PATH_ERR_INVALID, "case %zu rc %d", i, rc);
         cr_expect_null (out, "case %zu", i);
     }
-    const char *null_c[] = { "a", NULL };
+    const char *null_c[] = {"a", NULL};
     char *out = NULL;
     cr_expect_eq (sp_path_join ("/srv", null_c, 2, &out), SP_PATH_ERR_INVALID);
     cr_expect_eq (sp_path_join ("", null_c, 1, &out), SP_PATH_ERR_INVALID);
@@ -341,7 +355,7 @@ Test (path, join_refusals)
     char longc[300];
     memset (longc, 'x', 299);
     longc[299] = '\0';
-    const char *lc[] = { longc };
+    const char *lc[] = {longc};
     cr_expect_eq (sp_path_join ("/srv", lc, 1, &out), SP_PATH_ERR_INVALID);
     cr_expect_eq (sp_path_join ("/srv", lc, 1, NULL), SP_PATH_ERR_INVALID);
 }
@@ -351,7 +365,7 @@ Test (path, join_refusals)
 Test (path, mkdirs_creates_and_reuses)
 {
     char *root = s_tempdir ();
-    const char *c[] = { "Playlist", "Artist", "Artist - Album" };
+    const char *c[] = {"Playlist", "Artist", "Artist - Album"};
     int fd = -1;
     cr_assert_eq (sp_path_mkdirs_at (root, c, 3, &fd), SP_PATH_OK);
     cr_assert_geq (fd, 0);
@@ -383,7 +397,7 @@ Test (path, mkdirs_refuses_symlink)
     //  Plant Playlist/Artist -> outside (a directory elsewhere).
     snprintf (link, sizeof link, "%s/Playlist/Artist", root);
     cr_assert_eq (symlink (outside, link), 0);
-    const char *c[] = { "Playlist", "Artist", "Album" };
+    const char *c[] = {"Playlist", "Artist", "Album"};
     int fd = 12345;
     int rc = sp_path_mkdirs_at (root, c, 3, &fd);
     cr_expect_eq (rc, SP_PATH_ERR_SYMLINK, "rc %d", rc);
@@ -398,16 +412,15 @@ Test (path, mkdirs_refuses_symlink)
     int f = open (link, O_WRONLY | O_CREAT, 0644);
     cr_assert_geq (f, 0);
     close (f);
-    const char *c2[] = { "Playlist", "File", "x" };
+    const char *c2[] = {"Playlist", "File", "x"};
     cr_expect_eq (sp_path_mkdirs_at (root, c2, 3, &fd), SP_PATH_ERR_NOTDIR);
 
     //  Unsafe components are refused before touching the disk.
-    const char *c3[] = { "Playlist", "..", "x" };
+    const char *c3[] = {"Playlist", "..", "x"};
     cr_expect_eq (sp_path_mkdirs_at (root, c3, 3, &fd), SP_PATH_ERR_INVALID);
-    const char *c4[] = { "a/b" };
+    const char *c4[] = {"a/b"};
     cr_expect_eq (sp_path_mkdirs_at (root, c4, 1, &fd), SP_PATH_ERR_INVALID);
-    cr_expect_eq (sp_path_mkdirs_at ("/nonexistent/sp-xyz", c4, 0, &fd),
-                  SP_PATH_ERR_IO);
+    cr_expect_eq (sp_path_mkdirs_at ("/nonexistent/sp-xyz", c4, 0, &fd), SP_PATH_ERR_IO);
     s_rmtree (root);
     s_rmtree (outside);
     free (root);
@@ -437,8 +450,7 @@ Test (path, tmp_commit_no_overwrite)
 
     char tmp[SP_PATH_TMPNAME_SIZE];
     int fd = -1;
-    cr_assert_eq (sp_path_open_tmp_at (dfd, "song.flac", tmp, sizeof tmp, &fd),
-                  SP_PATH_OK);
+    cr_assert_eq (sp_path_open_tmp_at (dfd, "song.flac", tmp, sizeof tmp, &fd), SP_PATH_OK);
     cr_expect_eq (tmp[0], '.');
     cr_assert_eq (write (fd, "first", 5), 5);
     close (fd);
@@ -448,13 +460,11 @@ Test (path, tmp_commit_no_overwrite)
 
     //  Second write, no overwrite: refused, original kept, temp left.
     char tmp2[SP_PATH_TMPNAME_SIZE];
-    cr_assert_eq (sp_path_open_tmp_at (dfd, "song.flac", tmp2, sizeof tmp2, &fd),
-                  SP_PATH_OK);
+    cr_assert_eq (sp_path_open_tmp_at (dfd, "song.flac", tmp2, sizeof tmp2, &fd), SP_PATH_OK);
     cr_expect_str_neq (tmp, tmp2);
     cr_assert_eq (write (fd, "second", 6), 6);
     close (fd);
-    cr_expect_eq (sp_path_commit_at (dfd, tmp2, "song.flac", false),
-                  SP_PATH_ERR_EXISTS);
+    cr_expect_eq (sp_path_commit_at (dfd, tmp2, "song.flac", false), SP_PATH_ERR_EXISTS);
     cr_expect_str_eq (s_read_file (dfd, "song.flac"), "first");
     cr_expect_str_eq (s_read_file (dfd, tmp2), "second");
 
@@ -470,15 +480,12 @@ Test (path, tmp_commit_no_overwrite)
     cr_expect_eq (sp_path_discard_at (dfd, tmp), SP_PATH_OK);
 
     //  Refusals.
-    cr_expect_eq (sp_path_open_tmp_at (dfd, "..", tmp, sizeof tmp, &fd),
-                  SP_PATH_ERR_INVALID);
+    cr_expect_eq (sp_path_open_tmp_at (dfd, "..", tmp, sizeof tmp, &fd), SP_PATH_ERR_INVALID);
     cr_expect_eq (sp_path_open_tmp_at (dfd, "x", tmp, 8, &fd), SP_PATH_ERR_INVALID);
-    cr_expect_eq (sp_path_commit_at (dfd, tmp, "../escape", false),
-                  SP_PATH_ERR_INVALID);
+    cr_expect_eq (sp_path_commit_at (dfd, tmp, "../escape", false), SP_PATH_ERR_INVALID);
     //  A symlinked temp name is not followed.
     cr_assert_eq (symlinkat ("/etc/hostname", dfd, ".sp-evil.tmp"), 0);
-    cr_expect_eq (sp_path_commit_at (dfd, ".sp-evil.tmp", "evil", false),
-                  SP_PATH_ERR_SYMLINK);
+    cr_expect_eq (sp_path_commit_at (dfd, ".sp-evil.tmp", "evil", false), SP_PATH_ERR_SYMLINK);
     close (dfd);
     s_rmtree (root);
     free (root);
@@ -488,8 +495,7 @@ Test (path, tmp_commit_no_overwrite)
 
 Test (path, remote_split)
 {
-    sp_path_remote_t *r
-        = sp_path_remote_new ("@@music\\Artist\\2001 - Album\\01 - Song.flac");
+    sp_path_remote_t *r = sp_path_remote_new ("@@music\\Artist\\2001 - Album\\01 - Song.flac");
     cr_assert_not_null (r);
     cr_expect_eq (sp_path_remote_count (r), 4);
     cr_expect_str_eq (sp_path_remote_part (r, 0), "@@music");

@@ -43,18 +43,19 @@ Test (path_sweep, removes_only_dead_writers_files)
     //  a live writer: its file is locked while the fd is open, even when old
     char live[SP_PATH_TMPNAME_SIZE];
     int live_fd;
-    cr_assert_eq (sp_path_open_tmp_at (dirfd, "list.m3u8", live, sizeof live, &live_fd), SP_PATH_OK);
+    cr_assert_eq (sp_path_open_tmp_at (dirfd, "list.m3u8", live, sizeof live, &live_fd),
+                  SP_PATH_OK);
     struct timespec old[2];
     clock_gettime (CLOCK_REALTIME, &old[0]);
     old[0].tv_sec -= 60;
     old[1] = old[0];
     cr_assert_eq (futimens (live_fd, old), 0);
 
-    s_touch_old (dirfd, ".sp-0123456789abcdef.tmp", 60);        //  dead writer
-    s_touch_old (dirfd, ".sp-00000000000000ff.tmp.flac", 60);   //  dead, renamed for tagging
-    s_touch_old (dirfd, ".sp-1111111111111111.tmp", 0);         //  fresh: maybe being created
-    s_touch_old (dirfd, "01 - Song.flac", 60);                  //  not a temporary name
-    s_touch_old (dirfd, ".sp-xyz.tmp", 60);                     //  not ours
+    s_touch_old (dirfd, ".sp-0123456789abcdef.tmp", 60);       //  dead writer
+    s_touch_old (dirfd, ".sp-00000000000000ff.tmp.flac", 60);  //  dead, renamed for tagging
+    s_touch_old (dirfd, ".sp-1111111111111111.tmp", 0);        //  fresh: maybe being created
+    s_touch_old (dirfd, "01 - Song.flac", 60);                 //  not a temporary name
+    s_touch_old (dirfd, ".sp-xyz.tmp", 60);                    //  not ours
 
     cr_assert_eq (sp_path_sweep_tmp_at (dirfd, 2), 2);
     cr_assert (s_exists (dirfd, live), "a live writer's file was removed");

@@ -161,7 +161,7 @@ Test (tagger, layout_hostile_names)
     sp_tagger_layout_t l;
     cr_assert_eq (sp_tagger_layout (&t, "flac", NULL, &l), 0);
     s_expect_safe (&l);
-    cr_expect_str_eq (l.playlist, "_.._etc");   //  one harmless component
+    cr_expect_str_eq (l.playlist, "_.._etc");  //  one harmless component
     cr_expect_str_eq (l.artist, "AC_DC");
     cr_expect_str_eq (l.album, "AC_DC - Back in Black");
     cr_expect_str_eq (l.file, "03 - CON.flac");
@@ -181,7 +181,7 @@ Test (tagger, layout_hostile_names)
     //  300-byte title (multi-byte), with and without a suffix
     char title[400] = "";
     for (int i = 0; i < 100; i++)
-        strcat (title, "é");       //  2 bytes each
+        strcat (title, "é");  //  2 bytes each
     for (int i = 0; i < 100; i++)
         strcat (title, "x");
     t.title = title;
@@ -223,7 +223,8 @@ Test (tagger, layout_bad_input)
 Test (tagger, m3u8_render)
 {
     sp_tagger_m3u8_entry_t e[] = {
-        {"done", "Hero", "Bonnie Tyler", "/T/Road/Bonnie Tyler/B - S/03 - Hero.flac", NULL, 30, true},
+        {"done", "Hero", "Bonnie Tyler", "/T/Road/Bonnie Tyler/B - S/03 - Hero.flac", NULL, 30,
+         true},
         {"skipped", "Africa", "Toto", "/music/Toto/Africa.flac", NULL, -1, false},
         {"failed", "Evil\nLine", "X", NULL, "no source found", -1, false},
         {"searching", "Later", "Y, Z", NULL, NULL, -1, false},
@@ -244,7 +245,8 @@ Test (tagger, m3u8_render)
 static sp_tagger_t *
 s_tagger (void)
 {
-    sp_tagger_opts_t o = {.transfer_dir = s_transfer, .staging_dir = s_staging, .embed_cover = true};
+    sp_tagger_opts_t o = {
+        .transfer_dir = s_transfer, .staging_dir = s_staging, .embed_cover = true};
     char err[256] = "";
     sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
     cr_assert_not_null (tg, "%s", err);
@@ -353,18 +355,20 @@ Test (tagger, files_an_album_track)
     s_payload (&p, &t, s_stage ("dl2", "flac", false));
     rc = sp_tagger_process (tg, &p, reason, sizeof reason, &retry);
     cr_assert_eq (rc, 0, "%s", reason);
-    cr_expect_not_null (strstr (p.staged_path, "03 - Holding Out for a Hero [0000000000000000000002].flac"),
-                        "%s", p.staged_path);
+    cr_expect_not_null (
+        strstr (p.staged_path, "03 - Holding Out for a Hero [0000000000000000000002].flac"), "%s",
+        p.staged_path);
     s_payload_clear (&p);
     //  a third one gets its own id suffix; without ids: " (2)"
     t.spotify_id = "0000000000000000000003";
     s_payload (&p, &t, s_stage ("dl3", "flac", false));
     cr_assert_eq (sp_tagger_process (tg, &p, reason, sizeof reason, &retry), 0, "%s", reason);
-    cr_expect_not_null (strstr (p.staged_path, "03 - Holding Out for a Hero [0000000000000000000003].flac"),
-                        "%s", p.staged_path);
+    cr_expect_not_null (
+        strstr (p.staged_path, "03 - Holding Out for a Hero [0000000000000000000003].flac"), "%s",
+        p.staged_path);
     s_payload_clear (&p);
     t.spotify_id = NULL;
-    t.artists = s_artists2;     //  same album folder and name, different track
+    t.artists = s_artists2;  //  same album folder and name, different track
     t.artists_count = 2;
     s_payload (&p, &t, s_stage ("dl4", "flac", false));
     cr_assert_eq (sp_tagger_process (tg, &p, reason, sizeof reason, &retry), 0, "%s", reason);
@@ -376,13 +380,14 @@ Test (tagger, files_an_album_track)
     cr_expect_null (tg);
 }
 
-static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F', 0, 1, 0xFF, 0xD9};
+static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J',
+                                       'F',  'I',  'F',  0,    1, 0xFF, 0xD9};
 
 Test (tagger, cover_cache_in_album_folder)
 {
     sp_tagger_t *tg = s_tagger ();
     sp_track_t t = s_track ();
-    t.cover_url = "/images/never-fetched.jpg";   //  the cached cover wins: no fetch
+    t.cover_url = "/images/never-fetched.jpg";  //  the cached cover wins: no fetch
     char dir[600];
     snprintf (dir, sizeof dir, "%s/Road Trip Classics", s_transfer);
     cr_assert_eq (mkdir (dir, 0755), 0);

@@ -37,7 +37,7 @@ TestSuite (tags, .init = s_setup, .fini = s_teardown);
 
 //  A small but structurally plausible JPEG (SOI, APP0, EOI) with a marker
 //  byte pattern so a truncated copy would not compare equal.
-static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J',  'F',  'I', 'F',
+static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J',  'F',  'I',  'F',
                                        0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
                                        0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0xFF, 0xD9};
 
@@ -131,8 +131,7 @@ s_check_all (const char *path, const char *ext)
         s_expect (path, "TRACKTOTAL", "12");
         s_expect (path, "DISCNUMBER", "2");
         s_expect (path, "DISCTOTAL", "2");
-    }
-    else {
+    } else {
         s_expect (path, "TRACKNUMBER", "3/12");
         s_expect (path, "DISCNUMBER", "2/2");
     }
@@ -164,10 +163,22 @@ s_roundtrip (const char *ext)
     s_check_all (path, ext);
 }
 
-Test (tags, flac) { s_roundtrip ("flac"); }
-Test (tags, mp3) { s_roundtrip ("mp3"); }
-Test (tags, ogg) { s_roundtrip ("ogg"); }
-Test (tags, m4a) { s_roundtrip ("m4a"); }
+Test (tags, flac)
+{
+    s_roundtrip ("flac");
+}
+Test (tags, mp3)
+{
+    s_roundtrip ("mp3");
+}
+Test (tags, ogg)
+{
+    s_roundtrip ("ogg");
+}
+Test (tags, m4a)
+{
+    s_roundtrip ("m4a");
+}
 
 Test (tags, mp3_is_id3v24_without_id3v1)
 {
@@ -194,9 +205,9 @@ Test (tags, peer_tags_are_replaced)
     const char *junk[] = {"ripped by somebody, visit example.com"};
     sp_tags_prop_t props[] = {{"COMMENT", junk, 1}, {"ALBUMARTIST", junk, 1}, {"LABEL", junk, 1}};
     char err[256];
-    cr_assert_eq (sp_tags_shim_write (path, props, 3, false, NULL, NULL, 0, NULL, false, err,
-                                      sizeof err),
-                  0, "%s", err);
+    cr_assert_eq (
+        sp_tags_shim_write (path, props, 3, false, NULL, NULL, 0, NULL, false, err, sizeof err), 0,
+        "%s", err);
     char *v = sp_tags_get1 (path, "LABEL");
     cr_assert_not_null (v);
     free (v);

@@ -20,7 +20,7 @@ Test (text, normalize_latin)
     s_norm_is ("Hello World", "hello world");
     s_norm_is ("  Hello,   World!  ", "hello world");
     s_norm_is ("Don't Stop Me Now", "dont stop me now");
-    s_norm_is ("Don\xe2\x80\x99t Stop", "dont stop");        //  U+2019
+    s_norm_is ("Don\xe2\x80\x99t Stop", "dont stop");  //  U+2019
     s_norm_is ("Guns N' Roses", "guns n roses");
     s_norm_is ("AC/DC", "ac dc");
     s_norm_is ("Simon & Garfunkel", "simon and garfunkel");
@@ -33,11 +33,11 @@ Test (text, normalize_latin)
     s_norm_is ("P!nk", "pink");
     s_norm_is ("Panic! At The Disco", "panic at the disco");
     s_norm_is ("Straße", "strasse");
-    s_norm_is ("\xef\xac\x81re", "fire");                    //  ﬁ ligature
-    s_norm_is ("\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3", "abc"); //  full width
+    s_norm_is ("\xef\xac\x81re", "fire");                       //  ﬁ ligature
+    s_norm_is ("\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3", "abc");  //  full width
     s_norm_is ("Song\t(Live)\n", "song live");
     s_norm_is ("Jay-Z", "jay z");
-    s_norm_is ("Hello \xe2\x80\x94 World", "hello world");   //  em dash
+    s_norm_is ("Hello \xe2\x80\x94 World", "hello world");  //  em dash
 }
 
 Test (text, normalize_feat)
@@ -46,18 +46,22 @@ Test (text, normalize_feat)
     s_norm_is ("Song ft. Drake", "song feat drake");
     s_norm_is ("Song Featuring Drake", "song feat drake");
     s_norm_is ("Song (Ft Drake)", "song feat drake");
-    s_norm_is ("Lift Off", "lift off");                      //  not a token
+    s_norm_is ("Lift Off", "lift off");  //  not a token
 }
 
 Test (text, normalize_accents)
 {
     s_norm_is ("Beyonc\xc3\xa9", "beyonce");
-    s_norm_is ("M\xc3\xb6tley Cr\xc3\xbc" "e", "motley crue");
+    s_norm_is ("M\xc3\xb6tley Cr\xc3\xbc"
+               "e",
+               "motley crue");
     s_norm_is ("Sigur R\xc3\xb3s", "sigur ros");
-    s_norm_is ("M\xc3\x98", "mo");                           //  MØ
+    s_norm_is ("M\xc3\x98", "mo");  //  MØ
     s_norm_is ("Bj\xc3\xb6rk", "bjork");
-    s_norm_is ("\xc5\x81\x6f\x64\xc5\xba", "lodz");           //  Łódź
-    s_norm_is ("Ma\xc3\xb1" "ana", "manana");
+    s_norm_is ("\xc5\x81\x6f\x64\xc5\xba", "lodz");  //  Łódź
+    s_norm_is ("Ma\xc3\xb1"
+               "ana",
+               "manana");
     s_norm_is ("\xc3\x86on Flux", "aeon flux");
 }
 
@@ -65,8 +69,10 @@ Test (text, normalize_nfd_equals_nfc)
 {
     //  "Beyoncé" with e + U+0301
     s_norm_is ("Beyonce\xcc\x81", "beyonce");
-    char *nfc = sp_text_normalize ("Mo\xcc\x88tley Cru\xcc\x88" "e");
-    char *nfd = sp_text_normalize ("M\xc3\xb6tley Cr\xc3\xbc" "e");
+    char *nfc = sp_text_normalize ("Mo\xcc\x88tley Cru\xcc\x88"
+                                   "e");
+    char *nfd = sp_text_normalize ("M\xc3\xb6tley Cr\xc3\xbc"
+                                   "e");
     cr_assert_not_null (nfc);
     cr_assert_not_null (nfd);
     cr_expect_str_eq (nfc, nfd);
@@ -86,20 +92,21 @@ Test (text, normalize_nfd_equals_nfc)
 Test (text, normalize_non_latin)
 {
     //  Cyrillic: lower-cased, й keeps its breve
-    s_norm_is ("\xd0\x9a\xd0\xb8\xd0\xbd\xd0\xbe", "\xd0\xba\xd0\xb8\xd0\xbd\xd0\xbe");   //  Кино
-    s_norm_is ("\xd0\x9c\xd0\xbe\xd0\xb9", "\xd0\xbc\xd0\xbe\xd0\xb9");                   //  Мой
+    s_norm_is ("\xd0\x9a\xd0\xb8\xd0\xbd\xd0\xbe", "\xd0\xba\xd0\xb8\xd0\xbd\xd0\xbe");  //  Кино
+    s_norm_is ("\xd0\x9c\xd0\xbe\xd0\xb9", "\xd0\xbc\xd0\xbe\xd0\xb9");                  //  Мой
     //  Greek with tonos: lower-cased, accent kept
-    s_norm_is ("\xce\x86\xce\xbb\xcf\x86\xce\xb1", "\xce\xac\xce\xbb\xcf\x86\xce\xb1"); //  Άλφα
+    s_norm_is ("\xce\x86\xce\xbb\xcf\x86\xce\xb1", "\xce\xac\xce\xbb\xcf\x86\xce\xb1");  //  Άλφα
     //  CJK unchanged
-    s_norm_is ("\xe6\x9d\xb1\xe4\xba\xac", "\xe6\x9d\xb1\xe4\xba\xac");                   //  東京
+    s_norm_is ("\xe6\x9d\xb1\xe4\xba\xac", "\xe6\x9d\xb1\xe4\xba\xac");  //  東京
     //  kana with dakuten survive (が, ぱ)
     s_norm_is ("\xe3\x81\x8c\xe3\x81\xb1", "\xe3\x81\x8c\xe3\x81\xb1");
     //  half-width katakana -> full width (NFKC), dakuten recomposed: ｶﾞ -> ガ
     s_norm_is ("\xef\xbd\xb6\xef\xbe\x9e", "\xe3\x82\xac");
     //  Hangul syllables recomposed
-    s_norm_is ("\xea\xb0\x95\xeb\x82\xa8", "\xea\xb0\x95\xeb\x82\xa8");                   //  강남
+    s_norm_is ("\xea\xb0\x95\xeb\x82\xa8", "\xea\xb0\x95\xeb\x82\xa8");  //  강남
     //  mixed scripts with punctuation
-    s_norm_is ("\xe3\x80\x8c\xe6\x9d\xb1\xe4\xba\xac\xe3\x80\x8d Tokyo!", "\xe6\x9d\xb1\xe4\xba\xac tokyo");
+    s_norm_is ("\xe3\x80\x8c\xe6\x9d\xb1\xe4\xba\xac\xe3\x80\x8d Tokyo!",
+               "\xe6\x9d\xb1\xe4\xba\xac tokyo");
 }
 
 Test (text, normalize_emoji_and_empty)
@@ -117,9 +124,9 @@ Test (text, normalize_invalid)
 {
     cr_expect_null (sp_text_normalize (NULL));
     cr_expect_null (sp_text_normalize ("abc\xff"));
-    cr_expect_null (sp_text_normalize ("\xc3"));                 //  truncated
-    cr_expect_null (sp_text_normalize ("\xc0\xaf"));             //  overlong '/'
-    cr_expect_null (sp_text_normalize ("\xed\xa0\x80"));         //  surrogate
+    cr_expect_null (sp_text_normalize ("\xc3"));          //  truncated
+    cr_expect_null (sp_text_normalize ("\xc0\xaf"));      //  overlong '/'
+    cr_expect_null (sp_text_normalize ("\xed\xa0\x80"));  //  surrogate
     cr_expect_null (sp_text_normalize_keep_marks ("\x80"));
     cr_expect_null (sp_text_query_words ("ok \xfe"));
     cr_expect_float_eq (sp_text_similarity ("abc\xff", "abc\xff"), 0.0, 1e-9);
@@ -138,7 +145,7 @@ s_query_is (const char *in, const char *want)
 Test (text, query_words)
 {
     s_query_is ("Beyonc\xc3\xa9 - Halo", "Beyonc\xc3\xa9 Halo");
-    s_query_is ("Beyonce\xcc\x81 - Halo", "Beyonc\xc3\xa9 Halo");      //  NFD in, NFC out
+    s_query_is ("Beyonce\xcc\x81 - Halo", "Beyonc\xc3\xa9 Halo");  //  NFD in, NFC out
     s_query_is ("Don't Stop Me Now", "Stop Me Now");
     s_query_is ("Don't", "Dont");
     s_query_is ("AC/DC - Back In Black", "AC DC Back In Black");
@@ -159,8 +166,7 @@ s_feat_is (const char *in, int rc, const char *main_want, const char *feat_want)
     if (feat_want) {
         cr_assert_not_null (f, "feat of \"%s\"", in);
         cr_expect_str_eq (f, feat_want, "feat of \"%s\"", in);
-    }
-    else
+    } else
         cr_expect_null (f);
     free (m);
     free (f);
@@ -214,10 +220,12 @@ Test (text, similarity_basics)
 Test (text, similarity_scripts)
 {
     //  Cyrillic: Кино vs кино; vs Алиса (unrelated)
-    cr_expect_float_eq (sp_text_similarity ("\xd0\x9a\xd0\xb8\xd0\xbd\xd0\xbe",
-                                            "\xd0\xba\xd0\xb8\xd0\xbd\xd0\xbe"), 1.0, 1e-9);
+    cr_expect_float_eq (
+        sp_text_similarity ("\xd0\x9a\xd0\xb8\xd0\xbd\xd0\xbe", "\xd0\xba\xd0\xb8\xd0\xbd\xd0\xbe"),
+        1.0, 1e-9);
     cr_expect_leq (sp_text_similarity ("\xd0\x9a\xd0\xb8\xd0\xbd\xd0\xbe",
-                                       "\xd0\x90\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0"), 0.2);
+                                       "\xd0\x90\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0"),
+                   0.2);
     //  CJK: one character different out of four -> 0.75 by edit distance
     double s = sp_text_similarity_norm ("\xe6\x9d\xb1\xe4\xba\xac\xe5\xa4\x9c\xe6\x9b\xb2",
                                         "\xe6\x9d\xb1\xe4\xba\xac\xe5\xa4\x9c\xe6\xad\x8c");
@@ -227,18 +235,18 @@ Test (text, similarity_scripts)
 Test (text, similarity_long_strings)
 {
     //  Longer than the stack buffers: heap path must agree with itself
-    char a [2000], b [2000];
+    char a[2000], b[2000];
     memset (a, 'a', sizeof a - 1);
-    a [sizeof a - 1] = 0;
+    a[sizeof a - 1] = 0;
     memcpy (b, a, sizeof a);
-    b [1000] = 'b';
+    b[1000] = 'b';
     double s = sp_text_similarity_norm (a, b);
     cr_expect_float_eq (s, 1.0 - 1.0 / 1999.0, 1e-9);
     //  many words: more than 64 tokens must not overflow
-    char w [4000] = "";
+    char w[4000] = "";
     for (int i = 0; i < 300; i++)
-        strcat (w, i % 2? "x ": "yy ");
-    w [strlen (w) - 1] = 0;
+        strcat (w, i % 2 ? "x " : "yy ");
+    w[strlen (w) - 1] = 0;
     cr_expect_float_eq (sp_text_similarity_norm (w, w), 1.0, 1e-9);
     cr_expect_gt (sp_text_similarity_norm (w, "x yy"), 0.0);
 }
@@ -250,21 +258,27 @@ Test (text, similarity_edit_distance_values)
     cr_expect_float_eq (sp_text_similarity_norm ("kitten", "sitting"), 4.0 / 7.0, 1e-9);
     cr_expect_float_eq (sp_text_similarity_norm ("flaw", "lawn"), 0.5, 1e-9);
     cr_expect_float_eq (sp_text_similarity_norm ("\xd1\x91\xd0\xbb\xd0\xba\xd0\xb0",
-                                                 "\xd0\xb5\xd0\xbb\xd0\xba\xd0\xb0"), 0.75, 1e-9);
-    char a [71], b [41], c [131];
-    memset (a, 'a', 70); a [70] = 0;
-    memset (b, 'a', 40); b [40] = 0;
-    memset (c, 'a', 130); c [130] = 0;
-    c [0] = 'b';
+                                                 "\xd0\xb5\xd0\xbb\xd0\xba\xd0\xb0"),
+                        0.75, 1e-9);
+    char a[71], b[41], c[131];
+    memset (a, 'a', 70);
+    a[70] = 0;
+    memset (b, 'a', 40);
+    b[40] = 0;
+    memset (c, 'a', 130);
+    c[130] = 0;
+    c[0] = 'b';
     cr_expect_float_eq (sp_text_similarity_norm (a, b), 1.0 - 30.0 / 70.0, 1e-9);
     cr_expect_float_eq (sp_text_similarity_norm (b, a), 1.0 - 30.0 / 70.0, 1e-9);
     cr_expect_float_eq (sp_text_similarity_norm (a, c), 1.0 - 60.0 / 130.0, 1e-9);
     //  exactly 64 and 65 code points
-    char d [66], e [66];
-    memset (d, 'x', 65); d [65] = 0;
-    memset (e, 'x', 65); e [65] = 0;
-    e [64] = 'y';
+    char d[66], e[66];
+    memset (d, 'x', 65);
+    d[65] = 0;
+    memset (e, 'x', 65);
+    e[65] = 0;
+    e[64] = 'y';
     cr_expect_float_eq (sp_text_similarity_norm (d, e), 1.0 - 1.0 / 65.0, 1e-9);
-    d [64] = 0;
+    d[64] = 0;
     cr_expect_float_eq (sp_text_similarity_norm (d, e), 1.0 - 1.0 / 65.0, 1e-9);
 }

@@ -15,12 +15,12 @@
 #include <stdbool.h>
 
 typedef struct {
-    const char *name;           //  binary name, e.g. "soulpipe-searcher"
-    const char *service;        //  short name on log lines, e.g. "searcher"
-    unsigned services;          //  SP_SVC_* mask of variables this binary reads
-    const char *summary;        //  one line: what the binary does
-    const char *usage;          //  usage line(s) after the name, may be ""
-    const char *details;        //  extra paragraphs for --help, may be NULL
+    const char *name;     //  binary name, e.g. "soulpipe-searcher"
+    const char *service;  //  short name on log lines, e.g. "searcher"
+    unsigned services;    //  SP_SVC_* mask of variables this binary reads
+    const char *summary;  //  one line: what the binary does
+    const char *usage;    //  usage line(s) after the name, may be ""
+    const char *details;  //  extra paragraphs for --help, may be NULL
 } sp_app_info_t;
 
 /*  Returns -1 when the caller should continue (cfg loaded, logging on), or an

@@ -26,14 +26,14 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *endpoint;       //  where to bind (borrowed, copied)
-    const char *redis_url;      //  the store (borrowed, copied)
-    int heartbeat_ms;           //  heartbeat interval
-    int liveness;               //  missed heartbeats before a worker is dropped
-    int lease_ms;               //  lease given with each job
-    int max_attempts;           //  tries per stage before a track fails
-    sp_events_t *events;        //  where to publish (borrowed, may be NULL; must outlive the broker)
-    const sp_wire_curve_t *curve;   //  CURVE settings (borrowed, may be NULL)
+    const char *endpoint;   //  where to bind (borrowed, copied)
+    const char *redis_url;  //  the store (borrowed, copied)
+    int heartbeat_ms;       //  heartbeat interval
+    int liveness;           //  missed heartbeats before a worker is dropped
+    int lease_ms;           //  lease given with each job
+    int max_attempts;       //  tries per stage before a track fails
+    sp_events_t *events;    //  where to publish (borrowed, may be NULL; must outlive the broker)
+    const sp_wire_curve_t *curve;  //  CURVE settings (borrowed, may be NULL)
 } sp_broker_config_t;
 
 typedef struct _sp_broker_t sp_broker_t;

@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SP_BUDGET_KEY "soulpipe:search:budget"
-#define SP_BUDGET_MAX_SLEEP_MS 1000     /* longest sleep between tries */
+#define SP_BUDGET_KEY          "soulpipe:search:budget"
+#define SP_BUDGET_MAX_SLEEP_MS 1000 /* longest sleep between tries */
 
 typedef struct _sp_budget_t sp_budget_t;
 

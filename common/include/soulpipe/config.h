@@ -30,62 +30,62 @@
 /*  Redis connection settings parsed from SOULPIPE_REDIS_URL:
     redis://[[user]:password@]host[:port][/db] or unix:///path/to.sock[?db=N] */
 typedef struct {
-    char *host;         //  host name or IP ("" for unix sockets)
-    int port;           //  TCP port (6379 by default)
-    char *unix_path;    //  socket path, "" for TCP
-    char *user;         //  ACL user, "" when none
-    char *password;     //  password, "" when none (secret)
-    int db;             //  database number 0..15
+    char *host;       //  host name or IP ("" for unix sockets)
+    int port;         //  TCP port (6379 by default)
+    char *unix_path;  //  socket path, "" for TCP
+    char *user;       //  ACL user, "" when none
+    char *password;   //  password, "" when none (secret)
+    int db;           //  database number 0..15
 } sp_redis_url_t;
 
 typedef struct {
     //  core
-    char *redis_url;            //  SOULPIPE_REDIS_URL
-    sp_redis_url_t redis;       //  parsed form of redis_url
-    char *client_endpoint;      //  SOULPIPE_CLIENT_ENDPOINT (analyzer binds, client connects)
-    char *broker_endpoint;      //  SOULPIPE_BROKER_ENDPOINT (analyzer binds, workers connect)
-    char *events_endpoint;      //  SOULPIPE_EVENTS_ENDPOINT (analyzer binds PUB, watch connects)
-    char *curve_dir;            //  SOULPIPE_CURVE_DIR ("" = CURVE off)
-    int log_level;              //  SOULPIPE_LOG_LEVEL (sp_log_level_t)
-    int heartbeat_ms;           //  SOULPIPE_HEARTBEAT_MS
-    int heartbeat_liveness;     //  SOULPIPE_HEARTBEAT_LIVENESS
-    int lease_s;                //  SOULPIPE_LEASE_S
-    int max_attempts;           //  SOULPIPE_MAX_ATTEMPTS
-    int client_timeout_ms;      //  SOULPIPE_CLIENT_TIMEOUT_MS
+    char *redis_url;         //  SOULPIPE_REDIS_URL
+    sp_redis_url_t redis;    //  parsed form of redis_url
+    char *client_endpoint;   //  SOULPIPE_CLIENT_ENDPOINT (analyzer binds, client connects)
+    char *broker_endpoint;   //  SOULPIPE_BROKER_ENDPOINT (analyzer binds, workers connect)
+    char *events_endpoint;   //  SOULPIPE_EVENTS_ENDPOINT (analyzer binds PUB, watch connects)
+    char *curve_dir;         //  SOULPIPE_CURVE_DIR ("" = CURVE off)
+    int log_level;           //  SOULPIPE_LOG_LEVEL (sp_log_level_t)
+    int heartbeat_ms;        //  SOULPIPE_HEARTBEAT_MS
+    int heartbeat_liveness;  //  SOULPIPE_HEARTBEAT_LIVENESS
+    int lease_s;             //  SOULPIPE_LEASE_S
+    int max_attempts;        //  SOULPIPE_MAX_ATTEMPTS
+    int client_timeout_ms;   //  SOULPIPE_CLIENT_TIMEOUT_MS
     //  upstreams
-    char *spotify_client_id;    //  SPOTIFY_CLIENT_ID
-    char *spotify_client_secret;//  SPOTIFY_CLIENT_SECRET (secret)
-    char *spotify_accounts_url; //  SPOTIFY_ACCOUNTS_URL
-    char *spotify_api_url;      //  SPOTIFY_API_URL
-    char *spotify_market;       //  SPOTIFY_MARKET
-    char *plex_url;             //  PLEX_URL ("" = no library check)
-    char *plex_token;           //  PLEX_TOKEN (secret)
-    char *plex_sections;        //  PLEX_SECTIONS ("" = every music section)
-    int library_cache_s;        //  SOULPIPE_LIBRARY_CACHE_S
-    double match_threshold;     //  SOULPIPE_MATCH_THRESHOLD
-    char *slskd_url;            //  SLSKD_URL
-    char *slskd_api_key;        //  SLSKD_API_KEY (secret)
-    char *slskd_downloads_dir;  //  SLSKD_DOWNLOADS_DIR
+    char *spotify_client_id;      //  SPOTIFY_CLIENT_ID
+    char *spotify_client_secret;  //  SPOTIFY_CLIENT_SECRET (secret)
+    char *spotify_accounts_url;   //  SPOTIFY_ACCOUNTS_URL
+    char *spotify_api_url;        //  SPOTIFY_API_URL
+    char *spotify_market;         //  SPOTIFY_MARKET
+    char *plex_url;               //  PLEX_URL ("" = no library check)
+    char *plex_token;             //  PLEX_TOKEN (secret)
+    char *plex_sections;          //  PLEX_SECTIONS ("" = every music section)
+    int library_cache_s;          //  SOULPIPE_LIBRARY_CACHE_S
+    double match_threshold;       //  SOULPIPE_MATCH_THRESHOLD
+    char *slskd_url;              //  SLSKD_URL
+    char *slskd_api_key;          //  SLSKD_API_KEY (secret)
+    char *slskd_downloads_dir;    //  SLSKD_DOWNLOADS_DIR
     //  folders
-    char *staging_dir;          //  SOULPIPE_STAGING_DIR
-    char *transfer_dir;         //  SOULPIPE_TRANSFER_DIR
+    char *staging_dir;   //  SOULPIPE_STAGING_DIR
+    char *transfer_dir;  //  SOULPIPE_TRANSFER_DIR
     //  searching
-    int search_budget_count;    //  SOULPIPE_SEARCH_BUDGET "N/S": N searches ...
-    int search_budget_window_s; //  ... per S seconds
-    int search_timeout_ms;      //  SOULPIPE_SEARCH_TIMEOUT_MS
-    int length_tolerance_s;     //  SOULPIPE_LENGTH_TOLERANCE_S
-    char *formats;              //  SOULPIPE_FORMATS preferred order, e.g. "flac,mp3,ogg,m4a"
-    int min_bitrate;            //  SOULPIPE_MIN_BITRATE kbps for lossy files
-    bool allow_lossy;           //  SOULPIPE_ALLOW_LOSSY
-    int max_candidates;         //  SOULPIPE_MAX_CANDIDATES kept per track
+    int search_budget_count;     //  SOULPIPE_SEARCH_BUDGET "N/S": N searches ...
+    int search_budget_window_s;  //  ... per S seconds
+    int search_timeout_ms;       //  SOULPIPE_SEARCH_TIMEOUT_MS
+    int length_tolerance_s;      //  SOULPIPE_LENGTH_TOLERANCE_S
+    char *formats;               //  SOULPIPE_FORMATS preferred order, e.g. "flac,mp3,ogg,m4a"
+    int min_bitrate;             //  SOULPIPE_MIN_BITRATE kbps for lossy files
+    bool allow_lossy;            //  SOULPIPE_ALLOW_LOSSY
+    int max_candidates;          //  SOULPIPE_MAX_CANDIDATES kept per track
     //  downloading
-    int downloader_slots;       //  SOULPIPE_DOWNLOADER_SLOTS
-    int queue_timeout_s;        //  SOULPIPE_QUEUE_TIMEOUT_S
-    int stall_timeout_s;        //  SOULPIPE_STALL_TIMEOUT_S
-    int transfer_timeout_s;     //  SOULPIPE_TRANSFER_TIMEOUT_S
+    int downloader_slots;    //  SOULPIPE_DOWNLOADER_SLOTS
+    int queue_timeout_s;     //  SOULPIPE_QUEUE_TIMEOUT_S
+    int stall_timeout_s;     //  SOULPIPE_STALL_TIMEOUT_S
+    int transfer_timeout_s;  //  SOULPIPE_TRANSFER_TIMEOUT_S
     //  tagging
-    bool embed_cover;           //  SOULPIPE_EMBED_COVER
-    int tagger_slots;           //  SOULPIPE_TAGGER_SLOTS
+    bool embed_cover;  //  SOULPIPE_EMBED_COVER
+    int tagger_slots;  //  SOULPIPE_TAGGER_SLOTS
 } sp_config_t;
 
 /*  One documented variable (for --help and README generation). */

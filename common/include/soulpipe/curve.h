@@ -33,13 +33,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define SP_CURVE_SERVER_CERT "server.key" //  file name of the server certificate in DIR
-#define SP_CURVE_CLIENT_CERT "client.key" //  file name of this host's client certificate
-#define SP_CURVE_CLIENTS_DIR "clients"    //  folder of allowed client public keys in DIR
+#define SP_CURVE_SERVER_CERT "server.key"  //  file name of the server certificate in DIR
+#define SP_CURVE_CLIENT_CERT "client.key"  //  file name of this host's client certificate
+#define SP_CURVE_CLIENTS_DIR "clients"     //  folder of allowed client public keys in DIR
 
 typedef enum {
-    SP_CURVE_SERVER, //  the analyzer: server secret + zauth over DIR/clients/
-    SP_CURVE_CLIENT, //  workers and soulpipe: client secret + server public key
+    SP_CURVE_SERVER,  //  the analyzer: server secret + zauth over DIR/clients/
+    SP_CURVE_CLIENT,  //  workers and soulpipe: client secret + server public key
 } sp_curve_role_t;
 
 typedef struct _sp_curve_t sp_curve_t;
@@ -50,18 +50,18 @@ typedef struct _sp_curve_t sp_curve_t;
     or -1 with a one-line reason naming SOULPIPE_CURVE_DIR and the missing or
     bad file in err. The server role also starts the zauth actor (one per
     process: it serves every socket of the process). */
-int sp_curve_load(const char *dir, sp_curve_role_t role, sp_curve_t **curve_p, char *err,
-                  size_t err_size);
+int sp_curve_load (const char *dir, sp_curve_role_t role, sp_curve_t **curve_p, char *err,
+                   size_t err_size);
 
 /*  The settings for sp_wire_socket (borrowed). NULL when self is NULL, so
     callers can pass the result on whether CURVE is on or off. */
-const sp_wire_curve_t *sp_curve_wire(const sp_curve_t *self);
+const sp_wire_curve_t *sp_curve_wire (const sp_curve_t *self);
 
 /*  Number of allowed client keys found at load time (server role), else 0. */
-size_t sp_curve_clients(const sp_curve_t *self);
+size_t sp_curve_clients (const sp_curve_t *self);
 
 /*  Stop the zauth actor and free. Accepts NULL; nulls *self_p. */
-void sp_curve_destroy(sp_curve_t **self_p);
+void sp_curve_destroy (sp_curve_t **self_p);
 
 /*  Make keys in dir (created with mode 0700 when missing). With client_name
     NULL: the server certificate and this host's client certificate (each
@@ -70,7 +70,7 @@ void sp_curve_destroy(sp_curve_t **self_p);
     digits, '.', '_' and '-'; not "clients"), see the layout above; fails if
     it exists. Secret files are mode 0600. What was made is described on out
     (may be NULL). Returns 0, or -1 with a reason in err. */
-int sp_curve_keygen(const char *dir, const char *client_name, FILE *out, char *err,
-                    size_t err_size);
+int sp_curve_keygen (const char *dir, const char *client_name, FILE *out, char *err,
+                     size_t err_size);
 
 #endif

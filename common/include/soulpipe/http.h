@@ -35,56 +35,51 @@ typedef struct _sp_http_t sp_http_t;
 
 //  Result classes. The retryable ones are what a job should retry later.
 typedef enum {
-    SP_HTTP_OK = 0,               //  2xx (or 3xx when redirects are not followed)
-    SP_HTTP_ERR_TRANSPORT = -1,   //  refused/reset/DNS/TLS: retryable
-    SP_HTTP_ERR_TIMEOUT = -2,     //  connect or total timeout: retryable
-    SP_HTTP_ERR_CLIENT = -3,      //  HTTP 4xx other than 429: fatal
-    SP_HTTP_ERR_RATE_LIMITED = -4,//  HTTP 429 handed back: retryable (see retry_after_ms)
-    SP_HTTP_ERR_SERVER = -5,      //  HTTP 5xx after retries ran out: retryable
-    SP_HTTP_ERR_TOO_LARGE = -6,   //  body over the size limit, transfer aborted: fatal
-    SP_HTTP_ERR_BAD_JSON = -7,    //  2xx body is not valid JSON: fatal
-    SP_HTTP_ERR_INVALID = -8,     //  bad argument or URL
-    SP_HTTP_ERR_NOMEM = -9        //  out of memory
+    SP_HTTP_OK = 0,                 //  2xx (or 3xx when redirects are not followed)
+    SP_HTTP_ERR_TRANSPORT = -1,     //  refused/reset/DNS/TLS: retryable
+    SP_HTTP_ERR_TIMEOUT = -2,       //  connect or total timeout: retryable
+    SP_HTTP_ERR_CLIENT = -3,        //  HTTP 4xx other than 429: fatal
+    SP_HTTP_ERR_RATE_LIMITED = -4,  //  HTTP 429 handed back: retryable (see retry_after_ms)
+    SP_HTTP_ERR_SERVER = -5,        //  HTTP 5xx after retries ran out: retryable
+    SP_HTTP_ERR_TOO_LARGE = -6,     //  body over the size limit, transfer aborted: fatal
+    SP_HTTP_ERR_BAD_JSON = -7,      //  2xx body is not valid JSON: fatal
+    SP_HTTP_ERR_INVALID = -8,       //  bad argument or URL
+    SP_HTTP_ERR_NOMEM = -9          //  out of memory
 } sp_http_err_t;
 
-typedef enum {
-    SP_HTTP_GET,
-    SP_HTTP_POST,
-    SP_HTTP_PUT,
-    SP_HTTP_DELETE
-} sp_http_method_t;
+typedef enum { SP_HTTP_GET, SP_HTTP_POST, SP_HTTP_PUT, SP_HTTP_DELETE } sp_http_method_t;
 
 //  Optional per-request settings; a zeroed struct (or NULL) means "none".
 //  At most one body kind may be set (json, form, or body/body_len).
 typedef struct {
-    const json_t *json;           //  JSON body, sent compact with
-                                  //  Content-Type: application/json (borrowed)
-    const char *form;             //  already-encoded form body ("a=1&b=2"),
-                                  //  Content-Type: application/x-www-form-urlencoded
-    const void *body;             //  raw body bytes (borrowed)...
-    size_t body_len;              //  ...and their length
-    const char *content_type;     //  for the raw body (default application/octet-stream)
-    const char *const *headers;   //  extra "Name: value" headers, NULL-terminated;
-                                  //  a name given here replaces a default header
-    bool allow_text;              //  a 2xx body that is not JSON is not an error
-    bool retry_post;              //  POST is idempotent: retry it like GET
+    const json_t *json;          //  JSON body, sent compact with
+                                 //  Content-Type: application/json (borrowed)
+    const char *form;            //  already-encoded form body ("a=1&b=2"),
+                                 //  Content-Type: application/x-www-form-urlencoded
+    const void *body;            //  raw body bytes (borrowed)...
+    size_t body_len;             //  ...and their length
+    const char *content_type;    //  for the raw body (default application/octet-stream)
+    const char *const *headers;  //  extra "Name: value" headers, NULL-terminated;
+                                 //  a name given here replaces a default header
+    bool allow_text;             //  a 2xx body that is not JSON is not an error
+    bool retry_post;             //  POST is idempotent: retry it like GET
 } sp_http_req_t;
 
 //  A response. Caller owns it (sp_http_resp_destroy).
 typedef struct {
-    sp_http_err_t err;            //  the same class the request returned
-    long status;                  //  HTTP status of the last attempt; 0 when none
-    json_t *json;                 //  parsed body (any JSON value), owned by the
-                                  //  response; NULL when the body is empty or not JSON
-    bool json_bad;                //  body was non-empty and not valid JSON
-    char *body;                   //  raw body, NUL-terminated (never NULL)
-    size_t body_len;              //  its length in bytes (may hold NULs)
-    char *error;                  //  NULL on success, else a one-line message
-                                  //  naming the method, redacted URL and cause
-    long retry_after_ms;          //  Retry-After of the last response, -1 if none
-    int attempts;                 //  attempts made (1 + retries)
-    char **hdr_;                  //  private: "name\0value" pairs of the last response
-    size_t hdr_count_;            //  private
+    sp_http_err_t err;    //  the same class the request returned
+    long status;          //  HTTP status of the last attempt; 0 when none
+    json_t *json;         //  parsed body (any JSON value), owned by the
+                          //  response; NULL when the body is empty or not JSON
+    bool json_bad;        //  body was non-empty and not valid JSON
+    char *body;           //  raw body, NUL-terminated (never NULL)
+    size_t body_len;      //  its length in bytes (may hold NULs)
+    char *error;          //  NULL on success, else a one-line message
+                          //  naming the method, redacted URL and cause
+    long retry_after_ms;  //  Retry-After of the last response, -1 if none
+    int attempts;         //  attempts made (1 + retries)
+    char **hdr_;          //  private: "name\0value" pairs of the last response
+    size_t hdr_count_;    //  private
 } sp_http_resp_t;
 
 // ------------------------------------------------------------ client
@@ -110,8 +105,7 @@ int sp_http_set_header (sp_http_t *self, const char *name, const char *value);
 void sp_http_set_timeouts (sp_http_t *self, long connect_ms, long total_ms);
 
 /*  Retry policy: retries >= 0 extra attempts, base and max delay in ms. */
-void sp_http_set_retries (sp_http_t *self, int retries, long base_delay_ms,
-                          long max_delay_ms);
+void sp_http_set_retries (sp_http_t *self, int retries, long base_delay_ms, long max_delay_ms);
 
 /*  Longest Retry-After (ms) slept on; a longer one is handed back as
     SP_HTTP_ERR_RATE_LIMITED. */

@@ -58,13 +58,25 @@ const char *sp_log_q (const char *s);
     query value) replaced by "***". Returns buf. */
 char *sp_log_redact_url (const char *url, char *buf, size_t size);
 
-#define sp_log_debug(...) \
-    do { if (sp_log_enabled (SP_LOG_DEBUG)) sp_log_write (SP_LOG_DEBUG, __VA_ARGS__); } while (0)
-#define sp_log_info(...) \
-    do { if (sp_log_enabled (SP_LOG_INFO)) sp_log_write (SP_LOG_INFO, __VA_ARGS__); } while (0)
-#define sp_log_warn(...) \
-    do { if (sp_log_enabled (SP_LOG_WARN)) sp_log_write (SP_LOG_WARN, __VA_ARGS__); } while (0)
-#define sp_log_error(...) \
-    do { if (sp_log_enabled (SP_LOG_ERROR)) sp_log_write (SP_LOG_ERROR, __VA_ARGS__); } while (0)
+#define sp_log_debug(...)                                                                          \
+    do {                                                                                           \
+        if (sp_log_enabled (SP_LOG_DEBUG))                                                         \
+            sp_log_write (SP_LOG_DEBUG, __VA_ARGS__);                                              \
+    } while (0)
+#define sp_log_info(...)                                                                           \
+    do {                                                                                           \
+        if (sp_log_enabled (SP_LOG_INFO))                                                          \
+            sp_log_write (SP_LOG_INFO, __VA_ARGS__);                                               \
+    } while (0)
+#define sp_log_warn(...)                                                                           \
+    do {                                                                                           \
+        if (sp_log_enabled (SP_LOG_WARN))                                                          \
+            sp_log_write (SP_LOG_WARN, __VA_ARGS__);                                               \
+    } while (0)
+#define sp_log_error(...)                                                                          \
+    do {                                                                                           \
+        if (sp_log_enabled (SP_LOG_ERROR))                                                         \
+            sp_log_write (SP_LOG_ERROR, __VA_ARGS__);                                              \
+    } while (0)
 
 #endif

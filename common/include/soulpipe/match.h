@@ -42,35 +42,35 @@
 #include <stdint.h>
 
 #define SP_MATCH_MAX_FORMATS 12
-#define SP_MATCH_V0_KBPS     220      /* VBR files at or above: V0-class */
-#define SP_MATCH_TITLE_MIN   0.86     /* base title similarity needed */
-#define SP_MATCH_FIELD       192      /* bytes per parsed text field */
-#define SP_MATCH_PATH_NORM   768      /* bytes of the normalized path kept */
+#define SP_MATCH_V0_KBPS     220  /* VBR files at or above: V0-class */
+#define SP_MATCH_TITLE_MIN   0.86 /* base title similarity needed */
+#define SP_MATCH_FIELD       192  /* bytes per parsed text field */
+#define SP_MATCH_PATH_NORM   768  /* bytes of the normalized path kept */
 
 /*  Reject reasons (0 = accepted). */
 typedef enum {
     SP_MATCH_OK = 0,
-    SP_MATCH_REJ_EXCLUDED,      /* user excluded by the job (failed before) */
-    SP_MATCH_REJ_PEER,          /* peer failed repeatedly, skipped for a while */
-    SP_MATCH_REJ_NOT_AUDIO,     /* extension is not an audio format */
-    SP_MATCH_REJ_FORMAT,        /* audio, but not an accepted format */
-    SP_MATCH_REJ_BITRATE,       /* lossy below min_bitrate (and not V0-class) */
-    SP_MATCH_REJ_LENGTH,        /* length outside the tolerance */
-    SP_MATCH_REJ_TITLE,         /* base title does not match */
-    SP_MATCH_REJ_VERSION,       /* version descriptors disagree */
-    SP_MATCH_REJ_ARTIST,        /* no credited artist in the path */
+    SP_MATCH_REJ_EXCLUDED,  /* user excluded by the job (failed before) */
+    SP_MATCH_REJ_PEER,      /* peer failed repeatedly, skipped for a while */
+    SP_MATCH_REJ_NOT_AUDIO, /* extension is not an audio format */
+    SP_MATCH_REJ_FORMAT,    /* audio, but not an accepted format */
+    SP_MATCH_REJ_BITRATE,   /* lossy below min_bitrate (and not V0-class) */
+    SP_MATCH_REJ_LENGTH,    /* length outside the tolerance */
+    SP_MATCH_REJ_TITLE,     /* base title does not match */
+    SP_MATCH_REJ_VERSION,   /* version descriptors disagree */
+    SP_MATCH_REJ_ARTIST,    /* no credited artist in the path */
     SP_MATCH_REJ_COUNT
 } sp_match_reject_t;
 
 /*  User preferences (from the config). */
 typedef struct {
-    int length_tolerance_s;                 /* default 3 */
-    char formats [SP_MATCH_MAX_FORMATS][8]; /* accepted, most preferred first, lower case */
-    int formats_count;                      /* 0 = every audio format */
-    int min_bitrate;                        /* kbps for lossy files, default 256 */
-    bool allow_lossy;                       /* default true */
-    int max_candidates;                     /* kept per track, default 10 */
-    int max_per_user;                       /* candidates per user kept, default 2 */
+    int length_tolerance_s;                /* default 3 */
+    char formats[SP_MATCH_MAX_FORMATS][8]; /* accepted, most preferred first, lower case */
+    int formats_count;                     /* 0 = every audio format */
+    int min_bitrate;                       /* kbps for lossy files, default 256 */
+    bool allow_lossy;                      /* default true */
+    int max_candidates;                    /* kept per track, default 10 */
+    int max_per_user;                      /* candidates per user kept, default 2 */
 } sp_match_prefs_t;
 
 /*  Defaults: tolerance 3 s, "flac,mp3,ogg,m4a", 256 kbps, lossy allowed,
@@ -94,24 +94,24 @@ bool sp_match_is_lossless_ext (const char *ext);
     tags and years removed); *_norm fields are in matching form
     (sp_text_normalize). Empty string = not found. */
 typedef struct {
-    char ext [16];                      /* from the file name, lower case */
-    char artist [SP_MATCH_FIELD];       /* raw */
-    char album [SP_MATCH_FIELD];        /* raw */
-    char title [SP_MATCH_FIELD];        /* raw title part of the file name */
-    int disc;                           /* 0 = unknown */
-    int track;                          /* 0 = unknown */
-    int year;                           /* 0 = unknown */
+    char ext[16];                /* from the file name, lower case */
+    char artist[SP_MATCH_FIELD]; /* raw */
+    char album[SP_MATCH_FIELD];  /* raw */
+    char title[SP_MATCH_FIELD];  /* raw title part of the file name */
+    int disc;                    /* 0 = unknown */
+    int track;                   /* 0 = unknown */
+    int year;                    /* 0 = unknown */
     /* matching form */
-    char artist_norm [SP_MATCH_FIELD];
-    char album_norm [SP_MATCH_FIELD];   /* album base (descriptors removed) */
-    char title_norm [3][SP_MATCH_FIELD];/* title base variants (best first; "" unused) */
-    char stem_norm [SP_MATCH_FIELD];    /* whole file stem without the number */
-    char path_norm [SP_MATCH_PATH_NORM];/* every component, " / " joined */
-    char remixer [64];                  /* from the title descriptors */
-    char version [64];
-    uint32_t kinds;                     /* descriptors of the file title */
-    uint32_t folder_kinds;              /* descriptors found in folder names */
-    int part;                           /* part number in the title, 0 none */
+    char artist_norm[SP_MATCH_FIELD];
+    char album_norm[SP_MATCH_FIELD];    /* album base (descriptors removed) */
+    char title_norm[3][SP_MATCH_FIELD]; /* title base variants (best first; "" unused) */
+    char stem_norm[SP_MATCH_FIELD];     /* whole file stem without the number */
+    char path_norm[SP_MATCH_PATH_NORM]; /* every component, " / " joined */
+    char remixer[64];                   /* from the title descriptors */
+    char version[64];
+    uint32_t kinds;        /* descriptors of the file title */
+    uint32_t folder_kinds; /* descriptors found in folder names */
+    int part;              /* part number in the title, 0 none */
 } sp_match_path_t;
 
 /*  Parse remote (backslash or slash separated) into *out (overwritten,
@@ -147,28 +147,28 @@ int sp_match_track_from_spotify (const json_t *obj, sp_track_t *track);
 
 /*  One search result (a file offered by a user). */
 typedef struct {
-    char *username;             /* owned by the set */
-    char *filename;             /* owned by the set: remote path as sent */
+    char *username; /* owned by the set */
+    char *filename; /* owned by the set: remote path as sent */
     uint64_t size;
-    int bitrate;                /* kbps, -1 unknown */
-    int bitdepth;               /* -1 unknown */
-    int samplerate;             /* Hz, -1 unknown */
-    int length;                 /* s, -1 unknown */
-    int vbr;                    /* 1, 0, -1 unknown */
-    int free_slot;              /* 1, 0, -1 unknown */
-    int64_t queue;              /* -1 unknown */
-    int64_t speed;              /* bytes/s, -1 unknown */
-    sp_match_path_t path;       /* parsed filename */
+    int bitrate;          /* kbps, -1 unknown */
+    int bitdepth;         /* -1 unknown */
+    int samplerate;       /* Hz, -1 unknown */
+    int length;           /* s, -1 unknown */
+    int vbr;              /* 1, 0, -1 unknown */
+    int free_slot;        /* 1, 0, -1 unknown */
+    int64_t queue;        /* -1 unknown */
+    int64_t speed;        /* bytes/s, -1 unknown */
+    sp_match_path_t path; /* parsed filename */
     /* filled by sp_match_set_rank */
     sp_match_reject_t reject;
-    uint32_t reject_kinds;      /* REJ_VERSION: the offending descriptor kind */
-    char reject_detail [96];    /* extra words for the reason, may be "" */
-    double title_sim;           /* best base title similarity */
-    double match;               /* match quality 0..1 */
-    double quality;             /* format/quality 0..1 */
-    double peer;                /* peer 0..1 */
-    double score;               /* the total (0 when rejected) */
-    sp_peer_t peer_rec;         /* the peer's record (zero when unknown) */
+    uint32_t reject_kinds;  /* REJ_VERSION: the offending descriptor kind */
+    char reject_detail[96]; /* extra words for the reason, may be "" */
+    double title_sim;       /* best base title similarity */
+    double match;           /* match quality 0..1 */
+    double quality;         /* format/quality 0..1 */
+    double peer;            /* peer 0..1 */
+    double score;           /* the total (0 when rejected) */
+    sp_peer_t peer_rec;     /* the peer's record (zero when unknown) */
 } sp_match_result_t;
 
 typedef struct _sp_match_set_t sp_match_set_t;
@@ -203,9 +203,9 @@ typedef const sp_peer_t *(sp_match_peer_fn) (void *arg, const char *username);
     peer_fn (may be NULL) supplies peer records; now_ms is the time used to
     judge a peer's recent failures. Returns the number of accepted results. */
 size_t sp_match_set_rank (sp_match_set_t *self, const sp_match_track_t *track,
-                          const sp_match_prefs_t *prefs,
-                          const char *const *excluded, size_t n_excluded,
-                          sp_match_peer_fn *peer_fn, void *peer_arg, int64_t now_ms);
+                          const sp_match_prefs_t *prefs, const char *const *excluded,
+                          size_t n_excluded, sp_match_peer_fn *peer_fn, void *peer_arg,
+                          int64_t now_ms);
 
 /*  Filter and score one result (the scoring path: no allocation). Fills
     the output fields of *r. Returns r->reject. peer may be NULL. */
@@ -222,14 +222,14 @@ char *sp_match_reason (const sp_match_result_t *r, const sp_match_prefs_t *prefs
 
 /*  A short category name for a reject ("live version", "wrong length",
     "below 256 kbps"...) used in summaries. Returns buf. */
-char *sp_match_category (const sp_match_result_t *r, const sp_match_prefs_t *prefs,
-                         char *buf, size_t n);
+char *sp_match_category (const sp_match_result_t *r, const sp_match_prefs_t *prefs, char *buf,
+                         size_t n);
 
 /*  "12 results: 7 live versions, 3 wrong length, 2 below 256 kbps" for the
     rejected results of the last rank (categories most frequent first).
     Returns buf. */
-char *sp_match_set_summary (const sp_match_set_t *self, const sp_match_prefs_t *prefs,
-                            char *buf, size_t n);
+char *sp_match_set_summary (const sp_match_set_t *self, const sp_match_prefs_t *prefs, char *buf,
+                            size_t n);
 
 /*  Append the accepted results to payload->candidates, best first, at most
     prefs->max_candidates in all and prefs->max_per_user per user, such

@@ -38,10 +38,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SP_PATH_NAME_MAX 255    //  bytes per path component (Linux NAME_MAX)
-#define SP_PATH_EXT_MAX  32     //  bytes kept of an extension by _ext()
-#define SP_PATH_TMPNAME_SIZE 32 //  buffer size for sp_path_open_tmp_at names
-#define SP_PATH_REMOTE_MAX 4096 //  longest remote path sp_path_remote_new takes
+#define SP_PATH_NAME_MAX     255   //  bytes per path component (Linux NAME_MAX)
+#define SP_PATH_EXT_MAX      32    //  bytes kept of an extension by _ext()
+#define SP_PATH_TMPNAME_SIZE 32    //  buffer size for sp_path_open_tmp_at names
+#define SP_PATH_REMOTE_MAX   4096  //  longest remote path sp_path_remote_new takes
 
 typedef enum {
     SP_PATH_OK = 0,
@@ -102,8 +102,7 @@ const char *sp_path_ext (const char *name);
     and has no ".." segment (SP_PATH_ERR_ESCAPE). n == 0 gives a copy of root.
     On SP_PATH_OK *out is set and the caller owns it (free()); on error *out
     is set to NULL. */
-int sp_path_join (const char *root, const char *const *components, size_t n,
-                  char **out);
+int sp_path_join (const char *root, const char *const *components, size_t n, char **out);
 
 // ------------------------------------------------------------ safe creation
 
@@ -116,13 +115,11 @@ int sp_path_join (const char *root, const char *const *components, size_t n,
     open O_DIRECTORY fd of the last directory (root itself when n == 0);
     the caller owns it and must close() it. On error *dirfd_out is -1 and
     nothing is left open (directories already created stay). */
-int sp_path_mkdirs_at (const char *root, const char *const *components,
-                       size_t n, int *dirfd_out);
+int sp_path_mkdirs_at (const char *root, const char *const *components, size_t n, int *dirfd_out);
 
 /*  The same starting from an already open directory fd (borrowed: not
     closed). *dirfd_out is a new fd (a dup of rootfd when n == 0). */
-int sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
-                       int *dirfd_out);
+int sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n, int *dirfd_out);
 
 /*  Create a new, empty temporary file in dirfd for a file that will become
     final_name (a safe component, checked), with O_CREAT|O_EXCL|O_NOFOLLOW
@@ -133,8 +130,8 @@ int sp_path_mkdirs_fd (int rootfd, const char *const *components, size_t n,
     is open for writing; the caller owns it. Write the data, close the fd (or
     keep it; commit fsyncs by name either way), then call sp_path_commit_at,
     or sp_path_discard_at to give up. */
-int sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out,
-                         size_t tmpname_size, int *fd_out);
+int sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out, size_t tmpname_size,
+                         int *fd_out);
 
 /*  Make the temporary file tmpname in dirfd durable under final_name: fsync
     the file's data, rename it (overwrite true: replaces an existing file
@@ -145,8 +142,7 @@ int sp_path_open_tmp_at (int dirfd, const char *final_name, char *tmpname_out,
     caller can commit it under another name or discard it),
     SP_PATH_ERR_INVALID for unsafe names, SP_PATH_ERR_SYMLINK when tmpname is
     a symlink, or SP_PATH_ERR_IO. */
-int sp_path_commit_at (int dirfd, const char *tmpname, const char *final_name,
-                       bool overwrite);
+int sp_path_commit_at (int dirfd, const char *tmpname, const char *final_name, bool overwrite);
 
 /*  Remove a temporary file made by sp_path_open_tmp_at. Returns SP_PATH_OK
     (also when it is already gone) or SP_PATH_ERR_INVALID/SP_PATH_ERR_IO. */

@@ -19,16 +19,16 @@
 /*  One index entry. Strings are heap copies owned by the struct
     (sp_songs_entry_clear). */
 typedef struct {
-    char *path;                 /* final file path */
-    char *job;                  /* playlist job that delivered it */
-    char *track;                /* its track key */
+    char *path;  /* final file path */
+    char *job;   /* playlist job that delivered it */
+    char *track; /* its track key */
 } sp_songs_entry_t;
 
 /*  Record that spotify_id was delivered to path by job/track (job and track
     may be NULL = ""). Returns SP_STORE_OK, SP_STORE_EINVAL (empty or odd
     id, NULL path), SP_STORE_EIO. */
-int sp_songs_put (sp_store_t *store, const char *spotify_id, const char *path,
-                  const char *job, const char *track);
+int sp_songs_put (sp_store_t *store, const char *spotify_id, const char *path, const char *job,
+                  const char *track);
 
 /*  Look up spotify_id. On SP_STORE_OK *entry is filled (clear it with
     sp_songs_entry_clear); SP_STORE_ENOENT when not recorded; SP_STORE_EINVAL,

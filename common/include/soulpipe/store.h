@@ -77,23 +77,23 @@
 /*  Return codes. SP_STORE_EMPTY is not an error (nothing ready to take). */
 #define SP_STORE_OK            0
 #define SP_STORE_EMPTY         1
-#define SP_STORE_EIO          -1  /* Redis unreachable past the retry budget */
-#define SP_STORE_ESTALE       -2  /* fence no longer current (lease lost, job cancelled) */
-#define SP_STORE_ENOENT       -3  /* no such job, track or task */
-#define SP_STORE_EINVAL       -4  /* bad argument */
-#define SP_STORE_EPROTO       -5  /* unexpected reply or script error from Redis */
+#define SP_STORE_EIO           -1 /* Redis unreachable past the retry budget */
+#define SP_STORE_ESTALE        -2 /* fence no longer current (lease lost, job cancelled) */
+#define SP_STORE_ENOENT        -3 /* no such job, track or task */
+#define SP_STORE_EINVAL        -4 /* bad argument */
+#define SP_STORE_EPROTO        -5 /* unexpected reply or script error from Redis */
 #define SP_STORE_EINCONSISTENT -6 /* sp_store_check_counters found a mismatch */
-#define SP_STORE_ENOMEM       -7
+#define SP_STORE_ENOMEM        -7
 
 /*  Longest job id including the NUL; ids are far shorter in practice. */
 #define SP_STORE_ID_MAX 64
 
 /*  Default lease a caller may use, and the default retry budget. */
-#define SP_STORE_DEFAULT_RETRY_MS 30000   /* ms of reconnect attempts per call */
+#define SP_STORE_DEFAULT_RETRY_MS   30000 /* ms of reconnect attempts per call */
 #define SP_STORE_DEFAULT_TIMEOUT_MS 10000 /* connect and read timeout, ms */
 
 typedef enum {
-    SP_STORE_NONE = -1,      /* no next stage: complete finishes the track */
+    SP_STORE_NONE = -1, /* no next stage: complete finishes the track */
     SP_STORE_SEARCH = 0,
     SP_STORE_DOWNLOAD = 1,
     SP_STORE_TAG = 2
@@ -132,10 +132,10 @@ typedef struct {
     const char *track_key;
     const char *old_state;
     const char *new_state;
-    const char *stage;      /* the stage concerned ("" if none) */
+    const char *stage; /* the stage concerned ("" if none) */
     int attempt;
-    const char *reason;     /* "" if none */
-    const char *job_state;  /* running | done | cancelled */
+    const char *reason;    /* "" if none */
+    const char *job_state; /* running | done | cancelled */
     int64_t total, skipped, queued, done, failed, cancelled;
 } sp_store_change_t;
 
@@ -151,20 +151,20 @@ int sp_store_ping (sp_store_t *self);
 /* ---------------------------------------------------------------- jobs */
 
 typedef struct {
-    const char *source;        /* playlist URL or id */
-    const char *name;          /* playlist name */
-    bool library_checked;      /* the library diff ran */
-    const char *library_note;  /* e.g. "plex unreachable: ..." (NULL = "") */
+    const char *source;       /* playlist URL or id */
+    const char *name;         /* playlist name */
+    bool library_checked;     /* the library diff ran */
+    const char *library_note; /* e.g. "plex unreachable: ..." (NULL = "") */
 } sp_store_job_spec_t;
 
 typedef struct {
-    const char *spotify_id;    /* NULL = "" */
+    const char *spotify_id; /* NULL = "" */
     const char *title;
-    const char *artists;       /* joined, e.g. "A, B" */
-    bool skipped;              /* true: already in the library (or unusable) */
-    const char *reason;        /* why skipped ("in library", ...) */
-    const char *path;          /* library path of a skipped track */
-    const void *payload;       /* queued: the search payload (opaque bytes) */
+    const char *artists; /* joined, e.g. "A, B" */
+    bool skipped;        /* true: already in the library (or unusable) */
+    const char *reason;  /* why skipped ("in library", ...) */
+    const char *path;    /* library path of a skipped track */
+    const void *payload; /* queued: the search payload (opaque bytes) */
     size_t payload_len;
 } sp_store_track_spec_t;
 
@@ -207,12 +207,11 @@ typedef int (sp_store_job_fn) (const sp_store_job_t *job, void *arg);
 /*  Call fn for each track of the job in playlist order (read in pages, so
     not one snapshot). Returns SP_STORE_OK (also when fn stopped early),
     SP_STORE_ENOENT, SP_STORE_EIO. */
-int sp_store_job_tracks (sp_store_t *self, const char *job_id,
-                         sp_store_track_fn *fn, void *arg);
+int sp_store_job_tracks (sp_store_t *self, const char *job_id, sp_store_track_fn *fn, void *arg);
 
 /*  Call fn for up to limit jobs, newest first, skipping offset. */
-int sp_store_list_jobs (sp_store_t *self, size_t offset, size_t limit,
-                        sp_store_job_fn *fn, void *arg);
+int sp_store_list_jobs (sp_store_t *self, size_t offset, size_t limit, sp_store_job_fn *fn,
+                        void *arg);
 
 /*  Cancel a job: every non-terminal track becomes cancelled, its task is
     withdrawn (an in-flight holder gets SP_STORE_ESTALE), job state
@@ -227,45 +226,43 @@ int sp_store_retry_job (sp_store_t *self, const char *job_id, int *count);
 /*  Set a small non-state field on a track (transfer_id, source_user,
     source_file, path, reason). Other fields are refused (SP_STORE_EINVAL).
     SP_STORE_ENOENT if the track does not exist. */
-int sp_store_track_set_field (sp_store_t *self, const char *track_key,
-                              const char *field, const char *value);
+int sp_store_track_set_field (sp_store_t *self, const char *track_key, const char *field,
+                              const char *value);
 
 /*  sp_store_track_set_field for n (1..5) fields at once, in one script call
     (all or none: any field not allowed, or a NULL, is SP_STORE_EINVAL).
     fields[i] gets values[i]; the arrays are borrowed. */
-int sp_store_track_set_fields (sp_store_t *self, const char *track_key,
-                               const char *const *fields, const char *const *values,
-                               size_t n);
+int sp_store_track_set_fields (sp_store_t *self, const char *track_key, const char *const *fields,
+                               const char *const *values, size_t n);
 
 /*  Recount the job's track records and compare with its counters, state and
     tasks (each non-terminal track must have its task in the right queue or
     set). Writes a one-line report to report (n bytes, may be NULL).
     Returns SP_STORE_OK, SP_STORE_EINCONSISTENT, SP_STORE_ENOENT or
     SP_STORE_EIO. O(tracks x queue length): for tests and diagnostics. */
-int sp_store_check_counters (sp_store_t *self, const char *job_id,
-                             char *report, size_t n);
+int sp_store_check_counters (sp_store_t *self, const char *job_id, char *report, size_t n);
 
 /* ---------------------------------------------------------------- tasks */
 
 typedef struct {
-    char *id;                  /* "<job>:<pos>:<stage>" */
+    char *id; /* "<job>:<pos>:<stage>" */
     sp_store_stage_t stage;
-    char *track_key;           /* "<job>:<pos>" */
+    char *track_key; /* "<job>:<pos>" */
     char *job_id;
     char *owner;
-    int attempt;               /* 1-based */
-    uint64_t fence;            /* present it to extend/complete/fail */
-    int64_t deadline_ms;       /* lease deadline, Redis server clock */
-    void *payload;             /* the stage payload bytes (NUL-terminated */
-    size_t payload_len;        /*   for convenience; len excludes it) */
+    int attempt;         /* 1-based */
+    uint64_t fence;      /* present it to extend/complete/fail */
+    int64_t deadline_ms; /* lease deadline, Redis server clock */
+    void *payload;       /* the stage payload bytes (NUL-terminated */
+    size_t payload_len;  /*   for convenience; len excludes it) */
 } sp_store_task_t;
 
 /*  Take the next ready task of a stage for owner (a worker id, for the
     record), leased for lease_ms. Due delayed tasks are made ready first.
     On SP_STORE_OK the caller owns *task_p (sp_store_task_destroy).
     Returns SP_STORE_OK, SP_STORE_EMPTY, SP_STORE_EINVAL, SP_STORE_EIO. */
-int sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner,
-                   int lease_ms, sp_store_task_t **task_p);
+int sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner, int lease_ms,
+                   sp_store_task_t **task_p);
 void sp_store_task_destroy (sp_store_task_t **self_p);
 
 /*  Push the lease deadline to now + lease_ms. SP_STORE_ESTALE if the fence
@@ -285,16 +282,15 @@ typedef struct {
     Returns SP_STORE_OK, SP_STORE_ESTALE, SP_STORE_ENOENT, SP_STORE_EINVAL,
     SP_STORE_EIO. */
 int sp_store_complete (sp_store_t *self, const char *task_id, uint64_t fence,
-                       sp_store_stage_t next_stage, const void *next_payload,
-                       size_t next_len, const sp_store_result_t *result);
+                       sp_store_stage_t next_stage, const void *next_payload, size_t next_len,
+                       const sp_store_result_t *result);
 
 /*  Report a failed try. retryable and attempt < max_attempts: re-queued with
     attempt + 1, ready again after backoff_ms (0: at once); otherwise the
     track fails with reason (words a user understands). Returns like
     sp_store_complete. */
-int sp_store_fail (sp_store_t *self, const char *task_id, uint64_t fence,
-                   const char *reason, bool retryable, int max_attempts,
-                   int backoff_ms);
+int sp_store_fail (sp_store_t *self, const char *task_id, uint64_t fence, const char *reason,
+                   bool retryable, int max_attempts, int backoff_ms);
 
 /*  Return tasks whose lease deadline is before now_ms (0: Redis server time)
     to their queue (attempt + 1), or fail their track past max_attempts.
@@ -305,8 +301,8 @@ int sp_store_reap (sp_store_t *self, int64_t now_ms, int max_attempts, int *reap
 /*  Sizes of a stage's ready list, delayed set and in-flight set (any may be
     NULL). The ready list may hold entries of cancelled tasks until a take
     skips them. */
-int sp_store_stage_counts (sp_store_t *self, sp_store_stage_t stage,
-                           int64_t *ready, int64_t *delayed, int64_t *inflight);
+int sp_store_stage_counts (sp_store_t *self, sp_store_stage_t stage, int64_t *ready,
+                           int64_t *delayed, int64_t *inflight);
 
 
 /* ---------------------------------------------------------------- raw access */

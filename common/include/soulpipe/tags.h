@@ -50,20 +50,20 @@
 extern "C" {
 #endif
 
-#define SP_TAGS_OK               0
-#define SP_TAGS_ERR_UNSUPPORTED -1  /* extension is not a supported format */
-#define SP_TAGS_ERR_UNREADABLE  -2  /* TagLib cannot parse the file (corrupt, wrong format) */
-#define SP_TAGS_ERR_WRITE       -3  /* saving the tags failed */
-#define SP_TAGS_ERR_INVALID     -4  /* bad arguments */
+#define SP_TAGS_OK              0
+#define SP_TAGS_ERR_UNSUPPORTED -1 /* extension is not a supported format */
+#define SP_TAGS_ERR_UNREADABLE  -2 /* TagLib cannot parse the file (corrupt, wrong format) */
+#define SP_TAGS_ERR_WRITE       -3 /* saving the tags failed */
+#define SP_TAGS_ERR_INVALID     -4 /* bad arguments */
 #define SP_TAGS_ERR_NOMEM       -5
 
 typedef enum {
     SP_TAGS_FMT_NONE = 0,
     SP_TAGS_FMT_FLAC,
     SP_TAGS_FMT_MP3,
-    SP_TAGS_FMT_VORBIS,         /* .ogg .oga */
-    SP_TAGS_FMT_OPUS,           /* .opus */
-    SP_TAGS_FMT_MP4             /* .m4a .mp4 .m4b */
+    SP_TAGS_FMT_VORBIS, /* .ogg .oga */
+    SP_TAGS_FMT_OPUS,   /* .opus */
+    SP_TAGS_FMT_MP4     /* .m4a .mp4 .m4b */
 } sp_tags_format_t;
 
 /*  The format for a file name or bare extension (case-insensitive; "flac",
@@ -74,7 +74,7 @@ sp_tags_format_t sp_tags_format (const char *name_or_ext);
     zero numbers are left out. */
 typedef struct {
     const char *title;
-    const char *const *artists;         /* credited order */
+    const char *const *artists; /* credited order */
     size_t artists_count;
     const char *album;
     const char *const *album_artists;
@@ -86,9 +86,9 @@ typedef struct {
     const char *isrc;
     const char *spotify_track_id;
     const char *spotify_album_id;
-    const unsigned char *cover;         /* front cover image bytes (NULL = keep what is there) */
+    const unsigned char *cover; /* front cover image bytes (NULL = keep what is there) */
     size_t cover_len;
-    const char *cover_mime;             /* "image/jpeg" (default) or "image/png" */
+    const char *cover_mime; /* "image/jpeg" (default) or "image/png" */
 } sp_tags_t;
 
 /*  Write tags into the file at path, in place (TagLib rewrites the file;
@@ -100,9 +100,9 @@ int sp_tags_write (const char *path, const sp_tags_t *tags, char *err, size_t er
 /*  Audio properties TagLib reads from a file. */
 typedef struct {
     sp_tags_format_t format;
-    int length_s;               /* seconds */
-    int bitrate;                /* kbit/s */
-    int samplerate;             /* Hz */
+    int length_s;   /* seconds */
+    int bitrate;    /* kbit/s */
+    int samplerate; /* Hz */
     int channels;
 } sp_tags_info_t;
 
@@ -146,10 +146,10 @@ typedef struct {
     NULL-terminated list, may be NULL), set the front cover when set_picture
     (picture_len 0 removes all pictures), save (MP3: ID3v2.4 only).
     Returns 0 or -1 with a message in err. */
-int sp_tags_shim_write (const char *path, const sp_tags_prop_t *props, size_t n,
-                        bool clear_others, const char *const *keep_keys,
-                        const unsigned char *picture, size_t picture_len,
-                        const char *picture_mime, bool set_picture, char *err, size_t err_size);
+int sp_tags_shim_write (const char *path, const sp_tags_prop_t *props, size_t n, bool clear_others,
+                        const char *const *keep_keys, const unsigned char *picture,
+                        size_t picture_len, const char *picture_mime, bool set_picture, char *err,
+                        size_t err_size);
 
 /*  Values of key (see sp_tags_get). Returns 0 or -1 (unreadable file, no memory). */
 int sp_tags_shim_get (const char *path, const char *key, char ***values_out, size_t *count_out);

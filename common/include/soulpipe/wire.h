@@ -18,15 +18,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SP_WIRE_OK          0
-#define SP_WIRE_ERR        -1   //  socket error (errno-style reason filled in)
-#define SP_WIRE_TIMEOUT    -2   //  nothing arrived in time
-#define SP_WIRE_BAD_MSG    -3   //  a frame arrived but did not decode (reason says why)
+#define SP_WIRE_OK      0
+#define SP_WIRE_ERR     -1  //  socket error (errno-style reason filled in)
+#define SP_WIRE_TIMEOUT -2  //  nothing arrived in time
+#define SP_WIRE_BAD_MSG -3  //  a frame arrived but did not decode (reason says why)
 
 /*  Optional CURVE settings shared by every socket of a process. */
 typedef struct {
-    zcert_t *cert;          //  this process's certificate (owned by the caller)
-    char *server_public;    //  Z85 public key of the server (clients), owned by the caller
+    zcert_t *cert;        //  this process's certificate (owned by the caller)
+    char *server_public;  //  Z85 public key of the server (clients), owned by the caller
 } sp_wire_curve_t;
 
 /*  Create a socket of `type` (ZMQ_ROUTER, ZMQ_DEALER, ZMQ_PUB, ZMQ_SUB, ...),

@@ -31,10 +31,10 @@
 /*  One job as a handler sees it. Opaque; use the accessors. */
 typedef struct _sp_job_t sp_job_t;
 
-const char *sp_job_id (const sp_job_t *job);        //  task id "<job>:<pos>:<stage>"
-const char *sp_job_stage (const sp_job_t *job);     //  "search" | "download" | "tag"
+const char *sp_job_id (const sp_job_t *job);     //  task id "<job>:<pos>:<stage>"
+const char *sp_job_stage (const sp_job_t *job);  //  "search" | "download" | "tag"
 uint64_t sp_job_fence (const sp_job_t *job);
-int sp_job_attempt (const sp_job_t *job);           //  1-based
+int sp_job_attempt (const sp_job_t *job);  //  1-based
 
 /*  The decoded stage payload, owned by the job; the handler may modify it
     and pass it on with sp_job_done(job, next, NULL). */
@@ -63,11 +63,12 @@ void sp_job_progress (sp_job_t *job, const char *state, int64_t bytes, int64_t s
 bool sp_job_stopping (const sp_job_t *job);
 
 typedef struct {
-    const char *role;           //  "search" | "download" | "tag"
-    const char *worker_name;    //  unique id; NULL = <hostname>-<pid>-<random>
-    int slots;                  //  jobs run at once (threads)
-    const sp_config_t *cfg;     //  broker endpoint, heartbeats (borrowed)
-    const sp_wire_curve_t *curve;   //  CURVE (borrowed); NULL = load from cfg->curve_dir (off when empty)
+    const char *role;         //  "search" | "download" | "tag"
+    const char *worker_name;  //  unique id; NULL = <hostname>-<pid>-<random>
+    int slots;                //  jobs run at once (threads)
+    const sp_config_t *cfg;   //  broker endpoint, heartbeats (borrowed)
+    const sp_wire_curve_t
+        *curve;  //  CURVE (borrowed); NULL = load from cfg->curve_dir (off when empty)
     /*  Per thread: ctx = thread_init(arg) before the first job (NULL init =
         ctx is arg; a NULL return stops the worker with an error), then
         handle(ctx, job) per job, then thread_fini(ctx) (may be NULL). */
@@ -75,7 +76,7 @@ typedef struct {
     void (*thread_fini) (void *ctx);
     void (*handle) (void *ctx, sp_job_t *job);
     void *arg;
-    int stop_grace_ms;          //  SIGTERM: time for running jobs to finish (0 = 10000)
+    int stop_grace_ms;  //  SIGTERM: time for running jobs to finish (0 = 10000)
     /*  Stop condition (NULL = sp_app_stopping). */
     bool (*should_stop) (void);
 } sp_worker_def_t;
