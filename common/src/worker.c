@@ -22,7 +22,7 @@
 #define WORKER_DEFAULT_GRACE_MS 10000  //  SIGTERM: time for running jobs (ms)
 #define WORKER_RECONNECT_MAX_MS 32000  //  longest wait between reconnects (ms)
 
-struct _sp_job_t {
+struct _sp_task_t {
     sp_msg_t *msg;          //  the `job` message (owned)
     sp_payload_t *payload;  //  decoded payload (owned)
     zsock_t *push;          //  the running thread's PUSH (borrowed)
@@ -58,79 +58,79 @@ struct _worker_t {
 /* ---------------------------------------------------------------- job API */
 
 const char *
-sp_job_id (const sp_job_t *job)
+sp_task_id (const sp_task_t *task)
 {
-    return job->msg->id;
+    return task->msg->id;
 }
 
 const char *
-sp_job_stage (const sp_job_t *job)
+sp_task_stage (const sp_task_t *task)
 {
-    return job->msg->stage;
+    return task->msg->stage;
 }
 
 uint64_t
-sp_job_fence (const sp_job_t *job)
+sp_task_fence (const sp_task_t *task)
 {
-    return job->msg->fence;
+    return task->msg->fence;
 }
 
 int
-sp_job_attempt (const sp_job_t *job)
+sp_task_attempt (const sp_task_t *task)
 {
-    return (int) job->msg->attempt;
+    return (int) task->msg->attempt;
 }
 
 sp_payload_t *
-sp_job_payload (sp_job_t *job)
+sp_task_payload (sp_task_t *task)
 {
-    return job->payload;
+    return task->payload;
 }
 
 bool
-sp_job_stopping (const sp_job_t *job)
+sp_task_stopping (const sp_task_t *task)
 {
-    return atomic_load (job->stopping);
+    return atomic_load (task->stopping);
 }
 
 static void
-s_job_answer (sp_job_t *job, sp_msg_t *answer)
+s_task_answer (sp_task_t *task, sp_msg_t *answer)
 {
-    if (sp_wire_send (job->push, NULL, NULL, answer, false) != SP_WIRE_OK)
-        sp_log_error ("event=answer_not_sent task=%s", sp_log_q (job->msg->id));
+    if (sp_wire_send (task->push, NULL, NULL, answer, false) != SP_WIRE_OK)
+        sp_log_error ("event=answer_not_sent task=%s", sp_log_q (task->msg->id));
 }
 
 void
-sp_job_done (sp_job_t *job, const char *next, const sp_payload_t *payload)
+sp_task_done (sp_task_t *task, const char *next, const sp_payload_t *payload)
 {
-    if (job->answered)
+    if (task->answered)
         return;
     sp_msg_t answer;
     memset (&answer, 0, sizeof answer);
     answer.type = SP_MSG_DONE;
-    answer.id = job->msg->id;
-    answer.fence = job->msg->fence;
+    answer.id = task->msg->id;
+    answer.fence = task->msg->fence;
     answer.next = (char *) next;
-    const sp_payload_t *out = payload ? payload : job->payload;
+    const sp_payload_t *out = payload ? payload : task->payload;
     uint8_t *data = NULL;
     size_t size = 0;
     char reason[256];
     if (out && sp_payload_encode (out, &data, &size, reason, sizeof reason) != SP_MSG_OK) {
-        sp_job_fail (job, false, "internal error: the next stage's payload did not encode (%s)",
-                     reason);
+        sp_task_fail (task, false, "internal error: the next stage's payload did not encode (%s)",
+                      reason);
         return;
     }
     answer.payload = data;
     answer.payload_size = size;
-    s_job_answer (job, &answer);
+    s_task_answer (task, &answer);
     free (data);
-    job->answered = true;
+    task->answered = true;
 }
 
 void
-sp_job_fail (sp_job_t *job, bool retry, const char *fmt, ...)
+sp_task_fail (sp_task_t *task, bool retry, const char *fmt, ...)
 {
-    if (job->answered)
+    if (task->answered)
         return;
     char reason[SP_MSG_MAX_STR];
     va_list ap;
@@ -140,23 +140,23 @@ sp_job_fail (sp_job_t *job, bool retry, const char *fmt, ...)
     sp_msg_t answer;
     memset (&answer, 0, sizeof answer);
     answer.type = SP_MSG_FAIL;
-    answer.id = job->msg->id;
-    answer.fence = job->msg->fence;
+    answer.id = task->msg->id;
+    answer.fence = task->msg->fence;
     answer.reason = reason;
     answer.retry = retry;
-    s_job_answer (job, &answer);
-    job->answered = true;
+    s_task_answer (task, &answer);
+    task->answered = true;
 }
 
 void
-sp_job_progress (sp_job_t *job, const char *state, int64_t bytes, int64_t size, double percent,
-                 const char *message)
+sp_task_progress (sp_task_t *task, const char *state, int64_t bytes, int64_t size, double percent,
+                  const char *message)
 {
     sp_msg_t p;
     memset (&p, 0, sizeof p);
     p.type = SP_MSG_PROGRESS;
-    p.id = job->msg->id;
-    p.fence = job->msg->fence;
+    p.id = task->msg->id;
+    p.fence = task->msg->fence;
     p.state = (char *) (state ? state : "working");
     p.has_bytes = bytes >= 0;
     p.bytes = (uint64_t) (bytes >= 0 ? bytes : 0);
@@ -165,7 +165,7 @@ sp_job_progress (sp_job_t *job, const char *state, int64_t bytes, int64_t size, 
     p.has_percent = percent >= 0 && percent <= 100;
     p.percent = p.has_percent ? percent : 0;
     p.message = (char *) message;
-    sp_wire_send (job->push, NULL, NULL, &p, false);
+    sp_wire_send (task->push, NULL, NULL, &p, false);
 }
 
 /* ---------------------------------------------------------------- held jobs */
@@ -258,23 +258,24 @@ s_slot_thread (void *arg)
         self->running++;
         pthread_mutex_unlock (&self->lock);
 
-        sp_job_t job = {.msg = msg, .push = push, .stopping = &self->stopping};
+        sp_task_t task = {.msg = msg, .push = push, .stopping = &self->stopping};
         char reason[256];
-        if (sp_payload_decode (msg->payload, msg->payload_size, &job.payload, reason,
+        if (sp_payload_decode (msg->payload, msg->payload_size, &task.payload, reason,
                                sizeof reason) != SP_MSG_OK) {
-            sp_job_fail (&job, false, "the job's payload is malformed (%s)", reason);
-        } else if (s_fill_ids (job.payload, msg->id) != 0) {
-            sp_job_fail (&job, false, "the job's id \"%s\" is not <job>:<position>:<stage>",
-                         msg->id);
+            sp_task_fail (&task, false, "the task's payload is malformed (%s)", reason);
+        } else if (s_fill_ids (task.payload, msg->id) != 0) {
+            sp_task_fail (&task, false, "the task's id \"%s\" is not <job>:<position>:<stage>",
+                          msg->id);
         } else {
-            sp_log_context (job.payload->job, job.payload->track_key);
-            def->handle (ctx, &job);
-            if (!job.answered)
-                sp_job_fail (&job, true, "internal error: the %s handler returned without a result",
-                             def->role);
+            sp_log_context (task.payload->job, task.payload->track_key);
+            def->handle (ctx, &task);
+            if (!task.answered)
+                sp_task_fail (&task, true,
+                              "internal error: the %s handler returned without a result",
+                              def->role);
             sp_log_context (NULL, NULL);
         }
-        sp_payload_destroy (&job.payload);
+        sp_payload_destroy (&task.payload);
         sp_msg_destroy (&msg);
 
         pthread_mutex_lock (&self->lock);
@@ -332,7 +333,7 @@ s_default_should_stop (void)
 }
 
 static void
-s_enqueue_job (worker_t *self, sp_msg_t **msg_p)
+s_enqueue_task (worker_t *self, sp_msg_t **msg_p)
 {
     sp_msg_t *msg = *msg_p;
     pthread_mutex_lock (&self->lock);
@@ -466,7 +467,7 @@ sp_worker_run (const sp_worker_def_t *def)
                     broker_expires = now + (int64_t) heartbeat_ms * liveness;
                     reconnect_ms = heartbeat_ms;
                     if (msg->type == SP_MSG_JOB)
-                        s_enqueue_job (self, &msg);
+                        s_enqueue_task (self, &msg);
                     else if (msg->type == SP_MSG_ERROR && msg->code &&
                              strcmp (msg->code, "unknown_worker") == 0)
                         s_send_ready (self, dealer);  //  the broker restarted

@@ -1081,39 +1081,39 @@ static void
 s_job_progress (void *arg, const char *state, int64_t bytes, int64_t size, double percent,
                 const char *message)
 {
-    sp_job_progress (arg, state, bytes, size, percent, message);
+    sp_task_progress (arg, state, bytes, size, percent, message);
 }
 
 static bool
 s_job_stopping (void *arg)
 {
-    return sp_job_stopping (arg);
+    return sp_task_stopping (arg);
 }
 
 void
-sp_dl_handle (void *ctx, sp_job_t *job)
+sp_dl_handle (void *ctx, sp_task_t *task)
 {
     sp_dl_t *self = ctx;
-    sp_payload_t *p = sp_job_payload (job);
-    sp_dl_ops_t ops = {.progress = s_job_progress, .stopping = s_job_stopping, .arg = job};
+    sp_payload_t *p = sp_task_payload (task);
+    sp_dl_ops_t ops = {.progress = s_job_progress, .stopping = s_job_stopping, .arg = task};
     char reason[SP_MSG_MAX_STR];
     sp_dl_result_t r = sp_dl_run (self, p, &ops, reason, sizeof reason);
     switch (r) {
         case SP_DL_TAG:
-            sp_job_done (job, "tag", NULL);
+            sp_task_done (task, "tag", NULL);
             break;
         case SP_DL_SEARCH_AGAIN:
             sp_log_info ("event=back_to_search reason=%s", sp_log_q (reason));
-            sp_job_done (job, "search", NULL);
+            sp_task_done (task, "search", NULL);
             break;
         case SP_DL_RETRY:
             sp_log_warn ("event=download_retry reason=%s", sp_log_q (reason));
-            sp_job_fail (job, true, "%s", reason);
+            sp_task_fail (task, true, "%s", reason);
             break;
         case SP_DL_FAILED:
         default:
             sp_log_warn ("event=download_failed reason=%s", sp_log_q (reason));
-            sp_job_fail (job, false, "%s", reason);
+            sp_task_fail (task, false, "%s", reason);
             break;
     }
 }

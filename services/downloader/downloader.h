@@ -92,7 +92,7 @@ sp_dl_result_t sp_dl_run (sp_dl_t *self, sp_payload_t *payload, const sp_dl_ops_
                           char *reason, size_t reason_size);
 
 /*  The worker handler: ctx is an sp_dl_t. */
-void sp_dl_handle (void *ctx, sp_job_t *job);
+void sp_dl_handle (void *ctx, sp_task_t *job);
 
 /* ------------------------------------------------------------ file checks */
 

@@ -193,7 +193,7 @@ sp_searcher_thread_fini (void *arg)
 // ---------------------------------------------------------------- handler
 
 typedef struct {
-    sp_job_t *job;
+    sp_task_t *job;
     int64_t last_event;  //  monotonic ms of the last waiting event
 } s_wait_t;
 
@@ -201,11 +201,11 @@ static bool
 s_budget_tick (void *arg, int64_t wait_ms)
 {
     s_wait_t *w = arg;
-    if (sp_job_stopping (w->job))
+    if (sp_task_stopping (w->job))
         return false;
     int64_t now = sp_clock_mono_ms ();
     if (w->last_event == 0 || now - w->last_event >= SP_SEARCHER_WAIT_EVENT_MS) {
-        sp_job_progress (w->job, "waiting", -1, -1, -1, "waiting for search budget");
+        sp_task_progress (w->job, "waiting", -1, -1, -1, "waiting for search budget");
         sp_log_info ("event=budget_wait wait_ms=%lld", (long long) wait_ms);
         w->last_event = now;
     }
@@ -215,7 +215,7 @@ s_budget_tick (void *arg, int64_t wait_ms)
 static bool
 s_search_stop (void *arg)
 {
-    return sp_job_stopping ((sp_job_t *) arg);
+    return sp_task_stopping ((sp_task_t *) arg);
 }
 
 //  Peer records of the distinct users among the accepted results.
@@ -276,55 +276,55 @@ s_rank (s_ctx_t *ctx, sp_match_set_t *set, const sp_match_track_t *mt, const sp_
 }
 
 void
-sp_searcher_handle (void *arg, sp_job_t *job)
+sp_searcher_handle (void *arg, sp_task_t *task)
 {
     s_ctx_t *ctx = arg;
-    sp_payload_t *pl = sp_job_payload (job);
+    sp_payload_t *pl = sp_task_payload (task);
     char *queries[SP_SEARCHER_MAX_QUERIES] = {0};
     size_t nq = 0;
     sp_match_track_t *mt = NULL;
     sp_match_set_t *set = NULL;
     if (!pl) {
-        sp_job_fail (job, false, "search job without a payload");
+        sp_task_fail (task, false, "search job without a payload");
         return;
     }
     mt = sp_match_track_new (&pl->track);
     nq = sp_searcher_queries (&pl->track, queries, SP_SEARCHER_MAX_QUERIES);
     set = sp_match_set_new ();
     if (!mt || nq == 0 || !set) {
-        sp_job_fail (job, false, "track has no usable title or artist");
+        sp_task_fail (task, false, "track has no usable title or artist");
         goto done;
     }
     char err[512];
     int li = sp_slskd_logged_in (ctx->http, err, sizeof err);
     if (li != 1) {
-        sp_job_fail (job, true, "%s", err);
+        sp_task_fail (task, true, "%s", err);
         goto done;
     }
     uint64_t used = 0;
     size_t accepted = 0;
     size_t winner = nq;
-    s_wait_t wait = {.job = job};
+    s_wait_t wait = {.job = task};
     for (size_t q = 0; q < nq && accepted == 0; q++) {
         int rc = sp_budget_acquire (ctx->budget, s_budget_tick, &wait, NULL);
         if (rc == 1) {
-            sp_job_fail (job, true, "worker stopping");
+            sp_task_fail (task, true, "worker stopping");
             goto done;
         }
         if (rc < 0) {
-            sp_job_fail (job, true, "search budget unavailable (Redis: %s)",
-                         sp_store_strerror (rc));
+            sp_task_fail (task, true, "search budget unavailable (Redis: %s)",
+                          sp_store_strerror (rc));
             goto done;
         }
         used++;
-        sp_job_progress (job, "searching", -1, -1, -1, queries[q]);
+        sp_task_progress (task, "searching", -1, -1, -1, queries[q]);
         sp_log_info ("event=search query=%s n=%zu", sp_log_q (queries[q]), q + 1);
         json_t *responses = NULL;
         int64_t t0 = sp_clock_mono_ms ();
         rc = sp_slskd_search (ctx->http, queries[q], ctx->cfg->search_timeout_ms, s_search_stop,
-                              job, &responses, err, sizeof err);
+                              task, &responses, err, sizeof err);
         if (rc != SP_SLSKD_OK) {
-            sp_job_fail (job, rc != SP_SLSKD_ERR_FATAL, "%s", err);
+            sp_task_fail (task, rc != SP_SLSKD_ERR_FATAL, "%s", err);
             goto done;
         }
         size_t before = sp_match_set_count (set);
@@ -352,13 +352,13 @@ sp_searcher_handle (void *arg, sp_job_t *job)
                 break;
             off += (size_t) n;
         }
-        sp_job_fail (job, false, "no acceptable copy found: %s (%zu quer%s)%s", summary,
-                     (size_t) used, used == 1 ? "y" : "ies", tried);
+        sp_task_fail (task, false, "no acceptable copy found: %s (%zu quer%s)%s", summary,
+                      (size_t) used, used == 1 ? "y" : "ies", tried);
         goto done;
     }
     s_clear_candidates (pl);
     if (sp_match_set_to_payload (set, &ctx->prefs, pl) <= 0) {
-        sp_job_fail (job, true, "out of memory");
+        sp_task_fail (task, true, "out of memory");
         goto done;
     }
     sp_msg_strset (&pl->query, queries[winner]);
@@ -371,7 +371,7 @@ sp_searcher_handle (void *arg, sp_job_t *job)
     sp_log_info ("event=chosen user=%s file=%s score=%.3f candidates=%zu searches=%llu",
                  sp_log_q (best->username), sp_log_q (best->filename), best->score,
                  pl->candidates_count, (unsigned long long) used);
-    sp_job_done (job, "download", NULL);
+    sp_task_done (task, "download", NULL);
 done:
     for (size_t i = 0; i < nq; i++)
         free (queries[i]);

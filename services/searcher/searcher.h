@@ -8,11 +8,11 @@
     shared Redis search budget, and stop at the first query that produced
     an acceptable candidate. Results of all queries run so far are ranked
     together (match.h, with the peers' records from peers.h).
-      success  sp_job_done(job, "download") with candidates best first,
+      success  sp_task_done(job, "download") with candidates best first,
                query = the query that found the winner, searches_used;
-      nothing  sp_job_fail(job, false, "no acceptable copy found: 12
+      nothing  sp_task_fail(job, false, "no acceptable copy found: 12
                results: 7 live versions, ...");
-      slskd down / not logged in / 5xx / Redis down: sp_job_fail(retry).
+      slskd down / not logged in / 5xx / Redis down: sp_task_fail(retry).
 */
 #ifndef SOULPIPE_SEARCHER_H
 #define SOULPIPE_SEARCHER_H
@@ -29,7 +29,7 @@
     sp_config_t * (borrowed, must outlive the context). NULL on failure. */
 void *sp_searcher_thread_init (void *cfg);
 void sp_searcher_thread_fini (void *ctx);
-void sp_searcher_handle (void *ctx, sp_job_t *job);
+void sp_searcher_handle (void *ctx, sp_task_t *job);
 
 /*  The queries for a track, most specific first, without duplicates.
     Writes at most max heap strings (caller frees each) and returns their

@@ -70,18 +70,18 @@ s_thread_fini (void *ctx)
 }
 
 static void
-s_handle (void *ctx, sp_job_t *job)
+s_handle (void *ctx, sp_task_t *task)
 {
-    sp_payload_t *payload = sp_job_payload (job);
+    sp_payload_t *payload = sp_task_payload (task);
     char reason[512];
     bool retry = false;
     if (sp_tagger_process (ctx, payload, reason, sizeof reason, &retry) != 0) {
         sp_log_warn ("event=tag_failed retry=%s reason=%s", retry ? "yes" : "no",
                      sp_log_q (reason));
-        sp_job_fail (job, retry, "%s", reason);
+        sp_task_fail (task, retry, "%s", reason);
         return;
     }
-    sp_job_done (job, NULL, payload);
+    sp_task_done (task, NULL, payload);
 }
 
 static int

@@ -60,11 +60,11 @@ s_hincr (sp_store_t *store, const char *key, const char *field)
 }
 
 static void
-s_handle (void *ctx, sp_job_t *job)
+s_handle (void *ctx, sp_task_t *task)
 {
     sp_store_t *store = ctx;
     if (s_opts.hang) {
-        while (!sp_job_stopping (job))
+        while (!sp_task_stopping (task))
             usleep (100 * 1000);
         return;
     }
@@ -73,18 +73,18 @@ s_handle (void *ctx, sp_job_t *job)
     while (sp_clock_mono_ms () < until) {
         usleep (5 * 1000);
         if (sp_clock_mono_ms () >= next_progress) {
-            sp_job_progress (job, "working", -1, -1, -1, NULL);
+            sp_task_progress (task, "working", -1, -1, -1, NULL);
             next_progress += 200;
         }
     }
-    s_hincr (store, "soulpipe:test:handled", sp_job_id (job));
+    s_hincr (store, "soulpipe:test:handled", sp_task_id (task));
     s_hincr (store, "soulpipe:test:by-worker", s_opts.name);
     if (s_opts.fail_retry)
-        sp_job_fail (job, true, "test failure (worth retrying)");
+        sp_task_fail (task, true, "test failure (worth retrying)");
     else if (s_opts.fail_fatal)
-        sp_job_fail (job, false, "test failure (fatal)");
+        sp_task_fail (task, false, "test failure (fatal)");
     else
-        sp_job_done (job, strcmp (s_opts.next, "none") == 0 ? NULL : s_opts.next, NULL);
+        sp_task_done (task, strcmp (s_opts.next, "none") == 0 ? NULL : s_opts.next, NULL);
 }
 
 int

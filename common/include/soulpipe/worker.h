@@ -6,7 +6,7 @@
     holds up the others, and the credit announced to the broker is the number
     of free threads: a busy worker is never sent a job it cannot start.
     Heartbeats keep the worker known to the broker; a job's lease is extended
-    only by sp_job_progress(), so a handler of long work (a download, a wait
+    only by sp_task_progress(), so a handler of long work (a download, a wait
     for the search budget) must report progress well within the lease
     (SOULPIPE_LEASE_S), and a handler that hangs loses its job. When the broker goes silent for `liveness`
     heartbeats the worker reconnects with a fresh socket and says ready
@@ -14,7 +14,7 @@
     long as their lease (fencing token) is still current.
 
     SIGTERM (sp_app_stopping): the worker says bye, lets running jobs finish
-    for up to stop_grace_ms (handlers see sp_job_stopping() and should hand
+    for up to stop_grace_ms (handlers see sp_task_stopping() and should hand
     back long work), hands back whatever has not finished as a retryable
     failure, and returns.
 */
@@ -29,26 +29,26 @@
 #include <stdint.h>
 
 /*  One job as a handler sees it. Opaque; use the accessors. */
-typedef struct _sp_job_t sp_job_t;
+typedef struct _sp_task_t sp_task_t;
 
-const char *sp_job_id (const sp_job_t *job);     //  task id "<job>:<pos>:<stage>"
-const char *sp_job_stage (const sp_job_t *job);  //  "search" | "download" | "tag"
-uint64_t sp_job_fence (const sp_job_t *job);
-int sp_job_attempt (const sp_job_t *job);  //  1-based
+const char *sp_task_id (const sp_task_t *task);     //  task id "<job>:<pos>:<stage>"
+const char *sp_task_stage (const sp_task_t *task);  //  "search" | "download" | "tag"
+uint64_t sp_task_fence (const sp_task_t *task);
+int sp_task_attempt (const sp_task_t *task);  //  1-based
 
 /*  The decoded stage payload, owned by the job; the handler may modify it
-    and pass it on with sp_job_done(job, next, NULL). */
-sp_payload_t *sp_job_payload (sp_job_t *job);
+    and pass it on with sp_task_done(job, next, NULL). */
+sp_payload_t *sp_task_payload (sp_task_t *task);
 
 /*  Finish the job: next is the stage to enqueue ("download", "tag", or
     "search" to go back) or NULL when this was the last stage; payload is the
     next stage's payload (NULL = the job's own payload as modified). */
-void sp_job_done (sp_job_t *job, const char *next, const sp_payload_t *payload);
+void sp_task_done (sp_task_t *task, const char *next, const sp_payload_t *payload);
 
 /*  Fail the job with a reason in words a user understands; retry says if
     another try could succeed (timeouts, 5xx, Redis down) or not (bad input,
     nothing found). payload may be NULL. */
-void sp_job_fail (sp_job_t *job, bool retry, const char *fmt, ...)
+void sp_task_fail (sp_task_t *task, bool retry, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /*  Report progress (extends the lease; published as an event). state is a
@@ -56,11 +56,11 @@ void sp_job_fail (sp_job_t *job, bool retry, const char *fmt, ...)
     negative numbers for "unknown": bytes/size < 0 and percent < 0 are left
     out. message may be NULL. Thread-safe; rate-limit it in the handler
     (a few per second at most). */
-void sp_job_progress (sp_job_t *job, const char *state, int64_t bytes, int64_t size, double percent,
-                      const char *message);
+void sp_task_progress (sp_task_t *task, const char *state, int64_t bytes, int64_t size,
+                       double percent, const char *message);
 
-/*  True when the worker is stopping: hand back (sp_job_fail retry) soon. */
-bool sp_job_stopping (const sp_job_t *job);
+/*  True when the worker is stopping: hand back (sp_task_fail retry) soon. */
+bool sp_task_stopping (const sp_task_t *task);
 
 typedef struct {
     const char *role;         //  "search" | "download" | "tag"
@@ -74,7 +74,7 @@ typedef struct {
         handle(ctx, job) per job, then thread_fini(ctx) (may be NULL). */
     void *(*thread_init) (void *arg);
     void (*thread_fini) (void *ctx);
-    void (*handle) (void *ctx, sp_job_t *job);
+    void (*handle) (void *ctx, sp_task_t *task);
     void *arg;
     int stop_grace_ms;  //  SIGTERM: time for running jobs to finish (0 = 10000)
     /*  Stop condition (NULL = sp_app_stopping). */
@@ -97,7 +97,7 @@ typedef struct {
         the loaded sp_config_t as its argument. */
     void *(*thread_init) (void *cfg);
     void (*thread_fini) (void *ctx);
-    void (*handle) (void *ctx, sp_job_t *job);
+    void (*handle) (void *ctx, sp_task_t *task);
     /*  Optional check before connecting (e.g. folders exist); returns 0 or
         prints why and returns an exit status. */
     int (*preflight) (const sp_config_t *cfg);
