@@ -1105,6 +1105,50 @@ sp_store_track_set_fields (sp_store_t *self, const char *track_key, const char *
 }
 
 int
+sp_store_track_get_fields (sp_store_t *self, const char *track_key, const char *const *fields,
+                           size_t n, char **values)
+{
+    if (!values || n == 0 || n > 8)
+        return SP_STORE_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        values[i] = NULL;
+    if (!self || !s_valid_id (track_key) || !fields)
+        return SP_STORE_EINVAL;
+    char key[S_ID_LEN_MAX + 32];
+    snprintf (key, sizeof key, "soulpipe:track:%s", track_key);
+    const char *argv[2 + 8] = {"HMGET", key};
+    for (size_t i = 0; i < n; i++) {
+        if (!fields[i])
+            return SP_STORE_EINVAL;
+        argv[2 + i] = fields[i];
+    }
+    redisReply *r = NULL;
+    int rc = s_exec (self, 2 + (int) n, argv, NULL, &r);
+    if (rc != SP_STORE_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        freeReplyObject (r);
+        return SP_STORE_EPROTO;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING || e->len == 0)
+            continue;
+        values[i] = strndup (e->str, e->len);
+        if (!values[i]) {
+            for (size_t j = 0; j < i; j++) {
+                free (values[j]);
+                values[j] = NULL;
+            }
+            freeReplyObject (r);
+            return SP_STORE_ENOMEM;
+        }
+    }
+    freeReplyObject (r);
+    return SP_STORE_OK;
+}
+
+int
 sp_store_track_set_field (sp_store_t *self, const char *track_key, const char *field,
                           const char *value)
 {

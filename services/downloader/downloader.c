@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hiredis.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -204,14 +203,6 @@ s_record_free (s_record_t *r)
     memset (r, 0, sizeof *r);
 }
 
-static char *
-s_reply_str (const redisReply *r)
-{
-    if (r && r->type == REDIS_REPLY_STRING && r->len > 0)
-        return strndup (r->str, r->len);
-    return NULL;
-}
-
 //  Read what an earlier run recorded. Returns 0 (fields may be NULL) or -1.
 static int
 s_record_read (sp_dl_t *self, const char *track_key, s_record_t *out)
@@ -219,18 +210,13 @@ s_record_read (sp_dl_t *self, const char *track_key, s_record_t *out)
     memset (out, 0, sizeof *out);
     if (!self->store)
         return 0;
-    char key[256];
-    snprintf (key, sizeof key, "soulpipe:track:%s", track_key);
-    const char *argv[] = {"HMGET", key, "transfer_id", "source_user", "source_file"};
-    redisReply *reply = NULL;
-    if (sp_store_command (self->store, 5, argv, NULL, &reply) != SP_STORE_OK)
+    const char *fields[] = {"transfer_id", "source_user", "source_file"};
+    char *values[3];
+    if (sp_store_track_get_fields (self->store, track_key, fields, 3, values) != SP_STORE_OK)
         return -1;
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
-        out->transfer_id = s_reply_str (reply->element[0]);
-        out->source_user = s_reply_str (reply->element[1]);
-        out->source_file = s_reply_str (reply->element[2]);
-    }
-    freeReplyObject (reply);
+    out->transfer_id = values[0];
+    out->source_user = values[1];
+    out->source_file = values[2];
     return 0;
 }
 

@@ -431,6 +431,19 @@ Test (store, three_stages)
     cr_assert_str_eq (set->t[1].reason, "why not");
     cr_assert_str_eq (set->t[1].state, "done");
     free (set);
+    /* reading fields back: set ones copied, unset ones NULL */
+    const char *fget[] = {"transfer_id", "source_user", "source_file"};
+    char *got[3];
+    cr_assert_eq (sp_store_track_get_fields (st, key, fget, 3, got), SP_STORE_OK);
+    cr_assert_str_eq (got[0], "tx-11");
+    cr_assert_str_eq (got[1], "peer2");
+    cr_assert_null (got[2]);
+    free (got[0]);
+    free (got[1]);
+    cr_assert_eq (sp_store_track_get_fields (st, key, fget, 0, got), SP_STORE_EINVAL);
+    cr_assert_eq (sp_store_track_get_fields (st, "bad key with spaces", fget, 3, got),
+                  SP_STORE_EINVAL);
+    cr_assert_null (got[0]);
     snprintf (key, sizeof key, "%s:7", job);
     cr_assert_eq (sp_store_track_set_field (st, key, "transfer_id", "x"), SP_STORE_ENOENT);
     cr_assert_eq (sp_store_track_set_fields (st, key, f3, v3, 3), SP_STORE_ENOENT);

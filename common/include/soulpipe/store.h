@@ -229,6 +229,14 @@ int sp_store_retry_job (sp_store_t *self, const char *job_id, int *count);
 int sp_store_track_set_field (sp_store_t *self, const char *track_key, const char *field,
                               const char *value);
 
+/*  Read n (1..8) fields of a track's record with one HMGET: values[i] gets
+    a copy of field fields[i], or NULL when the field is unset or empty.
+    Caller owns each value (free()); on an error every value is NULL.
+    Returns SP_STORE_OK (also for a track that does not exist: all NULL),
+    SP_STORE_EINVAL, SP_STORE_EIO, SP_STORE_EPROTO, SP_STORE_ENOMEM. */
+int sp_store_track_get_fields (sp_store_t *self, const char *track_key, const char *const *fields,
+                               size_t n, char **values);
+
 /*  sp_store_track_set_field for n (1..5) fields at once, in one script call
     (all or none: any field not allowed, or a NULL, is SP_STORE_EINVAL).
     fields[i] gets values[i]; the arrays are borrowed. */
