@@ -3,8 +3,9 @@
     One table describes every variable: its default, its help line, which
     binaries read it, whether it is a secret, and how it is parsed into
     sp_config_t. --help, validation and the effective-config log line all come
-    from that table, so they cannot disagree. */
-#include "soulpipe/config.h"
+    from that table, so they cannot disagree. The URL and endpoint checks
+    the table's types use are in config_url.c. */
+#include "config_int.h"
 #include "soulpipe/log.h"
 
 #include <ctype.h>
@@ -342,8 +343,8 @@ s_str_field (sp_config_t *cfg, size_t offset)
     return (char **) ((char *) cfg + offset);
 }
 
-static int
-s_parse_long (const char *s, long *out)
+int
+sp_config__parse_long (const char *s, long *out)
 {
     if (!s || !*s)
         return -1;
@@ -378,283 +379,6 @@ s_parse_bool (const char *s, bool *out)
     return -1;
 }
 
-/*  "http(s)://host[:port]" with an optional trailing "/" and nothing else. */
-static int
-s_check_upstream (const char *s)
-{
-    const char *p;
-    if (strncmp (s, "http://", 7) == 0)
-        p = s + 7;
-    else if (strncmp (s, "https://", 8) == 0)
-        p = s + 8;
-    else
-        return -1;
-    const char *host = p;
-    if (*p == '[') {  //  IPv6 literal
-        p = strchr (p, ']');
-        if (!p)
-            return -1;
-        p++;
-    } else {
-        while (*p && (isalnum ((unsigned char) *p) || *p == '.' || *p == '-' || *p == '_'))
-            p++;
-    }
-    if (p == host)
-        return -1;
-    if (*p == ':') {
-        p++;
-        long port = 0;
-        const char *digits = p;
-        while (isdigit ((unsigned char) *p))
-            port = port * 10 + (*p++ - '0');
-        if (p == digits || p - digits > 5 || port < 1 || port > 65535)
-            return -1;
-    }
-    if (*p == '/')
-        p++;
-    return *p ? -1 : 0;
-}
-
-int
-sp_config_check_endpoint (const char *e)
-{
-    if (!e)
-        return -1;
-    if (strncmp (e, "ipc://", 6) == 0)
-        return e[6] ? 0 : -1;
-    if (strncmp (e, "inproc://", 9) == 0)
-        return e[9] ? 0 : -1;
-    if (strncmp (e, "tcp://", 6) != 0)
-        return -1;
-    const char *host = e + 6;
-    const char *colon = strrchr (host, ':');
-    if (!colon || colon == host)
-        return -1;
-    for (const char *p = host; p < colon; p++) {
-        unsigned char c = (unsigned char) *p;
-        if (!(isalnum (c) || c == '.' || c == '-' || c == '_' || c == '*' || c == '[' || c == ']' ||
-              c == ':'))
-            return -1;
-    }
-    long port;
-    if (s_parse_long (colon + 1, &port) || port < 1 || port > 65535)
-        return -1;
-    return 0;
-}
-
-void
-sp_config_connect_endpoint (const char *endpoint, char *out, size_t size)
-{
-    if (!out || size == 0)
-        return;
-    if (!endpoint) {
-        out[0] = '\0';
-        return;
-    }
-    if (strncmp (endpoint, "tcp://*:", 8) == 0)
-        snprintf (out, size, "tcp://127.0.0.1:%s", endpoint + 8);
-    else if (strncmp (endpoint, "tcp://0.0.0.0:", 14) == 0)
-        snprintf (out, size, "tcp://127.0.0.1:%s", endpoint + 14);
-    else
-        snprintf (out, size, "%s", endpoint);
-}
-
-void
-sp_config_redis_url_free (sp_redis_url_t *u)
-{
-    if (!u)
-        return;
-    free (u->host);
-    free (u->unix_path);
-    free (u->user);
-    free (u->password);
-    memset (u, 0, sizeof *u);
-}
-
-static char *
-s_strndup_or_empty (const char *s, size_t n)
-{
-    char *r = malloc (n + 1);
-    if (r) {
-        memcpy (r, s, n);
-        r[n] = '\0';
-    }
-    return r;
-}
-
-static int
-s_hexval (char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/*  Copy [s, s+len) percent-decoded (a password may hold '@' or ':' as %40,
-    %3A). NULL on a bad escape, a decoded NUL, or out of memory. */
-static char *
-s_pct_decode (const char *s, size_t len)
-{
-    char *out = malloc (len + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            out[o++] = s[i];
-            continue;
-        }
-        int a = i + 1 < len ? s_hexval (s[i + 1]) : -1;
-        int b = i + 2 < len ? s_hexval (s[i + 2]) : -1;
-        if (a < 0 || b < 0 || (a == 0 && b == 0)) {
-            free (out);
-            return NULL;
-        }
-        out[o++] = (char) (a * 16 + b);
-        i += 2;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-int
-sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size_t err_size)
-{
-    memset (out, 0, sizeof *out);
-    out->port = 6379;
-    const char *why = NULL;
-    if (!url || !*url) {
-        why = "empty";
-        goto fail;
-    }
-    if (strncmp (url, "unix://", 7) == 0) {
-        const char *path = url + 7;
-        size_t plen = strcspn (path, "?");
-        if (plen == 0 || path[0] != '/') {
-            why = "unix:// needs an absolute socket path";
-            goto fail;
-        }
-        out->unix_path = s_strndup_or_empty (path, plen);
-        if (path[plen] == '?') {
-            long db;
-            if (strncmp (path + plen, "?db=", 4) != 0 || s_parse_long (path + plen + 4, &db) ||
-                db < 0 || db > 15) {
-                why = "only ?db=0..15 is understood after a unix socket path";
-                goto fail;
-            }
-            out->db = (int) db;
-        }
-        out->host = s_strndup_or_empty ("", 0);
-        out->user = s_strndup_or_empty ("", 0);
-        out->password = s_strndup_or_empty ("", 0);
-        if (!out->unix_path || !out->host || !out->user || !out->password) {
-            why = "out of memory";
-            goto fail;
-        }
-        return 0;
-    }
-    if (strncmp (url, "redis://", 8) != 0) {
-        why = "must start with redis:// or unix://";
-        goto fail;
-    }
-    const char *p = url + 8;
-    const char *auth_end = p + strcspn (p, "/");
-    const char *at = NULL;
-    for (const char *q = p; q < auth_end; q++)
-        if (*q == '@')
-            at = q;
-    if (at) {
-        const char *colon = memchr (p, ':', (size_t) (at - p));
-        if (colon) {
-            out->user = s_pct_decode (p, (size_t) (colon - p));
-            out->password = s_pct_decode (colon + 1, (size_t) (at - colon - 1));
-        } else {
-            //  redis://password@host is a common shorthand
-            out->user = s_strndup_or_empty ("", 0);
-            out->password = s_pct_decode (p, (size_t) (at - p));
-        }
-        if (!out->user || !out->password) {
-            why = "bad %-escape in the user or password";
-            goto fail;
-        }
-        p = at + 1;
-    } else {
-        out->user = s_strndup_or_empty ("", 0);
-        out->password = s_strndup_or_empty ("", 0);
-    }
-    const char *host_end;
-    const char *host = p;
-    if (*p == '[') {
-        host = p + 1;
-        host_end = memchr (p, ']', (size_t) (auth_end - p));
-        if (!host_end) {
-            why = "unclosed [ in IPv6 host";
-            goto fail;
-        }
-        p = host_end + 1;
-    } else {
-        host_end = p;
-        while (host_end < auth_end && *host_end != ':')
-            host_end++;
-        p = host_end;
-    }
-    if (host_end == host) {
-        why = "missing host";
-        goto fail;
-    }
-    for (const char *q = host; q < host_end; q++) {
-        unsigned char c = (unsigned char) *q;
-        if (!(isalnum (c) || c == '.' || c == '-' || c == '_' || c == ':')) {
-            why = "invalid character in host";
-            goto fail;
-        }
-    }
-    out->host = s_strndup_or_empty (host, (size_t) (host_end - host));
-    if (*p == ':') {
-        p++;
-        long port = 0;
-        const char *digits = p;
-        while (p < auth_end && isdigit ((unsigned char) *p))
-            port = port * 10 + (*p++ - '0');
-        if (p == digits || p != auth_end || p - digits > 5 || port < 1 || port > 65535) {
-            why = "port must be 1..65535";
-            goto fail;
-        }
-        out->port = (int) port;
-    } else if (p != auth_end) {
-        why = "unexpected text after host";
-        goto fail;
-    }
-    p = auth_end;
-    if (*p == '/' && p[1]) {
-        long db;
-        if (s_parse_long (p + 1, &db) || db < 0 || db > 15) {
-            why = "database must be 0..15";
-            goto fail;
-        }
-        out->db = (int) db;
-    }
-    if (!out->host || !out->user || !out->password) {
-        why = "out of memory";
-        goto fail;
-    }
-    out->unix_path = s_strndup_or_empty ("", 0);
-    if (!out->unix_path) {
-        why = "out of memory";
-        goto fail;
-    }
-    return 0;
-fail:
-    sp_config_redis_url_free (out);
-    if (err && err_size)
-        snprintf (err, err_size, "%s", why);
-    return -1;
-}
-
 static int
 s_check_formats (const char *s)
 {
@@ -678,147 +402,201 @@ s_check_formats (const char *s)
     return count > 0 ? 0 : -1;
 }
 
+//  ------------------------------------------------------------ loading
+//  One loader per variable type. Each sets its field from value, or, when
+//  the value is bad: with validate, returns -1 with a one-line message in
+//  err naming the variable; without (a variable of another binary), falls
+//  back to the default.
+
+/*  "NAME: WHAT, got VALUE" into err; returns -1. The value is quoted through
+    sp_log_q so that control characters cannot mangle the terminal; secrets
+    are never echoed. */
+static int
+s_fail (const var_def_t *d, const char *value, const char *what, char *err, size_t err_size)
+{
+    if (err && err_size)
+        snprintf (err, err_size, "%s: %s, got %s", d->pub.name, what,
+                  d->pub.secret ? "(hidden)" : sp_log_q (value));
+    return -1;
+}
+
+/*  T_STR, T_UPSTREAM, T_ENDPOINT, T_FORMATS, T_DIR: a copy of the string. */
+static int
+s_load_string (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+               size_t err_size)
+{
+    if (validate) {
+        if (d->type == T_UPSTREAM && !(d->optional && !*value) && sp_config__check_upstream (value))
+            return s_fail (d, value,
+                           "expected scheme://host[:port] with no path, e.g. http://127.0.0.1:5030",
+                           err, err_size);
+        if (d->type == T_ENDPOINT && sp_config_check_endpoint (value))
+            return s_fail (d, value,
+                           "expected a ZeroMQ endpoint such as tcp://*:5555 or tcp://analyzer:5555",
+                           err, err_size);
+        if (d->type == T_FORMATS && s_check_formats (value))
+            return s_fail (d, value,
+                           "expected a comma list of flac, mp3, ogg, opus, m4a, aac, wav, "
+                           "aiff, alac, wv, ape",
+                           err, err_size);
+        if (d->type == T_DIR && !*value)
+            return s_fail (d, value, "expected a folder path", err, err_size);
+    }
+    char *copy = strdup (value);
+    if (!copy)
+        return s_fail (d, value, "out of memory", err, err_size);
+    //  trailing "/" on upstream URLs is dropped so clients can append paths
+    size_t len = strlen (copy);
+    if (d->type == T_UPSTREAM && len > 0 && copy[len - 1] == '/')
+        copy[len - 1] = '\0';
+    *s_str_field (cfg, d->offset) = copy;
+    return 0;
+}
+
+/*  T_REDIS: the URL and its parsed form (the URL is redacted in errors). */
+static int
+s_load_redis (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+              size_t err_size)
+{
+    char why[160];
+    sp_redis_url_t parsed;
+    if (sp_config_parse_redis_url (value, &parsed, why, sizeof why)) {
+        if (!validate) {
+            memset (&cfg->redis, 0, sizeof cfg->redis);
+            cfg->redis_url = strdup (value);
+            return cfg->redis_url ? 0 : -1;
+        }
+        char redacted[512];
+        sp_log_redact_url (value, redacted, sizeof redacted);
+        if (err && err_size)
+            snprintf (err, err_size,
+                      "%s: expected redis://[:password@]host[:port][/db] or "
+                      "unix:///path.sock (%s), got %s",
+                      d->pub.name, why, sp_log_q (redacted));
+        return -1;
+    }
+    cfg->redis = parsed;
+    cfg->redis_url = strdup (value);
+    return cfg->redis_url ? 0 : -1;
+}
+
+static int
+s_load_int (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+            size_t err_size)
+{
+    long v;
+    if (sp_config__parse_long (value, &v) || v < (long) d->min || v > (long) d->max) {
+        if (!validate)
+            sp_config__parse_long (d->pub.default_value, &v);
+        else if (err && err_size) {
+            snprintf (err, err_size, "%s: expected an integer from %ld to %ld, got %s", d->pub.name,
+                      (long) d->min, (long) d->max, sp_log_q (value));
+            return -1;
+        } else
+            return -1;
+    }
+    *(int *) ((char *) cfg + d->offset) = (int) v;
+    return 0;
+}
+
+static int
+s_load_double (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+               size_t err_size)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod (value, &end);
+    if (errno || end == value || *end || v < d->min || v > d->max) {
+        if (validate) {
+            if (err && err_size)
+                snprintf (err, err_size, "%s: expected a number from %g to %g, got %s", d->pub.name,
+                          d->min, d->max, sp_log_q (value));
+            return -1;
+        }
+        v = strtod (d->pub.default_value, NULL);
+    }
+    *(double *) ((char *) cfg + d->offset) = v;
+    return 0;
+}
+
+static int
+s_load_bool (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+             size_t err_size)
+{
+    bool v;
+    if (s_parse_bool (value, &v)) {
+        if (validate)
+            return s_fail (d, value, "expected true or false", err, err_size);
+        s_parse_bool (d->pub.default_value, &v);
+    }
+    *(bool *) ((char *) cfg + d->offset) = v;
+    return 0;
+}
+
+static int
+s_load_level (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+              size_t err_size)
+{
+    sp_log_level_t level;
+    if (sp_log_level_parse (value, &level)) {
+        if (validate)
+            return s_fail (d, value, "expected debug, info, warn, error or off", err, err_size);
+        level = SP_LOG_INFO;
+    }
+    cfg->log_level = (int) level;
+    return 0;
+}
+
+/*  T_BUDGET: "N/S" into search_budget_count and search_budget_window_s. */
+static int
+s_load_budget (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+               size_t err_size)
+{
+    long n = 0, secs = 0;
+    const char *slash = strchr (value, '/');
+    char head[32];
+    bool ok = slash && (size_t) (slash - value) < sizeof head;
+    if (ok) {
+        memcpy (head, value, (size_t) (slash - value));
+        head[slash - value] = '\0';
+        ok = !sp_config__parse_long (head, &n) && !sp_config__parse_long (slash + 1, &secs) &&
+             n >= 1 && n <= 100000 && secs >= 1 && secs <= 86400;
+    }
+    if (!ok) {
+        if (validate)
+            return s_fail (d, value, "expected SEARCHES/SECONDS such as 34/220", err, err_size);
+        n = 34;
+        secs = 220;
+    }
+    cfg->search_budget_count = (int) n;
+    cfg->search_budget_window_s = (int) secs;
+    return 0;
+}
+
 static int
 s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
             size_t err_size)
 {
-    const char *name = d->pub.name;
-    char *shown = d->pub.secret ? "(hidden)" : NULL;
-    //  The value is quoted in error messages through sp_log_q so that control
-    //  characters cannot mangle the terminal; secrets are never echoed.
-#define FAIL(fmt, ...)                                                                             \
-    do {                                                                                           \
-        if (err && err_size)                                                                       \
-            snprintf (err, err_size, "%s: " fmt ", got %s", name, __VA_ARGS__,                     \
-                      shown ? shown : sp_log_q (value));                                           \
-        return -1;                                                                                 \
-    } while (0)
-
     switch (d->type) {
         case T_STR:
         case T_UPSTREAM:
         case T_ENDPOINT:
         case T_FORMATS:
-        case T_DIR: {
-            if (validate) {
-                if (d->type == T_UPSTREAM && !(d->optional && !*value) && s_check_upstream (value))
-                    FAIL ("%s",
-                          "expected scheme://host[:port] with no path, e.g. http://127.0.0.1:5030");
-                if (d->type == T_ENDPOINT && sp_config_check_endpoint (value))
-                    FAIL ("%s",
-                          "expected a ZeroMQ endpoint such as tcp://*:5555 or tcp://analyzer:5555");
-                if (d->type == T_FORMATS && s_check_formats (value))
-                    FAIL ("%s", "expected a comma list of flac, mp3, ogg, opus, m4a, aac, wav, "
-                                "aiff, alac, wv, ape");
-                if (d->type == T_DIR && !*value)
-                    FAIL ("%s", "expected a folder path");
-            }
-            char *copy = strdup (value);
-            if (!copy)
-                FAIL ("%s", "out of memory");
-            //  trailing "/" on upstream URLs is dropped so clients can append paths
-            size_t len = strlen (copy);
-            if (d->type == T_UPSTREAM && len > 0 && copy[len - 1] == '/')
-                copy[len - 1] = '\0';
-            *s_str_field (cfg, d->offset) = copy;
-            return 0;
-        }
-        case T_REDIS: {
-            char why[160];
-            sp_redis_url_t parsed;
-            if (sp_config_parse_redis_url (value, &parsed, why, sizeof why)) {
-                if (!validate) {
-                    memset (&cfg->redis, 0, sizeof cfg->redis);
-                    cfg->redis_url = strdup (value);
-                    return cfg->redis_url ? 0 : -1;
-                }
-                char redacted[512];
-                sp_log_redact_url (value, redacted, sizeof redacted);
-                if (err && err_size)
-                    snprintf (err, err_size,
-                              "%s: expected redis://[:password@]host[:port][/db] or "
-                              "unix:///path.sock (%s), got %s",
-                              name, why, sp_log_q (redacted));
-                return -1;
-            }
-            cfg->redis = parsed;
-            cfg->redis_url = strdup (value);
-            return cfg->redis_url ? 0 : -1;
-        }
-        case T_INT: {
-            long v;
-            if (s_parse_long (value, &v) || v < (long) d->min || v > (long) d->max) {
-                if (!validate)
-                    s_parse_long (d->pub.default_value, &v);
-                else if (err && err_size) {
-                    snprintf (err, err_size, "%s: expected an integer from %ld to %ld, got %s",
-                              name, (long) d->min, (long) d->max, sp_log_q (value));
-                    return -1;
-                } else
-                    return -1;
-            }
-            *(int *) ((char *) cfg + d->offset) = (int) v;
-            return 0;
-        }
-        case T_DOUBLE: {
-            char *end = NULL;
-            errno = 0;
-            double v = strtod (value, &end);
-            if (errno || end == value || *end || v < d->min || v > d->max) {
-                if (validate) {
-                    if (err && err_size)
-                        snprintf (err, err_size, "%s: expected a number from %g to %g, got %s",
-                                  name, d->min, d->max, sp_log_q (value));
-                    return -1;
-                }
-                v = strtod (d->pub.default_value, NULL);
-            }
-            *(double *) ((char *) cfg + d->offset) = v;
-            return 0;
-        }
-        case T_BOOL: {
-            bool v;
-            if (s_parse_bool (value, &v)) {
-                if (validate)
-                    FAIL ("%s", "expected true or false");
-                s_parse_bool (d->pub.default_value, &v);
-            }
-            *(bool *) ((char *) cfg + d->offset) = v;
-            return 0;
-        }
-        case T_LEVEL: {
-            sp_log_level_t level;
-            if (sp_log_level_parse (value, &level)) {
-                if (validate)
-                    FAIL ("%s", "expected debug, info, warn, error or off");
-                level = SP_LOG_INFO;
-            }
-            cfg->log_level = (int) level;
-            return 0;
-        }
-        case T_BUDGET: {
-            long n = 0, secs = 0;
-            const char *slash = strchr (value, '/');
-            char head[32];
-            bool ok = slash && (size_t) (slash - value) < sizeof head;
-            if (ok) {
-                memcpy (head, value, (size_t) (slash - value));
-                head[slash - value] = '\0';
-                ok = !s_parse_long (head, &n) && !s_parse_long (slash + 1, &secs) && n >= 1 &&
-                     n <= 100000 && secs >= 1 && secs <= 86400;
-            }
-            if (!ok) {
-                if (validate)
-                    FAIL ("%s", "expected SEARCHES/SECONDS such as 34/220");
-                n = 34;
-                secs = 220;
-            }
-            cfg->search_budget_count = (int) n;
-            cfg->search_budget_window_s = (int) secs;
-            return 0;
-        }
+        case T_DIR:
+            return s_load_string (cfg, d, value, validate, err, err_size);
+        case T_REDIS:
+            return s_load_redis (cfg, d, value, validate, err, err_size);
+        case T_INT:
+            return s_load_int (cfg, d, value, validate, err, err_size);
+        case T_DOUBLE:
+            return s_load_double (cfg, d, value, validate, err, err_size);
+        case T_BOOL:
+            return s_load_bool (cfg, d, value, validate, err, err_size);
+        case T_LEVEL:
+            return s_load_level (cfg, d, value, validate, err, err_size);
+        case T_BUDGET:
+            return s_load_budget (cfg, d, value, validate, err, err_size);
     }
-#undef FAIL
     return -1;
 }
 
