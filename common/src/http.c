@@ -476,194 +476,222 @@ fail:
 
 // ------------------------------------------------------------ requests
 
-int
-sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
-                 const sp_http_req_t *req, sp_http_resp_t **resp_p)
+//  One request: what sp_http_request builds once and every attempt uses.
+typedef struct {
+    sp_http_method_t method;            //  the method
+    const char *mname;                  //  its name, for logs and errors
+    char *url;                          //  full URL (owned)
+    char rurl[1024];                    //  url with secrets redacted, for logs and errors
+    char *json_text;                    //  serialized req->json (owned), or NULL
+    const char *body;                   //  request body, or NULL
+    size_t body_len;                    //  its length
+    const char *ctype;                  //  its Content-Type, NULL without a body
+    struct curl_slist *hdrs;            //  request headers (owned)
+    bool post_safe;                     //  may be sent again after a failure
+    s_xfer_t x;                         //  the current attempt's answer
+    char errbuf[CURL_ERROR_SIZE];       //  libcurl's message for the attempt
+    char cause[CURL_ERROR_SIZE + 256];  //  why the attempt failed ("" when it did not)
+} s_call_t;
+
+//  Arguments that sp_http_request refuses before sending anything.
+static int
+s_check_request (const sp_http_t *self, sp_http_method_t method, const char *path,
+                 const sp_http_req_t *req)
 {
-    if (resp_p)
-        *resp_p = NULL;
     if (!self || !path || (int) method < SP_HTTP_GET || method > SP_HTTP_DELETE)
         return SP_HTTP_ERR_INVALID;
-    static const sp_http_req_t s_none;
-    if (!req)
-        req = &s_none;
     int bodies = (req->json != NULL) + (req->form != NULL) + (req->body != NULL);
     if (bodies > 1 || (req->body_len > 0 && !req->body))
         return SP_HTTP_ERR_INVALID;
     for (size_t i = 0; req->headers && req->headers[i]; i++)
         if (!s_no_crlf (req->headers[i]) || !strchr (req->headers[i], ':'))
             return SP_HTTP_ERR_INVALID;
+    return SP_HTTP_OK;
+}
 
-    const char *mname = s_method_name (method);
-    char *url = NULL;
-    char *json_text = NULL;
-    struct curl_slist *hdrs = NULL;
-    s_xfer_t x = {0};
-    sp_http_resp_t *resp = NULL;
-    int rc = s_build_url (self, path, &url);
-    if (rc != SP_HTTP_OK)
-        return rc;
-    char rurl[1024];
-    sp_log_redact_url (url, rurl, sizeof rurl);
-
-    //  The body, if any.
-    const char *body = NULL;
-    size_t body_len = 0;
-    const char *ctype = NULL;
+//  The body, if any, and its Content-Type.
+static int
+s_prepare_body (s_call_t *call, const sp_http_req_t *req)
+{
     if (req->json) {
-        json_text = json_dumps (req->json, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!json_text) {
-            rc = SP_HTTP_ERR_INVALID;
-            goto done;
-        }
-        body = json_text;
-        body_len = strlen (json_text);
-        ctype = "application/json";
+        call->json_text = json_dumps (req->json, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!call->json_text)
+            return SP_HTTP_ERR_INVALID;
+        call->body = call->json_text;
+        call->body_len = strlen (call->json_text);
+        call->ctype = "application/json";
     } else if (req->form) {
-        body = req->form;
-        body_len = strlen (req->form);
-        ctype = "application/x-www-form-urlencoded";
+        call->body = req->form;
+        call->body_len = strlen (req->form);
+        call->ctype = "application/x-www-form-urlencoded";
     } else if (req->body) {
-        body = req->body;
-        body_len = req->body_len;
-        ctype = req->content_type ? req->content_type : "application/octet-stream";
+        call->body = req->body;
+        call->body_len = req->body_len;
+        call->ctype = req->content_type ? req->content_type : "application/octet-stream";
     }
-    hdrs = s_headers (self, req, ctype);
-    resp = calloc (1, sizeof *resp);
-    if (!hdrs || !resp) {
-        rc = SP_HTTP_ERR_NOMEM;
-        goto done;
-    }
-    resp->retry_after_ms = -1;
+    return SP_HTTP_OK;
+}
 
-    char errbuf[CURL_ERROR_SIZE];
-    char cause[CURL_ERROR_SIZE + 256];
-    bool post_safe = method != SP_HTTP_POST || req->retry_post;
-    int attempt = 0;
+//  Forget the previous attempt's answer.
+static void
+s_xfer_reset (s_xfer_t *x, size_t max)
+{
+    free (x->buf);
+    x->buf = NULL;
+    x->len = x->cap = 0;
+    x->max = max;
+    x->too_large = x->nomem = false;
+    s_xfer_clear_headers (x);
+}
+
+//  Set the reused easy handle up for one attempt.
+static void
+s_set_options (sp_http_t *self, s_call_t *call)
+{
+    CURL *c = self->curl;
+    curl_easy_reset (c);
+    curl_easy_setopt (c, CURLOPT_URL, call->url);
+    curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, self->connect_ms);
+    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, self->total_ms);
+    curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, self->follow ? 1L : 0L);
+    curl_easy_setopt (c, CURLOPT_MAXREDIRS, (long) MAX_REDIRECTS);
+    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write_cb);
+    curl_easy_setopt (c, CURLOPT_WRITEDATA, &call->x);
+    curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_header_cb);
+    curl_easy_setopt (c, CURLOPT_HEADERDATA, &call->x);
+    curl_easy_setopt (c, CURLOPT_HTTPHEADER, call->hdrs);
+    curl_easy_setopt (c, CURLOPT_ERRORBUFFER, call->errbuf);
+    curl_easy_setopt (c, CURLOPT_USERAGENT, "soulpipe/" SOULPIPE_VERSION);
+    curl_easy_setopt (c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->max_response);
+    curl_easy_setopt (c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
+    switch (call->method) {
+        case SP_HTTP_GET:
+            curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
+            break;
+        case SP_HTTP_POST:
+            curl_easy_setopt (c, CURLOPT_POST, 1L);
+            break;
+        case SP_HTTP_PUT:
+        case SP_HTTP_DELETE:
+            curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, call->mname);
+            break;
+    }
+    if (call->body || call->method == SP_HTTP_POST || call->method == SP_HTTP_PUT) {
+        curl_easy_setopt (c, CURLOPT_POSTFIELDS, call->body ? call->body : "");
+        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) call->body_len);
+    }
+}
+
+//  What one attempt's outcome means: returns its result code, writes why it
+//  failed into call->cause, and says whether it may be retried and after
+//  what delay (-1: the usual backoff).
+static int
+s_judge (const sp_http_t *self, s_call_t *call, CURLcode cc, const sp_http_resp_t *resp,
+         bool *retry, long *delay)
+{
+    s_xfer_t *x = &call->x;
+    long status = resp->status;
+    *retry = false;
+    *delay = -1;
+    if (x->nomem) {
+        snprintf (call->cause, sizeof call->cause, "out of memory");
+        return SP_HTTP_ERR_NOMEM;
+    }
+    if (x->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf (call->cause, sizeof call->cause, "response too large (over %zu bytes)",
+                  self->max_response);
+        return SP_HTTP_ERR_TOO_LARGE;
+    }
+    if (cc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf (call->cause, sizeof call->cause, "timed out (connect %ld ms, total %ld ms)",
+                  self->connect_ms, self->total_ms);
+        *retry = call->post_safe;
+        return SP_HTTP_ERR_TIMEOUT;
+    }
+    if (cc != CURLE_OK) {
+        snprintf (call->cause, sizeof call->cause, "%s",
+                  call->errbuf[0] ? call->errbuf : curl_easy_strerror (cc));
+        //  Not connected means not sent: safe to retry even a POST.
+        *retry = call->post_safe || cc == CURLE_COULDNT_CONNECT ||
+                 cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY;
+        return SP_HTTP_ERR_TRANSPORT;
+    }
+    if (status >= 200 && status < 400)
+        return SP_HTTP_OK;
+    char snip[SNIPPET_MAX];
+    s_snippet (x->buf ? x->buf : "", x->len, snip, sizeof snip);
+    snprintf (call->cause, sizeof call->cause, "HTTP %ld%s%s", status, snip[0] ? ": " : "", snip);
+    if (status == 429) {
+        if (!self->return_429 && resp->retry_after_ms <= self->retry_after_cap_ms) {
+            *retry = true;
+            *delay = resp->retry_after_ms;
+        }
+        return SP_HTTP_ERR_RATE_LIMITED;
+    }
+    if (status >= 500) {
+        *retry = call->post_safe || status == 503;
+        if (resp->retry_after_ms >= 0) {
+            if (resp->retry_after_ms > self->retry_after_cap_ms)
+                *retry = false;
+            else
+                *delay = resp->retry_after_ms;
+        }
+        return SP_HTTP_ERR_SERVER;
+    }
+    return SP_HTTP_ERR_CLIENT;
+}
+
+//  Send the request until an attempt may not be retried (or the retries
+//  are used up). Fills resp->status and retry_after_ms from the last
+//  attempt, whose answer stays in call->x. Returns its result code.
+static int
+s_attempts (sp_http_t *self, s_call_t *call, sp_http_resp_t *resp)
+{
+    int rc;
     for (;;) {
-        attempt++;
-        free (x.buf);
-        x.buf = NULL;
-        x.len = x.cap = 0;
-        x.max = self->max_response;
-        x.too_large = x.nomem = false;
-        s_xfer_clear_headers (&x);
-        errbuf[0] = '\0';
-        cause[0] = '\0';
-
-        CURL *c = self->curl;
-        curl_easy_reset (c);
-        curl_easy_setopt (c, CURLOPT_URL, url);
-        curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT_MS, self->connect_ms);
-        curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, self->total_ms);
-        curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, self->follow ? 1L : 0L);
-        curl_easy_setopt (c, CURLOPT_MAXREDIRS, (long) MAX_REDIRECTS);
-        curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write_cb);
-        curl_easy_setopt (c, CURLOPT_WRITEDATA, &x);
-        curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_header_cb);
-        curl_easy_setopt (c, CURLOPT_HEADERDATA, &x);
-        curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt (c, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt (c, CURLOPT_USERAGENT, "soulpipe/" SOULPIPE_VERSION);
-        curl_easy_setopt (c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) self->max_response);
-        curl_easy_setopt (c, CURLOPT_ACCEPT_ENCODING, "");
-        curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
-        switch (method) {
-            case SP_HTTP_GET:
-                curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
-                break;
-            case SP_HTTP_POST:
-                curl_easy_setopt (c, CURLOPT_POST, 1L);
-                break;
-            case SP_HTTP_PUT:
-            case SP_HTTP_DELETE:
-                curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, mname);
-                break;
-        }
-        if (body || method == SP_HTTP_POST || method == SP_HTTP_PUT) {
-            curl_easy_setopt (c, CURLOPT_POSTFIELDS, body ? body : "");
-            curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
-        }
-
-        CURLcode cc = curl_easy_perform (c);
+        resp->attempts++;
+        s_xfer_reset (&call->x, self->max_response);
+        call->errbuf[0] = '\0';
+        call->cause[0] = '\0';
+        s_set_options (self, call);
+        CURLcode cc = curl_easy_perform (self->curl);
         long status = 0;
-        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
         resp->status = status;
         resp->retry_after_ms =
-            s_parse_retry_after (s_header_lookup (x.hdr, x.hdr_count, "Retry-After"));
-
-        bool retry = false;
-        long delay = -1;
-        if (x.nomem) {
-            rc = SP_HTTP_ERR_NOMEM;
-            snprintf (cause, sizeof cause, "out of memory");
-        } else if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-            rc = SP_HTTP_ERR_TOO_LARGE;
-            snprintf (cause, sizeof cause, "response too large (over %zu bytes)",
-                      self->max_response);
-        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
-            rc = SP_HTTP_ERR_TIMEOUT;
-            snprintf (cause, sizeof cause, "timed out (connect %ld ms, total %ld ms)",
-                      self->connect_ms, self->total_ms);
-            retry = post_safe;
-        } else if (cc != CURLE_OK) {
-            rc = SP_HTTP_ERR_TRANSPORT;
-            snprintf (cause, sizeof cause, "%s", errbuf[0] ? errbuf : curl_easy_strerror (cc));
-            //  Not connected means not sent: safe to retry even a POST.
-            retry = post_safe || cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
-                    cc == CURLE_COULDNT_RESOLVE_PROXY;
-        } else if (status >= 200 && status < 400) {
-            rc = SP_HTTP_OK;
-        } else {
-            char snip[SNIPPET_MAX];
-            s_snippet (x.buf ? x.buf : "", x.len, snip, sizeof snip);
-            snprintf (cause, sizeof cause, "HTTP %ld%s%s", status, snip[0] ? ": " : "", snip);
-            if (status == 429) {
-                rc = SP_HTTP_ERR_RATE_LIMITED;
-                if (!self->return_429 && resp->retry_after_ms <= self->retry_after_cap_ms) {
-                    retry = true;
-                    delay = resp->retry_after_ms;
-                }
-            } else if (status >= 500) {
-                rc = SP_HTTP_ERR_SERVER;
-                retry = post_safe || status == 503;
-                if (resp->retry_after_ms >= 0) {
-                    if (resp->retry_after_ms > self->retry_after_cap_ms)
-                        retry = false;
-                    else
-                        delay = resp->retry_after_ms;
-                }
-            } else
-                rc = SP_HTTP_ERR_CLIENT;
-        }
-
-        if (retry && attempt <= self->retries) {
-            if (delay < 0)
-                delay = s_backoff_ms (self, attempt);
-            sp_log_warn ("event=http_retry method=%s url=%s attempt=%d delay_ms=%ld reason=%s",
-                         mname, sp_log_q (rurl), attempt, delay, sp_log_q (cause));
-            sp_clock_sleep_ms (delay);
-            continue;
-        }
-        break;
+            s_parse_retry_after (s_header_lookup (call->x.hdr, call->x.hdr_count, "Retry-After"));
+        bool retry;
+        long delay;
+        rc = s_judge (self, call, cc, resp, &retry, &delay);
+        if (!retry || resp->attempts > self->retries)
+            return rc;
+        if (delay < 0)
+            delay = s_backoff_ms (self, resp->attempts);
+        sp_log_warn ("event=http_retry method=%s url=%s attempt=%d delay_ms=%ld reason=%s",
+                     call->mname, sp_log_q (call->rurl), resp->attempts, delay,
+                     sp_log_q (call->cause));
+        sp_clock_sleep_ms (delay);
     }
-    resp->attempts = attempt;
+}
 
-    //  Body, JSON, headers.
-    resp->body = x.buf ? x.buf : strdup ("");
-    x.buf = NULL;
-    resp->body_len = x.len;
-    resp->hdr_ = x.hdr;
-    resp->hdr_count_ = x.hdr_count;
-    x.hdr = NULL;
-    x.hdr_count = 0;
-    if (!resp->body) {
-        rc = SP_HTTP_ERR_NOMEM;
-        goto done;
-    }
+//  Hand the last answer's body and headers to resp, parse its JSON and
+//  write resp->error. Returns the final result code.
+static int
+s_finish (s_call_t *call, const sp_http_req_t *req, sp_http_resp_t *resp, int rc)
+{
+    resp->body = call->x.buf ? call->x.buf : strdup ("");
+    call->x.buf = NULL;
+    resp->body_len = call->x.len;
+    resp->hdr_ = call->x.hdr;
+    resp->hdr_count_ = call->x.hdr_count;
+    call->x.hdr = NULL;
+    call->x.hdr_count = 0;
+    if (!resp->body)
+        return SP_HTTP_ERR_NOMEM;
     if (rc != SP_HTTP_ERR_TOO_LARGE && resp->body_len > 0 &&
         !s_blank (resp->body, resp->body_len)) {
         json_error_t jerr;
@@ -672,32 +700,69 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
             resp->json_bad = true;
             if (rc == SP_HTTP_OK && resp->status < 300 && !req->allow_text) {
                 rc = SP_HTTP_ERR_BAD_JSON;
-                snprintf (cause, sizeof cause, "bad JSON in HTTP %ld response: %s (line %d)",
-                          resp->status, jerr.text, jerr.line);
+                snprintf (call->cause, sizeof call->cause,
+                          "bad JSON in HTTP %ld response: %s (line %d)", resp->status, jerr.text,
+                          jerr.line);
             }
         }
     }
     if (rc != SP_HTTP_OK) {
-        char msg[sizeof rurl + sizeof cause + 64];
-        if (attempt > 1)
-            snprintf (msg, sizeof msg, "%s %s: %s (after %d attempts)", mname, rurl, cause,
-                      attempt);
+        char msg[sizeof call->rurl + sizeof call->cause + 64];
+        if (resp->attempts > 1)
+            snprintf (msg, sizeof msg, "%s %s: %s (after %d attempts)", call->mname, call->rurl,
+                      call->cause, resp->attempts);
         else
-            snprintf (msg, sizeof msg, "%s %s: %s", mname, rurl, cause);
+            snprintf (msg, sizeof msg, "%s %s: %s", call->mname, call->rurl, call->cause);
         resp->error = strdup (msg);
     }
-    sp_log_debug ("event=http method=%s url=%s status=%ld bytes=%zu attempts=%d result=%s", mname,
-                  sp_log_q (rurl), resp->status, resp->body_len, attempt, sp_http_err_name (rc));
+    sp_log_debug ("event=http method=%s url=%s status=%ld bytes=%zu attempts=%d result=%s",
+                  call->mname, sp_log_q (call->rurl), resp->status, resp->body_len, resp->attempts,
+                  sp_http_err_name (rc));
+    return rc;
+}
+
+int
+sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
+                 const sp_http_req_t *req, sp_http_resp_t **resp_p)
+{
+    if (resp_p)
+        *resp_p = NULL;
+    static const sp_http_req_t s_none;
+    if (!req)
+        req = &s_none;
+    int rc = s_check_request (self, method, path, req);
+    if (rc != SP_HTTP_OK)
+        return rc;
+
+    s_call_t call = {.method = method, .mname = s_method_name (method)};
+    sp_http_resp_t *resp = NULL;
+    rc = s_build_url (self, path, &call.url);
+    if (rc != SP_HTTP_OK)
+        return rc;
+    sp_log_redact_url (call.url, call.rurl, sizeof call.rurl);
+    rc = s_prepare_body (&call, req);
+    if (rc != SP_HTTP_OK)
+        goto done;
+    call.hdrs = s_headers (self, req, call.ctype);
+    resp = calloc (1, sizeof *resp);
+    if (!call.hdrs || !resp) {
+        rc = SP_HTTP_ERR_NOMEM;
+        goto done;
+    }
+    resp->retry_after_ms = -1;
+    call.post_safe = method != SP_HTTP_POST || req->retry_post;
+    rc = s_attempts (self, &call, resp);
+    rc = s_finish (&call, req, resp, rc);
 
 done:
     if (resp)
         resp->err = (sp_http_err_t) rc;
-    free (x.buf);
-    s_xfer_clear_headers (&x);
-    free (x.hdr);
-    curl_slist_free_all (hdrs);
-    free (json_text);
-    free (url);
+    free (call.x.buf);
+    s_xfer_clear_headers (&call.x);
+    free (call.x.hdr);
+    curl_slist_free_all (call.hdrs);
+    free (call.json_text);
+    free (call.url);
     if (resp_p && rc != SP_HTTP_ERR_NOMEM)
         *resp_p = resp;
     else
