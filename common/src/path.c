@@ -7,6 +7,8 @@
 */
 #include "soulpipe/path.h"
 
+#include "soulpipe/rand.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,7 +17,6 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -455,19 +456,11 @@ sp_path_mkdirs_at (const char *root, const char *const *components, size_t n, in
     return rc;
 }
 
-//  16 random hex digits; getrandom, with a time/pid/counter fallback.
+//  16 random hex digits (see rand.h: kernel bytes, or a fallback mix).
 static void
 s_random_hex (char *out17)
 {
-    static _Atomic unsigned long counter;
-    uint64_t v = 0;
-    if (getrandom (&v, sizeof v, GRND_NONBLOCK) != (ssize_t) sizeof v) {
-        struct timespec ts;
-        clock_gettime (CLOCK_MONOTONIC, &ts);
-        v = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) ts.tv_sec ^ ((uint64_t) getpid () << 40) ^
-            (uint64_t) ++counter;
-    }
-    snprintf (out17, 17, "%016llx", (unsigned long long) v);
+    snprintf (out17, 17, "%016llx", (unsigned long long) sp_rand_u64 ());
 }
 
 int

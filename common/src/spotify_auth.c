@@ -1,12 +1,12 @@
 /*  spotify_auth.c: Spotify OAuth (PKCE, token requests); see spotify_auth.h. */
 #include "soulpipe/spotify_auth.h"
 
+#include "soulpipe/err.h"
 #include "soulpipe/http.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,20 +17,6 @@
 
 static const char s_unreserved[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-
-static void s_err (char *err, size_t n, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_err (char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, n, fmt, ap);
-    va_end (ap);
-}
 
 const char *
 sp_spotify_auth_strerror (int rc)
@@ -198,26 +184,24 @@ sp_spotify_parse_callback (const char *query, const char *expected_state, char *
     char *code = s_query_get (q, "code");
     int rc;
     if (!state || strcmp (state, expected_state) != 0) {
-        s_err (err, n,
-               "%sthe answer does not belong to this login (state mismatch): run "
-               "`soulpipe login spotify` again",
-               "");
+        sp_err_set (err, n,
+                    "the answer does not belong to this login (state mismatch): run "
+                    "`soulpipe login spotify` again");
         rc = SP_SPOTIFY_AUTH_PROTO;
     } else if (error && strcmp (error, "access_denied") == 0) {
-        s_err (err, n,
-               "%sSpotify access was denied in the browser: run `soulpipe login "
-               "spotify` again and choose Agree",
-               "");
+        sp_err_set (err, n,
+                    "Spotify access was denied in the browser: run `soulpipe login "
+                    "spotify` again and choose Agree");
         rc = SP_SPOTIFY_AUTH_DENIED;
     } else if (error) {
         //  the error code is a short token; keep it printable
         for (char *c = error; *c; c++)
             if ((unsigned char) *c < 0x20 || (unsigned char) *c > 0x7e)
                 *c = '?';
-        s_err (err, n, "Spotify answered the login with error \"%.64s\"", error);
+        sp_err_set (err, n, "Spotify answered the login with error \"%.64s\"", error);
         rc = SP_SPOTIFY_AUTH_PROTO;
     } else if (!code || !*code) {
-        s_err (err, n, "%sthe redirect carried no authorization code", "");
+        sp_err_set (err, n, "the redirect carried no authorization code");
         rc = SP_SPOTIFY_AUTH_PROTO;
     } else {
         *code_out = code;
@@ -249,7 +233,7 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
     memset (out, 0, sizeof *out);
     sp_http_t *http = sp_http_new (accounts_url);
     if (!http) {
-        s_err (err, n, "%sout of memory", "");
+        sp_err_set (err, n, "out of memory");
         return SP_SPOTIFY_AUTH_PROTO;
     }
     sp_http_set_timeouts (http, 5000, S_TOKEN_TIMEOUT_MS);
@@ -269,7 +253,7 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
             json_string_value (json_object_get (resp ? resp->json : NULL, "access_token"));
         json_t *exp = json_object_get (resp->json, "expires_in");
         if (!at || !*at) {
-            s_err (err, n, "%sthe token answer has no access_token", "");
+            sp_err_set (err, n, "the token answer has no access_token");
             rc = SP_SPOTIFY_AUTH_PROTO;
         } else {
             const char *rt = json_string_value (json_object_get (resp->json, "refresh_token"));
@@ -291,22 +275,22 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
         snprintf (what, sizeof what, "%.64s%s%.128s", e ? e : "HTTP error", d ? ": " : "",
                   d ? d : "");
         if (e && strcmp (e, "invalid_grant") == 0) {
-            s_err (err, n, "Spotify refused the grant (%s): run `soulpipe login spotify` again",
-                   what);
+            sp_err_set (err, n,
+                        "Spotify refused the grant (%s): run `soulpipe login spotify` again", what);
             rc = SP_SPOTIFY_AUTH_BAD_GRANT;
         } else if (e && strcmp (e, "invalid_client") == 0) {
-            s_err (err, n,
-                   "Spotify refused the app (%s): check SPOTIFY_CLIENT_ID and "
-                   "SPOTIFY_CLIENT_SECRET",
-                   what);
+            sp_err_set (err, n,
+                        "Spotify refused the app (%s): check SPOTIFY_CLIENT_ID and "
+                        "SPOTIFY_CLIENT_SECRET",
+                        what);
             rc = SP_SPOTIFY_AUTH_BAD_CLIENT;
         } else {
-            s_err (err, n, "Spotify's token service refused the request (%s)", what);
+            sp_err_set (err, n, "Spotify's token service refused the request (%s)", what);
             rc = SP_SPOTIFY_AUTH_PROTO;
         }
     } else {
-        s_err (err, n, "Spotify's token service is unavailable (%s): try again later",
-               sp_http_err_name (hrc));
+        sp_err_set (err, n, "Spotify's token service is unavailable (%s): try again later",
+                    sp_http_err_name (hrc));
         rc = sp_http_err_retryable (hrc) ? SP_SPOTIFY_AUTH_NET : SP_SPOTIFY_AUTH_PROTO;
     }
     sp_http_resp_destroy (&resp);

@@ -4,9 +4,10 @@
 */
 #include "soulpipe/tags.h"
 
+#include "soulpipe/err.h"
+
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +24,6 @@ s_init (void)
     taglib_set_strings_unicode (true);
     taglib_set_string_management_enabled (false);
     taglib_id3v2_set_default_text_encoding (TagLib_ID3v2_UTF8);
-}
-
-static void s_err (char *err, size_t n, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_err (char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, n, fmt, ap);
-    va_end (ap);
 }
 
 sp_tags_format_t
@@ -131,18 +118,18 @@ s_write_basic (const char *path, sp_tags_format_t fmt, const sp_tags_t *t, char 
     if (!file || !taglib_file_is_valid (file)) {
         if (file)
             taglib_file_free (file);
-        s_err (err, n, "not a readable %s file (corrupt or wrong format)",
-               fmt == SP_TAGS_FMT_FLAC     ? "FLAC"
-               : fmt == SP_TAGS_FMT_MP3    ? "MP3"
-               : fmt == SP_TAGS_FMT_VORBIS ? "Ogg Vorbis"
-               : fmt == SP_TAGS_FMT_OPUS   ? "Opus"
-                                           : "MP4");
+        sp_err_set (err, n, "not a readable %s file (corrupt or wrong format)",
+                    fmt == SP_TAGS_FMT_FLAC     ? "FLAC"
+                    : fmt == SP_TAGS_FMT_MP3    ? "MP3"
+                    : fmt == SP_TAGS_FMT_VORBIS ? "Ogg Vorbis"
+                    : fmt == SP_TAGS_FMT_OPUS   ? "Opus"
+                                                : "MP4");
         return SP_TAGS_ERR_UNREADABLE;
     }
     TagLib_Tag *tag = taglib_file_tag (file);
     if (!tag) {
         taglib_file_free (file);
-        s_err (err, n, "file has no tag container");
+        sp_err_set (err, n, "file has no tag container");
         return SP_TAGS_ERR_WRITE;
     }
     char *artist = s_join (t->artists, t->artists_count);
@@ -170,7 +157,7 @@ s_write_basic (const char *path, sp_tags_format_t fmt, const sp_tags_t *t, char 
     taglib_file_free (file);
     free (artist);
     if (!ok) {
-        s_err (err, n, "TagLib could not save the tags");
+        sp_err_set (err, n, "TagLib could not save the tags");
         return SP_TAGS_ERR_WRITE;
     }
     return SP_TAGS_OK;
@@ -182,14 +169,14 @@ sp_tags_write (const char *path, const sp_tags_t *t, char *err, size_t n)
     if (err && n)
         err[0] = '\0';
     if (!path || !t) {
-        s_err (err, n, "bad arguments");
+        sp_err_set (err, n, "bad arguments");
         return SP_TAGS_ERR_INVALID;
     }
     pthread_once (&s_once, s_init);
     sp_tags_format_t fmt = sp_tags_format (path);
     if (fmt == SP_TAGS_FMT_NONE) {
         const char *dot = strrchr (path, '.');
-        s_err (err, n, "unsupported audio format \"%s\"", dot ? dot + 1 : "");
+        sp_err_set (err, n, "unsupported audio format \"%s\"", dot ? dot + 1 : "");
         return SP_TAGS_ERR_UNSUPPORTED;
     }
     int rc = s_write_basic (path, fmt, t, err, n);
@@ -250,7 +237,7 @@ sp_tags_write (const char *path, const sp_tags_t *t, char *err, size_t n)
                             t->cover && t->cover_len, shim_err, sizeof shim_err);
     free (album_artist);
     if (src != 0) {
-        s_err (err, n, "writing tags failed: %s", shim_err);
+        sp_err_set (err, n, "writing tags failed: %s", shim_err);
         return SP_TAGS_ERR_WRITE;
     }
     return SP_TAGS_OK;
@@ -266,7 +253,7 @@ sp_tags_probe (const char *path, sp_tags_info_t *info, char *err, size_t n)
     info->format = sp_tags_format (path);
     if (info->format == SP_TAGS_FMT_NONE) {
         const char *dot = strrchr (path, '.');
-        s_err (err, n, "unsupported audio format \"%s\"", dot ? dot + 1 : "");
+        sp_err_set (err, n, "unsupported audio format \"%s\"", dot ? dot + 1 : "");
         return SP_TAGS_ERR_UNSUPPORTED;
     }
     TagLib_File *file = s_open (path, info->format);
@@ -275,7 +262,7 @@ sp_tags_probe (const char *path, sp_tags_info_t *info, char *err, size_t n)
     if (!ap) {
         if (file)
             taglib_file_free (file);
-        s_err (err, n, "not a readable audio file (corrupt or wrong format)");
+        sp_err_set (err, n, "not a readable audio file (corrupt or wrong format)");
         return SP_TAGS_ERR_UNREADABLE;
     }
     info->length_s = taglib_audioproperties_length (ap);

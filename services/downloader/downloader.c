@@ -10,6 +10,7 @@
 
 #include "soulpipe/clock.h"
 #include "soulpipe/http.h"
+#include "soulpipe/io.h"
 #include "soulpipe/log.h"
 #include "soulpipe/path.h"
 #include "soulpipe/peers.h"
@@ -424,32 +425,6 @@ sp_dl_clean_work (const char *staging_dir, const char *job, const char *pos)
     close (jfd);
 }
 
-//  Copy all of src_fd into fd. Returns 0 or -1.
-static int
-s_copy_fd (int src_fd, int fd)
-{
-    char buf[65536];
-    while (true) {
-        ssize_t n = read (src_fd, buf, sizeof buf);
-        if (n == 0)
-            return 0;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write (fd, buf + off, (size_t) (n - off));
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                return -1;
-            }
-            off += w;
-        }
-    }
-}
-
 int
 sp_dl_stage (const char *staging_dir, const char *job, const char *pos, const char *src_path,
              const char *ext, bool force_copy, char **staged_out, char *why, size_t why_size)
@@ -512,7 +487,7 @@ sp_dl_stage (const char *staging_dir, const char *job, const char *pos, const ch
         snprintf (why, why_size, "cannot copy into staging: %s", strerror (errno));
         goto done;
     }
-    if (s_copy_fd (src, out) != 0) {
+    if (sp_io_copy_fd (src, out) != 0) {
         snprintf (why, why_size, "copy into staging failed: %s", strerror (errno));
         sp_path_discard_at (wfd, tmp);
         goto done;
