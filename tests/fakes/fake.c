@@ -112,6 +112,22 @@ sp_fake_resp_text (sp_fake_resp_t *resp, unsigned status, const char *text,
 }
 
 void
+sp_fake_resp_bytes (sp_fake_resp_t *resp, unsigned status, const void *data, size_t len,
+                    const char *content_type)
+{
+    free (resp->body);
+    resp->body = malloc (len + 1);
+    resp->body_len = 0;
+    if (resp->body) {
+        memcpy (resp->body, data, len);
+        resp->body[len] = '\0';
+        resp->body_len = len;
+    }
+    resp->status = status;
+    resp->content_type = content_type;
+}
+
+void
 sp_fake_resp_header (sp_fake_resp_t *resp, const char *name, const char *value)
 {
     if (resp->header_count >= SP_FAKE_MAX_HEADERS)
@@ -336,6 +352,183 @@ s_stats (sp_fake_t *fake, sp_fake_resp_t *resp)
     sp_fake_plex_stats (fake, stats);
     sp_fake_slskd_stats (fake, stats);
     sp_fake_resp_json (resp, 200, stats);
+}
+
+// ------------------------------------------------------------ JPEG covers
+//  A baseline JPEG written by hand (ITU T.81): every 8x8 block is one flat
+//  colour, so each block is only its DC coefficient followed by end-of-block
+//  and no DCT is needed. With every quantizer step S_JPEG_Q, the quantized DC
+//  of a block of value v is v - 128 (the DCT's DC is 8 * (v - 128)).
+
+#define S_JPEG_BLOCKS 8     //  blocks per side: 64x64 pixels
+#define S_JPEG_Q      8     //  every quantization table entry
+#define S_JPEG_CAP    4096  //  bytes: headers ~180, scan at most ~1,100 with stuffing
+
+typedef struct {
+    unsigned char *data;  //  S_JPEG_CAP bytes
+    size_t len;           //  bytes written
+    unsigned acc;         //  bits not yet written, at most 7
+    int nacc;             //  how many
+} s_jpeg_t;
+
+static void
+s_jpeg_byte (s_jpeg_t *j, unsigned b)
+{
+    if (j->len < S_JPEG_CAP)
+        j->data[j->len++] = (unsigned char) b;
+}
+
+static void
+s_jpeg_word (s_jpeg_t *j, unsigned w)
+{
+    s_jpeg_byte (j, w >> 8);
+    s_jpeg_byte (j, w & 0xFF);
+}
+
+//  The n low bits of bits into the entropy-coded scan, most significant
+//  first; a 0xFF byte there is followed by a stuffed 0x00.
+static void
+s_jpeg_bits (s_jpeg_t *j, unsigned bits, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        j->acc = (j->acc << 1) | ((bits >> i) & 1);
+        if (++j->nacc == 8) {
+            s_jpeg_byte (j, j->acc);
+            if (j->acc == 0xFF)
+                s_jpeg_byte (j, 0);
+            j->acc = 0;
+            j->nacc = 0;
+        }
+    }
+}
+
+//  The standard luminance DC table (T.81 Annex K.3): code lengths per
+//  category 0..11. The AC table has one symbol, end-of-block (0x00), code "0".
+static const unsigned char s_dc_bits[16] = {0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+
+static uint32_t
+s_fnv1a (const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char) *s) * 16777619u;
+    return h;
+}
+
+static int
+s_clamp255 (double v)
+{
+    return v < 0 ? 0 : v > 255 ? 255 : (int) (v + 0.5);
+}
+
+size_t
+sp_fake_jpeg (const char *seed, unsigned char **out)
+{
+    *out = NULL;
+    s_jpeg_t j = {.data = malloc (S_JPEG_CAP)};
+    if (!j.data)
+        return 0;
+    //  DC Huffman codes from the code lengths (T.81 Annex C)
+    unsigned dc_code[12];
+    int dc_len[12];
+    unsigned code = 0;
+    int k = 0;
+    for (int len = 1; len <= 16; len++) {
+        for (int i = 0; i < s_dc_bits[len - 1]; i++, k++) {
+            dc_code[k] = code++;
+            dc_len[k] = len;
+        }
+        code <<= 1;
+    }
+    //  Three colours from the seed: sleeve, record (its complement), label.
+    uint32_t h = s_fnv1a (seed ? seed : "");
+    int rgb[3][3];
+    for (int c = 0; c < 3; c++) {
+        rgb[0][c] = 40 + (int) ((h >> (8 * c)) & 0xFF) * 175 / 255;
+        rgb[1][c] = 255 - rgb[0][c];
+        rgb[2][c] = 60 + (int) ((h >> (8 * c + 4)) & 0xFF) * 190 / 255;
+    }
+    int ycc[3][3];
+    for (int i = 0; i < 3; i++) {
+        double r = rgb[i][0], g = rgb[i][1], b = rgb[i][2];
+        ycc[i][0] = s_clamp255 (0.299 * r + 0.587 * g + 0.114 * b);
+        ycc[i][1] = s_clamp255 (128 - 0.168736 * r - 0.331264 * g + 0.5 * b);
+        ycc[i][2] = s_clamp255 (128 + 0.5 * r - 0.418688 * g - 0.081312 * b);
+    }
+
+    const unsigned side = S_JPEG_BLOCKS * 8;
+    s_jpeg_word (&j, 0xFFD8);  //  SOI
+    s_jpeg_word (&j, 0xFFE0);  //  APP0 JFIF 1.1, no density, no thumbnail
+    s_jpeg_word (&j, 16);
+    const char jfif[] = "JFIF";
+    for (size_t i = 0; i < sizeof jfif; i++)
+        s_jpeg_byte (&j, (unsigned char) jfif[i]);
+    const unsigned char app0[] = {1, 1, 0, 0, 1, 0, 1, 0, 0};
+    for (size_t i = 0; i < sizeof app0; i++)
+        s_jpeg_byte (&j, app0[i]);
+    s_jpeg_word (&j, 0xFFDB);  //  DQT: table 0, 8-bit entries
+    s_jpeg_word (&j, 67);
+    s_jpeg_byte (&j, 0);
+    for (int i = 0; i < 64; i++)
+        s_jpeg_byte (&j, S_JPEG_Q);
+    s_jpeg_word (&j, 0xFFC0);  //  SOF0: 8-bit, side x side, Y Cb Cr 1x1 on table 0
+    s_jpeg_word (&j, 17);
+    s_jpeg_byte (&j, 8);
+    s_jpeg_word (&j, side);
+    s_jpeg_word (&j, side);
+    s_jpeg_byte (&j, 3);
+    for (unsigned c = 1; c <= 3; c++) {
+        s_jpeg_byte (&j, c);
+        s_jpeg_byte (&j, 0x11);
+        s_jpeg_byte (&j, 0);
+    }
+    s_jpeg_word (&j, 0xFFC4);  //  DHT: DC table 0 and AC table 0
+    s_jpeg_word (&j, 2 + 17 + 12 + 17 + 1);
+    s_jpeg_byte (&j, 0x00);
+    for (int i = 0; i < 16; i++)
+        s_jpeg_byte (&j, s_dc_bits[i]);
+    for (int i = 0; i < 12; i++)
+        s_jpeg_byte (&j, (unsigned) i);
+    s_jpeg_byte (&j, 0x10);
+    for (int i = 0; i < 16; i++)
+        s_jpeg_byte (&j, i == 0 ? 1 : 0);
+    s_jpeg_byte (&j, 0x00);
+    s_jpeg_word (&j, 0xFFDA);  //  SOS: the three components, full spectrum
+    s_jpeg_word (&j, 12);
+    s_jpeg_byte (&j, 3);
+    for (unsigned c = 1; c <= 3; c++) {
+        s_jpeg_byte (&j, c);
+        s_jpeg_byte (&j, 0x00);
+    }
+    s_jpeg_byte (&j, 0);
+    s_jpeg_byte (&j, 63);
+    s_jpeg_byte (&j, 0);
+
+    //  One MCU per block (Y, Cb, Cr), raster order; DC coded as the
+    //  difference from the component's previous block.
+    int pred[3] = {0, 0, 0};
+    for (int by = 0; by < S_JPEG_BLOCKS; by++)
+        for (int bx = 0; bx < S_JPEG_BLOCKS; bx++) {
+            double dx = bx - 3.5, dy = by - 3.5, d2 = dx * dx + dy * dy;
+            int which = d2 <= 1.0 ? 2 : d2 <= 12.5 ? 1 : 0;
+            for (int c = 0; c < 3; c++) {
+                int q = ycc[which][c] - 128;
+                int diff = q - pred[c];
+                pred[c] = q;
+                int cat = 0;
+                for (int a = diff < 0 ? -diff : diff; a; a >>= 1)
+                    cat++;
+                s_jpeg_bits (&j, dc_code[cat], dc_len[cat]);
+                if (cat)
+                    s_jpeg_bits (&j, (unsigned) (diff >= 0 ? diff : diff + (1 << cat) - 1), cat);
+                s_jpeg_bits (&j, 0, 1);  //  end of block
+            }
+        }
+    while (j.nacc)  //  pad the last byte with 1 bits
+        s_jpeg_bits (&j, 1, 1);
+    s_jpeg_word (&j, 0xFFD9);  //  EOI
+    *out = j.data;
+    return j.len;
 }
 
 // ------------------------------------------------------------ routing

@@ -75,6 +75,10 @@ void sp_fake_resp_text (sp_fake_resp_t *resp, unsigned status, const char *text,
 //  Add a response header (copied). Extra headers past the limit are dropped.
 void sp_fake_resp_header (sp_fake_resp_t *resp, const char *name, const char *value);
 
+//  Answer with a copy of len bytes of binary data and a content type.
+void sp_fake_resp_bytes (sp_fake_resp_t *resp, unsigned status, const void *data, size_t len,
+                         const char *content_type);
+
 // ------------------------------------------------------------ requests
 //  Header value or NULL (borrowed from libmicrohttpd).
 const char *sp_fake_req_header (const sp_fake_req_t *req, const char *name);
@@ -119,6 +123,14 @@ char *sp_fake_read_file (const char *path, size_t *len_out);
 json_t *sp_fake_load_json (const char *path, bool *missing, char *err, size_t err_size);
 //  Create dir and its parents (mode 0755). 0 or -1.
 int sp_fake_mkdir_p (const char *dir);
+
+// ------------------------------------------------------------ images
+//  A small real picture for a cover URL: a 64x64 baseline JPEG (JFIF,
+//  YCbCr 4:4:4, one flat colour per 8x8 block: a record on a sleeve) whose
+//  colours come from a hash of seed, so every album gets its own, always the
+//  same bytes. Any JPEG decoder reads it. Caller owns *out; returns the
+//  length, 0 when out of memory.
+size_t sp_fake_jpeg (const char *seed, unsigned char **out);
 
 // ------------------------------------------------------------ modules
 //  Each module: _new loads its fixtures from fixtures_dir (NULL with a

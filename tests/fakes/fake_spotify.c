@@ -43,6 +43,8 @@ struct sp_fake_spotify_t {
     json_t *codes;             //  code -> {challenge, redirect_uri, scope, exp}
     json_t *refresh;           //  refresh token -> {"scope"}
     json_t *empty;             //  an empty array for fixtures without entries
+    json_t *images;            //  relative image URL ("/images/x.jpg") -> true, from the fixtures
+    int64_t images_served;     //  stats: cover images answered
     int64_t api_requests;      //  /v1 requests seen
     int64_t tokens_issued;     //  stats
     int64_t rate_limited;      //  stats: 429s sent
@@ -89,6 +91,37 @@ s_strdup_field (json_t *obj, const char *key)
     return strdup (v ? v : "");
 }
 
+//  Every relative image URL ("/images/<id>.jpg") of an "images" array
+//  anywhere in doc, into set: the cover URLs the fake answers with a JPEG.
+static void
+s_collect_images (json_t *set, json_t *doc)
+{
+    if (json_is_array (doc)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (doc, i, v) s_collect_images (set, v);
+        return;
+    }
+    if (!json_is_object (doc))
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach (doc, key, v)
+    {
+        if (strcmp (key, "images") == 0 && json_is_array (v)) {
+            size_t i;
+            json_t *img;
+            json_array_foreach (v, i, img)
+            {
+                const char *url = json_string_value (json_object_get (img, "url"));
+                if (url && strncmp (url, "/images/", 8) == 0)
+                    json_object_set_new (set, url, json_true ());
+            }
+        } else
+            s_collect_images (set, v);
+    }
+}
+
 sp_fake_spotify_t *
 sp_fake_spotify_new (const char *fixtures_dir, char *err, size_t err_size)
 {
@@ -100,6 +133,7 @@ sp_fake_spotify_new (const char *fixtures_dir, char *err, size_t err_size)
     self->refresh = json_object ();
     self->empty = json_array ();
     self->rate_limit_at = json_array ();
+    self->images = json_object ();
     self->token_lifetime_s = DEFAULT_TOKEN_LIFETIME_S;
     self->rotate_refresh = true;
     self->retry_after_s = 1;
@@ -161,6 +195,9 @@ sp_fake_spotify_new (const char *fixtures_dir, char *err, size_t err_size)
     self->liked = json_is_array (liked) ? liked : json_array ();
     if (liked && !json_is_array (liked))
         json_decref (liked);
+    s_collect_images (self->images, self->playlists);
+    s_collect_images (self->images, self->albums);
+    s_collect_images (self->images, self->liked);
     return self;
 fail:
     sp_fake_spotify_destroy (&self);
@@ -184,6 +221,7 @@ sp_fake_spotify_destroy (sp_fake_spotify_t **self_p)
     json_decref (self->codes);
     json_decref (self->refresh);
     json_decref (self->empty);
+    json_decref (self->images);
     free (self);
     *self_p = NULL;
 }
@@ -780,6 +818,30 @@ s_api (sp_fake_spotify_t *self, sp_fake_t *fake, const sp_fake_req_t *req, sp_fa
         s_api_error (resp, 404, "Service not found");
 }
 
+//  GET /images/<id>.jpg: the cover images the fixtures name (Spotify's CDN
+//  needs no token), a JPEG of the fake's own per URL; 404 for any other.
+static void
+s_image (sp_fake_spotify_t *self, const sp_fake_req_t *req, sp_fake_resp_t *resp)
+{
+    if (strcmp (req->method, "GET") != 0 && strcmp (req->method, "HEAD") != 0) {
+        sp_fake_resp_text (resp, 405, "Method Not Allowed", "text/plain");
+        return;
+    }
+    if (!json_object_get (self->images, req->path)) {
+        sp_fake_resp_text (resp, 404, "Not Found", "text/plain");
+        return;
+    }
+    unsigned char *jpeg = NULL;
+    size_t len = sp_fake_jpeg (req->path, &jpeg);
+    if (!len) {
+        sp_fake_resp_text (resp, 500, "out of memory", "text/plain");
+        return;
+    }
+    sp_fake_resp_bytes (resp, 200, jpeg, len, "image/jpeg");
+    free (jpeg);
+    self->images_served++;
+}
+
 bool
 sp_fake_spotify_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *resp)
 {
@@ -787,13 +849,16 @@ sp_fake_spotify_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_
     bool token = strcmp (req->path, "/api/token") == 0;
     bool authorize = strcmp (req->path, "/authorize") == 0;
     bool api = strncmp (req->path, "/v1/", 4) == 0;
-    if (!token && !authorize && !api)
+    bool image = strncmp (req->path, "/images/", 8) == 0;
+    if (!token && !authorize && !api && !image)
         return false;
     if (!self->enabled) {
         s_api_error (resp, 404, "Spotify is not configured in this fixture");
         return true;
     }
-    if (token)
+    if (image)
+        s_image (self, req, resp);
+    else if (token)
         s_token (self, req, resp);
     else if (authorize)
         s_authorize (self, req, resp);
@@ -807,9 +872,10 @@ sp_fake_spotify_stats (sp_fake_t *fake, json_t *stats)
 {
     sp_fake_spotify_t *self = fake->spotify;
     json_object_set_new (stats, "spotify",
-                         json_pack ("{s:I, s:I, s:I, s:I}", "api_requests",
+                         json_pack ("{s:I, s:I, s:I, s:I, s:I}", "api_requests",
                                     (json_int_t) self->api_requests, "tokens_issued",
                                     (json_int_t) self->tokens_issued, "rate_limited",
                                     (json_int_t) self->rate_limited, "expired_token_rejections",
-                                    (json_int_t) self->expired_seen));
+                                    (json_int_t) self->expired_seen, "images_served",
+                                    (json_int_t) self->images_served));
 }
