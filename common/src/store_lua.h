@@ -1,4 +1,5 @@
-/*  store_lua.h: the Lua scripts of the store module (private to store.c).
+/*  store_lua.h: the Lua scripts of the store module (included by store.c
+    only; the script table is there).
 
     Every script is s_lua_prelude followed by its body; store.c joins them
     and loads them with SCRIPT LOAD. Each returns {code, data, changes}:
@@ -504,5 +505,57 @@ static const char s_lua_jobs_page[] =
     "  end\n"
     "end\n"
     "return {0, out, changes}\n";
+
+/* ---------------------------------------------------------------- coordination
+   (store_coord.c): the job-endings queue, named locks, the rescan claim */
+
+static const char s_lua_finished_recover[] =
+    "-- no ARGV. Entries a dead finisher left on the finishing list go back to\n"
+    "-- the head of the finished list, oldest first. data = {count}\n"
+    "local n = 0\n"
+    "while redis.call('LMOVE', P .. 'finishing', P .. 'finished', 'RIGHT', 'LEFT') do\n"
+    "  n = n + 1\n"
+    "end\n"
+    "return {0, {n}, changes}\n";
+
+static const char s_lua_lock_acquire[] =
+    "-- ARGV: name, token, ttl ms. The lock key holds '<token> <fence>'; the\n"
+    "-- fence grows with every acquisition of the name (hash lockfence), so a\n"
+    "-- holder whose lease ran out can tell. A resend by the holder (same\n"
+    "-- token) gets its lock again. data = {fence}; code 1 = held by another\n"
+    "local k = P .. 'lock:' .. ARGV[1]\n"
+    "local cur = redis.call('GET', k)\n"
+    "if cur then\n"
+    "  local tok, f = string.match(cur, '^(%S+) (%d+)$')\n"
+    "  if tok ~= ARGV[2] then return {1, {}, changes} end\n"
+    "  redis.call('PEXPIRE', k, ARGV[3])\n"
+    "  return {0, {tonumber(f)}, changes}\n"
+    "end\n"
+    "local f = redis.call('HINCRBY', P .. 'lockfence', ARGV[1], 1)\n"
+    "redis.call('SET', k, ARGV[2] .. ' ' .. I(f), 'PX', ARGV[3])\n"
+    "return {0, {f}, changes}\n";
+
+static const char s_lua_lock_extend[] =
+    "-- ARGV: name, token, fence, ttl ms. code 2 = no longer held by this holder\n"
+    "local k = P .. 'lock:' .. ARGV[1]\n"
+    "if redis.call('GET', k) ~= ARGV[2] .. ' ' .. ARGV[3] then return {2, {}, changes} end\n"
+    "redis.call('PEXPIRE', k, ARGV[4])\n"
+    "return {0, {}, changes}\n";
+
+static const char s_lua_lock_release[] =
+    "-- ARGV: name, token, fence. code 2 = no longer held by this holder\n"
+    "-- (nothing deleted: the lock may be someone else's now)\n"
+    "local k = P .. 'lock:' .. ARGV[1]\n"
+    "if redis.call('GET', k) ~= ARGV[2] .. ' ' .. ARGV[3] then return {2, {}, changes} end\n"
+    "redis.call('DEL', k)\n"
+    "return {0, {}, changes}\n";
+
+static const char s_lua_claim_rescan[] =
+    "-- ARGV: job, ending, token, ttl s. The first claim of (job, ending) wins;\n"
+    "-- a resend of the winning claim (same token) wins again. code 1 = taken\n"
+    "local k = P .. 'job:' .. ARGV[1] .. ':rescanned:' .. ARGV[2]\n"
+    "if redis.call('SET', k, ARGV[3], 'NX', 'EX', ARGV[4]) then return {0, {}, changes} end\n"
+    "if redis.call('GET', k) == ARGV[3] then return {0, {}, changes} end\n"
+    "return {1, {}, changes}\n";
 
 #endif

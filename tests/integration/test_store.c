@@ -1158,3 +1158,50 @@ Test (store, lost_replies)
     close (px.listen_fd);
     sp_store_destroy (&direct);
 }
+
+/*  The coordination calls through the same reply-dropping proxy: a won
+    rescan claim whose reply is lost is still won when resent, and a lock
+    acquisition whose reply is lost still gets the lock (same token), not a
+    wait for itself. */
+Test (store, lost_replies_coord)
+{
+    sp_store_t *direct = s_open ();
+    const char *url = s_url ();
+    int port = 0, db = 0;
+    cr_assert (sscanf (url, "redis://127.0.0.1:%d/%d", &port, &db) == 2, "%s", url);
+    s_proxy_t px = {.upstream_port = port};
+    px.listen_fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    cr_assert_eq (bind (px.listen_fd, (struct sockaddr *) &a, sizeof a), 0);
+    cr_assert_eq (listen (px.listen_fd, 4), 0);
+    cr_assert_eq (getsockname (px.listen_fd, (struct sockaddr *) &a, &alen), 0);
+    px.port = ntohs (a.sin_port);
+    pthread_t th;
+    cr_assert_eq (pthread_create (&th, NULL, s_proxy_run, &px), 0);
+    char purl[128], err[256];
+    snprintf (purl, sizeof purl, "redis://127.0.0.1:%d/%d", px.port, db);
+    sp_store_t *st = sp_store_new (purl, err, sizeof err);
+    cr_assert_not_null (st, "%s", err);
+
+    px.drop_next = 1;
+    cr_assert_eq (sp_store_job_claim_rescan (st, "j-lost", 1), SP_STORE_OK);
+    cr_assert_eq (px.dropped, 1, "the proxy did not drop a reply");
+    cr_expect_eq (sp_store_job_claim_rescan (direct, "j-lost", 1), SP_STORE_EMPTY);
+
+    sp_store_lock_t lock;
+    px.drop_next = 1;
+    cr_assert_eq (sp_store_lock_acquire (st, "playlist:lost", 30000, 0, &lock), SP_STORE_OK);
+    cr_assert_eq (px.dropped, 2);
+    cr_expect_eq (lock.fence, 1, "one acquisition counted");
+    sp_store_lock_t other;
+    cr_expect_eq (sp_store_lock_acquire (direct, "playlist:lost", 30000, 0, &other),
+                  SP_STORE_EMPTY);
+    cr_expect_eq (sp_store_lock_release (st, &lock), SP_STORE_OK);
+
+    sp_store_destroy (&st);
+    px.stop = 1;
+    pthread_join (th, NULL);
+    close (px.listen_fd);
+    sp_store_destroy (&direct);
+}

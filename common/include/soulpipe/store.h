@@ -12,7 +12,10 @@
              When a job ends (becomes done, or is cancelled while running)
              its `finishes` count goes up and "<job> <finishes>" is pushed
              on soulpipe:finished (list, newest 10000) in the same script;
-             the tagger's finisher pops it (m3u8, Plex rescan).
+             the tagger's finisher takes it (sp_store_finished_pop: moved to
+             soulpipe:finishing until sp_store_finished_ack), writes the
+             final m3u8 and claims the Plex rescan of that ending
+             (soulpipe:job:<job>:rescanned:<finishes>, kept 30 days).
       track  one playlist entry, key "<job>:<position>" (position = index in
              the array given to sp_store_job_create, from 0). Hash
              soulpipe:track:<key>: job, position, spotify_id, title, artists,
@@ -26,6 +29,15 @@
              Lists/sets per stage: soulpipe:q:<stage> (ready, FIFO),
              soulpipe:delayed:<stage> (zset, due ms), soulpipe:inflight:<stage>
              (zset, lease deadline ms).
+
+      lock   a named lease between processes (the m3u8 writer's per-playlist
+             lock): soulpipe:lock:<name> = "<token> <fence>", the fence
+             counted per name in the hash soulpipe:lockfence.
+      login  the saved Spotify login: hash soulpipe:spotify:auth
+             (refresh_token, access_token, expires_at_ms, scope, updated_ms).
+
+    Keys of their own (under soulpipe: too, through sp_store_command) belong
+    to budget.c, peers.c and songs.c; no other module spells a key.
 
     Track states: skipped | queued | searching | downloading | tagging |
     done | failed | cancelled. A take on stage search/download/tag makes the
@@ -313,14 +325,108 @@ int sp_store_stage_counts (sp_store_t *self, sp_store_stage_t stage, int64_t *re
                            int64_t *delayed, int64_t *inflight);
 
 
+/* ---------------------------------------------------------------- job endings */
+
+/*  One announced job ending, as taken by sp_store_finished_pop. */
+typedef struct {
+    char job_id[SP_STORE_ID_MAX];
+    long ending;                      /* the job's n-th ending, from 1 */
+    char entry[SP_STORE_ID_MAX + 24]; /* the list entry, for sp_store_finished_ack */
+} sp_store_ending_t;
+
+/*  Take the oldest announced job ending, waiting up to wait_ms for one
+    (0: do not wait; keep wait_ms below the store's read timeout). The
+    entry moves to the finishing list and stays there until
+    sp_store_finished_ack, so one left by a taker that died is found by
+    sp_store_finished_recover. Returns SP_STORE_OK (*out filled),
+    SP_STORE_EMPTY (none), SP_STORE_ENOENT (the entry taken named no job:
+    malformed, the store writes none such; it was dropped with a warning),
+    SP_STORE_EINVAL, SP_STORE_EIO, SP_STORE_EPROTO. A reply lost while
+    waiting leaves its entry on the finishing list until the next recover. */
+int sp_store_finished_pop (sp_store_t *self, int wait_ms, sp_store_ending_t *out);
+
+/*  Drop a taken ending from the finishing list (done with it, or given up
+    on). SP_STORE_OK also when it was not there any more. */
+int sp_store_finished_ack (sp_store_t *self, const sp_store_ending_t *ending);
+
+/*  At a finisher's start: put every entry of the finishing list back at the
+    head of the finished list, oldest first. Taken entries of a finisher
+    still running elsewhere come back too and are finished twice (which the
+    rescan claim makes harmless). *count (may be NULL) = entries moved. */
+int sp_store_finished_recover (sp_store_t *self, int *count);
+
+/*  Claim the Plex rescan of one ending of a job: the first caller for
+    (job_id, ending) gets SP_STORE_OK and should rescan; every later one
+    gets SP_STORE_EMPTY. The claim is kept 30 days. Resend-safe (a lost
+    reply does not turn a won claim into a lost one). A crash between the
+    claim and the rescan loses that rescan rather than doubling it.
+    Returns also SP_STORE_EINVAL, SP_STORE_EIO. */
+int sp_store_job_claim_rescan (sp_store_t *self, const char *job_id, long ending);
+
+/* ---------------------------------------------------------------- locks */
+
+#define SP_STORE_LOCK_NAME_MAX 320 /* longest lock name including the NUL */
+
+/*  A held lock: what sp_store_lock_acquire filled in, handed back to
+    extend and release. Plain data, nothing to free. */
+typedef struct {
+    char name[SP_STORE_LOCK_NAME_MAX];
+    char token[48]; /* unique to this acquisition */
+    uint64_t fence; /* grows with every acquisition of the name */
+} sp_store_lock_t;
+
+/*  Acquire the lock called name (any text, e.g. "playlist:<folder>") for
+    ttl_ms, polling every 25 ms for up to wait_ms while another holds it.
+    The lease ends at release or after ttl_ms, whichever comes first: a
+    holder that may take longer extends it. Returns SP_STORE_OK (*lock
+    filled), SP_STORE_EMPTY (still held by another after wait_ms),
+    SP_STORE_EINVAL (empty or too long a name, ttl_ms <= 0), SP_STORE_EIO,
+    SP_STORE_EPROTO. */
+int sp_store_lock_acquire (sp_store_t *self, const char *name, int ttl_ms, int wait_ms,
+                           sp_store_lock_t *lock);
+
+/*  Renew the lease to ttl_ms from now; also the check before acting on what
+    the lock protects. SP_STORE_ESTALE when the lease ran out (another may
+    hold the lock now: do not act). */
+int sp_store_lock_extend (sp_store_t *self, const sp_store_lock_t *lock, int ttl_ms);
+
+/*  Release the lock. SP_STORE_ESTALE when it was no longer this holder's
+    (nothing is deleted then). */
+int sp_store_lock_release (sp_store_t *self, const sp_store_lock_t *lock);
+
+/* ---------------------------------------------------------------- Spotify login */
+
+/*  The saved Spotify login. Caller owns the strings
+    (sp_store_spotify_auth_clear). */
+typedef struct {
+    char *refresh_token;   /* NULL: no login saved */
+    char *access_token;    /* NULL: none cached */
+    int64_t expires_at_ms; /* the access token's expiry, Unix ms (0: unknown) */
+} sp_store_spotify_auth_t;
+
+/*  Read the saved login into *auth (zeroed first; on an error it stays
+    zeroed). Returns SP_STORE_OK (also when none is saved), SP_STORE_EINVAL,
+    SP_STORE_EIO, SP_STORE_EPROTO, SP_STORE_ENOMEM. */
+int sp_store_spotify_auth_get (sp_store_t *self, sp_store_spotify_auth_t *auth);
+
+/*  Free the strings of *auth and zero it. Accepts NULL. */
+void sp_store_spotify_auth_clear (sp_store_spotify_auth_t *auth);
+
+/*  Save tokens: access_token (NULL = "") with its expiry; refresh_token and
+    scope only when not NULL (NULL keeps the saved ones). Also stamps
+    updated_ms. Returns SP_STORE_OK, SP_STORE_EINVAL, SP_STORE_EIO,
+    SP_STORE_EPROTO. */
+int sp_store_spotify_auth_put (sp_store_t *self, const char *refresh_token,
+                               const char *access_token, int64_t expires_at_ms, const char *scope);
+
 /* ---------------------------------------------------------------- raw access */
 
 struct redisReply;
 
 /*  Run one Redis command (binary-safe argv: argc strings with their lengths)
     with the store's reconnect-and-retry behaviour, for the small modules that
-    keep their own keys under "soulpipe:" (search budget, peer memory,
-    Spotify tokens, the index of finished songs). Lua goes through EVAL.
+    keep their own keys under "soulpipe:" (search budget, peer memory, the
+    index of finished songs) and for tests. Lua goes through EVAL.
     Commands must be safe to resend (idempotent), since a lost reply makes the
     store send them again. On SP_STORE_OK the caller owns *reply (free it with
     freeReplyObject; it may be an error reply). Returns SP_STORE_OK,
