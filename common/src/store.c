@@ -17,18 +17,16 @@
 
 #include "soulpipe/clock.h"
 #include "soulpipe/config.h"
+#include "soulpipe/err.h"
 #include "soulpipe/log.h"
+#include "soulpipe/rand.h"
 #include "store_lua.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #define S_RETRY_FIRST_MS 50   /* first wait before a reconnect, ms */
 #define S_RETRY_MAX_MS   2000 /* longest wait between reconnects, ms */
@@ -52,18 +50,6 @@ static const char *const s_script_name[SP_STORE__LUA_SCRIPT_COUNT] = {
     "lock_acquire", "lock_extend", "lock_release", "claim_rescan"};
 
 /* ---------------------------------------------------------------- helpers */
-
-uint64_t
-sp_store__random64 (void)
-{
-    uint64_t v = 0;
-    if (getrandom (&v, sizeof v, 0) != (ssize_t) sizeof v) {
-        struct timespec ts;
-        clock_gettime (CLOCK_REALTIME, &ts);
-        v = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) ts.tv_sec ^ ((uint64_t) getpid () << 40);
-    }
-    return v;
-}
 
 void
 sp_store__base36 (uint64_t v, char *out, size_t n)
@@ -96,20 +82,6 @@ sp_store__strndup (const char *s, size_t len)
         p[len] = '\0';
     }
     return p;
-}
-
-static void s_set_err (char *err, size_t n, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_set_err (char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err, n, fmt, ap);
-    va_end (ap);
 }
 
 /*  Ids become part of Redis key names: keep them to a safe alphabet. */
@@ -227,11 +199,11 @@ s_connect (sp_store_t *self, char *err, size_t n)
     redisContext *c = self->unix_path ? redisConnectUnixWithTimeout (self->unix_path, tv)
                                       : redisConnectWithTimeout (self->host, self->port, tv);
     if (!c) {
-        s_set_err (err, n, "redis %s: out of memory", self->where);
+        sp_err_set (err, n, "redis %s: out of memory", self->where);
         return -1;
     }
     if (c->err) {
-        s_set_err (err, n, "redis %s: %s", self->where, c->errstr);
+        sp_err_set (err, n, "redis %s: %s", self->where, c->errstr);
         redisFree (c);
         return -1;
     }
@@ -248,7 +220,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
             goto io_error;
         if (r->type == REDIS_REPLY_ERROR) {
             int rc = s_transient (r->str) ? -1 : -2;
-            s_set_err (err, n, "redis %s: AUTH refused: %s", self->where, r->str);
+            sp_err_set (err, n, "redis %s: AUTH refused: %s", self->where, r->str);
             freeReplyObject (r);
             s_disconnect (self);
             return rc;
@@ -264,7 +236,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
             goto io_error;
         if (r->type == REDIS_REPLY_ERROR) {
             int rc = s_transient (r->str) ? -1 : -2;
-            s_set_err (err, n, "redis %s: SELECT refused: %s", self->where, r->str);
+            sp_err_set (err, n, "redis %s: SELECT refused: %s", self->where, r->str);
             freeReplyObject (r);
             s_disconnect (self);
             return rc;
@@ -278,8 +250,8 @@ s_connect (sp_store_t *self, char *err, size_t n)
             goto io_error;
         if (r->type != REDIS_REPLY_STRING || r->len != 40) {
             int rc = (r->type == REDIS_REPLY_ERROR && s_transient (r->str)) ? -1 : -2;
-            s_set_err (err, n, "redis: SCRIPT LOAD %s: %s", s_script_name[i],
-                       r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            sp_err_set (err, n, "redis: SCRIPT LOAD %s: %s", s_script_name[i],
+                        r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
             freeReplyObject (r);
             s_disconnect (self);
             return rc;
@@ -291,7 +263,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
     return 0;
 
 io_error:
-    s_set_err (err, n, "redis %s: connection lost during setup", self->where);
+    sp_err_set (err, n, "redis %s: connection lost during setup", self->where);
     return -1;
 }
 
@@ -315,13 +287,13 @@ s_try (sp_store_t *self, int argc, const char **argv, const size_t *lens, redisR
         return S_TRY_OK;
     redisReply *r = redisCommandArgv (self->ctx, argc, argv, lens);
     if (!r) {
-        s_set_err (err, n, "redis %s: %s", self->where,
-                   self->ctx->errstr[0] ? self->ctx->errstr : "connection lost");
+        sp_err_set (err, n, "redis %s: %s", self->where,
+                    self->ctx->errstr[0] ? self->ctx->errstr : "connection lost");
         s_disconnect (self);
         return S_TRY_AGAIN;
     }
     if (r->type == REDIS_REPLY_ERROR && s_transient (r->str)) {
-        s_set_err (err, n, "redis %s: %s", self->where, r->str);
+        sp_err_set (err, n, "redis %s: %s", self->where, r->str);
         freeReplyObject (r);
         return S_TRY_AGAIN;
     }
@@ -543,7 +515,7 @@ s_parse_url (sp_store_t *self, const char *url, char *err, size_t n)
     sp_redis_url_t u;
     char why[160];
     if (sp_config_parse_redis_url (url, &u, why, sizeof why) != 0) {
-        s_set_err (err, n, "redis url: %s", why);
+        sp_err_set (err, n, "redis url: %s", why);
         return -1;
     }
     int rc = 0;
@@ -639,12 +611,12 @@ sp_store_new (const char *redis_url, char *err, size_t n)
     if (err && n)
         err[0] = '\0';
     if (!redis_url) {
-        s_set_err (err, n, "redis url missing");
+        sp_err_set (err, n, "redis url missing");
         return NULL;
     }
     sp_store_t *self = calloc (1, sizeof *self);
     if (!self) {
-        s_set_err (err, n, "out of memory");
+        sp_err_set (err, n, "out of memory");
         return NULL;
     }
     self->timeout_ms = SP_STORE_DEFAULT_TIMEOUT_MS;
@@ -656,13 +628,13 @@ sp_store_new (const char *redis_url, char *err, size_t n)
         size_t blen = strlen (s_script_body[i]);
         self->src[i] = malloc (plen + blen + 1);
         if (!self->src[i]) {
-            s_set_err (err, n, "out of memory");
+            sp_err_set (err, n, "out of memory");
             goto fail;
         }
         memcpy (self->src[i], s_lua_prelude, plen);
         memcpy (self->src[i] + plen, s_script_body[i], blen + 1);
     }
-    sp_store__base36 (sp_store__random64 (), self->req_prefix, sizeof self->req_prefix);
+    sp_store__base36 (sp_rand_u64 (), self->req_prefix, sizeof self->req_prefix);
 
     /* first connection: the same loop and retry budget as any call */
     if (s_with_retry (self, 0, NULL, NULL, NULL, err, n) != SP_STORE_OK)

@@ -78,8 +78,6 @@ bool sp_store__valid_id (const char *s);
 bool sp_store__stage_ok (sp_store_stage_t stage);
 /*  A NUL-terminated copy of len bytes (which may hold NULs). Caller frees. */
 char *sp_store__strndup (const char *s, size_t len);
-/*  64 random bits (getrandom, else time and pid). */
-uint64_t sp_store__random64 (void);
 /*  v in base 36 into out (n bytes). */
 void sp_store__base36 (uint64_t v, char *out, size_t n);
 /*  A fresh value unique to this store and call ("<random>-<n>"), for

@@ -7,6 +7,7 @@
 
 #include "soulpipe/clock.h"
 #include "soulpipe/log.h"
+#include "soulpipe/rand.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ sp_store_job_create (sp_store_t *self, const sp_store_job_spec_t *spec,
 
     char t36[16], r36[16], id[SP_STORE_ID_MAX];
     sp_store__base36 ((uint64_t) sp_clock_wall_ms (), t36, sizeof t36);
-    sp_store__base36 (sp_store__random64 (), r36, sizeof r36);
+    sp_store__base36 (sp_rand_u64 (), r36, sizeof r36);
     snprintf (id, sizeof id, "j-%s-%s", t36, r36);
 
     sp_store__args_t a;
