@@ -6,19 +6,18 @@
 #include "tagger.h"
 
 #include "soulpipe/app.h"
+#include "soulpipe/clock.h"
 #include "soulpipe/config.h"
 #include "soulpipe/log.h"
 #include "soulpipe/worker.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#define S_FINISH_WAIT_MS  1000  //  BLMOVE wait per round (bounds the stop delay), ms
+#define S_FINISH_WAIT_MS  1000  //  wait for an ending per round (bounds the stop delay), ms
 #define S_FINISH_RETRY_MS 2000  //  pause after a Redis error, ms
 
 static const sp_app_info_t s_info = {
@@ -94,7 +93,7 @@ s_preflight (const sp_config_t *cfg)
 //  Tracks filed at once: separate files, each slot its own tagger and Redis
 //  connection; what is shared (album folders, cover.jpg, the m3u8) is safe
 //  across processes already (mkdirat EEXIST, flock'ed temporaries + rename,
-//  the per-playlist Redis lock), so it is across threads too.
+//  the store's per-playlist lock), so it is across threads too.
 static int
 s_slots (const sp_config_t *cfg)
 {
@@ -124,11 +123,8 @@ s_finisher_stopping (void)
 static void
 s_pause_ms (int ms)
 {
-    for (int waited = 0; waited < ms && !s_finisher_stopping (); waited += 100) {
-        struct timespec ts = {0, 100 * 1000000L};
-        while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
+    for (int waited = 0; waited < ms && !s_finisher_stopping (); waited += 100)
+        sp_clock_sleep_ms (100);
 }
 
 //  The finisher thread: its own tagger (own Redis connection), puts back

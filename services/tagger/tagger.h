@@ -25,28 +25,28 @@
          this call created: Transfer is unchanged and the staged file intact;
       6. with a store: records the path on the track record and in the songs
          index, and rewrites Transfer/<PLAYLIST>/<PLAYLIST>.m3u8 from the
-         job's track records in playlist order under a per-playlist Redis
-         lock (progress while the job runs).
+         job's track records in playlist order under the store's
+         per-playlist lock (progress while the job runs).
 
     Job end (the finisher): a job's last track may finish in any stage (a
     search that finds nothing, a failed download), where no tagger runs. So
     the store itself announces every job that ends (done, or cancelled while
-    running) on the list soulpipe:finished as "<job> <ending>" (ending
-    counts the job's endings), in the same script that ends it. Each tagger
-    process runs one finisher thread (main.c) that moves an entry to
-    soulpipe:finishing (BLMOVE), rewrites the m3u8 a last time (now listing
-    failed tracks with their reasons) and, when Plex is configured and the
-    job filed at least one track, asks Plex to rescan once per ending
-    (SET NX soulpipe:job:<id>:rescanned:<ending>, kept 30 days), then drops
-    the entry. A job retried with `soulpipe retry` that ends again has a new
-    ending number, so it gets its final m3u8 and one more rescan (new files
-    may have arrived). Crash safety: an entry left in soulpipe:finishing by
-    a dead process is put back at the next tagger start
+    running) as "<job> <ending>" (ending counts the job's endings), in the
+    same script that ends it. Each tagger process runs one finisher thread
+    (main.c) that takes an ending (sp_store_finished_pop), rewrites the m3u8
+    a last time (now listing failed tracks with their reasons) and, when
+    Plex is configured and the job filed at least one track, asks Plex to
+    rescan once per ending (sp_store_job_claim_rescan), then acknowledges
+    the entry (sp_store_finished_ack). A job retried with `soulpipe retry`
+    that ends again has a new ending number, so it gets its final m3u8 and
+    one more rescan (new files may have arrived). Crash safety: an ending a
+    dead process had taken is put back at the next tagger start
     (sp_tagger_finish_recover); running it twice rewrites the same m3u8 and
-    the SET NX flag keeps the rescan single (a crash between the flag and
-    the request loses that rescan rather than doubling it).
+    the claim keeps the rescan single (a crash between the claim and the
+    request loses that rescan rather than doubling it).
 
-    One sp_tagger_t per thread (it holds a Redis connection and HTTP clients).
+    Files: tagger.c (object, filing), layout.c, cover.c, m3u8.c, finisher.c
+    (see tagger_int.h).     One sp_tagger_t per thread (it holds a Redis connection and HTTP clients).
 */
 #ifndef SOULPIPE_TAGGER_H
 #define SOULPIPE_TAGGER_H
@@ -145,13 +145,14 @@ int sp_tagger_process (sp_tagger_t *self, sp_payload_t *payload, char *reason, s
     (the rescan flag is not retried). Needs a store. */
 int sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending);
 
-/*  Take one entry of soulpipe:finished (waiting up to wait_ms; 0 = do not
-    wait) and finish it. Returns 1 when an entry was handled, 0 when there
-    was none, -1 on a Redis error. */
+/*  Take one announced job ending (waiting up to wait_ms; 0 = do not wait)
+    and finish it. Returns 1 when an entry was handled (a malformed one is
+    dropped), 0 when there was none, -1 on a Redis error. */
 int sp_tagger_finish_next (sp_tagger_t *self, int wait_ms);
 
-/*  At start-up: put entries a dead finisher left in soulpipe:finishing back
-    on soulpipe:finished. Returns how many, or -1 on a Redis error. */
+/*  At start-up: put the endings a dead finisher had taken back on the
+    queue (sp_store_finished_recover). Returns how many, or -1 on a Redis
+    error. */
 int sp_tagger_finish_recover (sp_tagger_t *self);
 
 #endif

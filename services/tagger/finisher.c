@@ -1,0 +1,139 @@
+/*  finisher.c: job end (see tagger.h, "Job end"): for every ending the
+    store announces, the final m3u8 and, when Plex is configured and the job
+    filed a track, one rescan per ending (claimed in the store, so several
+    finishers never rescan twice).
+*/
+#include "tagger_int.h"
+
+#include "soulpipe/log.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  Ask Plex to rescan the configured (or every music) section.
+static void
+s_plex_rescan (sp_tagger_t *self, const char *job)
+{
+    char keys[1024];
+    snprintf (keys, sizeof keys, "%s", self->plex_sections);
+    if (!*keys) {
+        sp_http_resp_t *resp = NULL;
+        const char *hdr[] = {"Accept: application/json", NULL};
+        sp_http_req_t req = {.headers = hdr};
+        int rc = sp_http_request (self->plex_http, SP_HTTP_GET, "/library/sections", &req, &resp);
+        json_t *dirs =
+            rc == SP_HTTP_OK && resp
+                ? json_object_get (json_object_get (resp->json, "MediaContainer"), "Directory")
+                : NULL;
+        size_t i;
+        json_t *d;
+        json_array_foreach (dirs, i, d)
+        {
+            const char *type = json_string_value (json_object_get (d, "type"));
+            const char *key = json_string_value (json_object_get (d, "key"));
+            if (type && key && strcmp (type, "artist") == 0 &&
+                strlen (keys) + strlen (key) + 2 < sizeof keys) {
+                if (*keys)
+                    strcat (keys, ",");
+                strcat (keys, key);
+            }
+        }
+        if (rc != SP_HTTP_OK)
+            sp_log_warn ("event=plex_rescan_failed job=%s error=%s", sp_log_q (job),
+                         sp_log_q (resp && resp->error ? resp->error : sp_http_err_name (rc)));
+        sp_http_resp_destroy (&resp);
+    }
+    char *save = NULL;
+    for (char *k = strtok_r (keys, ", ", &save); k; k = strtok_r (NULL, ", ", &save)) {
+        char *enc = sp_http_urlencode (k);
+        if (!enc)
+            continue;
+        char path[1200];
+        snprintf (path, sizeof path, "/library/sections/%s/refresh", enc);
+        free (enc);
+        sp_http_req_t req = {.allow_text = true};
+        sp_http_resp_t *resp = NULL;
+        int rc = sp_http_request (self->plex_http, SP_HTTP_GET, path, &req, &resp);
+        if (rc == SP_HTTP_OK)
+            sp_log_info ("event=plex_rescan job=%s section=%s", sp_log_q (job), sp_log_q (k));
+        else
+            sp_log_warn ("event=plex_rescan_failed job=%s section=%s error=%s", sp_log_q (job),
+                         sp_log_q (k),
+                         sp_log_q (resp && resp->error ? resp->error : sp_http_err_name (rc)));
+        sp_http_resp_destroy (&resp);
+    }
+}
+
+// ------------------------------------------------------------ job end
+
+int
+sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
+{
+    if (!self || !self->store || !job_id || !*job_id || ending < 1)
+        return -1;
+    sp_store_job_t *job = NULL;
+    int rc = sp_store_job_get (self->store, job_id, &job);
+    if (rc == SP_STORE_ENOENT) {
+        sp_log_warn ("event=finish_unknown_job job=%s", sp_log_q (job_id));
+        return 0;
+    }
+    if (rc != SP_STORE_OK)
+        return -1;
+    int result = 0;
+    //  Retried meanwhile: it is running again and will end again.
+    if (strcmp (job->state, "done") != 0 && strcmp (job->state, "cancelled") != 0) {
+        sp_log_info ("event=finish_skipped job=%s state=%s", sp_log_q (job_id),
+                     sp_log_q (job->state));
+        goto done;
+    }
+    if (sp_tagger__m3u8_write (self, job_id, job->name, NULL, NULL, -1, job->done > 0) != 0)
+        result = -1;
+    if (!self->plex_http || job->done == 0)
+        goto done;
+    //  Once per ending: a retried job that ends again rescans again.
+    rc = sp_store_job_claim_rescan (self->store, job_id, ending);
+    if (rc == SP_STORE_OK)
+        s_plex_rescan (self, job_id);
+    else if (rc == SP_STORE_EMPTY)
+        sp_log_info ("event=rescan_already_requested job=%s ending=%ld", sp_log_q (job_id), ending);
+    else
+        sp_log_warn ("event=rescan_claim_failed job=%s ending=%ld error=%s", sp_log_q (job_id),
+                     ending, sp_log_q (sp_store_strerror (rc)));
+done:
+    sp_log_info ("event=job_finished job=%s state=%s done=%lld failed=%lld ending=%ld",
+                 sp_log_q (job_id), sp_log_q (job->state), (long long) job->done,
+                 (long long) job->failed, ending);
+    sp_store_job_destroy (&job);
+    return result;
+}
+
+int
+sp_tagger_finish_next (sp_tagger_t *self, int wait_ms)
+{
+    if (!self || !self->store)
+        return -1;
+    sp_store_ending_t e;
+    int rc = sp_store_finished_pop (self->store, wait_ms, &e);
+    if (rc == SP_STORE_EMPTY)
+        return 0;
+    if (rc == SP_STORE_ENOENT)
+        return 1;  //  a malformed entry, dropped by the store
+    if (rc != SP_STORE_OK)
+        return -1;
+    if (sp_tagger_finish_job (self, e.job_id, e.ending) != 0)
+        sp_log_warn ("event=finish_incomplete job=%s", sp_log_q (e.job_id));
+    //  Done with it (also when it failed: the m3u8 is rewritten by the next
+    //  filing or retry, and a rescan must not repeat forever).
+    return sp_store_finished_ack (self->store, &e) == SP_STORE_OK ? 1 : -1;
+}
+
+int
+sp_tagger_finish_recover (sp_tagger_t *self)
+{
+    int n = 0;
+    if (!self || !self->store || sp_store_finished_recover (self->store, &n) != SP_STORE_OK)
+        return -1;
+    return n;
+}
