@@ -13,7 +13,6 @@
 #include "soulpipe/log.h"
 #include "soulpipe/spotify_auth.h"
 
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -83,88 +82,6 @@ sp_spotify_destroy (sp_spotify_t **self_p)
     *self_p = NULL;
 }
 
-// ------------------------------------------------------------ Redis state
-
-typedef struct {
-    char *refresh, *access;
-    int64_t exp_ms;
-} s_auth_t;
-
-static void
-s_auth_clear (s_auth_t *a)
-{
-    free (a->refresh);
-    free (a->access);
-    memset (a, 0, sizeof *a);
-}
-
-//  Read soulpipe:spotify:auth. Returns SP_STORE_OK (a->refresh NULL when
-//  not logged in) or an error.
-static int
-s_auth_read (sp_store_t *store, s_auth_t *a)
-{
-    memset (a, 0, sizeof *a);
-    const char *argv[] = {"HMGET", SP_SPOTIFY_AUTH_KEY, "refresh_token", "access_token",
-                          "expires_at_ms"};
-    size_t lens[5];
-    for (int i = 0; i < 5; i++)
-        lens[i] = strlen (argv[i]);
-    redisReply *r = NULL;
-    int rc = sp_store_command (store, 5, argv, lens, &r);
-    if (rc != SP_STORE_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
-        rc = SP_STORE_EPROTO;
-    else {
-        if (r->element[0]->type == REDIS_REPLY_STRING && r->element[0]->len)
-            a->refresh = strndup (r->element[0]->str, r->element[0]->len);
-        if (r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len)
-            a->access = strndup (r->element[1]->str, r->element[1]->len);
-        if (r->element[2]->type == REDIS_REPLY_STRING)
-            a->exp_ms = strtoll (r->element[2]->str, NULL, 10);
-    }
-    freeReplyObject (r);
-    return rc;
-}
-
-//  HSET the given tokens (refresh may be NULL = keep). Returns SP_STORE_*.
-static int
-s_auth_write (sp_store_t *store, const char *refresh, const char *access, int64_t exp_ms,
-              const char *scope)
-{
-    char exp[32], now[32];
-    snprintf (exp, sizeof exp, "%lld", (long long) exp_ms);
-    snprintf (now, sizeof now, "%lld", (long long) s_wall_ms ());
-    const char *argv[12];
-    int argc = 0;
-    argv[argc++] = "HSET";
-    argv[argc++] = SP_SPOTIFY_AUTH_KEY;
-    argv[argc++] = "access_token";
-    argv[argc++] = access ? access : "";
-    argv[argc++] = "expires_at_ms";
-    argv[argc++] = exp;
-    argv[argc++] = "updated_ms";
-    argv[argc++] = now;
-    if (refresh) {
-        argv[argc++] = "refresh_token";
-        argv[argc++] = refresh;
-    }
-    if (scope) {
-        argv[argc++] = "scope";
-        argv[argc++] = scope;
-    }
-    size_t lens[12];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen (argv[i]);
-    redisReply *r = NULL;
-    int rc = sp_store_command (store, argc, argv, lens, &r);
-    if (rc == SP_STORE_OK && r->type == REDIS_REPLY_ERROR)
-        rc = SP_STORE_EPROTO;
-    if (r)
-        freeReplyObject (r);
-    return rc;
-}
-
 // ------------------------------------------------------------ tokens
 
 #define S_TOK_OK      0
@@ -179,8 +96,7 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
 {
     *out = NULL;
     int ret = S_TOK_ERR;
-    s_auth_t a;
-    memset (&a, 0, sizeof a);
+    sp_store_spotify_auth_t a = {0};
     pthread_mutex_lock (&self->lock);
     int64_t now = s_wall_ms ();
     if (self->user_token && self->user_exp_ms - S_EARLY_MS > now &&
@@ -189,21 +105,22 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
         ret = *out ? S_TOK_OK : S_TOK_ERR;
         goto done;
     }
-    int rc = s_auth_read (store, &a);
+    int rc = sp_store_spotify_auth_get (store, &a);
     if (rc != SP_STORE_OK) {
         s_fail (err, "store", "Redis is unreachable (reading the Spotify login): try again");
         goto done;
     }
-    if (!a.refresh) {
+    if (!a.refresh_token) {
         ret = S_TOK_NOLOGIN;
         goto done;
     }
     //  another analyzer run (or a login) may have left a good access token
-    if (a.access && a.exp_ms - S_EARLY_MS > now && (!bad || strcmp (bad, a.access) != 0)) {
+    if (a.access_token && a.expires_at_ms - S_EARLY_MS > now &&
+        (!bad || strcmp (bad, a.access_token) != 0)) {
         free (self->user_token);
-        self->user_token = a.access;
-        self->user_exp_ms = a.exp_ms;
-        a.access = NULL;
+        self->user_token = a.access_token;
+        self->user_exp_ms = a.expires_at_ms;
+        a.access_token = NULL;
         *out = strdup (self->user_token);
         ret = *out ? S_TOK_OK : S_TOK_ERR;
         goto done;
@@ -211,7 +128,7 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
     sp_spotify_tokens_t t;
     char why[512];
     int arc = sp_spotify_refresh (self->cfg->spotify_accounts_url, self->cfg->spotify_client_id,
-                                  a.refresh, &t, why, sizeof why);
+                                  a.refresh_token, &t, why, sizeof why);
     if (arc == SP_SPOTIFY_AUTH_BAD_GRANT) {
         s_fail (err, "spotify_login_required",
                 "the Spotify login has expired or was revoked: run `soulpipe login spotify`");
@@ -225,7 +142,7 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
     int64_t exp = s_wall_ms () + t.expires_in * 1000;
     //  a rotated refresh token must be stored before anything else: the old
     //  one may already be dead
-    rc = s_auth_write (store, t.refresh_token, t.access_token, exp, NULL);
+    rc = sp_store_spotify_auth_put (store, t.refresh_token, t.access_token, exp, NULL);
     if (rc != SP_STORE_OK)
         sp_log_error ("event=spotify_token_store_failed rotated=%s rc=%d",
                       t.refresh_token ? "true" : "false", rc);
@@ -240,7 +157,7 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
     ret = *out ? S_TOK_OK : S_TOK_ERR;
 done:
     pthread_mutex_unlock (&self->lock);
-    s_auth_clear (&a);
+    sp_store_spotify_auth_clear (&a);
     if (ret == S_TOK_ERR && !err->code[0])
         s_fail (err, "internal", "out of memory");
     return ret;
@@ -300,7 +217,8 @@ sp_spotify_login (sp_spotify_t *self, sp_store_t *store, const char *access_toke
         expires_in = 3600;
     int64_t exp = s_wall_ms () + (int64_t) expires_in * 1000;
     pthread_mutex_lock (&self->lock);
-    int rc = s_auth_write (store, refresh_token, access_token, exp, scope ? scope : "");
+    int rc =
+        sp_store_spotify_auth_put (store, refresh_token, access_token, exp, scope ? scope : "");
     if (rc == SP_STORE_OK) {
         free (self->user_token);
         self->user_token = *access_token ? strdup (access_token) : NULL;

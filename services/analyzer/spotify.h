@@ -9,8 +9,8 @@
     become unusable entries with a reason.
 
     Tokens: a user token (from `soulpipe login spotify`: the refresh token
-    lives in Redis at soulpipe:spotify:auth, the access token is cached in
-    memory and in Redis with its expiry) is refreshed 60 s before it expires
+    is saved in the store, sp_store_spotify_auth_get/_put, and the access
+    token is cached in memory and in the store with its expiry) is refreshed 60 s before it expires
     and on a 401, and a rotated refresh token is stored at once. Without a
     login, playlists and albums use a client-credentials token when
     SPOTIFY_CLIENT_SECRET is set. 429s are slept on (Retry-After).
@@ -25,8 +25,6 @@
 #include "soulpipe/store.h"
 
 #include <stdint.h>
-
-#define SP_SPOTIFY_AUTH_KEY "soulpipe:spotify:auth"
 
 typedef struct _sp_spotify_t sp_spotify_t;
 
