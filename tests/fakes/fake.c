@@ -10,6 +10,7 @@
     SIGTERM / SIGINT. Fixture format: tests/fakes/README.md.
 */
 #include "fake.h"
+#include "fake_subsonic.h"
 #include "soulpipe/log.h"
 
 #include <arpa/inet.h>
@@ -350,6 +351,7 @@ s_stats (sp_fake_t *fake, sp_fake_resp_t *resp)
     json_object_set (stats, "requests", fake->req_counts);
     sp_fake_spotify_stats (fake, stats);
     sp_fake_plex_stats (fake, stats);
+    sp_fake_subsonic_stats (fake, stats);
     sp_fake_slskd_stats (fake, stats);
     sp_fake_resp_json (resp, 200, stats);
 }
@@ -551,6 +553,8 @@ s_route (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *resp)
         return;
     if (sp_fake_plex_handle (fake, req, resp))
         return;
+    if (sp_fake_subsonic_handle (fake, req, resp))
+        return;
     if (sp_fake_spotify_handle (fake, req, resp))
         return;
     sp_fake_resp_text (resp, 404, "Not Found", "text/plain");
@@ -732,6 +736,8 @@ main (int argc, char **argv)
     fake.spotify = sp_fake_spotify_new (fixtures, err, sizeof err);
     if (fake.spotify)
         fake.plex = sp_fake_plex_new (fixtures, err, sizeof err);
+    if (fake.plex && sp_fake_subsonic_init (fixtures, err, sizeof err) != 0)
+        sp_fake_plex_destroy (&fake.plex);  //  reported as a bad fixture below
     if (fake.plex)
         fake.slskd = sp_fake_slskd_new (fixtures, err, sizeof err);
     if (!fake.slskd) {
@@ -773,6 +779,7 @@ main (int argc, char **argv)
 cleanup:
     sp_fake_spotify_destroy (&fake.spotify);
     sp_fake_plex_destroy (&fake.plex);
+    sp_fake_subsonic_fini ();
     sp_fake_slskd_destroy (&fake.slskd);
     json_decref (fake.req_counts);
     free (fake.fixtures_dir);
