@@ -1,7 +1,13 @@
 /*  fake_plex.c: the fake Plex Media Server: GET /identity,
     GET /library/sections, GET /library/sections/{key}/all?type=10 (paged by
-    X-Plex-Container-Start/-Size as headers or query), GET|POST
-    /library/sections/{key}/refresh (counted for the tests).
+    X-Plex-Container-Start/-Size as headers or query; sort=addedAt:desc),
+    GET|POST /library/sections/{key}/refresh[?path=] (counted; the section's
+    "refreshing" is true for plex/scan.json's scan_ms, then scannedAt moves
+    and the plex/pending.json tracks under the path join the library), and
+    the playlist API: GET|POST /playlists, GET|DELETE /playlists/{id},
+    GET|PUT /playlists/{id}/items (uri=server://<machineIdentifier>/
+    com.plexapp.plugins.library/library/metadata/<ids>),
+    DELETE /playlists/{id}/items/{playlistItemID}.
 
     JSON only with "Accept: application/json"; XML otherwise (the JSON tree
     rendered the way Plex does: scalars as attributes, arrays as children).
@@ -21,12 +27,63 @@
     "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
 
 struct sp_fake_plex_t {
-    bool enabled;       //  DIR/plex/token exists
-    char *token;        //  the X-Plex-Token
-    json_t *sections;   //  Directory[] entries
-    json_t *tracks;     //  track Metadata[]
-    json_t *refreshes;  //  section key -> refresh count
+    bool enabled;                //  DIR/plex/token exists
+    char *token;                 //  the X-Plex-Token
+    json_t *sections;            //  Directory[] entries
+    json_t *tracks;              //  track Metadata[]
+    json_t *refreshes;           //  section key -> refresh count
+    json_t *pending;             //  track Metadata[] that a refresh of their folder adds
+    int64_t scan_ms;             //  how long a refresh keeps "refreshing" true
+    json_t *scans;               //  running scans: [{key, path, end_ms}]
+    json_t *playlists;           //  [{ratingKey, title, ..., "_items": [{track, id}]}]
+    int64_t next_playlist;       //  next playlist ratingKey
+    int64_t next_playlist_item;  //  next playlistItemID
+    int64_t scanned_at;          //  last scannedAt handed out (seconds)
+    unsigned playlist_writes;    //  POST/PUT/DELETE on /playlists (stats)
 };
+
+//  plex/scan.json {"scan_ms": N} and plex/pending.json (track Metadata[]
+//  like tracks.json, added by a refresh whose path holds their file).
+static int
+s_load_scan (sp_fake_plex_t *self, const char *fixtures_dir, char *err, size_t err_size)
+{
+    char path[4096];
+    bool missing;
+    snprintf (path, sizeof path, "%s/plex/scan.json", fixtures_dir);
+    json_t *cfg = sp_fake_load_json (path, &missing, err, err_size);
+    if (!cfg && !missing)
+        return -1;
+    json_t *ms = json_object_get (cfg, "scan_ms");
+    self->scan_ms =
+        json_is_integer (ms) && json_integer_value (ms) > 0 ? json_integer_value (ms) : 0;
+    json_decref (cfg);
+    snprintf (path, sizeof path, "%s/plex/pending.json", fixtures_dir);
+    json_t *p = sp_fake_load_json (path, &missing, err, err_size);
+    if (!p && !missing)
+        return -1;
+    if (p && !json_is_array (p)) {
+        snprintf (err, err_size, "%s: want an array of track Metadata objects", path);
+        json_decref (p);
+        return -1;
+    }
+    self->pending = p ? p : json_array ();
+    size_t i;
+    json_t *d;
+    json_array_foreach (self->pending, i, d)
+    {
+        if (!json_is_object (d))
+            continue;
+        json_t *rk = json_object_get (d, "ratingKey");
+        if (json_is_integer (rk))
+            json_object_set_new (d, "ratingKey",
+                                 json_sprintf ("%lld", (long long) json_integer_value (rk)));
+        else if (!rk)
+            json_object_set_new (d, "ratingKey", json_sprintf ("%zu", 80000 + i));
+        if (!json_object_get (d, "type"))
+            json_object_set_new (d, "type", json_string ("track"));
+    }
+    return 0;
+}
 
 sp_fake_plex_t *
 sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
@@ -35,12 +92,17 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
     if (!self)
         return NULL;
     self->refreshes = json_object ();
+    self->scans = json_array ();
+    self->playlists = json_array ();
+    self->next_playlist = 90001;
+    self->next_playlist_item = 50001;
     char path[4096];
     snprintf (path, sizeof path, "%s/plex/token", fixtures_dir);
     char *token = sp_fake_read_file (path, NULL);
     if (!token) {
         self->sections = json_array ();
         self->tracks = json_array ();
+        self->pending = json_array ();
         return self;  //  Plex disabled
     }
     //  trim trailing whitespace / newline
@@ -120,6 +182,8 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
                 json_sprintf ("/library/metadata/%s",
                               json_string_value (json_object_get (d, "ratingKey"))));
     }
+    if (s_load_scan (self, fixtures_dir, err, err_size) != 0)
+        goto fail;
     return self;
 fail:
     sp_fake_plex_destroy (&self);
@@ -136,6 +200,9 @@ sp_fake_plex_destroy (sp_fake_plex_t **self_p)
     json_decref (self->sections);
     json_decref (self->tracks);
     json_decref (self->refreshes);
+    json_decref (self->pending);
+    json_decref (self->scans);
+    json_decref (self->playlists);
     free (self);
     *self_p = NULL;
 }
@@ -289,6 +356,8 @@ s_container_arg (const sp_fake_req_t *req, const char *name)
     return sp_fake_parse_i64 (v, 0, 1000000000, &out) == 0 ? out : -2;
 }
 
+static void s_sort_added_desc (json_t *arr);
+
 static void
 s_all (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_resp_t *resp)
 {
@@ -316,6 +385,9 @@ s_all (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_
             json_array_append (matching, t);
         }
     }
+    const char *sort = sp_fake_req_arg (req, "sort");
+    if (sort && strncmp (sort, "addedAt:desc", 12) == 0)
+        s_sort_added_desc (matching);
     size_t total = json_array_size (matching);
     json_t *page = json_array ();
     for (size_t i = (size_t) start; i < total && (size < 0 || i < (size_t) (start + size)); i++)
@@ -342,12 +414,354 @@ s_all (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_
     s_reply (req, resp, mc);
 }
 
+//  Newest first by addedAt (stable: equal ones keep listing order, reversed
+//  so that the later added of two equal stamps comes first).
+static void
+s_sort_added_desc (json_t *arr)
+{
+    size_t n = json_array_size (arr);
+    for (size_t i = 1; i < n; i++) {
+        json_t *cur = json_incref (json_array_get (arr, i));
+        json_int_t a = json_integer_value (json_object_get (cur, "addedAt"));
+        size_t j = i;
+        while (j > 0 &&
+               json_integer_value (json_object_get (json_array_get (arr, j - 1), "addedAt")) <= a) {
+            json_array_set (arr, j, json_array_get (arr, j - 1));
+            j--;
+        }
+        json_array_set_new (arr, j, cur);
+    }
+}
+
+static bool
+s_under (const char *dir, const char *file)
+{
+    size_t dl = strlen (dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    return strncmp (dir, file, dl) == 0 && (file[dl] == '\0' || file[dl] == '/');
+}
+
+static const char *
+s_track_file (json_t *t)
+{
+    json_t *media = json_array_get (json_object_get (t, "Media"), 0);
+    return json_string_value (
+        json_object_get (json_array_get (json_object_get (media, "Part"), 0), "file"));
+}
+
+//  Finish the scans whose time is up: the section stops refreshing, its
+//  scannedAt moves on, and the pending tracks under the scanned path (all of
+//  them without a path) join the library in that section.
+static void
+s_tick (sp_fake_plex_t *self)
+{
+    int64_t now = sp_fake_now_ms ();
+    for (size_t i = 0; i < json_array_size (self->scans);) {
+        json_t *sc = json_array_get (self->scans, i);
+        if (json_integer_value (json_object_get (sc, "end_ms")) > now) {
+            i++;
+            continue;
+        }
+        const char *key = json_string_value (json_object_get (sc, "key"));
+        const char *path = json_string_value (json_object_get (sc, "path"));
+        for (size_t j = 0; j < json_array_size (self->pending);) {
+            json_t *t = json_array_get (self->pending, j);
+            const char *f = s_track_file (t);
+            if (f && (!path || !*path || s_under (path, f))) {
+                json_object_set_new (t, "librarySectionID", json_string (key));
+                json_object_set_new (t, "addedAt", json_integer (sp_fake_wall_ms () / 1000));
+                json_array_append (self->tracks, t);
+                json_array_remove (self->pending, j);
+                sp_log_info ("event=plex_scanned_in file=%s", sp_log_q (f));
+            } else
+                j++;
+        }
+        bool other = false;
+        for (size_t j = 0; j < json_array_size (self->scans); j++) {
+            const char *k =
+                json_string_value (json_object_get (json_array_get (self->scans, j), "key"));
+            if (j != i && k && strcmp (k, key) == 0 &&
+                json_integer_value (json_object_get (json_array_get (self->scans, j), "end_ms")) >
+                    now)
+                other = true;
+        }
+        json_t *sec = s_section (self, key);
+        if (sec && !other) {
+            int64_t at = sp_fake_wall_ms () / 1000;
+            if (at <= self->scanned_at)
+                at = self->scanned_at + 1;
+            self->scanned_at = at;
+            json_object_set_new (sec, "refreshing", json_false ());
+            json_object_set_new (sec, "scannedAt", json_integer (at));
+        }
+        json_array_remove (self->scans, i);
+    }
+}
+
+static void
+s_refresh (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_resp_t *resp)
+{
+    json_t *c = json_object_get (self->refreshes, key);
+    json_object_set_new (self->refreshes, key, json_integer (c ? json_integer_value (c) + 1 : 1));
+    const char *path = sp_fake_req_arg (req, "path");
+    sp_log_info ("event=plex_refresh section=%s path=%s", sp_log_q (key), sp_log_q (path));
+    json_array_append_new (self->scans,
+                           json_pack ("{s:s, s:s, s:I}", "key", key, "path", path ? path : "",
+                                      "end_ms", (json_int_t) (sp_fake_now_ms () + self->scan_ms)));
+    json_t *sec = s_section (self, key);
+    if (self->scan_ms > 0)
+        json_object_set_new (sec, "refreshing", json_true ());
+    else
+        s_tick (self);
+    sp_fake_resp_text (resp, 200, NULL, NULL);
+}
+
+// ------------------------------------------------------------ playlists
+
+static json_t *
+s_track_by_key (sp_fake_plex_t *self, const char *rk)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach (self->tracks, i, t)
+    {
+        const char *k = json_string_value (json_object_get (t, "ratingKey"));
+        if (k && strcmp (k, rk) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+static json_t *
+s_playlist (sp_fake_plex_t *self, const char *id)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach (self->playlists, i, p)
+    {
+        const char *k = json_string_value (json_object_get (p, "ratingKey"));
+        if (k && strcmp (k, id) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+//  The playlist as Plex lists it: without the private "_items", with
+//  leafCount and duration.
+static json_t *
+s_playlist_view (json_t *p)
+{
+    json_t *v = json_deep_copy (p);
+    json_t *items = json_object_get (p, "_items");
+    json_int_t dur = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach (items, i, it) dur +=
+        json_integer_value (json_object_get (json_object_get (it, "track"), "duration"));
+    json_object_del (v, "_items");
+    json_object_set_new (v, "leafCount", json_integer ((json_int_t) json_array_size (items)));
+    json_object_set_new (v, "duration", json_integer (dur));
+    return v;
+}
+
+//  Parse uri=server://<mid>/com.plexapp.plugins.library/library/metadata/a,b
+//  into an array of tracks (new reference), or NULL with a reason.
+static json_t *
+s_uri_tracks (sp_fake_plex_t *self, const char *uri, const char **why)
+{
+    static const char tail[] = "/com.plexapp.plugins.library/library/metadata/";
+    if (!uri || strncmp (uri, "server://", 9) != 0) {
+        *why = "uri must start with server://";
+        return NULL;
+    }
+    const char *mid = uri + 9;
+    size_t ml = strlen (PLEX_MACHINE_ID);
+    if (strncmp (mid, PLEX_MACHINE_ID, ml) != 0 || strncmp (mid + ml, tail, sizeof tail - 1) != 0) {
+        *why = "uri names another server or is not a library/metadata uri";
+        return NULL;
+    }
+    const char *p = mid + ml + sizeof tail - 1;
+    json_t *out = json_array ();
+    while (*p) {
+        const char *e = strchr (p, ',');
+        size_t len = e ? (size_t) (e - p) : strlen (p);
+        char key[64];
+        if (len == 0 || len >= sizeof key) {
+            *why = "bad item id in uri";
+            json_decref (out);
+            return NULL;
+        }
+        memcpy (key, p, len);
+        key[len] = '\0';
+        json_t *t = s_track_by_key (self, key);
+        if (!t) {
+            *why = "uri names an item that does not exist";
+            json_decref (out);
+            return NULL;
+        }
+        json_array_append (out, t);
+        p += len + (e ? 1 : 0);
+    }
+    return out;
+}
+
+static void
+s_playlist_append (sp_fake_plex_t *self, json_t *pl, json_t *tracks)
+{
+    json_t *items = json_object_get (pl, "_items");
+    size_t i;
+    json_t *t;
+    json_array_foreach (tracks, i, t) json_array_append_new (
+        items, json_pack ("{s:O, s:I}", "track", t, "id", (json_int_t) self->next_playlist_item++));
+    json_object_set_new (pl, "updatedAt", json_integer (sp_fake_wall_ms () / 1000));
+}
+
+static void
+s_playlists (sp_fake_plex_t *self, const sp_fake_req_t *req, char **seg, int ns,
+             sp_fake_resp_t *resp)
+{
+    bool get = strcmp (req->method, "GET") == 0;
+    bool post = strcmp (req->method, "POST") == 0;
+    bool put = strcmp (req->method, "PUT") == 0;
+    bool del = strcmp (req->method, "DELETE") == 0;
+    if (!get)
+        self->playlist_writes++;
+    if (ns == 1 && get) {
+        json_t *md = json_array ();
+        size_t i;
+        json_t *p;
+        const char *type = sp_fake_req_arg (req, "playlistType");
+        json_array_foreach (self->playlists, i, p)
+        {
+            const char *pt = json_string_value (json_object_get (p, "playlistType"));
+            if (!type || (pt && strcmp (pt, type) == 0))
+                json_array_append_new (md, s_playlist_view (p));
+        }
+        s_reply (
+            req, resp,
+            json_pack ("{s:I, s:o}", "size", (json_int_t) json_array_size (md), "Metadata", md));
+        return;
+    }
+    if (ns == 1 && post) {
+        const char *type = sp_fake_req_arg (req, "type");
+        const char *title = sp_fake_req_arg (req, "title");
+        const char *smart = sp_fake_req_arg (req, "smart");
+        const char *uri = sp_fake_req_arg (req, "uri");
+        if (!type || strcmp (type, "audio") != 0 || !title || !*title || !smart ||
+            strcmp (smart, "0") != 0) {
+            sp_fake_resp_text (resp, 400, "type=audio, title and smart=0 are required",
+                               "text/plain");
+            return;
+        }
+        const char *why = NULL;
+        json_t *tracks = uri && *uri ? s_uri_tracks (self, uri, &why) : json_array ();
+        if (!tracks) {
+            sp_fake_resp_text (resp, 400, why, "text/plain");
+            return;
+        }
+        int64_t wall = sp_fake_wall_ms () / 1000;
+        json_t *pl =
+            json_pack ("{s:s+, s:s+, s:s, s:s, s:s, s:b, s:I, s:I, s:[]}", "ratingKey", "", "key",
+                       "", "type", "playlist", "title", title, "playlistType", "audio", "smart", 0,
+                       "addedAt", (json_int_t) wall, "updatedAt", (json_int_t) wall, "_items");
+        char id[32];
+        snprintf (id, sizeof id, "%lld", (long long) self->next_playlist++);
+        json_object_set_new (pl, "ratingKey", json_string (id));
+        json_object_set_new (pl, "key", json_sprintf ("/playlists/%s/items", id));
+        s_playlist_append (self, pl, tracks);
+        json_decref (tracks);
+        json_array_append_new (self->playlists, pl);
+        sp_log_info ("event=plex_playlist_created id=%s title=%s", id, sp_log_q (title));
+        s_reply (req, resp,
+                 json_pack ("{s:i, s:[o]}", "size", 1, "Metadata", s_playlist_view (pl)));
+        return;
+    }
+    json_t *pl = ns >= 2 ? s_playlist (self, seg[1]) : NULL;
+    if (!pl) {
+        sp_fake_resp_text (resp, 404, "Not Found", "text/html");
+        return;
+    }
+    if (ns == 2 && get) {
+        s_reply (req, resp,
+                 json_pack ("{s:i, s:[o]}", "size", 1, "Metadata", s_playlist_view (pl)));
+        return;
+    }
+    if (ns == 2 && del) {
+        size_t i;
+        json_t *p;
+        json_array_foreach (self->playlists, i, p) if (p == pl)
+        {
+            json_array_remove (self->playlists, i);
+            break;
+        }
+        sp_fake_resp_text (resp, 200, NULL, NULL);
+        return;
+    }
+    if (ns < 3 || strcmp (seg[2], "items") != 0) {
+        sp_fake_resp_text (resp, 404, "Not Found", "text/html");
+        return;
+    }
+    json_t *items = json_object_get (pl, "_items");
+    if (ns == 3 && get) {
+        json_t *md = json_array ();
+        size_t i;
+        json_t *it;
+        json_array_foreach (items, i, it)
+        {
+            json_t *t = json_deep_copy (json_object_get (it, "track"));
+            json_object_set (t, "playlistItemID", json_object_get (it, "id"));
+            json_array_append_new (md, t);
+        }
+        json_t *mc = json_pack ("{s:I, s:I, s:s, s:o}", "size", (json_int_t) json_array_size (md),
+                                "leafCount", (json_int_t) json_array_size (md), "title",
+                                json_string_value (json_object_get (pl, "title")), "Metadata", md);
+        s_reply (req, resp, mc);
+        return;
+    }
+    if (ns == 3 && put) {
+        const char *why = NULL;
+        json_t *tracks = s_uri_tracks (self, sp_fake_req_arg (req, "uri"), &why);
+        if (!tracks) {
+            sp_fake_resp_text (resp, 400, why, "text/plain");
+            return;
+        }
+        s_playlist_append (self, pl, tracks);
+        json_decref (tracks);
+        s_reply (req, resp,
+                 json_pack ("{s:i, s:[o]}", "size", 1, "Metadata", s_playlist_view (pl)));
+        return;
+    }
+    if (ns == 4 && del) {
+        int64_t item;
+        if (sp_fake_parse_i64 (seg[3], 1, INT64_MAX, &item) == 0) {
+            size_t i;
+            json_t *it;
+            json_array_foreach (items, i, it)
+            {
+                if (json_integer_value (json_object_get (it, "id")) == item) {
+                    json_array_remove (items, i);
+                    s_reply (
+                        req, resp,
+                        json_pack ("{s:i, s:[o]}", "size", 1, "Metadata", s_playlist_view (pl)));
+                    return;
+                }
+            }
+        }
+        sp_fake_resp_text (resp, 404, "Not Found", "text/html");
+        return;
+    }
+    sp_fake_resp_text (resp, 405, "Method Not Allowed", "text/html");
+}
+
 bool
 sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *resp)
 {
     sp_fake_plex_t *self = fake->plex;
     bool identity = strcmp (req->path, "/identity") == 0;
-    if (!identity && strncmp (req->path, "/library/", 9) != 0)
+    bool playlists =
+        strcmp (req->path, "/playlists") == 0 || strncmp (req->path, "/playlists/", 11) == 0;
+    if (!identity && !playlists && strncmp (req->path, "/library/", 9) != 0)
         return false;
     if (!self->enabled) {
         sp_fake_resp_text (resp, 404, "Plex is not configured in this fixture", "text/plain");
@@ -366,9 +780,17 @@ sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *
         sp_fake_resp_text (resp, 401, PLEX_UNAUTHORIZED, "text/html");
         return true;
     }
+    s_tick (self);
     char copy[1024];
     char *seg[8];
     int ns = sp_fake_split_path (req->path, copy, sizeof copy, seg, 8);
+    if (playlists) {
+        if (ns < 1 || ns > 4)
+            sp_fake_resp_text (resp, 404, "Not Found", "text/html");
+        else
+            s_playlists (self, req, seg, ns, resp);
+        return true;
+    }
     bool get = strcmp (req->method, "GET") == 0;
     if (ns == 2 && strcmp (seg[1], "sections") == 0 && get) {
         s_reply (req, resp,
@@ -386,13 +808,9 @@ sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *
         return true;
     }
     if (ns == 4 && strcmp (seg[1], "sections") == 0 && strcmp (seg[3], "refresh") == 0) {
-        if (get || strcmp (req->method, "POST") == 0) {
-            json_t *c = json_object_get (self->refreshes, seg[2]);
-            json_object_set_new (self->refreshes, seg[2],
-                                 json_integer (c ? json_integer_value (c) + 1 : 1));
-            sp_log_info ("event=plex_refresh section=%s", sp_log_q (seg[2]));
-            sp_fake_resp_text (resp, 200, NULL, NULL);
-        } else if (strcmp (req->method, "DELETE") == 0)
+        if (get || strcmp (req->method, "POST") == 0)
+            s_refresh (self, req, seg[2], resp);
+        else if (strcmp (req->method, "DELETE") == 0)
             sp_fake_resp_text (resp, 200, NULL, NULL);
         else
             sp_fake_resp_text (resp, 405, "Method Not Allowed", "text/html");
@@ -405,5 +823,10 @@ sp_fake_plex_handle (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *
 void
 sp_fake_plex_stats (sp_fake_t *fake, json_t *stats)
 {
-    json_object_set_new (stats, "plex", json_pack ("{s:O}", "refresh", fake->plex->refreshes));
+    json_object_set_new (stats, "plex",
+                         json_pack ("{s:O, s:I, s:I, s:I}", "refresh", fake->plex->refreshes,
+                                    "playlists",
+                                    (json_int_t) json_array_size (fake->plex->playlists),
+                                    "playlist_writes", (json_int_t) fake->plex->playlist_writes,
+                                    "pending", (json_int_t) json_array_size (fake->plex->pending)));
 }
