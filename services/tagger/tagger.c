@@ -493,7 +493,7 @@ s_record (sp_tagger_t *self, s_filing_t *f, sp_payload_t *p)
 int
 sp_tagger_process (sp_tagger_t *self, sp_payload_t *p, char *reason, size_t rn, bool *retry)
 {
-    bool dummy;
+    bool dummy = false;
     s_filing_t f = {.dirfd = -1, .srcfd = -1, .reason = reason, .rn = rn};
     f.retry = retry ? retry : &dummy;
     *f.retry = false;
