@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const unsigned char s_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0,    0x10, 'J', 'F',
@@ -645,5 +646,64 @@ Test (tagger_it, finish_without_files_and_cancel, .timeout = 60)
     cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
     cr_expect_eq (sp_tagger_finish_next (tg, 0), 0);
     cr_expect_eq (s_srv.refreshes, 0);
+    sp_tagger_destroy (&tg);
+}
+
+//  The m3u8 writer takes the store's per-playlist lock: while another
+//  process holds it, the final m3u8 waits for the lock (here until that
+//  holder's lease runs out), then is written, and the lock is released.
+Test (tagger_it, m3u8_waits_for_the_playlist_lock, .timeout = 60)
+{
+    const char *url = s_url ();
+    sp_tagger_opts_t o = {.transfer_dir = s_transfer, .staging_dir = s_staging, .redis_url = url};
+    char err[256] = "";
+    sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
+    cr_assert_not_null (tg, "%s", err);
+    sp_store_t *st = sp_tagger_store (tg);
+    s_flushdb (st);
+    sp_store_t *other = sp_store_new (url, err, sizeof err);
+    cr_assert_not_null (other, "%s", err);
+
+    //  A job whose only track fails, in a playlist folder that exists (an
+    //  earlier job filed into it): the finisher rewrites its m3u8.
+    char dir[300], m3u8[700];
+    snprintf (dir, sizeof dir, "%s/Waiting List", s_transfer);
+    snprintf (m3u8, sizeof m3u8, "%s/Waiting List.m3u8", dir);
+    cr_assert_eq (mkdir (dir, 0755), 0);
+    sp_store_track_spec_t spec = {.spotify_id = "x",
+                                  .title = "Late",
+                                  .artists = "[\"Nobody\"]",
+                                  .payload = "p",
+                                  .payload_len = 1};
+    sp_store_job_spec_t js = {.source = "s", .name = "Waiting List"};
+    char job[SP_STORE_ID_MAX];
+    cr_assert_eq (sp_store_job_create (st, &js, &spec, 1, job), SP_STORE_OK);
+    sp_store_task_t *task = NULL;
+    cr_assert_eq (sp_store_take (st, SP_STORE_SEARCH, "w", 30000, &task), SP_STORE_OK);
+    cr_assert_eq (sp_store_fail (st, task->id, task->fence, "nothing found", false, 3, 0),
+                  SP_STORE_OK);
+    sp_store_task_destroy (&task);
+
+    sp_store_lock_t held;
+    cr_assert_eq (sp_store_lock_acquire (other, "playlist:Waiting List", 1500, 0, &held),
+                  SP_STORE_OK);
+    struct timespec t0, t1;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    cr_expect_eq (sp_tagger_finish_next (tg, 0), 1);
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    cr_expect_geq (ms, 1200, "the m3u8 did not wait for the lock (%ld ms)", ms);
+    char *text = s_read (m3u8);
+    cr_assert_not_null (text, "no m3u8 written after the lock was free");
+    cr_expect_not_null (strstr (text, "# 1. Nobody - Late (failed: nothing found)"), "%s", text);
+    free (text);
+    //  The old holder lost it; the writer released its own.
+    cr_expect_eq (sp_store_lock_release (other, &held), SP_STORE_ESTALE);
+    sp_store_lock_t again;
+    cr_expect_eq (sp_store_lock_acquire (other, "playlist:Waiting List", 1000, 0, &again),
+                  SP_STORE_OK, "the writer did not release the lock");
+    cr_expect_gt (again.fence, held.fence + 1, "the writer's acquisition is counted");
+    sp_store_lock_release (other, &again);
+    sp_store_destroy (&other);
     sp_tagger_destroy (&tg);
 }
