@@ -493,9 +493,64 @@ Test (match, rank_deterministic_ties_and_payload)
     sp_match_prefs_default (&prefs);
     sp_payload_t *pl = sp_payload_new ();
     cr_assert_eq (sp_match_set_to_payload (set, &prefs, pl), 5);  //  amy only twice
-    cr_assert_str_eq (pl->candidates[0].username, "amy");
-    cr_assert_str_eq (pl->candidates[2].username, "bob");
+    //  the best file of each user first (distinct users), then amy's second
+    const char *want[] = {"amy", "bob", "kim", "zed", "amy"};
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_str_eq (pl->candidates[i].username, want[i], "candidate %zu", i);
+    cr_assert_str_eq (pl->candidates[0].filename, sp_match_set_get (set, 0)->filename);
+    cr_assert_str_eq (pl->candidates[4].filename, sp_match_set_get (set, 1)->filename);
     cr_assert (pl->candidates[0].score > 0);
+    sp_payload_destroy (&pl);
+    sp_match_set_destroy (&set);
+    s_track_free (t);
+}
+
+//  match.h: the first candidates come from distinct users, even when one
+//  user has the best several files (the downloader moves on to another user
+//  after a failed transfer, so a user's second file in the first places
+//  would cost a fallback).
+Test (match, payload_distinct_users_first)
+{
+    sp_track_t *t = s_track ("Help!", "The Beatles", "Help!", 140);
+    sp_match_set_t *set = sp_match_set_new ();
+    //  amy's three FLACs rank above bob's and cal's MP3s
+    s_add (set, "amy", "@@a\\The Beatles\\Help!\\01 Help!.flac", 140, -1, -1);
+    s_add (set, "amy", "@@a\\The Beatles\\Help! (2009)\\01 Help!.flac", 140, -1, -1);
+    s_add (set, "amy", "@@a\\Beatles\\Help!\\01 - Help!.flac", 140, -1, -1);
+    s_add (set, "bob", "@@b\\The Beatles\\Help!\\01 Help!.mp3", 140, 320, 0);
+    s_add (set, "bob", "@@b\\The Beatles\\Help! [2]\\01 Help!.mp3", 140, 320, 0);
+    s_add (set, "cal", "@@c\\The Beatles\\Help!\\01 Help!.mp3", 140, 256, 0);
+    s_rank (t, set);
+    cr_assert_eq (sp_match_set_accepted (set), 6);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_str_eq (sp_match_set_get (set, i)->username, "amy", "rank %zu", i);
+
+    sp_match_prefs_t prefs;
+    sp_match_prefs_default (&prefs);
+    prefs.max_candidates = 3;
+    sp_payload_t *pl = sp_payload_new ();
+    cr_assert_eq (sp_match_set_to_payload (set, &prefs, pl), 3);
+    cr_assert_str_eq (pl->candidates[0].username, "amy");
+    cr_assert_str_eq (pl->candidates[0].filename, sp_match_set_get (set, 0)->filename);
+    cr_assert_str_eq (pl->candidates[1].username, "bob");
+    cr_assert_str_eq (pl->candidates[2].username, "cal");
+    sp_payload_destroy (&pl);
+
+    //  room for more: then the further files in rank order, per-user cap 3
+    prefs.max_candidates = 10;
+    prefs.max_per_user = 3;
+    pl = sp_payload_new ();
+    cr_assert_eq (sp_match_set_to_payload (set, &prefs, pl), 6);
+    const char *want[] = {"amy", "bob", "cal", "amy", "amy", "bob"};
+    for (size_t i = 0; i < 6; i++)
+        cr_assert_str_eq (pl->candidates[i].username, want[i], "candidate %zu", i);
+    cr_assert_str_eq (pl->candidates[3].filename, sp_match_set_get (set, 1)->filename);
+    cr_assert_str_eq (pl->candidates[4].filename, sp_match_set_get (set, 2)->filename);
+    //  and each file at most once
+    for (size_t i = 0; i < 6; i++)
+        for (size_t j = i + 1; j < 6; j++)
+            cr_assert (strcmp (pl->candidates[i].filename, pl->candidates[j].filename) != 0 ||
+                       strcmp (pl->candidates[i].username, pl->candidates[j].username) != 0);
     sp_payload_destroy (&pl);
     sp_match_set_destroy (&set);
     s_track_free (t);

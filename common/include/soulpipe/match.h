@@ -1,5 +1,5 @@
-/*  match.h: Soulseek result matching: remote-path parsing, hard filters and
-    ranking of search results against one playlist track.
+/*  match.h: Soulseek result matching: hard filters and ranking of search
+    results against one playlist track.
 
     Shared by the searcher (ranking of slskd responses, the offline --rank
     mode) and by anything else that must judge whether a file is the wanted
@@ -12,7 +12,7 @@
       2. sp_match_set_add*(): each result's remote path
          (`@@user\Music\Artist\Album (2019) [FLAC]\CD2\03 - Title.flac`) is
          parsed into artist / album / disc / track number / title (folders
-         and file name both count) and kept in matching form.
+         and file name both count) and kept in matching form (remote_path.h).
       3. sp_match_set_rank(): every result goes through the hard filters
          (first failing one = its reject reason), survivors are scored and
          the set is sorted: accepted best first, then rejected ones.
@@ -35,6 +35,7 @@
 
 #include "soulpipe/msg.h"
 #include "soulpipe/peers.h"
+#include "soulpipe/remote_path.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -42,10 +43,10 @@
 #include <stdint.h>
 
 #define SP_MATCH_MAX_FORMATS 12
-#define SP_MATCH_V0_KBPS     220  /* VBR files at or above: V0-class */
-#define SP_MATCH_TITLE_MIN   0.86 /* base title similarity needed */
-#define SP_MATCH_FIELD       192  /* bytes per parsed text field */
-#define SP_MATCH_PATH_NORM   768  /* bytes of the normalized path kept */
+#define SP_MATCH_V0_KBPS     220                  /* VBR files at or above: V0-class */
+#define SP_MATCH_TITLE_MIN   0.86                 /* base title similarity needed */
+#define SP_MATCH_FIELD       SP_REMOTE_PATH_FIELD /* bytes per parsed text field */
+#define SP_MATCH_PATH_NORM   SP_REMOTE_PATH_NORM  /* bytes of the normalized path kept */
 
 /*  Reject reasons (0 = accepted). */
 typedef enum {
@@ -90,33 +91,10 @@ bool sp_match_is_lossless_ext (const char *ext);
 
 /* ------------------------------------------------------------ paths */
 
-/*  A remote path taken apart. Raw fields are as written (trimmed, format
-    tags and years removed); *_norm fields are in matching form
-    (sp_text_normalize). Empty string = not found. */
-typedef struct {
-    char ext[16];                /* from the file name, lower case */
-    char artist[SP_MATCH_FIELD]; /* raw */
-    char album[SP_MATCH_FIELD];  /* raw */
-    char title[SP_MATCH_FIELD];  /* raw title part of the file name */
-    int disc;                    /* 0 = unknown */
-    int track;                   /* 0 = unknown */
-    int year;                    /* 0 = unknown */
-    /* matching form */
-    char artist_norm[SP_MATCH_FIELD];
-    char album_norm[SP_MATCH_FIELD];    /* album base (descriptors removed) */
-    char title_norm[3][SP_MATCH_FIELD]; /* title base variants (best first; "" unused) */
-    char stem_norm[SP_MATCH_FIELD];     /* whole file stem without the number */
-    char path_norm[SP_MATCH_PATH_NORM]; /* every component, " / " joined */
-    char remixer[64];                   /* from the title descriptors */
-    char version[64];
-    uint32_t kinds;        /* descriptors of the file title */
-    uint32_t folder_kinds; /* descriptors found in folder names */
-    int part;              /* part number in the title, 0 none */
-} sp_match_path_t;
-
-/*  Parse remote (backslash or slash separated) into *out (overwritten,
-    nothing to free). Returns 0, or -1 when remote is NULL, empty, not
-    UTF-8 or has no file name (out is then zeroed). */
+/*  A parsed remote path: see remote_path.h. sp_match_path_t and
+    sp_match_parse_path are the names from before the parser had its own
+    module, kept for callers outside common/ (bench/bench_rank.c). */
+typedef sp_remote_path_t sp_match_path_t;
 int sp_match_parse_path (const char *remote, sp_match_path_t *out);
 
 /* ------------------------------------------------------------ track */
@@ -231,9 +209,11 @@ char *sp_match_category (const sp_match_result_t *r, const sp_match_prefs_t *pre
 char *sp_match_set_summary (const sp_match_set_t *self, const sp_match_prefs_t *prefs, char *buf,
                             size_t n);
 
-/*  Append the accepted results to payload->candidates, best first, at most
-    prefs->max_candidates in all and prefs->max_per_user per user, such
-    that the first candidates come from distinct users where possible.
+/*  Append the accepted results to payload->candidates, at most
+    prefs->max_candidates in all and prefs->max_per_user per user: first
+    the best file of each user (users in rank order of their best file), so
+    the first candidates come from distinct users; then the users' further
+    files in rank order. The first candidate is always the best result.
     Returns the number appended or -1 on OOM. */
 int sp_match_set_to_payload (const sp_match_set_t *self, const sp_match_prefs_t *prefs,
                              sp_payload_t *payload);
