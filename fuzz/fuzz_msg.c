@@ -15,7 +15,7 @@
         with SUCCESS and consumes every byte;
       - whatever decodes (as a message, or as a payload) passed the precheck,
         re-encodes, decodes again, and re-encodes to the same bytes;
-      - a decoded job/done/fail payload bin is itself tried as a payload.
+      - a decoded task/done/fail payload bin is itself tried as a payload.
 */
 #include <msgpack.h>
 #include <stdint.h>

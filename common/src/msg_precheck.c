@@ -10,25 +10,14 @@
     the top-level object. A frame that passes can be unpacked with bounded
     memory (about 24 bytes per object plus the zone's chunk).
 */
-#include "soulpipe/msg.h"
+#include "soulpipe/err.h"
+#include "soulpipe/msg_codes.h"
 
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdbool.h>
 
-static int s_reason (char *reason, size_t reason_size, int code, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
-
-static int
-s_reason (char *reason, size_t reason_size, int code, const char *fmt, ...)
-{
-    if (reason && reason_size > 0) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (reason, reason_size, fmt, ap);
-        va_end (ap);
-    }
-    return code;
-}
+//  A reason through the shared setter; the value is code.
+#define s_reason(reason, reason_size, code, ...)                                                   \
+    (sp_err_set (reason, reason_size, __VA_ARGS__), (code))
 
 /*  Big-endian unsigned of n (1, 2, 4 or 8) bytes at p. */
 static uint64_t
@@ -40,6 +29,78 @@ s_read_be (const uint8_t *p, size_t n)
     return v;
 }
 
+/*  What a header byte says about the object it starts. */
+enum {
+    H_LEN = 1,        //  the body length is read from the length field
+    H_CONTAINER = 2,  //  an array or map: the field is the item count
+    H_MAP = 4,        //  a map (two items per entry)
+    H_BAD = 8         //  never used (0xc1)
+};
+
+typedef struct {
+    uint8_t len_bytes;  //  size of the length/count field after the byte
+    uint8_t extra;      //  fixed body bytes (added to the length with H_LEN)
+    uint8_t flags;      //  H_*
+} s_header_t;
+
+//  The headers 0xc0..0xdf, one row per byte (the msgpack spec's table).
+static const s_header_t s_headers[32] = {
+    {0, 0, 0},                    //  c0 nil
+    {0, 0, H_BAD},                //  c1 never used
+    {0, 0, 0},                    //  c2 false
+    {0, 0, 0},                    //  c3 true
+    {1, 0, H_LEN},                //  c4 bin8
+    {2, 0, H_LEN},                //  c5 bin16
+    {4, 0, H_LEN},                //  c6 bin32
+    {1, 1, H_LEN},                //  c7 ext8 (+ type byte)
+    {2, 1, H_LEN},                //  c8 ext16
+    {4, 1, H_LEN},                //  c9 ext32
+    {0, 4, 0},                    //  ca float32
+    {0, 8, 0},                    //  cb float64
+    {0, 1, 0},                    //  cc uint8
+    {0, 2, 0},                    //  cd uint16
+    {0, 4, 0},                    //  ce uint32
+    {0, 8, 0},                    //  cf uint64
+    {0, 1, 0},                    //  d0 int8
+    {0, 2, 0},                    //  d1 int16
+    {0, 4, 0},                    //  d2 int32
+    {0, 8, 0},                    //  d3 int64
+    {0, 2, 0},                    //  d4 fixext1 (type + 1)
+    {0, 3, 0},                    //  d5 fixext2
+    {0, 5, 0},                    //  d6 fixext4
+    {0, 9, 0},                    //  d7 fixext8
+    {0, 17, 0},                   //  d8 fixext16
+    {1, 0, H_LEN},                //  d9 str8
+    {2, 0, H_LEN},                //  da str16
+    {4, 0, H_LEN},                //  db str32
+    {2, 0, H_CONTAINER},          //  dc array16
+    {4, 0, H_CONTAINER},          //  dd array32
+    {2, 0, H_CONTAINER | H_MAP},  //  de map16
+    {4, 0, H_CONTAINER | H_MAP},  //  df map32
+};
+
+//  The header of byte b; fix types carry their count or length in b.
+static s_header_t
+s_header (uint8_t b, uint64_t *count)
+{
+    *count = 0;
+    if (b <= 0x7f || b >= 0xe0)
+        return (s_header_t){0, 0, 0};  //  positive / negative fixint
+    if (b <= 0x8f) {
+        *count = b & 0x0f;
+        return (s_header_t){0, 0, H_CONTAINER | H_MAP};  //  fixmap
+    }
+    if (b <= 0x9f) {
+        *count = b & 0x0f;
+        return (s_header_t){0, 0, H_CONTAINER};  //  fixarray
+    }
+    if (b <= 0xbf)
+        return (s_header_t){0, (uint8_t) (b & 0x1f), 0};  //  fixstr
+    return s_headers[b - 0xc0];
+}
+
+//  A flat walk over the frame (no recursion): left[d] counts the items
+//  still to read in the open container at level d+1.
 int
 sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_size)
 {
@@ -52,7 +113,6 @@ sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_s
                          "frame of %zu bytes above the limit of %u", size,
                          (unsigned) SP_MSG_MAX_FRAME);
 
-    //  left[d] = items still to read in the open container at level d+1
     uint64_t left[SP_MSG_MAX_DEPTH];
     size_t depth = 0;  //  open containers with items left
     size_t pos = 0;    //  invariant: pos <= size
@@ -66,125 +126,25 @@ sp_msg_precheck (const uint8_t *data, size_t size, char *reason, size_t reason_s
             return s_reason (reason, reason_size, SP_MSG_ERR_TOO_BIG, "more than %u objects",
                              (unsigned) SP_MSG_MAX_OBJECTS);
         uint8_t b = data[pos++];
-        size_t len_bytes = 0;  //  size of the length/count field after b
-        uint64_t extra = 0;    //  fixed body bytes (or added to the length)
-        bool has_len = false;  //  body length is read from the length field
-        bool container = false;
-        bool is_map = false;
-        uint64_t count = 0;
-
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;  //  fixint, nil, bool: no body
-        else if (b <= 0x8f) {
-            container = is_map = true;
-            count = b & 0x0f;
-        } else if (b <= 0x9f) {
-            container = true;
-            count = b & 0x0f;
-        } else if (b <= 0xbf)
-            extra = b & 0x1f;  //  fixstr
-        else {
-            switch (b) {
-                case 0xc4:
-                case 0xd9:
-                    has_len = true;
-                    len_bytes = 1;
-                    break;  //  bin8, str8
-                case 0xc5:
-                case 0xda:
-                    has_len = true;
-                    len_bytes = 2;
-                    break;
-                case 0xc6:
-                case 0xdb:
-                    has_len = true;
-                    len_bytes = 4;
-                    break;
-                case 0xc7:
-                    has_len = true;
-                    len_bytes = 1;
-                    extra = 1;
-                    break;  //  ext8 + type byte
-                case 0xc8:
-                    has_len = true;
-                    len_bytes = 2;
-                    extra = 1;
-                    break;
-                case 0xc9:
-                    has_len = true;
-                    len_bytes = 4;
-                    extra = 1;
-                    break;
-                case 0xca:
-                    extra = 4;
-                    break;  //  float32
-                case 0xcb:
-                    extra = 8;
-                    break;  //  float64
-                case 0xcc:
-                case 0xd0:
-                    extra = 1;
-                    break;
-                case 0xcd:
-                case 0xd1:
-                    extra = 2;
-                    break;
-                case 0xce:
-                case 0xd2:
-                    extra = 4;
-                    break;
-                case 0xcf:
-                case 0xd3:
-                    extra = 8;
-                    break;
-                case 0xd4:
-                    extra = 2;
-                    break;  //  fixext1: type + 1
-                case 0xd5:
-                    extra = 3;
-                    break;
-                case 0xd6:
-                    extra = 5;
-                    break;
-                case 0xd7:
-                    extra = 9;
-                    break;
-                case 0xd8:
-                    extra = 17;
-                    break;
-                case 0xdc:
-                    container = true;
-                    len_bytes = 2;
-                    break;
-                case 0xdd:
-                    container = true;
-                    len_bytes = 4;
-                    break;
-                case 0xde:
-                    container = is_map = true;
-                    len_bytes = 2;
-                    break;
-                case 0xdf:
-                    container = is_map = true;
-                    len_bytes = 4;
-                    break;
-                default:  //  0xc1, never used
-                    return s_reason (reason, reason_size, SP_MSG_ERR_MALFORMED,
-                                     "reserved byte 0x%02x at %zu", b, pos - 1);
-            }
-        }
-        if (len_bytes > 0) {
-            if (len_bytes > size - pos)
+        uint64_t count;
+        s_header_t h = s_header (b, &count);
+        uint64_t extra = h.extra;
+        if (h.flags & H_BAD)
+            return s_reason (reason, reason_size, SP_MSG_ERR_MALFORMED,
+                             "reserved byte 0x%02x at %zu", b, pos - 1);
+        if (h.len_bytes > 0) {
+            if (h.len_bytes > size - pos)
                 return s_reason (reason, reason_size, SP_MSG_ERR_TRUNCATED,
                                  "frame ends inside a header at byte %zu", pos);
-            uint64_t v = s_read_be (data + pos, len_bytes);
-            pos += len_bytes;
-            if (container)
+            uint64_t v = s_read_be (data + pos, h.len_bytes);
+            pos += h.len_bytes;
+            if (h.flags & H_CONTAINER)
                 count = v;
-            else if (has_len)
+            else if (h.flags & H_LEN)
                 extra += v;
         }
-        if (container) {
+        if (h.flags & H_CONTAINER) {
+            bool is_map = h.flags & H_MAP;
             if (depth + 1 > SP_MSG_MAX_DEPTH)
                 return s_reason (reason, reason_size, SP_MSG_ERR_TOO_DEEP,
                                  "nesting deeper than %d at byte %zu", SP_MSG_MAX_DEPTH, pos);

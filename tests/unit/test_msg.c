@@ -207,7 +207,7 @@ s_full_msg (sp_msg_type_t type)
             m.held = held;
             m.held_count = 2;
             break;
-        case SP_MSG_JOB:
+        case SP_MSG_TASK:
             m.id = "task-1";
             m.stage = "search";
             m.fence = 11;
@@ -311,7 +311,7 @@ s_min_msg (sp_msg_type_t type)
             m.worker = "w";
             m.credit = 1;
             break;
-        case SP_MSG_JOB:
+        case SP_MSG_TASK:
             m.id = "t";
             m.stage = "tag";
             m.fence = 1;
@@ -544,8 +544,8 @@ Test (msg, decoded_values)
     sp_msg_destroy (&d);
     free (data);
 
-    //  job payload bin round trip and the payload inside it
-    m = s_full_msg (SP_MSG_JOB);
+    //  task payload bin round trip and the payload inside it
+    m = s_full_msg (SP_MSG_TASK);
     s_encode (&m, &data, &size);
     cr_assert_eq (sp_msg_decode (data, size, 0, &d, NULL, 0), SP_MSG_OK);
     free (data);
@@ -570,7 +570,7 @@ Test (msg, decoded_values)
     sp_msg_destroy (&d);
 
     //  a required bin may be empty; a decoded empty bin is not NULL
-    m = s_min_msg (SP_MSG_JOB);
+    m = s_min_msg (SP_MSG_TASK);
     s_encode (&m, &data, &size);
     cr_assert_eq (sp_msg_decode (data, size, 0, &d, NULL, 0), SP_MSG_OK);
     cr_assert_not_null (d->payload);
@@ -1232,7 +1232,7 @@ Test (msg, bounds)
     cr_assert_eq (sp_msg_encode (&m, &data, &size), SP_MSG_ERR_INVAL);
     m.type = SP_MSG_NONE;
     cr_assert_eq (sp_msg_encode (&m, &data, &size), SP_MSG_ERR_INVAL);
-    m = s_min_msg (SP_MSG_JOB);
+    m = s_min_msg (SP_MSG_TASK);
     m.payload_size = 3;  //  NULL bin with a size
     cr_assert_eq (sp_msg_encode (&m, &data, &size), SP_MSG_ERR_INVAL);
     m = s_min_msg (SP_MSG_LOGIN);
@@ -1360,6 +1360,64 @@ Test (msg, mutated_frames, .timeout = 120)
     cr_assert_gt (decoded, 1000);
     for (size_t f = 0; f < nf; f++)
         free (frames[f]);
+}
+
+//  The broker's task message was called "job" before the vocabulary was
+//  made one (a job is a playlist, a task one stage's unit of work): the
+//  encoder writes "task", the decoder still takes "job" for the same type.
+static void
+s_task_fields (msgpack_packer *pk)
+{
+    s_kstr (pk, "id", "J1:3:search");
+    s_kstr (pk, "stage", "search");
+    msgpack_pack_str_with_body (pk, "fence", 5);
+    msgpack_pack_uint64 (pk, 7);
+    msgpack_pack_str_with_body (pk, "attempt", 7);
+    msgpack_pack_uint64 (pk, 2);
+    msgpack_pack_str_with_body (pk, "payload", 7);
+    msgpack_pack_bin (pk, 3);
+    msgpack_pack_bin_body (pk, "abc", 3);
+}
+
+Test (msg, task_type_and_its_old_name)
+{
+    cr_assert_str_eq (sp_msg_type_name (SP_MSG_TASK), "task");
+    cr_assert_eq (sp_msg_type_from_name ("task"), SP_MSG_TASK);
+    cr_assert_eq (sp_msg_type_from_name ("job"), SP_MSG_TASK);
+    cr_assert_eq (sp_msg_type_from_name ("jobs"), SP_MSG_NONE);
+    cr_assert_eq (sp_msg_type_from_name ("tas"), SP_MSG_NONE);
+
+    //  the encoder writes "task"
+    sp_msg_t m = s_min_msg (SP_MSG_TASK);
+    uint8_t *data;
+    size_t size;
+    s_encode (&m, &data, &size);
+    cr_assert (memmem (data, size, "\xa4task", 5), "type \"task\" on the wire");
+    cr_assert_null (memmem (data, size, "\xa3job", 4), "no \"job\" on the wire");
+    free (data);
+
+    //  both names decode to the same message
+    const char *names[] = {"task", "job"};
+    for (size_t i = 0; i < 2; i++) {
+        data = s_pack (names[i], s_task_fields, 5, &size);
+        sp_msg_t *d = NULL;
+        char reason[256] = "";
+        cr_assert_eq (sp_msg_decode (data, size, 0, &d, reason, sizeof reason), SP_MSG_OK, "%s: %s",
+                      names[i], reason);
+        cr_assert_eq (d->type, SP_MSG_TASK, "%s", names[i]);
+        cr_assert_str_eq (d->id, "J1:3:search");
+        cr_assert_eq (d->fence, 7);
+        cr_assert_eq (d->attempt, 2);
+        cr_assert_eq (d->payload_size, 3);
+        sp_msg_destroy (&d);
+        free (data);
+    }
+    //  the old name is held to the same schema
+    data = s_pack ("job", NULL, 0, &size);
+    sp_msg_t *d = NULL;
+    cr_assert_eq (sp_msg_decode (data, size, 0, &d, NULL, 0), SP_MSG_ERR_MISSING_FIELD);
+    cr_assert_null (d);
+    free (data);
 }
 
 /* ================================================================ corpus */
