@@ -30,6 +30,11 @@
 #define PER_FOLDER 100
 #define RUNS       3  //  best of
 
+//  Strong references: medialib.c names the backends weakly, which alone
+//  does not pull them out of the archive.
+static const sp_medialib_backend_t *const s_backends[] = {&sp_medialib_subsonic_backend,
+                                                          &sp_medialib_folder_backend};
+
 static void
 s_die (const char *what)
 {
@@ -221,6 +226,8 @@ int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
+    if (!s_backends[0]->name || !s_backends[1]->name)
+        s_die ("backends missing");
     const char *base = getenv ("SOULPIPE_BENCH_TMP");
     char tmp[512];
     snprintf (tmp, sizeof tmp, "%s/medialib-XXXXXX", base && *base ? base : "/tmp");
