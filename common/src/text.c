@@ -166,6 +166,173 @@ s_emit_space (int32_t *out, size_t *o)
         out[(*o)++] = ' ';
 }
 
+//  The mapping pass: its output and what it has seen so far.
+typedef struct {
+    int32_t *out;     //  code points written (room for 5 per input one)
+    size_t o;         //  how many
+    bool last_latin;  //  the base letter of the marks that follow is Latin
+    bool had_symbol;  //  a non-ASCII symbol was seen
+} s_map_t;
+
+//  The rules for apostrophes, "&", a spaced "+", "$" and "!" (which look at
+//  the neighbours). Returns true when c was handled.
+static bool
+s_map_punct (s_map_t *m, int32_t c, int32_t prev, int32_t next, bool first, unsigned mode)
+{
+    if (s_is_apostrophe (c)) {
+        if (mode & M_QUERY)
+            m->out[m->o++] = '\'';
+        return true;
+    }
+    //  A word with "$" or "!" inside is spelled too many ways to be a
+    //  query word: mark it like an apostrophe so the word is dropped
+    if ((mode & M_QUERY) && (c == '$' || c == '!') &&
+        (s_is_ascii_alpha (prev) && s_is_ascii_alpha (next))) {
+        m->out[m->o++] = '\'';
+        return true;
+    }
+    if (!(mode & M_AND))
+        return false;
+    if (c == '&' || (c == '+' && !first && s_is_space_cp (prev) && s_is_space_cp (next))) {
+        s_emit_space (m->out, &m->o);
+        m->out[m->o++] = 'a';
+        m->out[m->o++] = 'n';
+        m->out[m->o++] = 'd';
+        m->out[m->o++] = ' ';
+        return true;
+    }
+    //  Ke$ha, A$AP, $uicideboy$, P!nk
+    if (c == '$' && (s_is_ascii_alpha (prev) || s_is_ascii_alpha (next))) {
+        m->out[m->o++] = 's';
+        return true;
+    }
+    if (c == '!' && s_is_ascii_alpha (prev) && s_is_ascii_alpha (next)) {
+        m->out[m->o++] = 'i';
+        return true;
+    }
+    return false;
+}
+
+//  Every other code point, by its Unicode category: symbols and
+//  punctuation become spaces, format controls go, letters stay (folded).
+static void
+s_map_category (s_map_t *m, int32_t c, utf8proc_category_t cat, unsigned mode)
+{
+    switch (cat) {
+        case UTF8PROC_CATEGORY_SM:
+        case UTF8PROC_CATEGORY_SC:
+        case UTF8PROC_CATEGORY_SK:
+        case UTF8PROC_CATEGORY_SO:
+            if (c >= 0x80)
+                m->had_symbol = true;
+            if ((mode & M_KEEPSYM) && c >= 0x80)
+                m->out[m->o++] = c;
+            else
+                s_emit_space (m->out, &m->o);
+            break;
+        case UTF8PROC_CATEGORY_PC:
+        case UTF8PROC_CATEGORY_PD:
+        case UTF8PROC_CATEGORY_PS:
+        case UTF8PROC_CATEGORY_PE:
+        case UTF8PROC_CATEGORY_PI:
+        case UTF8PROC_CATEGORY_PF:
+        case UTF8PROC_CATEGORY_PO:
+        case UTF8PROC_CATEGORY_ZS:
+        case UTF8PROC_CATEGORY_ZL:
+        case UTF8PROC_CATEGORY_ZP:
+        case UTF8PROC_CATEGORY_CC:
+        case UTF8PROC_CATEGORY_CO:
+        case UTF8PROC_CATEGORY_CS:
+            s_emit_space (m->out, &m->o);
+            break;
+        case UTF8PROC_CATEGORY_CF:
+            break;  //  format controls: drop
+        default: {
+            int32_t f[2];
+            int k = (mode & M_STRIP) ? s_fold_latin (c, f) : 0;
+            if (k == 0)
+                m->out[m->o++] = c;
+            else
+                for (int j = 0; j < k; j++)
+                    m->out[m->o++] = f[j];
+            break;
+        }
+    }
+}
+
+//  Apply the matching rules to the n decomposed code points of in.
+static void
+s_map (s_map_t *m, const int32_t *in, utf8proc_ssize_t n, unsigned mode)
+{
+    m->o = 0;
+    m->last_latin = true;
+    m->had_symbol = false;
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        int32_t c = in[i];
+        int32_t prev = i > 0 ? in[i - 1] : 0;
+        int32_t next = i + 1 < n ? in[i + 1] : 0;
+        utf8proc_category_t cat = utf8proc_category (c);
+
+        if (cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME) {
+            if ((mode & M_STRIP) && m->last_latin)
+                continue;
+            m->out[m->o++] = c;
+            continue;
+        }
+        m->last_latin = s_is_latin (c);
+        if (!s_map_punct (m, c, prev, next, i == 0, mode))
+            s_map_category (m, c, cat, mode);
+    }
+    while (m->o > 0 && m->out[m->o - 1] == ' ')
+        m->o--;
+}
+
+//  s decomposed (NFKD, case folded with M_FOLD) into *in_p (caller frees).
+//  Returns the number of code points, or -1.
+static utf8proc_ssize_t
+s_decompose (const char *s, size_t len, unsigned mode, int32_t **in_p)
+{
+    *in_p = NULL;
+    utf8proc_option_t opt =
+        UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPCC | UTF8PROC_IGNORE;
+    if (mode & M_FOLD)
+        opt |= UTF8PROC_CASEFOLD;
+    utf8proc_ssize_t n =
+        utf8proc_decompose ((const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, NULL, 0, opt);
+    if (n < 0)
+        return -1;
+    int32_t *in = malloc (((size_t) n + 1) * sizeof (int32_t));
+    if (!in)
+        return -1;
+    if (utf8proc_decompose ((const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, in, n, opt) !=
+        n) {
+        free (in);
+        return -1;
+    }
+    *in_p = in;
+    return n;
+}
+
+//  Recompose the mapped code points (NFC) in place into UTF-8 and run the
+//  word pass. Returns a new string, or NULL.
+static char *
+s_compose (s_map_t *m, unsigned mode)
+{
+    utf8proc_ssize_t bytes =
+        utf8proc_reencode (m->out, (utf8proc_ssize_t) m->o, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (bytes < 0)
+        return NULL;
+    char *utf8 = (char *) m->out;
+    utf8[bytes] = 0;
+
+    char *result = s_word_pass (utf8, mode, false);
+    if (result && (mode & M_QUERY) && *result == 0 && bytes > 0) {
+        free (result);
+        result = s_word_pass (utf8, mode, true);
+    }
+    return result;
+}
+
 static char *
 s_normalize (const char *s, unsigned mode)
 {
@@ -175,138 +342,27 @@ s_normalize (const char *s, unsigned mode)
     if (len > S_MAX_INPUT)
         return NULL;
 
-    utf8proc_option_t opt =
-        UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPCC | UTF8PROC_IGNORE;
-    if (mode & M_FOLD)
-        opt |= UTF8PROC_CASEFOLD;
-
-    int32_t *in = NULL, *out = NULL;
+    int32_t *in = NULL;
+    s_map_t m = {0};
     char *result = NULL;
-    utf8proc_ssize_t n =
-        utf8proc_decompose ((const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, NULL, 0, opt);
+    utf8proc_ssize_t n = s_decompose (s, len, mode, &in);
     if (n < 0)
         goto cleanup;
-    in = malloc (((size_t) n + 1) * sizeof (int32_t));
     //  Worst case 5 code points out per code point in (" and ")
-    out = malloc (((size_t) n * 5 + 2) * sizeof (int32_t));
-    if (!in || !out)
+    m.out = malloc (((size_t) n * 5 + 2) * sizeof (int32_t));
+    if (!m.out)
         goto cleanup;
-    if (utf8proc_decompose ((const utf8proc_uint8_t *) s, (utf8proc_ssize_t) len, in, n, opt) != n)
-        goto cleanup;
+    s_map (&m, in, n, mode);
 
-    size_t o = 0;
-    bool last_latin = true;  //  base letter of the marks that follow
-    bool had_symbol = false;
-    for (utf8proc_ssize_t i = 0; i < n; i++) {
-        int32_t c = in[i];
-        int32_t prev = i > 0 ? in[i - 1] : 0;
-        int32_t next = i + 1 < n ? in[i + 1] : 0;
-        utf8proc_category_t cat = utf8proc_category (c);
-
-        if (cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME) {
-            if ((mode & M_STRIP) && last_latin)
-                continue;
-            out[o++] = c;
-            continue;
-        }
-        last_latin = s_is_latin (c);
-
-        if (s_is_apostrophe (c)) {
-            if (mode & M_QUERY)
-                out[o++] = '\'';
-            continue;
-        }
-        //  A word with "$" or "!" inside is spelled too many ways to be a
-        //  query word: mark it like an apostrophe so the word is dropped
-        if ((mode & M_QUERY) && (c == '$' || c == '!') &&
-            (s_is_ascii_alpha (prev) && s_is_ascii_alpha (next))) {
-            out[o++] = '\'';
-            continue;
-        }
-        if (mode & M_AND) {
-            if (c == '&' || (c == '+' && i > 0 && s_is_space_cp (prev) && s_is_space_cp (next))) {
-                s_emit_space (out, &o);
-                out[o++] = 'a';
-                out[o++] = 'n';
-                out[o++] = 'd';
-                out[o++] = ' ';
-                continue;
-            }
-            //  Ke$ha, A$AP, $uicideboy$, P!nk
-            if (c == '$' && (s_is_ascii_alpha (prev) || s_is_ascii_alpha (next))) {
-                out[o++] = 's';
-                continue;
-            }
-            if (c == '!' && s_is_ascii_alpha (prev) && s_is_ascii_alpha (next)) {
-                out[o++] = 'i';
-                continue;
-            }
-        }
-        switch (cat) {
-            case UTF8PROC_CATEGORY_SM:
-            case UTF8PROC_CATEGORY_SC:
-            case UTF8PROC_CATEGORY_SK:
-            case UTF8PROC_CATEGORY_SO:
-                if (c >= 0x80)
-                    had_symbol = true;
-                if ((mode & M_KEEPSYM) && c >= 0x80)
-                    out[o++] = c;
-                else
-                    s_emit_space (out, &o);
-                break;
-            case UTF8PROC_CATEGORY_PC:
-            case UTF8PROC_CATEGORY_PD:
-            case UTF8PROC_CATEGORY_PS:
-            case UTF8PROC_CATEGORY_PE:
-            case UTF8PROC_CATEGORY_PI:
-            case UTF8PROC_CATEGORY_PF:
-            case UTF8PROC_CATEGORY_PO:
-            case UTF8PROC_CATEGORY_ZS:
-            case UTF8PROC_CATEGORY_ZL:
-            case UTF8PROC_CATEGORY_ZP:
-            case UTF8PROC_CATEGORY_CC:
-            case UTF8PROC_CATEGORY_CO:
-            case UTF8PROC_CATEGORY_CS:
-                s_emit_space (out, &o);
-                break;
-            case UTF8PROC_CATEGORY_CF:
-                break;  //  format controls: drop
-            default: {
-                int32_t f[2];
-                int k = (mode & M_STRIP) ? s_fold_latin (c, f) : 0;
-                if (k == 0)
-                    out[o++] = c;
-                else
-                    for (int j = 0; j < k; j++)
-                        out[o++] = f[j];
-                break;
-            }
-        }
-    }
-    while (o > 0 && out[o - 1] == ' ')
-        o--;
-
-    if (o == 0 && had_symbol && !(mode & M_KEEPSYM)) {
+    if (m.o == 0 && m.had_symbol && !(mode & M_KEEPSYM)) {
         free (in);
-        free (out);
+        free (m.out);
         return s_normalize (s, mode | M_KEEPSYM);
     }
-
-    utf8proc_ssize_t bytes =
-        utf8proc_reencode (out, (utf8proc_ssize_t) o, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
-    if (bytes < 0)
-        goto cleanup;
-    char *utf8 = (char *) out;
-    utf8[bytes] = 0;
-
-    result = s_word_pass (utf8, mode, false);
-    if (result && (mode & M_QUERY) && *result == 0 && bytes > 0) {
-        free (result);
-        result = s_word_pass (utf8, mode, true);
-    }
+    result = s_compose (&m, mode);
 cleanup:
     free (in);
-    free (out);
+    free (m.out);
     return result;
 }
 

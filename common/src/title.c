@@ -190,6 +190,193 @@ s_live_at (const s_toks_t *tk, int i, bool marked)
            s_in (s_tok (tk, i - 1), before);
 }
 
+//  Word lists of the marked-segment rules
+static const char *const s_remix_words[] = {"remix",   "rmx",  "remixed", "rework", "reworked",
+                                            "bootleg", "flip", "vip",     "mixed",  NULL};
+static const char *const s_edit_prev[] = {"",      "radio",    "single", "short",
+                                          "clean", "explicit", "album",  "original",
+                                          "video", "7",        "promo",  NULL};
+static const char *const s_acappella[] = {"acappella",  "acapella",  "accapella", "acapela",
+                                          "acappellas", "acapellas", NULL};
+static const char *const s_edition[] = {"deluxe",   "edition",    "anniversary", "bonus",
+                                        "expanded", "soundtrack", "ost",         NULL};
+
+//  What the rules found in one segment so far.
+typedef struct {
+    uint32_t k;          //  kinds (and S_RECOG)
+    int version_at;      //  the first "version" no rule explained, or -1
+    int year;            //  the last year seen, 0 = none
+    bool remaster_seen;  //  a "remaster..." word was seen
+} s_found_t;
+
+//  The rules for word i that also apply to unmarked text (scan mode).
+static void
+s_rules_any (const s_toks_t *tk, int i, bool marked, s_found_t *f)
+{
+    const char *w = tk->t[i];
+    const char *next = s_tok (tk, i + 1);
+    uint32_t k = 0;
+    if (strncmp (w, "remaster", 8) == 0) {
+        k |= SP_TITLE_REMASTER;
+        f->remaster_seen = true;
+    }
+    if (s_is (w, "live") && s_live_at (tk, i, marked))
+        k |= SP_TITLE_LIVE;
+    if (s_is (w, "unplugged"))
+        k |= SP_TITLE_UNPLUGGED;
+    if (s_is (w, "karaoke"))
+        k |= SP_TITLE_KARAOKE;
+    if (s_is (w, "instrumentals"))
+        k |= SP_TITLE_INSTRUMENTAL;
+    if (s_is (w, "remixes") || s_is (w, "remixed"))
+        k |= SP_TITLE_REMIX;
+    if (s_is (w, "covers") || s_is (w, "tribute"))
+        k |= SP_TITLE_COVER;
+    if (s_is (w, "in") && s_is (next, "the") && s_is (s_tok (tk, i + 2), "style") &&
+        s_is (s_tok (tk, i + 3), "of"))
+        k |= SP_TITLE_KARAOKE;
+    if ((s_is (w, "originally") && s_is (next, "performed")) ||
+        (s_is (w, "made") && s_is (next, "famous") && s_is (s_tok (tk, i + 2), "by")))
+        k |= SP_TITLE_COVER;
+    if (((s_is (w, "sped") || s_is (w, "speed")) && s_is (next, "up")) || s_is (w, "spedup"))
+        k |= SP_TITLE_SPED_UP;
+    if (s_is (w, "slowed") || s_is (w, "daycore"))
+        k |= SP_TITLE_SLOWED;
+    if (s_is (w, "nightcore"))
+        k |= SP_TITLE_NIGHTCORE;
+    if (s_in (w, s_acappella) ||
+        (s_is (w, "a") && (s_is (next, "cappella") || s_is (next, "capella"))))
+        k |= SP_TITLE_ACAPPELLA;
+    f->k |= k;
+}
+
+//  Marked-segment rules for the words that say how a recording was cut or
+//  mixed: remix, mix, edit, extended, version.
+static void
+s_rules_mix (const s_toks_t *tk, int i, s_found_t *f, sp_title_t *t)
+{
+    const char *w = tk->t[i];
+    const char *prev = s_tok (tk, i - 1);
+    const char *next = s_tok (tk, i + 1);
+    if (s_in (w, s_remix_words)) {
+        f->k |= SP_TITLE_REMIX;
+        if (!s_is (w, "mixed"))
+            s_remixer (tk, i, t);
+    }
+    if (s_is (w, "mix")) {
+        if (s_is (prev, "original") || s_is (prev, "album"))
+            f->k |= SP_TITLE_ALBUM_VERSION;
+        else if (s_is (prev, "radio"))
+            f->k |= SP_TITLE_EDIT;
+        else if (s_is (prev, "extended") || s_is (prev, "12"))
+            f->k |= SP_TITLE_EXTENDED;
+        else if (s_is (prev, "instrumental"))
+            ;
+        else {
+            f->k |= SP_TITLE_REMIX;
+            s_remixer (tk, i, t);
+        }
+    }
+    if (s_is (w, "edit")) {
+        if (s_is (prev, "extended"))
+            f->k |= SP_TITLE_EXTENDED;
+        else if (s_in (prev, s_edit_prev) || s_year (prev) || s_in (prev, s_remix_words))
+            f->k |= SP_TITLE_EDIT;
+        else {
+            f->k |= SP_TITLE_REMIX;
+            s_remixer (tk, i, t);
+        }
+    }
+    if (s_is (w, "extended") || (s_is (w, "long") && s_is (next, "version")))
+        f->k |= SP_TITLE_EXTENDED;
+    if (s_is (w, "version")) {
+        if (s_is (prev, "single") || s_is (prev, "radio") || s_is (prev, "short"))
+            f->k |= SP_TITLE_EDIT;
+        else if (s_is (prev, "album") || s_is (prev, "original") || s_is (prev, "lp"))
+            f->k |= SP_TITLE_ALBUM_VERSION;
+        else if (s_is (prev, "taylors") || s_is (prev, "new"))
+            f->k |= SP_TITLE_REREC;
+        else if (f->version_at < 0)
+            f->version_at = i;
+    }
+}
+
+//  The other rules for word i of a marked segment.
+static void
+s_rules_marked (const s_toks_t *tk, int i, s_found_t *f, sp_title_t *t)
+{
+    const char *w = tk->t[i];
+    const char *next = s_tok (tk, i + 1);
+    int y = s_year (w);
+    uint32_t k = 0;
+    if (y) {
+        f->year = y;
+        k |= S_RECOG;
+    }
+    if (s_is (w, "instrumental") || s_is (w, "inst") || (s_is (w, "off") && s_is (next, "vocal")))
+        k |= SP_TITLE_INSTRUMENTAL;
+    if (s_is (w, "single") && tk->n == 1)
+        k |= SP_TITLE_EDIT;
+    if (s_is (w, "original") && tk->n == 1)
+        k |= SP_TITLE_ALBUM_VERSION;
+    if (s_is (w, "acoustic") || s_is (w, "acustico") || s_is (w, "acoustique") ||
+        s_is (w, "stripped"))
+        k |= SP_TITLE_ACOUSTIC;
+    if (s_is (w, "demo") || s_is (w, "demos"))
+        k |= SP_TITLE_DEMO;
+    if (s_is (w, "mono"))
+        k |= SP_TITLE_MONO;
+    if (s_is (w, "stereo"))
+        k |= SP_TITLE_STEREO;
+    if (s_is_part_word (w) && s_number (next)) {
+        k |= SP_TITLE_PART;
+        if (!t->part)
+            t->part = s_number (next);
+    }
+    if (s_is (w, "rerecorded") || s_is (w, "rerecording") || s_is (w, "rerecord") ||
+        (s_is (w, "re") &&
+         (s_is (next, "recorded") || s_is (next, "record") || s_is (next, "recording"))))
+        k |= SP_TITLE_REREC;
+    if (s_is (w, "cover"))
+        k |= SP_TITLE_COVER;
+    if (s_is (w, "reverb"))
+        k |= SP_TITLE_SLOWED;
+    if (s_is (w, "clean") || s_is (w, "censored"))
+        k |= SP_TITLE_CLEAN;
+    if (s_is (w, "explicit") || s_is (w, "dirty") || s_is (w, "uncensored"))
+        k |= SP_TITLE_EXPLICIT;
+    if (s_in (w, s_edition) || (i == 0 && s_is (w, "from")) ||
+        (s_is (w, "motion") && s_is (next, "picture")))
+        k |= SP_TITLE_EDITION;
+    if (i == 0 && s_is (w, "feat"))
+        k |= SP_TITLE_FEAT;
+    f->k |= k;
+}
+
+//  A "version" word that no rule explained, once the whole segment is seen.
+static void
+s_rules_version (const s_toks_t *tk, s_found_t *f, sp_title_t *t)
+{
+    //  "2023 Version" is a re-recording, "2009 Remastered Version" is not
+    if (f->version_at >= 0 && s_year (s_tok (tk, f->version_at - 1)) && !f->remaster_seen) {
+        f->k |= SP_TITLE_REREC;
+        f->version_at = -1;
+    }
+    //  "Spanish Version", "Piano Version": any other version is a different
+    //  recording, unless the segment already said what it is
+    if (f->version_at >= 0 && (f->k & ~S_RECOG) == 0) {
+        char name[SP_TITLE_TEXT_MAX] = "";
+        for (int j = 0; j < f->version_at; j++)
+            if (!s_year (tk->t[j]))
+                s_append (name, sizeof name, " ", tk->t[j]);
+        if (name[0]) {
+            f->k |= SP_TITLE_OTHER_VERSION;
+            if (!t->version[0])
+                s_copy (t->version, sizeof t->version, name, strlen (name));
+        }
+    }
+}
+
 //  Classifies one segment. Returns the kinds found (plus S_RECOG when it
 //  holds a descriptor without a kind bit, e.g. a bare year), 0 when the
 //  segment is ordinary text. Fills year/part/remixer/version of t.
@@ -207,168 +394,19 @@ s_classify (const char *seg, bool marked, sp_title_t *t)
     s_tokenize (norm, tk);
     free (norm);
 
-    static const char *const remix_words[] = {"remix",   "rmx",  "remixed", "rework", "reworked",
-                                              "bootleg", "flip", "vip",     "mixed",  NULL};
-    static const char *const edit_prev[] = {"",      "radio",    "single", "short",
-                                            "clean", "explicit", "album",  "original",
-                                            "video", "7",        "promo",  NULL};
-    static const char *const acappella[] = {"acappella",  "acapella",  "accapella", "acapela",
-                                            "acappellas", "acapellas", NULL};
-    static const char *const edition[] = {"deluxe",   "edition",    "anniversary", "bonus",
-                                          "expanded", "soundtrack", "ost",         NULL};
-
-    uint32_t k = 0;
-    int version_at = -1;
-    int year = 0;
-    bool remaster_seen = false;
+    s_found_t f = {.k = 0, .version_at = -1, .year = 0, .remaster_seen = false};
     for (int i = 0; i < tk->n; i++) {
-        const char *w = tk->t[i];
-        const char *prev = s_tok (tk, i - 1);
-        const char *next = s_tok (tk, i + 1);
-        int y = s_year (w);
-
-        //  Rules that also apply to unmarked text (scan mode)
-        if (strncmp (w, "remaster", 8) == 0) {
-            k |= SP_TITLE_REMASTER;
-            remaster_seen = true;
-        }
-        if (s_is (w, "live") && s_live_at (tk, i, marked))
-            k |= SP_TITLE_LIVE;
-        if (s_is (w, "unplugged"))
-            k |= SP_TITLE_UNPLUGGED;
-        if (s_is (w, "karaoke"))
-            k |= SP_TITLE_KARAOKE;
-        if (s_is (w, "instrumentals"))
-            k |= SP_TITLE_INSTRUMENTAL;
-        if (s_is (w, "remixes") || s_is (w, "remixed"))
-            k |= SP_TITLE_REMIX;
-        if (s_is (w, "covers") || s_is (w, "tribute"))
-            k |= SP_TITLE_COVER;
-        if (s_is (w, "in") && s_is (next, "the") && s_is (s_tok (tk, i + 2), "style") &&
-            s_is (s_tok (tk, i + 3), "of"))
-            k |= SP_TITLE_KARAOKE;
-        if ((s_is (w, "originally") && s_is (next, "performed")) ||
-            (s_is (w, "made") && s_is (next, "famous") && s_is (s_tok (tk, i + 2), "by")))
-            k |= SP_TITLE_COVER;
-        if (((s_is (w, "sped") || s_is (w, "speed")) && s_is (next, "up")) || s_is (w, "spedup"))
-            k |= SP_TITLE_SPED_UP;
-        if (s_is (w, "slowed") || s_is (w, "daycore"))
-            k |= SP_TITLE_SLOWED;
-        if (s_is (w, "nightcore"))
-            k |= SP_TITLE_NIGHTCORE;
-        if (s_in (w, acappella) ||
-            (s_is (w, "a") && (s_is (next, "cappella") || s_is (next, "capella"))))
-            k |= SP_TITLE_ACAPPELLA;
+        s_rules_any (tk, i, marked, &f);
         if (!marked)
             continue;
-
-        //  Rules for marked segments only
-        if (y) {
-            year = y;
-            k |= S_RECOG;
-        }
-        if (s_is (w, "instrumental") || s_is (w, "inst") ||
-            (s_is (w, "off") && s_is (next, "vocal")))
-            k |= SP_TITLE_INSTRUMENTAL;
-        if (s_in (w, remix_words)) {
-            k |= SP_TITLE_REMIX;
-            if (!s_is (w, "mixed"))
-                s_remixer (tk, i, t);
-        }
-        if (s_is (w, "mix")) {
-            if (s_is (prev, "original") || s_is (prev, "album"))
-                k |= SP_TITLE_ALBUM_VERSION;
-            else if (s_is (prev, "radio"))
-                k |= SP_TITLE_EDIT;
-            else if (s_is (prev, "extended") || s_is (prev, "12"))
-                k |= SP_TITLE_EXTENDED;
-            else if (s_is (prev, "instrumental"))
-                ;
-            else {
-                k |= SP_TITLE_REMIX;
-                s_remixer (tk, i, t);
-            }
-        }
-        if (s_is (w, "edit")) {
-            if (s_is (prev, "extended"))
-                k |= SP_TITLE_EXTENDED;
-            else if (s_in (prev, edit_prev) || s_year (prev) || s_in (prev, remix_words))
-                k |= SP_TITLE_EDIT;
-            else {
-                k |= SP_TITLE_REMIX;
-                s_remixer (tk, i, t);
-            }
-        }
-        if (s_is (w, "extended") || (s_is (w, "long") && s_is (next, "version")))
-            k |= SP_TITLE_EXTENDED;
-        if (s_is (w, "version")) {
-            if (s_is (prev, "single") || s_is (prev, "radio") || s_is (prev, "short"))
-                k |= SP_TITLE_EDIT;
-            else if (s_is (prev, "album") || s_is (prev, "original") || s_is (prev, "lp"))
-                k |= SP_TITLE_ALBUM_VERSION;
-            else if (s_is (prev, "taylors") || s_is (prev, "new"))
-                k |= SP_TITLE_REREC;
-            else if (version_at < 0)
-                version_at = i;
-        }
-        if (s_is (w, "single") && tk->n == 1)
-            k |= SP_TITLE_EDIT;
-        if (s_is (w, "original") && tk->n == 1)
-            k |= SP_TITLE_ALBUM_VERSION;
-        if (s_is (w, "acoustic") || s_is (w, "acustico") || s_is (w, "acoustique") ||
-            s_is (w, "stripped"))
-            k |= SP_TITLE_ACOUSTIC;
-        if (s_is (w, "demo") || s_is (w, "demos"))
-            k |= SP_TITLE_DEMO;
-        if (s_is (w, "mono"))
-            k |= SP_TITLE_MONO;
-        if (s_is (w, "stereo"))
-            k |= SP_TITLE_STEREO;
-        if (s_is_part_word (w) && s_number (next)) {
-            k |= SP_TITLE_PART;
-            if (!t->part)
-                t->part = s_number (next);
-        }
-        if (s_is (w, "rerecorded") || s_is (w, "rerecording") || s_is (w, "rerecord") ||
-            (s_is (w, "re") &&
-             (s_is (next, "recorded") || s_is (next, "record") || s_is (next, "recording"))))
-            k |= SP_TITLE_REREC;
-        if (s_is (w, "cover"))
-            k |= SP_TITLE_COVER;
-        if (s_is (w, "reverb"))
-            k |= SP_TITLE_SLOWED;
-        if (s_is (w, "clean") || s_is (w, "censored"))
-            k |= SP_TITLE_CLEAN;
-        if (s_is (w, "explicit") || s_is (w, "dirty") || s_is (w, "uncensored"))
-            k |= SP_TITLE_EXPLICIT;
-        if (s_in (w, edition) || (i == 0 && s_is (w, "from")) ||
-            (s_is (w, "motion") && s_is (next, "picture")))
-            k |= SP_TITLE_EDITION;
-        if (i == 0 && s_is (w, "feat"))
-            k |= SP_TITLE_FEAT;
+        s_rules_marked (tk, i, &f, t);
+        s_rules_mix (tk, i, &f, t);
     }
-    //  "2023 Version" is a re-recording, "2009 Remastered Version" is not
-    if (version_at >= 0 && s_year (s_tok (tk, version_at - 1)) && !remaster_seen) {
-        k |= SP_TITLE_REREC;
-        version_at = -1;
-    }
-    //  "Spanish Version", "Piano Version": any other version is a different
-    //  recording, unless the segment already said what it is
-    if (version_at >= 0 && (k & ~S_RECOG) == 0) {
-        char name[SP_TITLE_TEXT_MAX] = "";
-        for (int j = 0; j < version_at; j++)
-            if (!s_year (tk->t[j]))
-                s_append (name, sizeof name, " ", tk->t[j]);
-        if (name[0]) {
-            k |= SP_TITLE_OTHER_VERSION;
-            if (!t->version[0])
-                s_copy (t->version, sizeof t->version, name, strlen (name));
-        }
-    }
-    if (year && !t->year)
-        t->year = year;
+    s_rules_version (tk, &f, t);
+    if (f.year && !t->year)
+        t->year = f.year;
     free (tk);
-    return k;
+    return f.k;
 }
 
 //  Classifies a marked segment, also split on "/" and ";" ("Live / 2011
