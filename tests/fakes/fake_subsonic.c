@@ -53,6 +53,7 @@ typedef struct {
     json_t *by_id;          //  id -> Child (borrowed references)
     json_t *paths;          //  disk path -> id (music_dir files already added)
     json_t *playlists;      //  Playlist[] with "entry" ids (private "_ids")
+    json_t *pending;        //  songs the next finished scan adds
     int64_t next_playlist;  //  id counter
     bool scanning;          //  a scan is running
     int64_t scan_end_ms;    //  when it ends (monotonic)
@@ -274,14 +275,15 @@ s_fake_path (const char *album_artist, const char *album, int disc, int track, c
 }
 
 /*  Add one song (a Child object in Navidrome's shape) from its parts; seed
-    makes the id. disk_path is where the file "is" (NULL: none). */
-static void
+    makes the id. disk_path is where the file "is" (NULL: none). Returns the
+    song (borrowed) or NULL (no title, duplicate). */
+static json_t *
 s_song_add (const char *seed, const char *title, const char *artist, const char *album_artist,
             const char *album, int track, int disc, int64_t duration_s, int64_t size,
             const char *disk_path)
 {
     if (!title || !*title)
-        return;
+        return NULL;
     artist = artist && *artist ? artist : "[Unknown Artist]";
     album_artist = album_artist && *album_artist ? album_artist : artist;
     album = album && *album ? album : "[Unknown Album]";
@@ -306,9 +308,11 @@ s_song_add (const char *seed, const char *title, const char *artist, const char 
         json_object_del (c, "track");
     if (!disc)
         json_object_del (c, "discNumber");
+    json_t *added = NULL;
     if (json_object_get (s_sub->by_id, json_string_value (id))) {
         json_decref (c);  //  a duplicate seed: keep the first
     } else {
+        added = c;
         json_array_append (s_sub->songs, c);
         json_object_set (s_sub->by_id, json_string_value (id), c);
         if (disk_path)
@@ -319,6 +323,7 @@ s_song_add (const char *seed, const char *title, const char *artist, const char 
     json_decref (album_id);
     json_decref (artist_id);
     json_decref (aa_id);
+    return added;
 }
 
 //  The Plex fixture's tracks as songs (the same library the fake Plex has).
@@ -479,6 +484,21 @@ s_scan_update (void)
         return;
     if (s_sub->music_dir)
         s_scan_dir (s_sub->music_dir, 0);
+    size_t i;
+    json_t *pe;
+    json_array_foreach (s_sub->pending, i, pe)
+    {
+        const char *path = s_js (pe, "path");
+        char seed[4200];
+        snprintf (seed, sizeof seed, "pending:%zu:%s", i, path ? path : "");
+        json_t *c = s_song_add (seed, s_js (pe, "title"), s_js (pe, "artist"),
+                                s_js (pe, "albumArtist"), s_js (pe, "album"),
+                                (int) json_integer_value (json_object_get (pe, "track")), 0,
+                                json_integer_value (json_object_get (pe, "duration")), 0, path);
+        if (c && path)
+            json_object_set_new (c, "path", json_string (path));  //  as given, always
+    }
+    json_array_clear (s_sub->pending);
     s_sub->scanning = false;
     s_sub->last_scan_ms = sp_fake_wall_ms ();
     sp_log_info ("event=subsonic_scan_done songs=%zu", json_array_size (s_sub->songs));
@@ -869,6 +889,7 @@ sp_fake_subsonic_fini (void)
     json_decref (s_sub->by_id);
     json_decref (s_sub->paths);
     json_decref (s_sub->playlists);
+    json_decref (s_sub->pending);
     json_decref (s_sub->salts);
     json_decref (s_sub->methods);
     free (s_sub);
@@ -895,6 +916,7 @@ sp_fake_subsonic_init (const char *fixtures_dir, char *err, size_t err_size)
     s_sub->by_id = json_object ();
     s_sub->paths = json_object ();
     s_sub->playlists = json_array ();
+    s_sub->pending = json_array ();
     s_sub->salts = json_object ();
     s_sub->methods = json_object ();
     s_sub->type = strdup ("navidrome");
@@ -934,6 +956,9 @@ sp_fake_subsonic_init (const char *fixtures_dir, char *err, size_t err_size)
     json_t *e;
     json_array_foreach (v, i, e) if (s_sub->n_fail_at < SUB_MAX_FAIL_AT)
         s_sub->fail_at[s_sub->n_fail_at++] = json_integer_value (e);
+    json_t *pend = json_object_get (cfg, "pending");
+    if (json_is_array (pend))
+        json_array_extend (s_sub->pending, pend);
     const char *md = json_string_value (json_object_get (cfg, "music_dir"));
     if (md && *md) {
         if (md[0] == '/')

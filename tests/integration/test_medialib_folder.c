@@ -135,7 +135,7 @@ Test (medialib_folder, demo_library_gives_the_same_skips_as_plex)
     char root[400];
     snprintf (root, sizeof root, "%s/music", s_t.dir);
     //  every Plex track of the demo as a real file at the same place below root
-    json_t *plex = tm_demo_plex_tracks ();
+    json_t *plex = tu_demo_plex_tracks ();
     size_t i;
     json_t *m;
     json_array_foreach (plex, i, m)
@@ -143,9 +143,9 @@ Test (medialib_folder, demo_library_gives_the_same_skips_as_plex)
         json_t *part = json_array_get (
             json_object_get (json_array_get (json_object_get (m, "Media"), 0), "Part"), 0);
         const char *file = json_string_value (json_object_get (part, "file"));
-        cr_assert (file && strncmp (file, TM_DEMO_PLEX_ROOT "/", 7) == 0, "%s", file);
+        cr_assert (file && strncmp (file, TU_DEMO_PLEX_ROOT "/", 7) == 0, "%s", file);
         char path[1024];
-        snprintf (path, sizeof path, "%s%s", root, file + strlen (TM_DEMO_PLEX_ROOT));
+        snprintf (path, sizeof path, "%s%s", root, file + strlen (TU_DEMO_PLEX_ROOT));
         if (!sp_fake_audio_supported (sp_path_ext (path)))
             cr_assert_fail ("the generator cannot write %s", path);
         const char *aa = json_string_value (json_object_get (m, "grandparentTitle"));
@@ -159,9 +159,9 @@ Test (medialib_folder, demo_library_gives_the_same_skips_as_plex)
     sp_medialib_t *ml = s_open (root, NULL);
     cr_expect_str_eq (sp_medialib_name (ml), "folder");
     cr_expect_eq (sp_medialib_caps (ml) & SP_MEDIALIB_RESCAN_NEEDED, 0);
-    tm_check_demo_diff (ml, root);
+    tu_check_demo_diff (ml, root);
     //  and once more from the cache: the same answers
-    tm_check_demo_diff (ml, root);
+    tu_check_demo_diff (ml, root);
     char note[256] = "";
     cr_expect_eq (sp_medialib_rescan (ml, root, 1000, note, sizeof note), SP_MEDIALIB_OK);
     sp_medialib_destroy (&ml);
@@ -361,9 +361,9 @@ Test (medialib_folder, missing_folder_says_what_to_check)
     char root[400];
     snprintf (root, sizeof root, "%s/not-there", s_t.dir);
     sp_medialib_t *ml = s_open (root, NULL);
-    tm_load_t l = {0};
+    tu_load_t l = {0};
     char note[512] = "";
-    int rc = sp_medialib_load (ml, tm_add_track, &l, note, sizeof note);
+    int rc = sp_medialib_load (ml, tu_add_track, &l, note, sizeof note);
     cr_expect_neq (rc, SP_MEDIALIB_OK);
     cr_expect (strstr (note, "cannot be read") != NULL &&
                    strstr (note, "check SOULPIPE_LIBRARY_DIR") != NULL,
@@ -393,16 +393,16 @@ Test (medialib_folder, fifty_thousand_files)
         }
     }
     sp_medialib_t *ml = s_open (root, NULL);
-    tm_load_t l = {0};
+    tu_load_t l = {0};
     char note[512] = "";
     double t0 = sp_test_now_ms ();
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
                   note);
     double t1 = sp_test_now_ms ();
     cr_expect_eq (l.tracks, 50000);
     cr_expect_eq (s_hlen (root), 50000);
     l.tracks = 0;
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
                   note);
     double t2 = sp_test_now_ms ();
     cr_expect_eq (l.tracks, 50000);

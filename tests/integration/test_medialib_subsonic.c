@@ -84,9 +84,9 @@ Test (medialib_subsonic, loads_10k_songs_over_capped_pages_with_a_salt_per_reque
                  "\",\"library\":\"none\",\"generate\":10250,\"max_song_count\":300}");
     sp_medialib_t *ml = s_open (&f, USER, PASS);
     cr_expect_str_eq (sp_medialib_name (ml), "Subsonic");
-    tm_load_t l = {0};
+    tu_load_t l = {0};
     char note[512] = "";
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
                   note);
     cr_expect_eq (l.tracks, 10250);
     cr_expect_eq (l.with_id, 10250);
@@ -108,7 +108,7 @@ Test (medialib_subsonic, demo_library_gives_the_same_skips_as_plex)
     fk_t f;
     fk_init (&f);
     char dir[512], src[600];
-    tm_demo_dir (dir, sizeof dir);
+    tu_demo_dir (dir, sizeof dir);
     snprintf (src, sizeof src, "%s/plex/tracks.json", dir);
     char *tracks = NULL;
     size_t len = 0;
@@ -130,7 +130,7 @@ Test (medialib_subsonic, demo_library_gives_the_same_skips_as_plex)
     free (server);
     cr_assert_eq (fk_start (&f, NULL), 0);
     sp_medialib_t *ml = s_open (&f, USER, PASS);
-    tm_check_demo_diff (ml, NULL);
+    tu_check_demo_diff (ml, NULL);
     sp_medialib_destroy (&ml);
     fk_stop (&f);
 }
@@ -140,9 +140,9 @@ Test (medialib_subsonic, refused_login_says_what_to_check_and_never_the_password
     fk_t f;
     s_start (&f, "{\"user\":\"" USER "\",\"password\":\"" PASS "\",\"generate\":5}");
     sp_medialib_t *ml = s_open (&f, USER, "wrong-password-123");
-    tm_load_t l = {0};
+    tu_load_t l = {0};
     char note[512] = "";
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note),
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note),
                   SP_MEDIALIB_ERR_REFUSED, "%s", note);
     cr_expect (strstr (note, "Navidrome refused the login (error 40") != NULL, "%s", note);
     cr_expect (strstr (note, "check SUBSONIC_USER and SUBSONIC_PASSWORD") != NULL, "%s", note);
@@ -152,14 +152,14 @@ Test (medialib_subsonic, refused_login_says_what_to_check_and_never_the_password
     sp_medialib_destroy (&ml);
     //  the right password with a wrong user is the same refusal
     ml = s_open (&f, "nobody", PASS);
-    cr_expect_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note),
+    cr_expect_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note),
                   SP_MEDIALIB_ERR_REFUSED, "%s", note);
     sp_medialib_destroy (&ml);
     fk_stop (&f);
 
     s_start (&f, "{\"user\":\"" USER "\",\"password\":\"" PASS "\",\"ldap\":true}");
     ml = s_open (&f, USER, PASS);
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note),
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note),
                   SP_MEDIALIB_ERR_REFUSED, "%s", note);
     cr_expect (strstr (note, "error 41") != NULL && strstr (note, "non-LDAP") != NULL, "%s", note);
     sp_medialib_destroy (&ml);
@@ -192,8 +192,8 @@ Test (medialib_subsonic, unreachable_and_5xx)
     char note[512] = "";
     sp_medialib_t *ml = sp_medialib_new (&o, NULL, note, sizeof note);
     cr_assert_not_null (ml, "%s", note);
-    tm_load_t l = {0};
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note),
+    tu_load_t l = {0};
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note),
                   SP_MEDIALIB_ERR_UNREACHABLE, "%s", note);
     char want[128];
     snprintf (want, sizeof want, "is unreachable at %s", base);
@@ -205,7 +205,7 @@ Test (medialib_subsonic, unreachable_and_5xx)
     s_start (&f,
              "{\"user\":\"" USER "\",\"password\":\"" PASS "\",\"generate\":3,\"fail_at\":[1]}");
     ml = s_open (&f, USER, PASS);
-    cr_expect_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
+    cr_expect_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
                   note);
     cr_expect_eq (l.tracks, 3);
     cr_expect_eq (s_stat (&f, "failed_5xx"), 1);
@@ -213,7 +213,7 @@ Test (medialib_subsonic, unreachable_and_5xx)
     fk_stop (&f);
     s_start (&f, "{\"user\":\"" USER "\",\"password\":\"" PASS "\",\"fail_from\":1}");
     ml = s_open (&f, USER, PASS);
-    cr_expect_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note),
+    cr_expect_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note),
                   SP_MEDIALIB_ERR_UNREACHABLE, "%s", note);
     cr_expect (strstr (note, "HTTP 503") != NULL, "%s", note);
     sp_medialib_destroy (&ml);
@@ -226,7 +226,7 @@ Test (medialib_subsonic, unreachable_and_5xx)
     o.subsonic_url = other;
     ml = sp_medialib_new (&o, NULL, note, sizeof note);
     cr_assert_not_null (ml);
-    cr_expect_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note), SP_MEDIALIB_ERR, "%s",
+    cr_expect_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note), SP_MEDIALIB_ERR, "%s",
                   note);
     cr_expect (strstr (note, "404") != NULL && strstr (note, "SUBSONIC_URL") != NULL, "%s", note);
     sp_medialib_destroy (&ml);
@@ -316,8 +316,8 @@ s_rescan_then_playlist (const char *type)
 
     //  two library songs by id, taken from the loaded index
     char note[512] = "";
-    tm_load_t l = {0};
-    cr_assert_eq (sp_medialib_load (ml, tm_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
+    tu_load_t l = {0};
+    cr_assert_eq (sp_medialib_load (ml, tu_add_track, &l, note, sizeof note), SP_MEDIALIB_OK, "%s",
                   note);
     cr_assert_eq (l.tracks, 20);
 
@@ -438,3 +438,107 @@ Test (medialib_subsonic, rescan_then_playlist_twice_keeps_one_playlist_plain_sub
 {
     s_rescan_then_playlist ("subsonic");
 }
+
+// ------------------------------------------------------------ the table row
+//  tests/integration/test_medialib_table.c runs the same checks on every
+//  backend; this is the Subsonic row: the fake with the demo's Plex library
+//  (real paths, as a Navidrome player with "Report Real Path"), the new
+//  download as a song the next scan adds.
+#if __has_include("test_medialib_table.h")
+#include "test_medialib_table.h"
+
+typedef struct {
+    fk_t fk;
+    char bad_url[64];
+} s_row_env_t;
+
+static s_row_env_t s_row_env;
+
+static int
+s_row_start (tm_backend_t *self, sp_medialib_opts_t *opts)
+{
+    s_row_env_t *e = self->env;
+    fk_init (&e->fk);
+    tm_copy_demo (&e->fk, "plex/tracks.json");
+    char cfg[2048];
+    snprintf (cfg, sizeof cfg,
+              "{\"user\": \"%s\", \"password\": \"%s\", \"library\": \"plex\", "
+              "\"report_real_path\": true, \"scan_ms\": 300, \"pending\": [{\"title\": \"%s\", "
+              "\"artist\": \"%s\", \"albumArtist\": \"%s\", \"album\": \"%s\", \"track\": 1, "
+              "\"duration\": %d, \"path\": \"%s\"}]}",
+              USER, PASS, TM_NEW_TITLE, TM_NEW_ARTIST, TM_NEW_ARTIST, TM_NEW_ALBUM,
+              TM_NEW_MS / 1000, TM_NEW_PATH);
+    fk_write (&e->fk, "subsonic/server.json", cfg);
+    if (fk_start (&e->fk, NULL) != 0)
+        return -1;
+    opts->subsonic_url = e->fk.base;
+    opts->subsonic_user = USER;
+    opts->subsonic_password = PASS;
+    return 0;
+}
+
+static void
+s_row_bad_credentials (tm_backend_t *self, sp_medialib_opts_t *opts)
+{
+    (void) self;
+    opts->subsonic_password = "not-the-password";
+}
+
+static void
+s_row_unreachable (tm_backend_t *self, sp_medialib_opts_t *opts)
+{
+    s_row_env_t *e = self->env;
+    snprintf (e->bad_url, sizeof e->bad_url, "http://127.0.0.1:1");
+    opts->subsonic_url = e->bad_url;
+}
+
+static json_t *
+s_row_server_playlist (tm_backend_t *self, const char *id, const char *name, int *same_name)
+{
+    s_row_env_t *e = self->env;
+    fk_resp_t r;
+    cr_assert_eq (fk_http (&e->fk, "GET",
+                           "/rest/getPlaylists?u=" USER "&p=" PASS "&v=1.16.1&c=test&f=json", NULL,
+                           NULL, &r),
+                  200);
+    json_t *list = json_object_get (
+        json_object_get (json_object_get (r.json, "subsonic-response"), "playlists"), "playlist");
+    *same_name = 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach (list, i, p)
+    {
+        const char *nm = json_string_value (json_object_get (p, "name"));
+        if (nm && strcmp (nm, name) == 0)
+            (*same_name)++;
+    }
+    fk_resp_free (&r);
+    return s_server_playlist (&e->fk, id);
+}
+
+static void
+s_row_stop (tm_backend_t *self)
+{
+    s_row_env_t *e = self->env;
+    if (e->fk.pid || e->fk.dir[0])
+        fk_stop (&e->fk);
+    memset (e, 0, sizeof *e);
+}
+
+void
+tm_row_subsonic (tm_backend_t *row)
+{
+    memset (&s_row_env, 0, sizeof s_row_env);
+    *row = (tm_backend_t){.name = "subsonic",
+                          .kind = SP_MEDIALIB_SUBSONIC,
+                          .paths_as_plex = true,
+                          .refused_hint = "check SUBSONIC_USER and SUBSONIC_PASSWORD",
+                          .url_var = "SUBSONIC_URL",
+                          .env = &s_row_env,
+                          .start = s_row_start,
+                          .bad_credentials = s_row_bad_credentials,
+                          .unreachable = s_row_unreachable,
+                          .server_playlist = s_row_server_playlist,
+                          .stop = s_row_stop};
+}
+#endif

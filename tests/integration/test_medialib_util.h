@@ -19,22 +19,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TM_DEMO_PLAYLIST  "3cEYpjA9oz9GiPac4AsH4n"
-#define TM_DEMO_TRACKS    28
-#define TM_MAX_POS        64
-#define TM_THRESHOLD      0.8
-#define TM_DEMO_PLEX_ROOT "/music" /* where the Plex fixture's files live */
+#define TU_DEMO_PLAYLIST  "3cEYpjA9oz9GiPac4AsH4n"
+#define TU_DEMO_TRACKS    28
+#define TU_MAX_POS        64
+#define TU_THRESHOLD      0.8
+#define TU_DEMO_PLEX_ROOT "/music" /* where the Plex fixture's files live */
 
 typedef struct {
-    bool in_library[TM_MAX_POS];
-    char plex_path[TM_MAX_POS][256];
-    bool near_miss[TM_MAX_POS];
+    bool in_library[TU_MAX_POS];
+    char plex_path[TU_MAX_POS][256];
+    bool near_miss[TU_MAX_POS];
     int n_tracks, n_in_library, n_near_misses;
-} tm_expected_t;
+} tu_expected_t;
 
 //  The demo fixture folder (SOULPIPE_SRC_DIR/tests/fixtures/demo) into buf.
 static __attribute__ ((unused)) const char *
-tm_demo_dir (char *buf, size_t n)
+tu_demo_dir (char *buf, size_t n)
 {
     const char *src = getenv ("SOULPIPE_SRC_DIR");
     snprintf (buf, n, "%s/tests/fixtures/demo", src && *src ? src : ".");
@@ -46,10 +46,10 @@ tm_demo_dir (char *buf, size_t n)
 }
 
 static __attribute__ ((unused)) void
-tm_read_expected (tm_expected_t *x)
+tu_read_expected (tu_expected_t *x)
 {
     char dir[512], path[600];
-    tm_demo_dir (dir, sizeof dir);
+    tu_demo_dir (dir, sizeof dir);
     snprintf (path, sizeof path, "%s/EXPECTED.md", dir);
     memset (x, 0, sizeof *x);
     FILE *f = fopen (path, "r");
@@ -59,7 +59,7 @@ tm_read_expected (tm_expected_t *x)
     while (fgets (line, sizeof line, f)) {
         int p;
         if (sscanf (line, "## %d. ", &p) == 1) {
-            cr_assert (p > 0 && p < TM_MAX_POS, "%s", line);
+            cr_assert (p > 0 && p < TU_MAX_POS, "%s", line);
             pos = p;
             if (p > x->n_tracks)
                 x->n_tracks = p;
@@ -81,17 +81,17 @@ tm_read_expected (tm_expected_t *x)
         }
     }
     fclose (f);
-    cr_assert_eq (x->n_tracks, TM_DEMO_TRACKS);
+    cr_assert_eq (x->n_tracks, TU_DEMO_TRACKS);
     cr_assert_eq (x->n_in_library, 9);
     cr_assert_eq (x->n_near_misses, 8);
 }
 
 //  The demo's Plex tracks (tests/fixtures/demo/plex/tracks.json). Caller owns.
 static __attribute__ ((unused)) json_t *
-tm_demo_plex_tracks (void)
+tu_demo_plex_tracks (void)
 {
     char dir[512], path[600];
-    tm_demo_dir (dir, sizeof dir);
+    tu_demo_dir (dir, sizeof dir);
     snprintf (path, sizeof path, "%s/plex/tracks.json", dir);
     json_error_t e;
     json_t *t = json_load_file (path, 0, &e);
@@ -105,12 +105,12 @@ typedef struct {
     sp_library_t *lib;
     size_t tracks;
     size_t with_id;
-} tm_load_t;
+} tu_load_t;
 
 static __attribute__ ((unused)) int
-tm_add_track (const sp_medialib_track_t *t, void *arg, char *note, size_t n)
+tu_add_track (const sp_medialib_track_t *t, void *arg, char *note, size_t n)
 {
-    tm_load_t *l = arg;
+    tu_load_t *l = arg;
     l->tracks++;
     if (t->item_id && *t->item_id)
         l->with_id++;
@@ -124,31 +124,31 @@ tm_add_track (const sp_medialib_track_t *t, void *arg, char *note, size_t n)
 
 /*  Load ml into a library index and run every track of the demo playlist
     through the diff: exactly the EXPECTED.md library tracks are found, at
-    the expected file (its TM_DEMO_PLEX_ROOT prefix replaced by root when
+    the expected file (its TU_DEMO_PLEX_ROOT prefix replaced by root when
     root is not NULL), and no near miss or other track counts. */
 static __attribute__ ((unused)) void
-tm_check_demo_diff (sp_medialib_t *ml, const char *root)
+tu_check_demo_diff (sp_medialib_t *ml, const char *root)
 {
-    tm_expected_t x;
-    tm_read_expected (&x);
-    tm_load_t l = {.lib = sp_library_new ()};
+    tu_expected_t x;
+    tu_read_expected (&x);
+    tu_load_t l = {.lib = sp_library_new ()};
     cr_assert_not_null (l.lib);
     char note[512] = "";
-    int rc = sp_medialib_load (ml, tm_add_track, &l, note, sizeof note);
+    int rc = sp_medialib_load (ml, tu_add_track, &l, note, sizeof note);
     cr_assert_eq (rc, SP_MEDIALIB_OK, "%s", note);
-    json_t *plex = tm_demo_plex_tracks ();
+    json_t *plex = tu_demo_plex_tracks ();
     cr_expect_eq (l.tracks, json_array_size (plex), "every library track is reported");
     cr_expect_eq (l.with_id, l.tracks, "every track has an item id");
     json_decref (plex);
 
     char dir[512], path[700];
-    tm_demo_dir (dir, sizeof dir);
-    snprintf (path, sizeof path, "%s/spotify/playlists/%s.json", dir, TM_DEMO_PLAYLIST);
+    tu_demo_dir (dir, sizeof dir);
+    snprintf (path, sizeof path, "%s/spotify/playlists/%s.json", dir, TU_DEMO_PLAYLIST);
     json_error_t e;
     json_t *pl = json_load_file (path, 0, &e);
     cr_assert_not_null (pl, "%s: %s", path, e.text);
     json_t *items = json_object_get (json_object_get (pl, "tracks"), "items");
-    cr_assert_eq (json_array_size (items), TM_DEMO_TRACKS);
+    cr_assert_eq (json_array_size (items), TU_DEMO_TRACKS);
     int found = 0, false_owned = 0;
     for (size_t i = 0; i < json_array_size (items); i++) {
         int pos = (int) i + 1;
@@ -162,7 +162,7 @@ tm_check_demo_diff (sp_medialib_t *ml, const char *root)
             json_string_value (json_object_get (a, "name"));
         uint64_t dur = (uint64_t) json_integer_value (json_object_get (t, "duration_ms"));
         sp_library_match_t m;
-        int hit = sp_library_match (l.lib, title, artists, na, dur, TM_THRESHOLD, &m);
+        int hit = sp_library_match (l.lib, title, artists, na, dur, TU_THRESHOLD, &m);
         cr_assert_geq (hit, 0);
         if (x.in_library[pos]) {
             cr_expect_eq (hit, 1, "#%d %s: not found in the library (best %.2f %s)", pos, title,
@@ -171,13 +171,13 @@ tm_check_demo_diff (sp_medialib_t *ml, const char *root)
                 found++;
                 char want[600];
                 if (root &&
-                    strncmp (x.plex_path[pos], TM_DEMO_PLEX_ROOT, strlen (TM_DEMO_PLEX_ROOT)) == 0)
+                    strncmp (x.plex_path[pos], TU_DEMO_PLEX_ROOT, strlen (TU_DEMO_PLEX_ROOT)) == 0)
                     snprintf (want, sizeof want, "%s%s", root,
-                              x.plex_path[pos] + strlen (TM_DEMO_PLEX_ROOT));
+                              x.plex_path[pos] + strlen (TU_DEMO_PLEX_ROOT));
                 else
                     snprintf (want, sizeof want, "%s", x.plex_path[pos]);
                 cr_expect_str_eq (m.path, want, "#%d %s", pos, title);
-                cr_expect (m.confidence >= TM_THRESHOLD && m.confidence <= 1.0, "#%d: %.2f", pos,
+                cr_expect (m.confidence >= TU_THRESHOLD && m.confidence <= 1.0, "#%d: %.2f", pos,
                            m.confidence);
             }
         } else if (hit == 1) {
