@@ -11,6 +11,7 @@
 */
 #include "fake.h"
 #include "fake_subsonic.h"
+#include "fake_jellyfin.h"
 #include "soulpipe/log.h"
 
 #include <arpa/inet.h>
@@ -352,6 +353,7 @@ s_stats (sp_fake_t *fake, sp_fake_resp_t *resp)
     sp_fake_spotify_stats (fake, stats);
     sp_fake_plex_stats (fake, stats);
     sp_fake_subsonic_stats (fake, stats);
+    sp_fake_jellyfin_stats (fake, stats);
     sp_fake_slskd_stats (fake, stats);
     sp_fake_resp_json (resp, 200, stats);
 }
@@ -555,6 +557,8 @@ s_route (sp_fake_t *fake, const sp_fake_req_t *req, sp_fake_resp_t *resp)
         return;
     if (sp_fake_subsonic_handle (fake, req, resp))
         return;
+    if (sp_fake_jellyfin_handle (fake, req, resp))
+        return;
     if (sp_fake_spotify_handle (fake, req, resp))
         return;
     sp_fake_resp_text (resp, 404, "Not Found", "text/plain");
@@ -738,6 +742,8 @@ main (int argc, char **argv)
         fake.plex = sp_fake_plex_new (fixtures, err, sizeof err);
     if (fake.plex && sp_fake_subsonic_init (fixtures, err, sizeof err) != 0)
         sp_fake_plex_destroy (&fake.plex);  //  reported as a bad fixture below
+    if (fake.plex && sp_fake_jellyfin_init (fixtures, err, sizeof err) != 0)
+        sp_fake_plex_destroy (&fake.plex);  //  reported as a bad fixture below
     if (fake.plex)
         fake.slskd = sp_fake_slskd_new (fixtures, err, sizeof err);
     if (!fake.slskd) {
@@ -780,6 +786,7 @@ cleanup:
     sp_fake_spotify_destroy (&fake.spotify);
     sp_fake_plex_destroy (&fake.plex);
     sp_fake_subsonic_fini ();
+    sp_fake_jellyfin_fini ();
     sp_fake_slskd_destroy (&fake.slskd);
     json_decref (fake.req_counts);
     free (fake.fixtures_dir);
