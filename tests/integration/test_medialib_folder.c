@@ -410,3 +410,112 @@ Test (medialib_folder, fifty_thousand_files)
                  (t2 - t1) / 1000);
     sp_medialib_destroy (&ml);
 }
+
+// ------------------------------------------------------------ the table row
+//  The folder row of tests/integration/test_medialib_table.c: the demo's
+//  Plex library written as tagged files under a temp folder, plus the new
+//  download in its Transfer folder (part of the library: no rescan needed).
+//  The table's new file is at a fixed /music path, which a folder library
+//  cannot hold; the row therefore needs the table to take the new file's
+//  path from the row (TM_HAS_NEW_PATH: tm_backend_t.new_path/new_dir).
+#if __has_include("test_medialib_table.h")
+#include "test_medialib_table.h"
+#endif
+#if defined(TM_HAS_NEW_PATH)
+typedef struct {
+    char root[400];
+    char playlists[500];
+    char new_path[900];
+    char new_dir[700];
+} s_row_env_t;
+
+static s_row_env_t s_row_env;
+
+static int
+s_row_start (tm_backend_t *self, sp_medialib_opts_t *opts)
+{
+    s_row_env_t *e = self->env;
+    sp_test_init (&s_t, true);
+    snprintf (e->root, sizeof e->root, "%s/music", s_t.dir);
+    snprintf (e->playlists, sizeof e->playlists, "%s/Playlists", e->root);
+    json_t *plex = tu_demo_plex_tracks ();
+    size_t i;
+    json_t *m;
+    json_array_foreach (plex, i, m)
+    {
+        json_t *part = json_array_get (
+            json_object_get (json_array_get (json_object_get (m, "Media"), 0), "Part"), 0);
+        const char *file = json_string_value (json_object_get (part, "file"));
+        char path[1024];
+        snprintf (path, sizeof path, "%s%s", e->root, file + strlen (TU_DEMO_PLEX_ROOT));
+        const char *aa = json_string_value (json_object_get (m, "grandparentTitle"));
+        const char *ta = json_string_value (json_object_get (m, "originalTitle"));
+        json_int_t dur = json_integer_value (json_object_get (m, "duration"));
+        s_audio (path, json_string_value (json_object_get (m, "title")), ta ? ta : aa, aa,
+                 json_string_value (json_object_get (m, "parentTitle")),
+                 (unsigned) ((dur + 500) / 1000));
+    }
+    json_decref (plex);
+    snprintf (e->new_dir, sizeof e->new_dir, "%s%s", e->root,
+              TM_NEW_DIR + strlen (TU_DEMO_PLEX_ROOT));
+    snprintf (e->new_path, sizeof e->new_path, "%s%s", e->root,
+              TM_NEW_PATH + strlen (TU_DEMO_PLEX_ROOT));
+    s_audio (e->new_path, TM_NEW_TITLE, TM_NEW_ARTIST, TM_NEW_ARTIST, TM_NEW_ALBUM,
+             TM_NEW_MS / 1000);
+    self->new_path = e->new_path;
+    self->new_dir = e->new_dir;
+    opts->library_dir = e->root;
+    opts->playlist_dir = e->playlists;
+    opts->store = s_t.store;
+    return 0;
+}
+
+//  The m3u8's entries as absolute paths (the item ids), and how many
+//  playlist files of that name exist.
+static json_t *
+s_row_server_playlist (tm_backend_t *self, const char *id, const char *name, int *same_name)
+{
+    s_row_env_t *e = self->env;
+    char *file = sp_path_sanitize_ext (name, "m3u8", SP_PATH_NAME_MAX);
+    cr_assert_not_null (file);
+    char want[900];
+    snprintf (want, sizeof want, "%s/%s", e->playlists, file);
+    free (file);
+    cr_expect_str_eq (id, want);
+    *same_name = access (want, R_OK) == 0 ? 1 : 0;
+    json_t *ids = json_array ();
+    char *text = s_read (want);
+    for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        char abs[1200];
+        if (line[0] == '/')
+            snprintf (abs, sizeof abs, "%s", line);
+        else
+            snprintf (abs, sizeof abs, "%s/%s", e->playlists, line);
+        json_array_append_new (ids, json_string (abs));
+    }
+    free (text);
+    return ids;
+}
+
+static void
+s_row_stop (tm_backend_t *self)
+{
+    (void) self;
+    sp_test_fini (&s_t);
+}
+
+void
+tm_row_folder (tm_backend_t *row)
+{
+    memset (&s_row_env, 0, sizeof s_row_env);
+    *row = (tm_backend_t){.name = "folder",
+                          .kind = SP_MEDIALIB_FOLDER,
+                          .paths_as_plex = false,
+                          .env = &s_row_env,
+                          .start = s_row_start,
+                          .server_playlist = s_row_server_playlist,
+                          .stop = s_row_stop};
+}
+#endif
