@@ -9,6 +9,7 @@
 */
 #include "spotify.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/spotify_auth.h"
@@ -20,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define S_EARLY_MS           60000       /* refresh this long before expiry */
 #define S_PAGE_LIMIT         50          /* /items, /me/tracks, /albums/{id}/tracks */
@@ -36,14 +36,6 @@ struct _sp_spotify_t {
     char *app_token;        /* cached client-credentials token, or NULL */
     int64_t app_exp_ms;
 };
-
-static int64_t
-s_wall_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void s_fail (sp_spotify_err_t *err, const char *code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -98,7 +90,7 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
     int ret = S_TOK_ERR;
     sp_store_spotify_auth_t a = {0};
     pthread_mutex_lock (&self->lock);
-    int64_t now = s_wall_ms ();
+    int64_t now = sp_clock_wall_ms ();
     if (self->user_token && self->user_exp_ms - S_EARLY_MS > now &&
         (!bad || strcmp (bad, self->user_token) != 0)) {
         *out = strdup (self->user_token);
@@ -139,7 +131,7 @@ s_user_token (sp_spotify_t *self, sp_store_t *store, const char *bad, char **out
                 "could not refresh the Spotify login: %s", why);
         goto done;
     }
-    int64_t exp = s_wall_ms () + t.expires_in * 1000;
+    int64_t exp = sp_clock_wall_ms () + t.expires_in * 1000;
     //  a rotated refresh token must be stored before anything else: the old
     //  one may already be dead
     rc = sp_store_spotify_auth_put (store, t.refresh_token, t.access_token, exp, NULL);
@@ -173,7 +165,7 @@ s_app_token (sp_spotify_t *self, const char *bad, char **out, sp_spotify_err_t *
         return S_TOK_NOLOGIN;
     int ret = S_TOK_ERR;
     pthread_mutex_lock (&self->lock);
-    if (self->app_token && self->app_exp_ms - S_EARLY_MS > s_wall_ms () &&
+    if (self->app_token && self->app_exp_ms - S_EARLY_MS > sp_clock_wall_ms () &&
         (!bad || strcmp (bad, self->app_token) != 0)) {
         *out = strdup (self->app_token);
         ret = *out ? S_TOK_OK : S_TOK_ERR;
@@ -190,7 +182,7 @@ s_app_token (sp_spotify_t *self, const char *bad, char **out, sp_spotify_err_t *
     }
     free (self->app_token);
     self->app_token = t.access_token;
-    self->app_exp_ms = s_wall_ms () + t.expires_in * 1000;
+    self->app_exp_ms = sp_clock_wall_ms () + t.expires_in * 1000;
     t.access_token = NULL;
     sp_spotify_tokens_clear (&t);
     *out = strdup (self->app_token);
@@ -215,7 +207,7 @@ sp_spotify_login (sp_spotify_t *self, sp_store_t *store, const char *access_toke
     }
     if (expires_in > 86400 * 365)
         expires_in = 3600;
-    int64_t exp = s_wall_ms () + (int64_t) expires_in * 1000;
+    int64_t exp = sp_clock_wall_ms () + (int64_t) expires_in * 1000;
     pthread_mutex_lock (&self->lock);
     int rc =
         sp_store_spotify_auth_put (store, refresh_token, access_token, exp, scope ? scope : "");
