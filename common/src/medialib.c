@@ -80,12 +80,6 @@ static const sp_medialib_backend_t s_none_backend = {
     .find_item = s_none_find,
 };
 
-//  The Subsonic and folder backends are built in parallel with this file;
-//  until both are in the tree their symbols are weak so the rest links
-//  (a kind whose backend is missing is refused by sp_medialib_new).
-#pragma weak sp_medialib_subsonic_backend
-#pragma weak sp_medialib_folder_backend
-
 static const sp_medialib_backend_t *
 s_backend (sp_medialib_kind_t kind)
 {
@@ -97,9 +91,9 @@ s_backend (sp_medialib_kind_t kind)
         case SP_MEDIALIB_JELLYFIN:
             return &sp_medialib_jellyfin_backend;
         case SP_MEDIALIB_SUBSONIC:
-            return &sp_medialib_subsonic_backend != NULL ? &sp_medialib_subsonic_backend : NULL;
+            return &sp_medialib_subsonic_backend;
         case SP_MEDIALIB_FOLDER:
-            return &sp_medialib_folder_backend != NULL ? &sp_medialib_folder_backend : NULL;
+            return &sp_medialib_folder_backend;
         default:
             return NULL;
     }
