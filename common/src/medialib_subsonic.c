@@ -31,7 +31,9 @@
                        search3 after a rescan. Navidrome reports real paths
                        only when the player "soulpipe" has "Report Real
                        Path" on; otherwise its paths are "Album Artist/
-                       Album/NN - Title.ext" and are matched that way.
+                       Album/NN - Title.ext", and the file (when soulpipe
+                       can read it) is matched by its tags: title, album,
+                       and artist or album artist.
       playlist_upsert  getPlaylists, the one with that name owned by
                        SUBSONIC_USER; none: createPlaylist name + songId...;
                        one: updatePlaylist removing every entry
@@ -40,9 +42,11 @@
                        on Navidrome createPlaylist with playlistId, which
                        replaces the songs in one transaction.
 */
+#include "medialib_folder.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/medialib.h"
+#include "soulpipe/tags.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -68,8 +72,12 @@
 
 //  One song of the cached index (for find_item).
 typedef struct {
-    char *id;    //  the server's song id
-    char *path;  //  as the server reports it
+    char *id;            //  the server's song id
+    char *path;          //  as the server reports it
+    char *title;         //  for the match by tags (servers without real paths)
+    char *album;         //  may be NULL
+    char *artist;        //  may be NULL
+    char *album_artist;  //  may be NULL
 } s_song_t;
 
 typedef struct {
@@ -374,6 +382,10 @@ s_songs_clear (s_subsonic_t *self)
     for (size_t i = 0; i < self->n_songs; i++) {
         free (self->songs[i].id);
         free (self->songs[i].path);
+        free (self->songs[i].title);
+        free (self->songs[i].album);
+        free (self->songs[i].artist);
+        free (self->songs[i].album_artist);
     }
     self->n_songs = 0;
     self->songs_valid = false;
@@ -493,11 +505,23 @@ s_walk (s_subsonic_t *self, sp_medialib_track_fn *fn, void *arg, bool keep_index
                     self->cap_songs = cap;
                 }
                 s_song_t *e = &self->songs[self->n_songs];
+                memset (e, 0, sizeof *e);
+                const char *al = s_jstr (s, "album"), *ar = s_jstr (s, "artist");
+                const char *aa = s_jstr (s, "displayAlbumArtist");
                 e->id = strdup (id);
                 e->path = strdup (path ? path : "");
-                if (!e->id || !e->path) {
+                e->title = strdup (title);
+                e->album = al ? strdup (al) : NULL;
+                e->artist = ar ? strdup (ar) : NULL;
+                e->album_artist = aa ? strdup (aa) : NULL;
+                if (!e->id || !e->path || !e->title || (al && !e->album) || (ar && !e->artist) ||
+                    (aa && !e->album_artist)) {
                     free (e->id);
                     free (e->path);
+                    free (e->title);
+                    free (e->album);
+                    free (e->artist);
+                    free (e->album_artist);
                     goto oom;
                 }
                 self->n_songs++;
@@ -669,6 +693,47 @@ s_components (const char *s)
     return k;
 }
 
+static bool
+s_same (const char *a, const char *b)
+{
+    return a && b && strcasecmp (a, b) == 0;
+}
+
+/*  A server that does not report real paths (Navidrome's default: "Album
+    Artist/Album/NN - Title.ext") is matched by the file's own tags: the
+    song with the same title and album whose artist or album artist is the
+    file's artist or album artist. NULL when the file cannot be read or no
+    song (or more than one with a different file name) fits. */
+static const s_song_t *
+s_find_by_tags (s_subsonic_t *self, const char *path)
+{
+    sp_tags_format_t fmt = sp_tags_format (path);
+    if (fmt == SP_TAGS_FMT_NONE)
+        return NULL;
+    sp_medialib_folder_tags_t t;
+    if (sp_medialib_folder_read_tags (path, (int) fmt, &t) != 0)
+        return NULL;
+    const s_song_t *found = NULL;
+    const char *base = strrchr (path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; t.title && i < self->n_songs; i++) {
+        const s_song_t *s = &self->songs[i];
+        if (!s_same (s->title, t.title))
+            continue;
+        if (t.album && s->album && !s_same (s->album, t.album))
+            continue;
+        if (!(s_same (s->artist, t.artist) || s_same (s->artist, t.album_artist) ||
+              s_same (s->album_artist, t.artist) || s_same (s->album_artist, t.album_artist)))
+            continue;
+        const char *sb = strrchr (s->path, '/');
+        sb = sb ? sb + 1 : s->path;
+        if (!found || strcmp (sb, base) == 0)
+            found = s;
+    }
+    sp_medialib_folder_tags_clear (&t);
+    return found;
+}
+
 static int
 s_find_item (void *state, const char *path, char **item_id, char *note, size_t n)
 {
@@ -701,6 +766,8 @@ s_find_item (void *state, const char *path, char **item_id, char *note, size_t n
                 break;
             }
     }
+    if (!best)
+        best = s_find_by_tags (self, path);
     if (!best) {
         snprintf (note, n,
                   "%s has no song at %s (after %zu songs): is it inside a music folder of "

@@ -439,6 +439,46 @@ Test (medialib_subsonic, rescan_then_playlist_twice_keeps_one_playlist_plain_sub
     s_rescan_then_playlist ("subsonic");
 }
 
+Test (medialib_subsonic, find_item_by_tags_when_the_server_hides_real_paths)
+{
+    //  Navidrome's default: "Album Artist/Album/NN - Title.ext" paths
+    fk_t f;
+    fk_init (&f);
+    char music[400], cfg[1024];
+    snprintf (music, sizeof music, "%s/music", f.dir);
+    cr_assert_eq (mkdir (music, 0755), 0);
+    snprintf (cfg, sizeof cfg,
+              "{\"user\":\"" USER "\",\"password\":\"" PASS
+              "\",\"generate\":5,\"music_dir\":\"%s\"}",
+              music);
+    fk_write (&f, "subsonic/server.json", cfg);
+    cr_assert_eq (fk_start (&f, NULL), 0);
+    s_flac (music, "01 - Hidden.flac", "Hidden Track", "Some Band", "Some Album", 90);
+    s_flac (music, "02 - Other.flac", "Other Track", "Some Band", "Some Album", 91);
+    sp_medialib_t *ml = s_open (&f, USER, PASS);
+    char note[512] = "", *a = NULL, *b = NULL, *c = NULL;
+    cr_assert_eq (sp_medialib_rescan (ml, music, 10000, note, sizeof note), SP_MEDIALIB_OK, "%s",
+                  note);
+    char p1[600], p2[600], p3[600];
+    snprintf (p1, sizeof p1, "%s/01 - Hidden.flac", music);
+    snprintf (p2, sizeof p2, "%s/02 - Other.flac", music);
+    cr_assert_eq (sp_medialib_find_item (ml, p1, &a, note, sizeof note), SP_MEDIALIB_OK, "%s",
+                  note);
+    cr_assert_eq (sp_medialib_find_item (ml, p2, &b, note, sizeof note), SP_MEDIALIB_OK, "%s",
+                  note);
+    cr_expect_str_neq (a, b);
+    //  a file the server does not have (written after the scan)
+    s_flac (music, "03 - Late.flac", "Late Track", "Some Band", "Some Album", 92);
+    snprintf (p3, sizeof p3, "%s/03 - Late.flac", music);
+    cr_expect_eq (sp_medialib_find_item (ml, p3, &c, note, sizeof note), SP_MEDIALIB_ERR_NOTFOUND,
+                  "%s", note);
+    cr_expect_null (c);
+    free (a);
+    free (b);
+    sp_medialib_destroy (&ml);
+    fk_stop (&f);
+}
+
 // ------------------------------------------------------------ the table row
 //  tests/integration/test_medialib_table.c runs the same checks on every
 //  backend; this is the Subsonic row: the fake with the demo's Plex library
