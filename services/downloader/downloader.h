@@ -1,9 +1,9 @@
 /*  downloader.h: the download stage's handler.
 
-    For one track (a "download" job whose payload holds the candidates,
+    For one track (a "download" task whose payload holds the candidates,
     ranked best first by the searcher) it tries the candidates one at a time,
     each from another user: enqueue in slskd, follow the transfer by polling
-    (progress about once a second, which also extends the job's lease),
+    (progress about once a second, which also extends the task's lease),
     give up on a transfer that is rejected, errors, times out, is cancelled
     or aborted, sits in the remote queue longer than SOULPIPE_QUEUE_TIMEOUT_S
     or makes no progress for SOULPIPE_STALL_TIMEOUT_S (cancelled and removed
@@ -24,7 +24,7 @@
     failure (the transfer, if any, is left running to be picked up).
 
     Crash safety: the transfer id (with source_user and source_file) is set
-    on the track record as soon as slskd gives it. A re-delivered job
+    on the track record as soon as slskd gives it. A re-delivered task
     (1) whose staged file exists passes it on, (2) whose recorded transfer is
     still in slskd follows it (or uses its file when it completed), and
     (3) otherwise starts over. Copies across file systems go through a
@@ -68,7 +68,7 @@ void sp_dl_config_from (const sp_config_t *cfg, sp_dl_config_t *out);
 sp_dl_t *sp_dl_new (const sp_dl_config_t *config, char *err, size_t err_size);
 void sp_dl_destroy (sp_dl_t **self_p);
 
-/*  What a job does with the result. */
+/*  What the task does with the result. */
 typedef enum {
     SP_DL_TAG = 0,       //  staged: done, next stage "tag"
     SP_DL_SEARCH_AGAIN,  //  candidates exhausted: done, next stage "search"
@@ -76,7 +76,7 @@ typedef enum {
     SP_DL_FAILED         //  fatal failure (reason lists what was tried)
 } sp_dl_result_t;
 
-/*  How the handler talks to its job (so tests can run it without a broker). */
+/*  How the handler talks to its task (so tests can run it without a broker). */
 typedef struct {
     void (*progress) (void *arg, const char *state, int64_t bytes, int64_t size, double percent,
                       const char *message);
@@ -92,7 +92,7 @@ sp_dl_result_t sp_dl_run (sp_dl_t *self, sp_payload_t *payload, const sp_dl_ops_
                           char *reason, size_t reason_size);
 
 /*  The worker handler: ctx is an sp_dl_t. */
-void sp_dl_handle (void *ctx, sp_task_t *job);
+void sp_dl_handle (void *ctx, sp_task_t *task);
 
 /* ------------------------------------------------------------ file checks */
 
