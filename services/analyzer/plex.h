@@ -1,4 +1,5 @@
-/*  plex.h: loads the Plex music library into an sp_library_t.
+/*  plex.h: loads the Plex music library into an sp_library_t, through the
+    medialib Plex backend (common/src/medialib_plex.c, soulpipe/medialib.h):
 
     GET /library/sections (music sections are type "artist"; PLEX_SECTIONS
     limits them to the listed keys), then every track of each section with
