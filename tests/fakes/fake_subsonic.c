@@ -666,7 +666,9 @@ s_method (const char *m, json_t *params, sp_fake_resp_t *resp)
         size_t i;
         json_t *p;
         json_array_foreach (s_sub->playlists, i, p)
+        {
             json_array_append_new (list, s_playlist_view (p, false));
+        }
         json_t *pls = json_object ();
         if (json_array_size (list))
             json_object_set (pls, "playlist", list);
@@ -737,7 +739,11 @@ s_method (const char *m, json_t *params, sp_fake_resp_t *resp)
                 drop[idx] = 1;
         }
         json_t *ids = json_array ();
-        json_array_foreach (old, i, v) if (!drop[i]) json_array_append (ids, v);
+        json_array_foreach (old, i, v)
+        {
+            if (!drop[i])
+                json_array_append (ids, v);
+        }
         free (drop);
         json_array_extend (ids, add);
         json_decref (add);
@@ -954,8 +960,11 @@ sp_fake_subsonic_init (const char *fixtures_dir, char *err, size_t err_size)
         s_sub->fail_at[s_sub->n_fail_at++] = json_integer_value (v);
     size_t i;
     json_t *e;
-    json_array_foreach (v, i, e) if (s_sub->n_fail_at < SUB_MAX_FAIL_AT)
-        s_sub->fail_at[s_sub->n_fail_at++] = json_integer_value (e);
+    json_array_foreach (v, i, e)
+    {
+        if (s_sub->n_fail_at < SUB_MAX_FAIL_AT)
+            s_sub->fail_at[s_sub->n_fail_at++] = json_integer_value (e);
+    }
     json_t *pend = json_object_get (cfg, "pending");
     if (json_is_array (pend))
         json_array_extend (s_sub->pending, pend);

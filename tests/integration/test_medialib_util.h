@@ -158,8 +158,11 @@ tu_check_demo_diff (sp_medialib_t *ml, const char *root)
         size_t na = 0;
         json_t *a;
         size_t k;
-        json_array_foreach (json_object_get (t, "artists"), k, a) if (na < 8) artists[na++] =
-            json_string_value (json_object_get (a, "name"));
+        json_array_foreach (json_object_get (t, "artists"), k, a)
+        {
+            if (na < 8)
+                artists[na++] = json_string_value (json_object_get (a, "name"));
+        }
         uint64_t dur = (uint64_t) json_integer_value (json_object_get (t, "duration_ms"));
         sp_library_match_t m;
         int hit = sp_library_match (l.lib, title, artists, na, dur, TU_THRESHOLD, &m);
