@@ -257,10 +257,21 @@ Test (medialib_folder, follows_no_symlink_and_finds_only_real_files)
     cr_assert_eq (symlink (outside, q), 0);
     snprintf (q, sizeof q, "%s/Band/02 - Linked.flac", root);
     cr_assert_eq (symlink (p, q), 0);
+    //  and a file TagLib cannot read: left out, remembered as unreadable
+    snprintf (q, sizeof q, "%s/Band/03 - Broken.flac", root);
+    FILE *bf = fopen (q, "w");
+    cr_assert_not_null (bf);
+    fputs ("not audio at all", bf);
+    fclose (bf);
+    snprintf (q, sizeof q, "%s/Band/02 - Linked.flac", root);
     sp_medialib_t *ml = s_open (root, NULL);
     json_t *o = s_load (ml);
-    cr_expect_eq (json_object_size (o), 1, "a symlink was followed");
+    cr_expect_eq (json_object_size (o), 1, "a symlink was followed, or a broken file reported");
     cr_expect_not_null (json_object_get (o, real));
+    json_decref (o);
+    cr_expect_eq (s_hlen (root), 2, "the real file and the unreadable one are cached");
+    o = s_load (ml);
+    cr_expect_eq (json_object_size (o), 1);
     json_decref (o);
 
     char *id = NULL, note[512] = "";
