@@ -1,12 +1,12 @@
-/*  broker.c: credit-based job broker over a ROUTER socket, with job state in
-    the Redis store (see soulpipe/broker.h).
+/*  broker.c: credit-based task broker over a ROUTER socket, with task state
+    in the Redis store (see soulpipe/broker.h).
 
     Handles: ready, heartbeat, done, fail, progress, bye (from workers).
-    Sends:   job, heartbeat, error (unknown_worker: please say ready again).
+    Sends:   task, heartbeat, error (unknown_worker: please say ready again).
 
     Structure follows the ZeroMQ Guide's Paranoid Pirate queue (heartbeats,
     liveness, worker expiry) with two changes: the queue of work lives in
-    Redis (leases + fencing tokens), and workers get jobs only against the
+    Redis (leases + fencing tokens), and workers get tasks only against the
     credit they announced. */
 #include "soulpipe/clock.h"
 #include "soulpipe/broker.h"
@@ -22,7 +22,7 @@
 #define BROKER_REAP_MS        1000   //  reaper period (ms)
 #define BROKER_STORE_RETRY_MS 1000   //  store retry budget per call, so heartbeats keep going
 #define BROKER_MAX_PENDING    10000  //  answers kept while Redis is down
-#define BROKER_DISPATCH_BURST 200    //  jobs sent per loop turn at most
+#define BROKER_DISPATCH_BURST 200    //  tasks sent per loop turn at most
 #define BROKER_MAX_WORKERS    4096   //  connected workers at most
 
 typedef struct {
@@ -30,9 +30,9 @@ typedef struct {
     char name[SP_MSG_MAX_ID + 1];  //  the worker id it announced
     sp_store_stage_t stage;        //  its role
     int capacity;                  //  credit announced in ready
-    int credit;                    //  jobs it can still take now
+    int credit;                    //  tasks it can still take now
     int64_t expires_ms;            //  silent past this: dropped
-    int64_t last_job_ms;           //  when it last got a job (for fairness)
+    int64_t last_task_ms;          //  when it last got a task (for fairness)
 } worker_t;
 
 struct _sp_broker_t {
@@ -114,8 +114,9 @@ s_worker_add (sp_broker_t *self, zframe_t *routing_id)
         self->workers = grown;
         self->cap_workers = cap;
     }
+    //  workers is allocated here: n_workers < cap_workers
     worker_t *w = &self->workers[self->n_workers++];
-    memset (w, 0, sizeof *w);
+    memset (w, 0, sizeof *w);  // NOLINT(clang-analyzer-core.NonNullParamChecker)
     w->routing_id = zframe_dup (routing_id);
     return w;
 }
@@ -209,14 +210,17 @@ static void
 s_keep_pending (sp_broker_t *self, sp_msg_t **msg_p)
 {
     if (self->n_pending >= BROKER_MAX_PENDING) {
-        //  the lease will bring the job back; the handler is idempotent
+        //  the lease will bring the task back; the handler is idempotent
         sp_log_error (
             "event=answer_dropped task=%s reason=\"redis unreachable and %d answers waiting\"",
             sp_log_q ((*msg_p)->id), BROKER_MAX_PENDING);
         sp_msg_destroy (msg_p);
         return;
     }
-    sp_msg_t **grown = realloc (self->pending, (self->n_pending + 1) * sizeof *grown);
+    //  an array of pointers: sizeof one pointer is meant
+    sp_msg_t **grown =
+        realloc (self->pending,
+                 (self->n_pending + 1) * sizeof *grown);  // NOLINT(bugprone-sizeof-expression)
     if (!grown) {
         sp_msg_destroy (msg_p);
         return;
@@ -235,7 +239,9 @@ s_retry_pending (sp_broker_t *self)
         sp_msg_destroy (&self->pending[done]);
         done++;
     }
-    memmove (self->pending, self->pending + done, (self->n_pending - done) * sizeof *self->pending);
+    memmove (self->pending, self->pending + done,
+             (self->n_pending - done) *
+                 sizeof *self->pending);  // NOLINT(bugprone-sizeof-expression)
     self->n_pending -= done;
 }
 
@@ -289,7 +295,7 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
         case SP_MSG_HEARTBEAT:
             //  A heartbeat proves the process lives, not that its handler
             //  does: only progress extends a lease, so a hung handler loses
-            //  its job to another worker when the lease runs out.
+            //  its task to another worker when the lease runs out.
             if (!w)
                 s_send_error (self, routing_id, "unknown_worker", "say ready again");
             break;
@@ -363,13 +369,13 @@ s_pick_worker (sp_broker_t *self, sp_store_stage_t stage)
         if (w->stage != stage || w->credit <= 0)
             continue;
         if (!best || w->credit > best->credit ||
-            (w->credit == best->credit && w->last_job_ms < best->last_job_ms))
+            (w->credit == best->credit && w->last_task_ms < best->last_task_ms))
             best = w;
     }
     return best;
 }
 
-/*  Hand out jobs against credit. Returns how many were sent. */
+/*  Hand out tasks against credit. Returns how many were sent. */
 static int
 s_dispatch (sp_broker_t *self, int64_t now)
 {
@@ -384,36 +390,36 @@ s_dispatch (sp_broker_t *self, int64_t now)
             int rc = sp_store_take (self->store, stage, w->name, self->cfg.lease_ms, &task);
             if (rc != SP_STORE_OK)
                 break;
-            sp_msg_t job;
-            memset (&job, 0, sizeof job);
-            job.type = SP_MSG_JOB;
-            job.id = task->id;
-            job.stage = (char *) sp_store_stage_name (stage);
-            job.fence = task->fence;
-            job.attempt = (uint64_t) task->attempt;
-            job.payload = task->payload;
-            job.payload_size = task->payload_len;
-            if (sp_wire_send (self->router, w->routing_id, NULL, &job, true) != SP_WIRE_OK) {
-                //  It vanished between its last message and now: give the job back.
+            sp_msg_t out;
+            memset (&out, 0, sizeof out);
+            out.type = SP_MSG_TASK;
+            out.id = task->id;
+            out.stage = (char *) sp_store_stage_name (stage);
+            out.fence = task->fence;
+            out.attempt = (uint64_t) task->attempt;
+            out.payload = task->payload;
+            out.payload_size = task->payload_len;
+            if (sp_wire_send (self->router, w->routing_id, NULL, &out, true) != SP_WIRE_OK) {
+                //  It vanished between its last message and now: give the task back.
                 sp_store_fail (self->store, task->id, task->fence,
-                               "the worker went away before the job reached it", true,
+                               "the worker went away before the task reached it", true,
                                self->cfg.max_attempts + 1, 0);
                 s_worker_remove (self, (size_t) (w - self->workers), "\"unreachable\"");
                 sp_store_task_destroy (&task);
                 continue;
             }
             sp_log_context (task->job_id, task->track_key);
-            sp_log_debug ("event=job_sent task=%s worker=%s attempt=%d", sp_log_q (task->id),
+            sp_log_debug ("event=task_sent task=%s worker=%s attempt=%d", sp_log_q (task->id),
                           sp_log_q (w->name), task->attempt);
             sp_log_context (NULL, NULL);
             w->credit--;
-            w->last_job_ms = now;
+            w->last_task_ms = now;
             sent++;
             sp_store_task_destroy (&task);
         }
     }
     if (sent)
-        s_stat_add (self, &self->stats.jobs_sent, (uint64_t) sent);
+        s_stat_add (self, &self->stats.tasks_sent, (uint64_t) sent);
     return sent;
 }
 

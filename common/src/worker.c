@@ -3,7 +3,7 @@
 
     Threads: the main thread owns the DEALER to the broker and an inproc PULL
     that collects answers (done/fail/progress) from the handler threads, each
-    of which has its own inproc PUSH. Jobs go from the main thread to the
+    of which has its own inproc PUSH. Tasks go from the main thread to the
     handler threads through a mutex-guarded queue. Heartbeat/liveness numbers
     follow the ZeroMQ Guide's Paranoid Pirate worker. */
 #include "soulpipe/clock.h"
@@ -19,11 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define WORKER_DEFAULT_GRACE_MS 10000  //  SIGTERM: time for running jobs (ms)
+#define WORKER_DEFAULT_GRACE_MS 10000  //  SIGTERM: time for running tasks (ms)
 #define WORKER_RECONNECT_MAX_MS 32000  //  longest wait between reconnects (ms)
 
 struct _sp_task_t {
-    sp_msg_t *msg;          //  the `job` message (owned)
+    sp_msg_t *msg;          //  the `task` message (owned)
     sp_payload_t *payload;  //  decoded payload (owned)
     zsock_t *push;          //  the running thread's PUSH (borrowed)
     atomic_bool *stopping;  //  the worker's stop flag (borrowed)
@@ -43,19 +43,19 @@ struct _worker_t {
     char name[SP_MSG_MAX_ID + 1];  //  worker id announced to the broker
     char inproc[96];               //  endpoint of the answer PULL
     pthread_mutex_t lock;          //  guards queue, running
-    pthread_cond_t cond;           //  signalled on new jobs / stop
-    sp_msg_t **queue;              //  jobs waiting for a thread (FIFO)
+    pthread_cond_t cond;           //  signalled on new tasks / stop
+    sp_msg_t **queue;              //  tasks waiting for a thread (FIFO)
     size_t n_queue, cap_queue;
-    int running;             //  jobs being handled now
-    atomic_bool stopping;    //  stop requested: no new jobs, hand back soon
+    int running;             //  tasks being handled now
+    atomic_bool stopping;    //  stop requested: no new tasks, hand back soon
     atomic_bool quit;        //  handler threads must exit
     atomic_int init_failed;  //  a thread_init returned NULL
     slot_t *slots;
-    sp_msg_held_t *held;  //  jobs held (queued or running), for heartbeats
+    sp_msg_held_t *held;  //  tasks held (queued or running), for heartbeats
     size_t n_held, cap_held;
 };
 
-/* ---------------------------------------------------------------- job API */
+/* ---------------------------------------------------------------- task API */
 
 const char *
 sp_task_id (const sp_task_t *task)
@@ -135,7 +135,8 @@ sp_task_fail (sp_task_t *task, bool retry, const char *fmt, ...)
     char reason[SP_MSG_MAX_STR];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (reason, sizeof reason, fmt, ap);
+    //  va_start is just above (the analyzer loses it through the format attribute)
+    vsnprintf (reason, sizeof reason, fmt, ap);  // NOLINT(clang-analyzer-valist.Uninitialized)
     va_end (ap);
     sp_msg_t answer;
     memset (&answer, 0, sizeof answer);
@@ -168,7 +169,7 @@ sp_task_progress (sp_task_t *task, const char *state, int64_t bytes, int64_t siz
     sp_wire_send (task->push, NULL, NULL, &p, false);
 }
 
-/* ---------------------------------------------------------------- held jobs */
+/* ---------------------------------------------------------------- held tasks */
 
 static void
 s_held_add (worker_t *self, const char *id, uint64_t fence)
@@ -201,7 +202,7 @@ s_held_remove (worker_t *self, const char *id, uint64_t fence)
     }
 }
 
-/*  The task id "<job>:<pos>:<stage>" names the job and the track: set them
+/*  The task id "<job>:<pos>:<stage>" names the playlist job and the track: set them
     on the payload, so producers need not know them in advance. */
 static int
 s_fill_ids (sp_payload_t *payload, const char *task_id)
@@ -253,7 +254,9 @@ s_slot_thread (void *arg)
             break;
         }
         sp_msg_t *msg = self->queue[0];
-        memmove (self->queue, self->queue + 1, (self->n_queue - 1) * sizeof *self->queue);
+        //  the queue is an array of pointers: sizeof one pointer is meant
+        memmove (self->queue, self->queue + 1,
+                 (self->n_queue - 1) * sizeof *self->queue);  // NOLINT(bugprone-sizeof-expression)
         self->n_queue--;
         self->running++;
         pthread_mutex_unlock (&self->lock);
@@ -339,7 +342,9 @@ s_enqueue_task (worker_t *self, sp_msg_t **msg_p)
     pthread_mutex_lock (&self->lock);
     if (self->n_queue == self->cap_queue) {
         size_t cap = self->cap_queue ? self->cap_queue * 2 : 16;
-        sp_msg_t **grown = realloc (self->queue, cap * sizeof *grown);
+        //  an array of pointers: sizeof one pointer is meant
+        sp_msg_t **grown =
+            realloc (self->queue, cap * sizeof *grown);  // NOLINT(bugprone-sizeof-expression)
         if (!grown) {
             pthread_mutex_unlock (&self->lock);
             return;  //  the lease brings it back
@@ -373,6 +378,191 @@ s_forward_answers (worker_t *self, zsock_t *pull, zsock_t *dealer, int timeout_m
     }
 }
 
+//  The worker id announced to the broker: the configured one, else
+//  <role>-<hostname>-<pid>-<random>.
+static void
+s_worker_name (worker_t *self, const sp_worker_def_t *def)
+{
+    if (def->worker_name) {
+        snprintf (self->name, sizeof self->name, "%s", def->worker_name);
+        return;
+    }
+    char host[40] = "host";
+    gethostname (host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf (self->name, sizeof self->name, "%s-%s-%ld-%04x", def->role, host, (long) getpid (),
+              (unsigned) (zclock_usecs () & 0xffff));
+}
+
+//  Start the handler threads; *started counts the ones running. Returns 0
+//  or -1 (logged).
+static int
+s_start_slots (worker_t *self, int *started)
+{
+    self->slots = calloc ((size_t) self->def->slots, sizeof *self->slots);
+    if (!self->slots)
+        return -1;
+    for (int i = 0; i < self->def->slots; i++) {
+        self->slots[i].worker = self;
+        self->slots[i].index = i;
+        if (pthread_create (&self->slots[i].thread, NULL, s_slot_thread, &self->slots[i]) != 0) {
+            sp_log_error ("event=worker_start_failed reason=\"cannot start handler thread\"");
+            return -1;
+        }
+        (*started)++;
+    }
+    return 0;
+}
+
+//  One message from the broker.
+static void
+s_on_broker (worker_t *self, zsock_t *dealer, sp_msg_t **msg_p)
+{
+    sp_msg_t *msg = *msg_p;
+    if (msg->type == SP_MSG_TASK)
+        s_enqueue_task (self, msg_p);
+    else if (msg->type == SP_MSG_ERROR && msg->code && strcmp (msg->code, "unknown_worker") == 0)
+        s_send_ready (self, dealer);  //  the broker restarted
+    else if (msg->type == SP_MSG_ERROR)
+        sp_log_warn ("event=broker_error code=%s message=%s", sp_log_q (msg->code),
+                     sp_log_q (msg->message));
+}
+
+//  One connection to the broker: ready, then tasks in, answers out and
+//  heartbeats until told to stop (returns false) or the broker is silent
+//  for liveness heartbeats (returns true: reconnect). *reconnect_ms goes
+//  back to one heartbeat when the broker answers.
+static bool
+s_session (worker_t *self, zsock_t *dealer, zsock_t *pull, bool (*should_stop) (void),
+           int64_t *reconnect_ms)
+{
+    const sp_worker_def_t *def = self->def;
+    int heartbeat_ms = def->cfg->heartbeat_ms > 0 ? def->cfg->heartbeat_ms : 1000;
+    int liveness = def->cfg->heartbeat_liveness > 0 ? def->cfg->heartbeat_liveness : 3;
+    int64_t now = sp_clock_mono_ms ();
+    int64_t broker_expires = now + (int64_t) heartbeat_ms * liveness;
+    int64_t next_heartbeat = now + heartbeat_ms;
+    bool lost = false;
+    zpoller_t *poller = zpoller_new (dealer, pull, NULL);
+    while (!should_stop () && !atomic_load (&self->init_failed)) {
+        void *which = zpoller_wait (poller, heartbeat_ms / 2 > 0 ? heartbeat_ms / 2 : 1);
+        now = sp_clock_mono_ms ();
+        if (which == dealer) {
+            sp_msg_t *msg = NULL;
+            char reason[256];
+            int rc = sp_wire_recv (dealer, false, false, 0, NULL, &msg, reason, sizeof reason);
+            if (rc == SP_WIRE_OK) {
+                broker_expires = now + (int64_t) heartbeat_ms * liveness;
+                *reconnect_ms = heartbeat_ms;
+                s_on_broker (self, dealer, &msg);
+            } else if (rc == SP_WIRE_BAD_MSG)
+                sp_log_warn ("event=bad_message from=broker reason=%s", sp_log_q (reason));
+            sp_msg_destroy (&msg);
+        } else if (which == pull)
+            s_forward_answers (self, pull, dealer, 0);
+        if (now >= next_heartbeat) {
+            s_send_heartbeat (self, dealer);
+            next_heartbeat = now + heartbeat_ms;
+        }
+        if (now > broker_expires) {
+            sp_log_warn ("event=broker_silent action=reconnect wait_ms=%lld",
+                         (long long) *reconnect_ms);
+            lost = true;
+            break;
+        }
+    }
+    zpoller_destroy (&poller);
+    return lost;
+}
+
+//  Tell the broker the task at (id, fence) is handed back (retryable).
+static void
+s_hand_back (zsock_t *dealer, const char *id, uint64_t fence, const char *reason)
+{
+    if (!dealer)
+        return;
+    sp_msg_t fail;
+    memset (&fail, 0, sizeof fail);
+    fail.type = SP_MSG_FAIL;
+    fail.id = (char *) id;
+    fail.fence = fence;
+    fail.reason = (char *) reason;
+    fail.retry = true;
+    sp_wire_send (dealer, NULL, NULL, &fail, true);
+}
+
+//  Stopping: no new tasks, let running ones finish within grace_ms, hand
+//  back the rest.
+static void
+s_stop (worker_t *self, zsock_t *dealer, zsock_t *pull, int grace_ms)
+{
+    atomic_store (&self->stopping, true);
+    if (dealer) {
+        sp_msg_t bye;
+        memset (&bye, 0, sizeof bye);
+        bye.type = SP_MSG_BYE;
+        bye.worker = self->name;
+        sp_wire_send (dealer, NULL, NULL, &bye, true);
+    }
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->n_queue; i++) {
+        sp_msg_t *queued = self->queue[i];
+        s_hand_back (dealer, queued->id, queued->fence, "the worker stopped before starting it");
+        s_held_remove (self, queued->id, queued->fence);
+        sp_msg_destroy (&self->queue[i]);
+    }
+    self->n_queue = 0;
+    pthread_mutex_unlock (&self->lock);
+    int64_t deadline = sp_clock_mono_ms () + grace_ms;
+    while (sp_clock_mono_ms () < deadline) {
+        s_forward_answers (self, pull, dealer, 50);
+        pthread_mutex_lock (&self->lock);
+        int running = self->running;
+        pthread_mutex_unlock (&self->lock);
+        if (running == 0)
+            break;
+    }
+    s_forward_answers (self, pull, dealer, 0);
+    //  whatever is still running is handed back; its late answer will be stale
+    for (size_t i = 0; i < self->n_held; i++)
+        s_hand_back (dealer, self->held[i].id, self->held[i].fence,
+                     "the worker stopped before finishing it");
+    sp_log_info ("event=worker_stopped worker=%s handed_back=%zu", sp_log_q (self->name),
+                 self->n_held);
+}
+
+//  Stop the handler threads and free the worker. Handlers stuck past the
+//  grace period keep using self, its lock and its PULL: then those are
+//  left to the process exit.
+static void
+s_finish (worker_t *self, zsock_t **pull_p, int started)
+{
+    atomic_store (&self->quit, true);
+    pthread_mutex_lock (&self->lock);
+    pthread_cond_broadcast (&self->cond);
+    int running_now = self->running;
+    pthread_mutex_unlock (&self->lock);
+    for (int i = 0; i < started; i++) {
+        if (running_now == 0)
+            pthread_join (self->slots[i].thread, NULL);
+        else
+            pthread_detach (self->slots[i].thread);
+    }
+    for (size_t i = 0; i < self->n_held; i++)
+        free (self->held[i].id);
+    free (self->held);
+    if (running_now != 0)
+        return;
+    zsock_destroy (pull_p);
+    free (self->slots);
+    for (size_t i = 0; i < self->n_queue; i++)
+        sp_msg_destroy (&self->queue[i]);
+    free (self->queue);
+    pthread_mutex_destroy (&self->lock);
+    pthread_cond_destroy (&self->cond);
+    free (self);
+}
+
 int
 sp_worker_run (const sp_worker_def_t *def)
 {
@@ -382,21 +572,12 @@ sp_worker_run (const sp_worker_def_t *def)
         return 2;
     self->def = def;
     bool (*should_stop) (void) = def->should_stop ? def->should_stop : s_default_should_stop;
-    if (def->worker_name)
-        snprintf (self->name, sizeof self->name, "%s", def->worker_name);
-    else {
-        char host[40] = "host";
-        gethostname (host, sizeof host - 1);
-        host[sizeof host - 1] = '\0';
-        snprintf (self->name, sizeof self->name, "%s-%s-%ld-%04x", def->role, host,
-                  (long) getpid (), (unsigned) (zclock_usecs () & 0xffff));
-    }
+    s_worker_name (self, def);
     snprintf (self->inproc, sizeof self->inproc, "inproc://sp-worker-%p", (void *) self);
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->cond, NULL);
     int status = 0;
     int heartbeat_ms = def->cfg->heartbeat_ms > 0 ? def->cfg->heartbeat_ms : 1000;
-    int liveness = def->cfg->heartbeat_liveness > 0 ? def->cfg->heartbeat_liveness : 3;
     int grace_ms = def->stop_grace_ms > 0 ? def->stop_grace_ms : WORKER_DEFAULT_GRACE_MS;
 
     char err[512];
@@ -422,20 +603,9 @@ sp_worker_run (const sp_worker_def_t *def)
         status = 2;
         goto done;
     }
-    self->slots = calloc ((size_t) def->slots, sizeof *self->slots);
-    if (!self->slots) {
+    if (s_start_slots (self, &started) != 0) {
         status = 2;
         goto done;
-    }
-    for (int i = 0; i < def->slots; i++) {
-        self->slots[i].worker = self;
-        self->slots[i].index = i;
-        if (pthread_create (&self->slots[i].thread, NULL, s_slot_thread, &self->slots[i]) != 0) {
-            sp_log_error ("event=worker_start_failed reason=\"cannot start handler thread\"");
-            status = 2;
-            goto done;
-        }
-        started++;
     }
 
     int64_t reconnect_ms = heartbeat_ms;
@@ -451,47 +621,7 @@ sp_worker_run (const sp_worker_def_t *def)
         sp_log_info ("event=worker_ready worker=%s role=%s slots=%d broker=%s curve=%s",
                      sp_log_q (self->name), def->role, def->slots, def->cfg->broker_endpoint,
                      curve ? "on" : "off");
-        int64_t now = sp_clock_mono_ms ();
-        int64_t broker_expires = now + (int64_t) heartbeat_ms * liveness;
-        int64_t next_heartbeat = now + heartbeat_ms;
-        bool lost = false;
-        zpoller_t *poller = zpoller_new (dealer, pull, NULL);
-        while (!should_stop () && !atomic_load (&self->init_failed)) {
-            void *which = zpoller_wait (poller, heartbeat_ms / 2 > 0 ? heartbeat_ms / 2 : 1);
-            now = sp_clock_mono_ms ();
-            if (which == dealer) {
-                sp_msg_t *msg = NULL;
-                char reason[256];
-                int rc = sp_wire_recv (dealer, false, false, 0, NULL, &msg, reason, sizeof reason);
-                if (rc == SP_WIRE_OK) {
-                    broker_expires = now + (int64_t) heartbeat_ms * liveness;
-                    reconnect_ms = heartbeat_ms;
-                    if (msg->type == SP_MSG_JOB)
-                        s_enqueue_task (self, &msg);
-                    else if (msg->type == SP_MSG_ERROR && msg->code &&
-                             strcmp (msg->code, "unknown_worker") == 0)
-                        s_send_ready (self, dealer);  //  the broker restarted
-                    else if (msg->type == SP_MSG_ERROR)
-                        sp_log_warn ("event=broker_error code=%s message=%s", sp_log_q (msg->code),
-                                     sp_log_q (msg->message));
-                } else if (rc == SP_WIRE_BAD_MSG)
-                    sp_log_warn ("event=bad_message from=broker reason=%s", sp_log_q (reason));
-                sp_msg_destroy (&msg);
-            } else if (which == pull)
-                s_forward_answers (self, pull, dealer, 0);
-            if (now >= next_heartbeat) {
-                s_send_heartbeat (self, dealer);
-                next_heartbeat = now + heartbeat_ms;
-            }
-            if (now > broker_expires) {
-                sp_log_warn ("event=broker_silent action=reconnect wait_ms=%lld",
-                             (long long) reconnect_ms);
-                lost = true;
-                break;
-            }
-        }
-        zpoller_destroy (&poller);
-        if (!lost)
+        if (!s_session (self, dealer, pull, should_stop, &reconnect_ms))
             break;
         zsock_destroy (&dealer);
         //  keep forwarding nothing while disconnected: answers stay in the PULL
@@ -501,90 +631,13 @@ sp_worker_run (const sp_worker_def_t *def)
         if (reconnect_ms < WORKER_RECONNECT_MAX_MS)
             reconnect_ms *= 2;
     }
-
-    //  Stopping: no new jobs, let running ones finish, hand back the rest.
-    atomic_store (&self->stopping, true);
-    if (dealer) {
-        sp_msg_t bye;
-        memset (&bye, 0, sizeof bye);
-        bye.type = SP_MSG_BYE;
-        bye.worker = self->name;
-        sp_wire_send (dealer, NULL, NULL, &bye, true);
-    }
-    pthread_mutex_lock (&self->lock);
-    for (size_t i = 0; i < self->n_queue; i++) {
-        sp_msg_t fail;
-        memset (&fail, 0, sizeof fail);
-        fail.type = SP_MSG_FAIL;
-        fail.id = self->queue[i]->id;
-        fail.fence = self->queue[i]->fence;
-        fail.reason = "the worker stopped before starting it";
-        fail.retry = true;
-        if (dealer)
-            sp_wire_send (dealer, NULL, NULL, &fail, true);
-        s_held_remove (self, fail.id, fail.fence);
-        sp_msg_destroy (&self->queue[i]);
-    }
-    self->n_queue = 0;
-    pthread_mutex_unlock (&self->lock);
-    int64_t deadline = sp_clock_mono_ms () + grace_ms;
-    while (sp_clock_mono_ms () < deadline) {
-        s_forward_answers (self, pull, dealer, 50);
-        pthread_mutex_lock (&self->lock);
-        int running = self->running;
-        pthread_mutex_unlock (&self->lock);
-        if (running == 0)
-            break;
-    }
-    s_forward_answers (self, pull, dealer, 0);
-    //  whatever is still running is handed back; its late answer will be stale
-    for (size_t i = 0; i < self->n_held; i++) {
-        sp_msg_t fail;
-        memset (&fail, 0, sizeof fail);
-        fail.type = SP_MSG_FAIL;
-        fail.id = self->held[i].id;
-        fail.fence = self->held[i].fence;
-        fail.reason = "the worker stopped before finishing it";
-        fail.retry = true;
-        if (dealer)
-            sp_wire_send (dealer, NULL, NULL, &fail, true);
-    }
-    sp_log_info ("event=worker_stopped worker=%s handed_back=%zu", sp_log_q (self->name),
-                 self->n_held);
+    s_stop (self, dealer, pull, grace_ms);
 
 done:
-    atomic_store (&self->quit, true);
-    pthread_mutex_lock (&self->lock);
-    pthread_cond_broadcast (&self->cond);
-    int running_now = self->running;
-    pthread_mutex_unlock (&self->lock);
-    if (running_now == 0) {
-        for (int i = 0; i < started; i++)
-            pthread_join (self->slots[i].thread, NULL);
-    } else {
-        //  handlers stuck past the grace period are left to the process exit
-        for (int i = 0; i < started; i++)
-            pthread_detach (self->slots[i].thread);
-    }
-    if (running_now == 0) {
-        zsock_destroy (&pull);
-        free (self->slots);
-    }
     zsock_destroy (&dealer);
     sp_curve_destroy (&own_curve);
-    for (size_t i = 0; i < self->n_held; i++)
-        free (self->held[i].id);
-    free (self->held);
-    if (running_now == 0) {
-        for (size_t i = 0; i < self->n_queue; i++)
-            sp_msg_destroy (&self->queue[i]);
-        free (self->queue);
-        pthread_mutex_destroy (&self->lock);
-        pthread_cond_destroy (&self->cond);
-    }
     if (atomic_load (&self->init_failed) && status == 0)
         status = 2;
-    if (running_now == 0)
-        free (self);
+    s_finish (self, &pull, started);
     return status;
 }

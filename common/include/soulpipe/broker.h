@@ -1,15 +1,15 @@
-/*  broker.h: the job broker, run by the analyzer in a thread of its own.
+/*  broker.h: the task broker, run by the analyzer in a thread of its own.
 
     A ROUTER socket on SOULPIPE_BROKER_ENDPOINT. Workers connect a DEALER and
-    say `ready` with their role (stage) and how many jobs they can hold
+    say `ready` with their role (stage) and how many tasks they can hold
     (credit). The broker takes tasks from the Redis store (which leases them)
-    and sends `job` messages only up to each worker's credit, so no job ever
+    and sends `task` messages only up to each worker's credit, so no task ever
     waits in the buffer of a busy or dead worker. `done` and `fail` go to the
     store with the fencing token of the lease (a late answer from a worker
     whose lease expired is refused there); `progress` extends the lease and is
     published as an event; `heartbeat`s go both ways (they keep a worker
     known, but do not extend leases: a handler that hangs without reporting
-    progress loses its job when the lease runs out). A worker that
+    progress loses its task when the lease runs out). A worker that
     stays silent for liveness heartbeats is forgotten: its tasks come back
     when their leases expire (the broker runs the reaper every second).
 
@@ -30,7 +30,7 @@ typedef struct {
     const char *redis_url;  //  the store (borrowed, copied)
     int heartbeat_ms;       //  heartbeat interval
     int liveness;           //  missed heartbeats before a worker is dropped
-    int lease_ms;           //  lease given with each job
+    int lease_ms;           //  lease given with each task
     int max_attempts;       //  tries per stage before a track fails
     sp_events_t *events;    //  where to publish (borrowed, may be NULL; must outlive the broker)
     const sp_wire_curve_t *curve;  //  CURVE settings (borrowed, may be NULL)
@@ -47,7 +47,7 @@ void sp_broker_destroy (sp_broker_t **self_p);
 
 /*  Counters for tests and benchmarks (a snapshot; thread-safe). */
 typedef struct {
-    uint64_t jobs_sent, done, failed, stale, bad_messages, workers_dropped, reaped;
+    uint64_t tasks_sent, done, failed, stale, bad_messages, workers_dropped, reaped;
     int workers;
 } sp_broker_stats_t;
 void sp_broker_stats (sp_broker_t *self, sp_broker_stats_t *stats);
