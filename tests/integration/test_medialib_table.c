@@ -298,6 +298,13 @@ s_unreachable (sp_medialib_kind_t kind)
     sp_medialib_destroy (&ml);
 }
 
+//  The new file as this row's library holds it.
+static const char *
+s_new_path (void)
+{
+    return s_row.new_path ? s_row.new_path : TM_NEW_PATH;
+}
+
 static void
 s_rescan_playlist (sp_medialib_kind_t kind)
 {
@@ -314,14 +321,15 @@ s_rescan_playlist (sp_medialib_kind_t kind)
     char *id = NULL;
     //  before the rescan a backend that needs one does not know the file
     if (caps & SP_MEDIALIB_RESCAN_NEEDED) {
-        cr_expect_eq (sp_medialib_find_item (ml, TM_NEW_PATH, &id, note, sizeof note),
+        cr_expect_eq (sp_medialib_find_item (ml, s_new_path (), &id, note, sizeof note),
                       SP_MEDIALIB_ERR_NOTFOUND, "%s: %s", s_row.name, note);
         free (id);
         id = NULL;
     }
-    int rc = sp_medialib_rescan (ml, TM_NEW_DIR, 20000, note, sizeof note);
+    int rc = sp_medialib_rescan (ml, s_row.new_dir ? s_row.new_dir : TM_NEW_DIR, 20000, note,
+                                 sizeof note);
     cr_assert_eq (rc, SP_MEDIALIB_OK, "%s: %s", s_row.name, note);
-    rc = sp_medialib_find_item (ml, TM_NEW_PATH, &id, note, sizeof note);
+    rc = sp_medialib_find_item (ml, s_new_path (), &id, note, sizeof note);
     cr_assert_eq (rc, SP_MEDIALIB_OK, "%s: %s", s_row.name, note);
     cr_assert_not_null (id);
 

@@ -42,6 +42,8 @@ struct tm_backend_t {
     const char *refused_hint;  //  in the note on bad credentials ("check PLEX_TOKEN"); NULL: none
     const char *url_var;       //  in the note when unreachable ("PLEX_URL"); NULL: no server
     void *env;                 //  the row's state
+    const char *new_path;      //  the new file for find_item (NULL: TM_NEW_PATH); a folder
+    const char *new_dir;       //  library cannot hold /music, so its row sets these in start
 
     //  Bring the library up and fill opts (its strings stay valid until
     //  stop). 0 or -1.
@@ -76,6 +78,8 @@ void tm_copy_demo (fk_t *f, const char *rel);
 #define TM_NEW_ARTIST "Nobody Knows"
 #define TM_NEW_ALBUM  "Brand New Day"
 #define TM_NEW_MS     201000
+//  Rows may set new_path/new_dir (the folder row needs it).
+#define TM_HAS_NEW_PATH 1
 //  The playlist name used by the table.
 #define TM_PLAYLIST "soulpipe: Road Trip Classics"
 
