@@ -1,5 +1,5 @@
 /*  fuzz_remote_path.c: libFuzzer harness for the Soulseek remote-path
-    parser (sp_match_parse_path) and the scoring that reads its output.
+    parser (sp_remote_path_parse) and the scoring that reads its output.
 
     `make fuzz FUZZ_SECONDS=60` builds and runs it with the seed corpus
     fuzz/corpus/remote_path/ (realistic paths and hostile ones: "..",
@@ -20,6 +20,7 @@
       - scoring the result against a fixed track does not crash.
 */
 #include "soulpipe/match.h"
+#include "soulpipe/remote_path.h"
 #include "soulpipe/text.h"
 
 #include <stdbool.h>
@@ -60,7 +61,7 @@ s_check_field (const char *f, size_t cap)
 }
 
 static void
-s_check (const sp_match_path_t *p)
+s_check (const sp_remote_path_t *p)
 {
     s_check_field (p->ext, sizeof p->ext);
     for (const char *e = p->ext; *e; e++)
@@ -82,7 +83,7 @@ s_check (const sp_match_path_t *p)
 }
 
 static void
-s_same (const sp_match_path_t *a, const sp_match_path_t *b)
+s_same (const sp_remote_path_t *a, const sp_remote_path_t *b)
 {
     if (strcmp (a->ext, b->ext) || strcmp (a->artist, b->artist) || strcmp (a->album, b->album) ||
         strcmp (a->title, b->title) || strcmp (a->artist_norm, b->artist_norm) ||
@@ -129,16 +130,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     memcpy (s, data, size);
     s[size] = 0;
-    sp_match_path_t *p = malloc (sizeof *p);
+    sp_remote_path_t *p = malloc (sizeof *p);
     if (!p) {
         free (s);
         return 0;
     }
-    int rc = sp_match_parse_path (s, p);
+    int rc = sp_remote_path_parse (s, p);
     if (rc != 0 && rc != -1)
         abort ();
     if (rc == -1) {
-        static const sp_match_path_t zero;
+        static const sp_remote_path_t zero;
         if (memcmp (p, &zero, sizeof zero) != 0)
             abort ();
     } else {

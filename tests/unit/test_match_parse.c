@@ -4,10 +4,11 @@
       sp_text_normalize on random printable ASCII, including the characters
       with rules of their own (& + $ ! ' ` and "ft"/"featuring");
     - a path parsed through a set (folder and file-name memos, hit on the
-      second add) equals sp_match_parse_path, field by field;
+      second add) equals sp_remote_path_parse, field by field;
     - hostile paths (fuzz regressions and the corpus' kinds) parse or are
       refused without crashing. */
 #include "soulpipe/match.h"
+#include "soulpipe/remote_path.h"
 #include "soulpipe/text.h"
 
 #include <criterion/criterion.h>
@@ -36,7 +37,7 @@ Test (match_parse, ascii_normalizer_equals_text_normalize)
     size_t np = 0;
     while (pieces[np])
         np++;
-    sp_match_path_t *p = malloc (sizeof *p);
+    sp_remote_path_t *p = malloc (sizeof *p);
     int compared = 0;
     for (int round = 0; round < 4000; round++) {
         char s[256] = "";
@@ -63,7 +64,7 @@ Test (match_parse, ascii_normalizer_equals_text_normalize)
                 len += strlen (w);
             }
         }
-        if (sp_match_parse_path (s, p) != 0)
+        if (sp_remote_path_parse (s, p) != 0)
             continue;
         char *want = sp_text_normalize (s);
         cr_assert_not_null (want);
@@ -76,7 +77,7 @@ Test (match_parse, ascii_normalizer_equals_text_normalize)
 }
 
 static void
-s_same (const char *path, const sp_match_path_t *a, const sp_match_path_t *b)
+s_same (const char *path, const sp_remote_path_t *a, const sp_remote_path_t *b)
 {
     cr_assert_str_eq (a->ext, b->ext, "%s", path);
     cr_assert_str_eq (a->artist, b->artist, "%s", path);
@@ -124,10 +125,10 @@ Test (match_parse, memo_gives_the_same_fields)
         "@@s\\Nena\\99 Luftballons.mp3",
         NULL};
     sp_match_set_t *set = sp_match_set_new ();
-    sp_match_path_t *want = malloc (sizeof *want);
+    sp_remote_path_t *want = malloc (sizeof *want);
     for (int round = 0; round < 2; round++)
         for (size_t i = 0; paths[i]; i++) {
-            cr_assert_eq (sp_match_parse_path (paths[i], want), 0, "%s", paths[i]);
+            cr_assert_eq (sp_remote_path_parse (paths[i], want), 0, "%s", paths[i]);
             sp_match_result_t r;
             memset (&r, 0, sizeof r);
             r.username = "u";
@@ -137,12 +138,12 @@ Test (match_parse, memo_gives_the_same_fields)
             s_same (paths[i], want, &got->path);
         }
     //  the fields differ where the paths differ (the test can fail)
-    sp_match_path_t *b = malloc (sizeof *b);
-    sp_match_parse_path (paths[8], want);
-    sp_match_parse_path (paths[9], b);
+    sp_remote_path_t *b = malloc (sizeof *b);
+    sp_remote_path_parse (paths[8], want);
+    sp_remote_path_parse (paths[9], b);
     cr_assert_eq (want->disc, 2);
     cr_assert_eq (b->disc, 1);
-    sp_match_parse_path (paths[16], b);
+    sp_remote_path_parse (paths[16], b);
     cr_assert_str_neq (b->album, sp_match_set_get (set, 15)->path.album);
     free (b);
     free (want);
@@ -151,20 +152,20 @@ Test (match_parse, memo_gives_the_same_fields)
 
 Test (match_parse, hostile_paths)
 {
-    sp_match_path_t *p = malloc (sizeof *p);
+    sp_remote_path_t *p = malloc (sizeof *p);
     //  refused: empty, separators only, invalid UTF-8
-    cr_assert_eq (sp_match_parse_path ("", p), -1);
-    cr_assert_eq (sp_match_parse_path ("\\\\//\\", p), -1);
-    cr_assert_eq (sp_match_parse_path ("@@u\\bad\xff\xfe.mp3", p), -1);
-    cr_assert_eq (sp_match_parse_path ("@@u\\\xc3(.flac", p), -1);
-    cr_assert_eq (sp_match_parse_path ("@@u\\ok\\\xed\xa0\x80.flac", p), -1);  //  surrogate
+    cr_assert_eq (sp_remote_path_parse ("", p), -1);
+    cr_assert_eq (sp_remote_path_parse ("\\\\//\\", p), -1);
+    cr_assert_eq (sp_remote_path_parse ("@@u\\bad\xff\xfe.mp3", p), -1);
+    cr_assert_eq (sp_remote_path_parse ("@@u\\\xc3(.flac", p), -1);
+    cr_assert_eq (sp_remote_path_parse ("@@u\\ok\\\xed\xa0\x80.flac", p), -1);  //  surrogate
     //  accepted: dot segments, drive letters, reserved names, control chars
-    cr_assert_eq (sp_match_parse_path ("@@u\\..\\..\\CON.flac", p), 0);
+    cr_assert_eq (sp_remote_path_parse ("@@u\\..\\..\\CON.flac", p), 0);
     cr_assert_str_eq (p->ext, "flac");
-    cr_assert_eq (sp_match_parse_path ("C:\\Users\\x\\Music\\AUX\\NUL.mp3", p), 0);
-    cr_assert_eq (sp_match_parse_path ("/etc/passwd", p), 0);
+    cr_assert_eq (sp_remote_path_parse ("C:\\Users\\x\\Music\\AUX\\NUL.mp3", p), 0);
+    cr_assert_eq (sp_remote_path_parse ("/etc/passwd", p), 0);
     cr_assert_str_eq (p->ext, "");
-    cr_assert_eq (sp_match_parse_path ("@@u\\a\tb\x01\x7f\\c\x1b[31m.mp3", p), 0);
+    cr_assert_eq (sp_remote_path_parse ("@@u\\a\tb\x01\x7f\\c\x1b[31m.mp3", p), 0);
     //  a 4 KB name: cut on a UTF-8 boundary; 4097 bytes: refused
     char *big = malloc (5000);
     size_t n = 0;
@@ -174,18 +175,18 @@ Test (match_parse, hostile_paths)
         big[n++] = (char) 0xa9;  //  é
     }
     memcpy (big + n, ".mp3", 5);
-    cr_assert_eq (sp_match_parse_path (big, p), 0);
-    cr_assert (strlen (p->title) < SP_MATCH_FIELD);
+    cr_assert_eq (sp_remote_path_parse (big, p), 0);
+    cr_assert (strlen (p->title) < SP_REMOTE_PATH_FIELD);
     cr_assert_neq ((unsigned char) p->title[strlen (p->title) - 1], 0xc3, "cut inside a character");
     memset (big, 'a', 4097);
     big[4097] = 0;
-    cr_assert_eq (sp_match_parse_path (big, p), -1);
+    cr_assert_eq (sp_remote_path_parse (big, p), -1);
     //  many components: the last ones count
     n = 0;
     for (int i = 0; i < 200 && n < 3900; i++)
         n += (size_t) snprintf (big + n, 5000 - n, "d%d\\", i);
     snprintf (big + n, 5000 - n, "Artist\\Album\\01 - Title.flac");
-    cr_assert_eq (sp_match_parse_path (big, p), 0);
+    cr_assert_eq (sp_remote_path_parse (big, p), 0);
     cr_assert_str_eq (p->title, "Title");
     cr_assert_str_eq (p->album, "Album");
     cr_assert_str_eq (p->artist, "Artist");
