@@ -380,3 +380,37 @@ sp_library_match (const sp_library_t *self, const char *title, const char *const
     out->path = s_str (self, it->path);
     return out->confidence >= threshold ? 1 : 0;
 }
+
+// ------------------------------------------------------------ loading
+
+static int
+s_load_add (const sp_medialib_track_t *t, void *arg, char *note, size_t n)
+{
+    if (sp_library_add (arg, t->title, t->album_artist, t->artist, t->album, t->duration_ms,
+                        t->path) < 0) {
+        snprintf (note, n, "out of memory while indexing the library");
+        return -1;
+    }
+    return 0;
+}
+
+int
+sp_library_load (const sp_medialib_opts_t *opts, sp_library_t **lib_out, char *note, size_t n)
+{
+    *lib_out = NULL;
+    int err = SP_MEDIALIB_OK;
+    sp_medialib_t *ml = sp_medialib_new (opts, &err, note, n);
+    if (!ml)
+        return err ? err : SP_MEDIALIB_ERR;
+    sp_library_t *lib = sp_library_new ();
+    int rc = lib ? sp_medialib_load (ml, s_load_add, lib, note, n) : SP_MEDIALIB_ERR_NOMEM;
+    if (!lib)
+        snprintf (note, n, "out of memory");
+    sp_medialib_destroy (&ml);
+    if (rc != SP_MEDIALIB_OK) {
+        sp_library_destroy (&lib);
+        return rc;
+    }
+    *lib_out = lib;
+    return 0;
+}

@@ -25,6 +25,8 @@
 #ifndef SOULPIPE_ANALYZER_LIBRARY_H
 #define SOULPIPE_ANALYZER_LIBRARY_H
 
+#include "soulpipe/medialib.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +46,15 @@ void sp_library_destroy (sp_library_t **self_p);
 int sp_library_add (sp_library_t *self, const char *title, const char *album_artist,
                     const char *track_artist, const char *album, uint64_t duration_ms,
                     const char *path);
+
+/*  Load the index of any library backend (soulpipe/medialib.h): a
+    library for opts, then every track sp_medialib_load reports (album
+    artist, track artist, album, duration, path). Returns 0 and *lib_out
+    (caller owns), or an sp_medialib_err_t (< 0) with the backend's
+    one-line note ("Jellyfin refused the API key (HTTP 401) while reading
+    the tracks: check JELLYFIN_API_KEY"); *lib_out is then NULL and the
+    caller queues every track. */
+int sp_library_load (const sp_medialib_opts_t *opts, sp_library_t **lib_out, char *note, size_t n);
 
 /*  Tracks indexed. */
 size_t sp_library_size (const sp_library_t *self);
