@@ -349,6 +349,149 @@ s_reply_note (sp_msg_t *reply, size_t *dropped, const char *fmt, ...)
     return sp_msg_strv_add (&reply->notes, &reply->notes_count, buf) == SP_MSG_OK ? 0 : -1;
 }
 
+//  Why entry i is not queued (reason stays "" when it is): unusable, a
+//  duplicate, delivered before (the songs index; its file must still
+//  exist) or already in the library. *path is the file that reason names,
+//  borrowed from *song or the library (NULL for none). Returns 0, -1 on out
+//  of memory, -2 when Redis failed (songs index).
+static int
+s_skip_reason (sp_analyzer_t *self, sp_store_t *store, s_seen_t *seen, const sp_library_t *lib,
+               size_t i, const sp_playlist_entry_t *e, char *reason, size_t size, const char **path,
+               sp_songs_entry_t *song)
+{
+    const sp_track_t *t = &e->track;
+    if (e->unusable)
+        snprintf (reason, size, "%s", e->unusable);
+    if (!reason[0]) {
+        char *key = s_entry_key (t);
+        if (key) {
+            long first = s_seen_check (seen, key, i);
+            if (first == -2)
+                return -1;
+            if (first >= 0)
+                snprintf (reason, size, "duplicate of position %ld", first + 1);
+        }
+    }
+    if (!reason[0] && t->spotify_id && *t->spotify_id) {
+        int rc = sp_songs_get (store, t->spotify_id, song);
+        if (rc == SP_STORE_EIO)
+            return -2;
+        if (rc == SP_STORE_OK) {
+            if (access (song->path, F_OK) == 0) {
+                snprintf (reason, size, "already downloaded by job %s (%s)", song->job, song->path);
+                *path = song->path;
+            } else
+                sp_log_info ("event=song_file_gone spotify_id=%s path=%s", sp_log_q (t->spotify_id),
+                             sp_log_q (song->path));
+        }
+    }
+    if (!reason[0] && lib && t->title && t->artists_count > 0) {
+        sp_library_match_t m;
+        int mr = sp_library_match (lib, t->title, (const char *const *) t->artists,
+                                   t->artists_count, t->has_duration_ms ? t->duration_ms : 0,
+                                   self->cfg->match_threshold, &m);
+        if (mr == 1) {
+            snprintf (reason, size, "in library: %s - %s (%s), confidence %.2f",
+                      m.artist ? m.artist : "?", m.title, m.path ? m.path : "no file",
+                      m.confidence);
+            *path = m.path;
+        }
+    }
+    return 0;
+}
+
+//  Mark spec i skipped for reason (copied into sp; path may be NULL) and
+//  say so in the reply. Returns 0 or -1 on out of memory.
+static int
+s_mark_skipped (s_specs_t *sp, size_t i, const char *reason, const char *path, const char *artists,
+                const sp_track_t *t, uint64_t *skipped, sp_msg_t *reply, size_t *dropped)
+{
+    sp_store_track_spec_t *spec = &sp->specs[i];
+    sp->reasons[i] = strdup (reason);
+    sp->paths[i] = path ? strdup (path) : NULL;
+    if (!sp->reasons[i] || (path && !sp->paths[i]))
+        return -1;
+    spec->skipped = true;
+    spec->reason = sp->reasons[i];
+    spec->path = sp->paths[i];
+    (*skipped)++;
+    return s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1, artists[0] ? artists : "?",
+                         t->title ? t->title : "?", reason);
+}
+
+//  Encode the search payload of a queued entry into spec i. Returns 0, 1
+//  when the schema refuses the track (why says why), -1 on out of memory.
+static int
+s_queue_payload (s_specs_t *sp, size_t i, const sp_track_t *t, char *why, size_t why_size)
+{
+    static char empty[] = "";
+    sp_payload_t p;
+    memset (&p, 0, sizeof p);
+    p.job = empty;
+    p.track_key = empty;
+    p.track = *t; /* borrowed, not freed */
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (sp_payload_encode (&p, &data, &size, why, why_size) != SP_MSG_OK)
+        return 1;
+    sp->payloads[i] = data;
+    sp->specs[i].payload = data;
+    sp->specs[i].payload_len = size;
+    return 0;
+}
+
+//  Decide entry i and fill its spec. Returns 0, -1 on out of memory, -2
+//  when Redis failed (songs index).
+static int
+s_decide_one (sp_analyzer_t *self, sp_store_t *store, s_seen_t *seen, sp_playlist_t *pl,
+              const sp_library_t *lib, size_t i, s_specs_t *sp, uint64_t *skipped, sp_msg_t *reply,
+              size_t *dropped)
+{
+    sp_playlist_entry_t *e = &pl->entries[i];
+    sp_track_t *t = &e->track;
+    sp_store_track_spec_t *spec = &sp->specs[i];
+    t->position = i;
+    char artists[512];
+    s_artists_line (t, artists, sizeof artists);
+    char reason[S_REASON_MAX];
+    reason[0] = '\0';
+    const char *path = NULL;
+    sp_songs_entry_t song = {0};
+    int rc = s_skip_reason (self, store, seen, lib, i, e, reason, sizeof reason, &path, &song);
+    if (rc != 0) {
+        sp_songs_entry_clear (&song);
+        return rc;
+    }
+
+    char *aj = s_artists_json (t);
+    if (!aj) {
+        sp_songs_entry_clear (&song);
+        return -1;
+    }
+    sp->artists[i] = aj;
+    spec->spotify_id = t->spotify_id ? t->spotify_id : "";
+    spec->title = t->title ? t->title : "";
+    spec->artists = aj;
+    if (reason[0]) {
+        char cut[S_REASON_MAX];
+        sp_playlist_cut_utf8 (cut, sizeof cut, reason);
+        rc = s_mark_skipped (sp, i, cut, path, artists, t, skipped, reply, dropped);
+        sp_songs_entry_clear (&song);
+        return rc;
+    }
+    sp_songs_entry_clear (&song);
+    //  queued: the search payload
+    char why[256];
+    rc = s_queue_payload (sp, i, t, why, sizeof why);
+    if (rc != 1)
+        return rc;
+    //  a track the schema refuses (e.g. too many artists): skip it, say why
+    sp_log_warn ("event=payload_refused position=%zu reason=%s", i, sp_log_q (why));
+    char r2[S_REASON_MAX];
+    snprintf (r2, sizeof r2, "cannot be queued: %s", why);
+    return s_mark_skipped (sp, i, r2, NULL, artists, t, skipped, reply, dropped);
+}
+
 //  Decide every entry and fill specs. Returns 0, -1 on out of memory,
 //  -2 when Redis failed (songs index).
 static int
@@ -360,119 +503,94 @@ s_decide (sp_analyzer_t *self, sp_store_t *store, sp_playlist_t *pl, const sp_li
     if (s_seen_init (&seen, pl->count) != 0)
         goto done;
     for (size_t i = 0; i < pl->count; i++) {
-        sp_playlist_entry_t *e = &pl->entries[i];
-        sp_track_t *t = &e->track;
-        sp_store_track_spec_t *spec = &sp->specs[i];
-        t->position = i;
-        char artists[512];
-        s_artists_line (t, artists, sizeof artists);
-        char reason[S_REASON_MAX];
-        reason[0] = '\0';
-        const char *path = NULL;
-        sp_songs_entry_t song = {0};
-        sp_library_match_t m;
-
-        if (e->unusable)
-            snprintf (reason, sizeof reason, "%s", e->unusable);
-        if (!reason[0]) {
-            char *key = s_entry_key (t);
-            if (key) {
-                long first = s_seen_check (&seen, key, i);
-                if (first == -2)
-                    goto done;
-                if (first >= 0)
-                    snprintf (reason, sizeof reason, "duplicate of position %ld", first + 1);
-            }
-        }
-        if (!reason[0] && t->spotify_id && *t->spotify_id) {
-            int rc = sp_songs_get (store, t->spotify_id, &song);
-            if (rc == SP_STORE_EIO) {
-                ret = -2;
-                goto done;
-            }
-            if (rc == SP_STORE_OK) {
-                if (access (song.path, F_OK) == 0) {
-                    snprintf (reason, sizeof reason, "already downloaded by job %s (%s)", song.job,
-                              song.path);
-                    path = song.path;
-                } else
-                    sp_log_info ("event=song_file_gone spotify_id=%s path=%s",
-                                 sp_log_q (t->spotify_id), sp_log_q (song.path));
-            }
-        }
-        if (!reason[0] && lib && t->title && t->artists_count > 0) {
-            int mr = sp_library_match (lib, t->title, (const char *const *) t->artists,
-                                       t->artists_count, t->has_duration_ms ? t->duration_ms : 0,
-                                       self->cfg->match_threshold, &m);
-            if (mr == 1) {
-                snprintf (reason, sizeof reason, "in library: %s - %s (%s), confidence %.2f",
-                          m.artist ? m.artist : "?", m.title, m.path ? m.path : "no file",
-                          m.confidence);
-                path = m.path;
-            }
-        }
-
-        char *aj = s_artists_json (t);
-        if (!aj) {
-            sp_songs_entry_clear (&song);
+        ret = s_decide_one (self, store, &seen, pl, lib, i, sp, skipped, reply, dropped);
+        if (ret != 0)
             goto done;
-        }
-        sp->artists[i] = aj;
-        spec->spotify_id = t->spotify_id ? t->spotify_id : "";
-        spec->title = t->title ? t->title : "";
-        spec->artists = aj;
-        if (reason[0]) {
-            char cut[S_REASON_MAX];
-            sp_playlist_cut_utf8 (cut, sizeof cut, reason);
-            sp->reasons[i] = strdup (cut);
-            sp->paths[i] = path ? strdup (path) : NULL;
-            sp_songs_entry_clear (&song);
-            if (!sp->reasons[i] || (path && !sp->paths[i]))
-                goto done;
-            spec->skipped = true;
-            spec->reason = sp->reasons[i];
-            spec->path = sp->paths[i];
-            (*skipped)++;
-            if (s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1, artists[0] ? artists : "?",
-                              t->title ? t->title : "?", cut) != 0)
-                goto done;
-            continue;
-        }
-        sp_songs_entry_clear (&song);
-        //  queued: the search payload
-        static char empty[] = "";
-        sp_payload_t p;
-        memset (&p, 0, sizeof p);
-        p.job = empty;
-        p.track_key = empty;
-        p.track = *t; /* borrowed, not freed */
-        uint8_t *data = NULL;
-        size_t size = 0;
-        char why[256];
-        if (sp_payload_encode (&p, &data, &size, why, sizeof why) != SP_MSG_OK) {
-            //  a track the schema refuses (e.g. too many artists): skip it, say why
-            sp_log_warn ("event=payload_refused position=%zu reason=%s", i, sp_log_q (why));
-            char r2[S_REASON_MAX];
-            snprintf (r2, sizeof r2, "cannot be queued: %s", why);
-            sp->reasons[i] = strdup (r2);
-            if (!sp->reasons[i])
-                goto done;
-            spec->skipped = true;
-            spec->reason = sp->reasons[i];
-            (*skipped)++;
-            if (s_reply_note (reply, dropped, "#%zu %s - %s: %s", i + 1, artists[0] ? artists : "?",
-                              t->title ? t->title : "?", r2) != 0)
-                goto done;
-            continue;
-        }
-        sp->payloads[i] = data;
-        spec->payload = data;
-        spec->payload_len = size;
     }
     ret = 0;
 done:
     s_seen_free (&seen);
     return ret;
+}
+
+//  The playlist a submit request names (parsed from its text, or fetched
+//  from Spotify), every track carrying its name. Returns it (caller owns
+//  it), or NULL with *ret the value sp_analyzer_submit returns (an error
+//  reply written, or -1 out of memory).
+static sp_playlist_t *
+s_fetch_playlist (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *request,
+                  const sp_source_ref_t *src, sp_msg_t *reply, int *ret)
+{
+    sp_playlist_t *pl = NULL;
+    char err[1024];
+    if (src->kind == SP_SOURCE_TEXT) {
+        if (!request->content) {
+            *ret =
+                s_error (reply, "bad_request",
+                         "a text source needs the list itself: soulpipe submit FILE.txt sends it");
+            return NULL;
+        }
+        if (sp_textlist_parse (request->content, request->name, &pl, err, sizeof err) != 0) {
+            *ret = s_error (reply, "bad_source", err);
+            return NULL;
+        }
+    } else {
+        sp_spotify_err_t serr;
+        memset (&serr, 0, sizeof serr);
+        if (sp_spotify_fetch (self->spotify, store, src, &pl, &serr) != 0) {
+            *ret = s_error (reply, serr.code, serr.message);
+            return NULL;
+        }
+        if (request->name && *request->name) {
+            char *nm = strdup (request->name);
+            if (!nm)
+                goto oom;
+            free (pl->name);
+            pl->name = nm;
+        }
+    }
+    //  every track carries the playlist name
+    for (size_t i = 0; i < pl->count; i++) {
+        sp_track_t *t = &pl->entries[i].track;
+        if (!t->playlist || strcmp (t->playlist, pl->name) != 0) {
+            char *nm = strdup (pl->name);
+            if (!nm)
+                goto oom;
+            free (t->playlist);
+            t->playlist = nm;
+        }
+    }
+    return pl;
+oom:
+    sp_playlist_destroy (&pl);
+    *ret = -1;
+    return NULL;
+}
+
+//  Fill the submit_ok reply for a created job and log it. Returns 0, -1 on
+//  out of memory.
+static int
+s_reply_submitted (sp_analyzer_t *self, const sp_store_job_spec_t *job, const char *job_id,
+                   const sp_playlist_t *pl, const s_libref_t *ref, const char *note,
+                   uint64_t skipped, int64_t t0, sp_msg_t *reply)
+{
+    reply->type = SP_MSG_SUBMIT_OK;
+    reply->total = pl->count;
+    reply->skipped = skipped;
+    reply->queued = pl->count - skipped;
+    reply->library_checked = ref != NULL;
+    if (sp_msg_strset (&reply->job, job_id) != SP_MSG_OK ||
+        sp_msg_strset (&reply->name, pl->name) != SP_MSG_OK ||
+        (!ref && sp_msg_strset (&reply->library_note, note) != SP_MSG_OK))
+        return -1;
+    sp_log_info ("event=submitted job=%s source=%s name=%s total=%zu skipped=%llu queued=%llu "
+                 "library_checked=%s ms=%lld",
+                 job_id, sp_log_q (job->source), sp_log_q (pl->name), pl->count,
+                 (unsigned long long) skipped, (unsigned long long) (pl->count - skipped),
+                 ref ? "true" : "false", (long long) (sp_clock_mono_ms () - t0));
+    if (!ref)
+        sp_events_notice (self->events, job_id, NULL, note);
+    return 0;
 }
 
 int
@@ -490,44 +608,11 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
     if (sp_source_parse (request->source, &src, err, sizeof err) != 0)
         return s_error (reply, "bad_source", err);
 
-    sp_playlist_t *pl = NULL;
-    if (src.kind == SP_SOURCE_TEXT) {
-        if (!request->content)
-            return s_error (
-                reply, "bad_request",
-                "a text source needs the list itself: soulpipe submit FILE.txt sends it");
-        if (sp_textlist_parse (request->content, request->name, &pl, err, sizeof err) != 0)
-            return s_error (reply, "bad_source", err);
-    } else {
-        sp_spotify_err_t serr;
-        memset (&serr, 0, sizeof serr);
-        if (sp_spotify_fetch (self->spotify, store, &src, &pl, &serr) != 0)
-            return s_error (reply, serr.code, serr.message);
-        if (request->name && *request->name) {
-            char *nm = strdup (request->name);
-            if (!nm) {
-                sp_playlist_destroy (&pl);
-                return -1;
-            }
-            free (pl->name);
-            pl->name = nm;
-        }
-    }
-    //  every track carries the playlist name
-    for (size_t i = 0; i < pl->count; i++) {
-        sp_track_t *t = &pl->entries[i].track;
-        if (!t->playlist || strcmp (t->playlist, pl->name) != 0) {
-            char *nm = strdup (pl->name);
-            if (!nm) {
-                sp_playlist_destroy (&pl);
-                return -1;
-            }
-            free (t->playlist);
-            t->playlist = nm;
-        }
-    }
-
     int ret = 0;
+    sp_playlist_t *pl = s_fetch_playlist (self, store, request, &src, reply, &ret);
+    if (!pl)
+        return ret;
+
     s_libref_t *ref = NULL;
     s_specs_t specs;
     memset (&specs, 0, sizeof specs);
@@ -578,22 +663,8 @@ sp_analyzer_submit (sp_analyzer_t *self, sp_store_t *store, const sp_msg_t *requ
                                           : "the job could not be created");
         goto done;
     }
-    reply->type = SP_MSG_SUBMIT_OK;
-    reply->total = pl->count;
-    reply->skipped = skipped;
-    reply->queued = pl->count - skipped;
-    reply->library_checked = ref != NULL;
-    if (sp_msg_strset (&reply->job, job_id) != SP_MSG_OK ||
-        sp_msg_strset (&reply->name, pl->name) != SP_MSG_OK ||
-        (!ref && sp_msg_strset (&reply->library_note, note) != SP_MSG_OK))
+    if (s_reply_submitted (self, &job, job_id, pl, ref, note, skipped, t0, reply) != 0)
         goto oom;
-    sp_log_info ("event=submitted job=%s source=%s name=%s total=%zu skipped=%llu queued=%llu "
-                 "library_checked=%s ms=%lld",
-                 job_id, sp_log_q (job.source), sp_log_q (pl->name), pl->count,
-                 (unsigned long long) skipped, (unsigned long long) (pl->count - skipped),
-                 ref ? "true" : "false", (long long) (sp_clock_mono_ms () - t0));
-    if (!ref)
-        sp_events_notice (self->events, job_id, NULL, note);
     goto done;
 oom:
     ret = s_error (reply, "internal", "out of memory");

@@ -136,6 +136,127 @@ s_handle_request (const sp_config_t *cfg, sp_analyzer_t *analyzer, sp_store_t *s
     sp_msg_clear (&reply);
 }
 
+//  What the main thread runs: the analyzer's sockets and shared objects.
+typedef struct {
+    sp_events_t *events;      //  progress PUB
+    sp_broker_t *broker;      //  the job broker thread
+    sp_analyzer_t *analyzer;  //  submission logic
+    sp_store_t *store;        //  the main thread's Redis connection
+    sp_curve_t *curve;        //  CURVE keys, NULL when off
+    zsock_t *router;          //  client API
+    zsock_t *replies;         //  finished submissions' replies (inproc PULL)
+    atomic_int active;        //  submissions running
+} s_server_t;
+
+//  Connect to Redis, load the keys, bind every socket and start the broker.
+//  Returns 0, or the exit status after printing why.
+static int
+s_server_open (s_server_t *srv, const sp_config_t *cfg)
+{
+    char err[512];
+    srv->store = sp_store_new (cfg->redis_url, err, sizeof err);
+    if (!srv->store) {
+        fprintf (stderr, "soulpipe-analyzer: cannot reach Redis at SOULPIPE_REDIS_URL: %s\n", err);
+        return 1;
+    }
+    //  CURVE: the three bound sockets are servers; zauth lets in DIR/clients/
+    if (sp_curve_load (cfg->curve_dir, SP_CURVE_SERVER, &srv->curve, err, sizeof err) != 0) {
+        fprintf (stderr, "soulpipe-analyzer: %s\n", err);
+        return 2;
+    }
+    if (srv->curve)
+        sp_log_info ("event=curve_on dir=%s allowed_clients=%zu", sp_log_q (cfg->curve_dir),
+                     sp_curve_clients (srv->curve));
+    else
+        sp_log_info ("event=curve_off hint=\"set SOULPIPE_CURVE_DIR before exposing the ports "
+                     "beyond this host\"");
+    srv->events = sp_events_new (cfg->events_endpoint, sp_curve_wire (srv->curve), err, sizeof err);
+    if (!srv->events) {
+        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
+        return 1;
+    }
+    sp_store_set_change_handler (srv->store, sp_events_store_change, srv->events);
+    srv->analyzer = sp_analyzer_new (cfg, srv->events, err, sizeof err);
+    if (!srv->analyzer) {
+        fprintf (stderr, "soulpipe-analyzer: %s\n", err);
+        return 1;
+    }
+    sp_broker_config_t bcfg = {
+        .endpoint = cfg->broker_endpoint,
+        .redis_url = cfg->redis_url,
+        .heartbeat_ms = cfg->heartbeat_ms,
+        .liveness = cfg->heartbeat_liveness,
+        .lease_ms = cfg->lease_s * 1000,
+        .max_attempts = cfg->max_attempts,
+        .events = srv->events,
+        .curve = sp_curve_wire (srv->curve),
+    };
+    srv->broker = sp_broker_new (&bcfg, err, sizeof err);
+    if (!srv->broker) {
+        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_BROKER_ENDPOINT: %s\n", err);
+        return 1;
+    }
+    srv->router = sp_wire_socket (ZMQ_ROUTER, cfg->client_endpoint, true, SP_MSG_MAX_FRAME, 0,
+                                  sp_curve_wire (srv->curve), err, sizeof err);
+    srv->replies = sp_wire_socket (ZMQ_PULL, REPLIES_ENDPOINT, true, 0, 0, NULL, err, sizeof err);
+    if (!srv->router || !srv->replies) {
+        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+//  Answer client requests and pass finished submissions' replies on until
+//  asked to stop.
+static void
+s_serve (s_server_t *srv, const sp_config_t *cfg)
+{
+    zpoller_t *poller = zpoller_new (srv->router, srv->replies, NULL);
+    while (!sp_app_stopping ()) {
+        void *which = zpoller_wait (poller, 200);
+        if (which == srv->router) {
+            zframe_t *routing_id = NULL;
+            sp_msg_t *request = NULL;
+            char reason[256];
+            int r = sp_wire_recv (srv->router, true, false, 0, &routing_id, &request, reason,
+                                  sizeof reason);
+            if (r == SP_WIRE_OK)
+                s_handle_request (cfg, srv->analyzer, srv->store, srv->router, &routing_id,
+                                  &request, &srv->active);
+            else if (r == SP_WIRE_BAD_MSG) {
+                sp_log_warn ("event=bad_request reason=%s", sp_log_q (reason));
+                if (routing_id)
+                    sp_wire_send_error (srv->router, routing_id, "bad_message", reason);
+            }
+            zframe_destroy (&routing_id);
+            sp_msg_destroy (&request);
+        } else if (which == srv->replies) {
+            //  a finished submission: pass its reply to the client
+            zframe_t *routing_id = NULL;
+            sp_msg_t *reply = NULL;
+            char reason[256];
+            if (sp_wire_recv (srv->replies, true, false, 0, &routing_id, &reply, reason,
+                              sizeof reason) == SP_WIRE_OK)
+                sp_wire_send (srv->router, routing_id, NULL, reply, true);
+            zframe_destroy (&routing_id);
+            sp_msg_destroy (&reply);
+        }
+    }
+    zpoller_destroy (&poller);
+}
+
+static void
+s_server_close (s_server_t *srv)
+{
+    sp_broker_destroy (&srv->broker);
+    zsock_destroy (&srv->router);
+    zsock_destroy (&srv->replies);
+    sp_analyzer_destroy (&srv->analyzer);
+    sp_store_destroy (&srv->store);
+    sp_events_destroy (&srv->events);
+    sp_curve_destroy (&srv->curve);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -144,122 +265,21 @@ main (int argc, char **argv)
     if (rc >= 0)
         return rc;
     sp_config_log (&cfg, s_info.services);
-    int status = 0;
-    char err[512];
-    sp_events_t *events = NULL;
-    sp_broker_t *broker = NULL;
-    sp_analyzer_t *analyzer = NULL;
-    sp_store_t *store = NULL;
-    sp_curve_t *curve = NULL;
-    zsock_t *router = NULL, *replies = NULL;
-    zpoller_t *poller = NULL;
-    atomic_int active;
-    atomic_init (&active, 0);
-
-    store = sp_store_new (cfg.redis_url, err, sizeof err);
-    if (!store) {
-        fprintf (stderr, "soulpipe-analyzer: cannot reach Redis at SOULPIPE_REDIS_URL: %s\n", err);
-        status = 1;
-        goto done;
+    s_server_t srv = {0};
+    atomic_init (&srv.active, 0);
+    int status = s_server_open (&srv, &cfg);
+    if (status == 0) {
+        sp_log_info ("event=started client=%s broker=%s events=%s", cfg.client_endpoint,
+                     cfg.broker_endpoint, cfg.events_endpoint);
+        printf ("soulpipe-analyzer ready on %s\n", cfg.client_endpoint);
+        fflush (stdout);
+        s_serve (&srv, &cfg);
+        sp_log_info ("event=stopping submissions_running=%d", atomic_load (&srv.active));
+        //  let running submissions finish: their work is a few Redis writes away
+        for (int i = 0; i < 100 && atomic_load (&srv.active) > 0; i++)
+            zclock_sleep (100);
     }
-    //  CURVE: the three bound sockets are servers; zauth lets in DIR/clients/
-    if (sp_curve_load (cfg.curve_dir, SP_CURVE_SERVER, &curve, err, sizeof err) != 0) {
-        fprintf (stderr, "soulpipe-analyzer: %s\n", err);
-        status = 2;
-        goto done;
-    }
-    if (curve)
-        sp_log_info ("event=curve_on dir=%s allowed_clients=%zu", sp_log_q (cfg.curve_dir),
-                     sp_curve_clients (curve));
-    else
-        sp_log_info ("event=curve_off hint=\"set SOULPIPE_CURVE_DIR before exposing the ports "
-                     "beyond this host\"");
-    events = sp_events_new (cfg.events_endpoint, sp_curve_wire (curve), err, sizeof err);
-    if (!events) {
-        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
-        status = 1;
-        goto done;
-    }
-    sp_store_set_change_handler (store, sp_events_store_change, events);
-    analyzer = sp_analyzer_new (&cfg, events, err, sizeof err);
-    if (!analyzer) {
-        fprintf (stderr, "soulpipe-analyzer: %s\n", err);
-        status = 1;
-        goto done;
-    }
-    sp_broker_config_t bcfg = {
-        .endpoint = cfg.broker_endpoint,
-        .redis_url = cfg.redis_url,
-        .heartbeat_ms = cfg.heartbeat_ms,
-        .liveness = cfg.heartbeat_liveness,
-        .lease_ms = cfg.lease_s * 1000,
-        .max_attempts = cfg.max_attempts,
-        .events = events,
-        .curve = sp_curve_wire (curve),
-    };
-    broker = sp_broker_new (&bcfg, err, sizeof err);
-    if (!broker) {
-        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_BROKER_ENDPOINT: %s\n", err);
-        status = 1;
-        goto done;
-    }
-    router = sp_wire_socket (ZMQ_ROUTER, cfg.client_endpoint, true, SP_MSG_MAX_FRAME, 0,
-                             sp_curve_wire (curve), err, sizeof err);
-    replies = sp_wire_socket (ZMQ_PULL, REPLIES_ENDPOINT, true, 0, 0, NULL, err, sizeof err);
-    if (!router || !replies) {
-        fprintf (stderr, "soulpipe-analyzer: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
-        status = 1;
-        goto done;
-    }
-    sp_log_info ("event=started client=%s broker=%s events=%s", cfg.client_endpoint,
-                 cfg.broker_endpoint, cfg.events_endpoint);
-    printf ("soulpipe-analyzer ready on %s\n", cfg.client_endpoint);
-    fflush (stdout);
-
-    poller = zpoller_new (router, replies, NULL);
-    while (!sp_app_stopping ()) {
-        void *which = zpoller_wait (poller, 200);
-        if (which == router) {
-            zframe_t *routing_id = NULL;
-            sp_msg_t *request = NULL;
-            char reason[256];
-            int r =
-                sp_wire_recv (router, true, false, 0, &routing_id, &request, reason, sizeof reason);
-            if (r == SP_WIRE_OK)
-                s_handle_request (&cfg, analyzer, store, router, &routing_id, &request, &active);
-            else if (r == SP_WIRE_BAD_MSG) {
-                sp_log_warn ("event=bad_request reason=%s", sp_log_q (reason));
-                if (routing_id)
-                    sp_wire_send_error (router, routing_id, "bad_message", reason);
-            }
-            zframe_destroy (&routing_id);
-            sp_msg_destroy (&request);
-        } else if (which == replies) {
-            //  a finished submission: pass its reply to the client
-            zframe_t *routing_id = NULL;
-            sp_msg_t *reply = NULL;
-            char reason[256];
-            if (sp_wire_recv (replies, true, false, 0, &routing_id, &reply, reason,
-                              sizeof reason) == SP_WIRE_OK)
-                sp_wire_send (router, routing_id, NULL, reply, true);
-            zframe_destroy (&routing_id);
-            sp_msg_destroy (&reply);
-        }
-    }
-    sp_log_info ("event=stopping submissions_running=%d", atomic_load (&active));
-    //  let running submissions finish: their work is a few Redis writes away
-    for (int i = 0; i < 100 && atomic_load (&active) > 0; i++)
-        zclock_sleep (100);
-
-done:
-    zpoller_destroy (&poller);
-    sp_broker_destroy (&broker);
-    zsock_destroy (&router);
-    zsock_destroy (&replies);
-    sp_analyzer_destroy (&analyzer);
-    sp_store_destroy (&store);
-    sp_events_destroy (&events);
-    sp_curve_destroy (&curve);
+    s_server_close (&srv);
     sp_config_destroy (&cfg);
     return status;
 }

@@ -61,6 +61,83 @@ s_fail (sp_source_ref_t *out, char *err, size_t n, const char *what)
     return -1;
 }
 
+static int
+s_liked (sp_source_ref_t *out)
+{
+    out->kind = SP_SOURCE_LIKED;
+    snprintf (out->uri, sizeof out->uri, "spotify:collection");
+    return 0;
+}
+
+//  The rest of a Spotify URI after "spotify:".
+static int
+s_parse_uri (const char *r, sp_source_ref_t *out, char *err, size_t n)
+{
+    if (strncmp (r, "user:", 5) == 0) {
+        const char *c = strchr (r + 5, ':');
+        if (!c)
+            return s_fail (out, err, n, "unrecognized Spotify URI");
+        r = c + 1;
+        if (strcmp (r, "collection") == 0)
+            return s_liked (out);
+    }
+    sp_source_kind_t kind = SP_SOURCE_INVALID;
+    if (strncmp (r, "playlist:", 9) == 0) {
+        kind = SP_SOURCE_PLAYLIST;
+        r += 9;
+    } else if (strncmp (r, "album:", 6) == 0) {
+        kind = SP_SOURCE_ALBUM;
+        r += 6;
+    } else if (strncmp (r, "track:", 6) == 0)
+        return s_fail (out, err, n, "a single track is not a list");
+    else
+        return s_fail (out, err, n,
+                       "unsupported Spotify URI (only playlists, albums and Liked Songs)");
+    size_t idl = s_id_len (r, false);
+    if (!idl)
+        return s_fail (out, err, n, "the Spotify URI has no valid id");
+    return s_set (out, kind, r, idl);
+}
+
+//  The path of a Spotify link after "open.spotify.com/".
+static int
+s_parse_link (const char *u, sp_source_ref_t *out, char *err, size_t n)
+{
+    //  optional locale segment: intl-xx or intl-xx-yy
+    if (strncmp (u, "intl-", 5) == 0) {
+        const char *sl = strchr (u, '/');
+        if (!sl)
+            return s_fail (out, err, n, "unrecognized Spotify link");
+        u = sl + 1;
+    }
+    //  legacy user/NAME/playlist/ID
+    if (strncmp (u, "user/", 5) == 0) {
+        const char *sl = strchr (u + 5, '/');
+        if (!sl)
+            return s_fail (out, err, n, "unrecognized Spotify link");
+        u = sl + 1;
+    }
+    sp_source_kind_t kind = SP_SOURCE_INVALID;
+    if (strncmp (u, "playlist/", 9) == 0) {
+        kind = SP_SOURCE_PLAYLIST;
+        u += 9;
+    } else if (strncmp (u, "album/", 6) == 0) {
+        kind = SP_SOURCE_ALBUM;
+        u += 6;
+    } else if (strncmp (u, "collection/tracks", 17) == 0 &&
+               (u[17] == '\0' || u[17] == '?' || u[17] == '/' || u[17] == '#'))
+        return s_liked (out);
+    else if (strncmp (u, "track/", 6) == 0)
+        return s_fail (out, err, n, "a single track is not a list");
+    else
+        return s_fail (out, err, n,
+                       "unsupported Spotify link (only playlists, albums and Liked Songs)");
+    size_t idl = s_id_len (u, true);
+    if (!idl)
+        return s_fail (out, err, n, "the Spotify link has no valid id");
+    return s_set (out, kind, u, idl);
+}
+
 int
 sp_source_parse (const char *s, sp_source_ref_t *out, char *err, size_t n)
 {
@@ -86,48 +163,15 @@ sp_source_parse (const char *s, sp_source_ref_t *out, char *err, size_t n)
     buf[len] = '\0';
 
     if (strcasecmp (buf, "liked") == 0 || strcasecmp (buf, "spotify:collection") == 0 ||
-        strcasecmp (buf, "liked songs") == 0) {
-        out->kind = SP_SOURCE_LIKED;
-        snprintf (out->uri, sizeof out->uri, "spotify:collection");
-        return 0;
-    }
+        strcasecmp (buf, "liked songs") == 0)
+        return s_liked (out);
     if (strcasecmp (buf, "text") == 0) {
         out->kind = SP_SOURCE_TEXT;
         snprintf (out->uri, sizeof out->uri, "text");
         return 0;
     }
-
-    //  URIs
-    if (strncmp (buf, "spotify:", 8) == 0) {
-        const char *r = buf + 8;
-        if (strncmp (r, "user:", 5) == 0) {
-            const char *c = strchr (r + 5, ':');
-            if (!c)
-                return s_fail (out, err, n, "unrecognized Spotify URI");
-            r = c + 1;
-            if (strcmp (r, "collection") == 0) {
-                out->kind = SP_SOURCE_LIKED;
-                snprintf (out->uri, sizeof out->uri, "spotify:collection");
-                return 0;
-            }
-        }
-        sp_source_kind_t kind = SP_SOURCE_INVALID;
-        if (strncmp (r, "playlist:", 9) == 0) {
-            kind = SP_SOURCE_PLAYLIST;
-            r += 9;
-        } else if (strncmp (r, "album:", 6) == 0) {
-            kind = SP_SOURCE_ALBUM;
-            r += 6;
-        } else if (strncmp (r, "track:", 6) == 0)
-            return s_fail (out, err, n, "a single track is not a list");
-        else
-            return s_fail (out, err, n,
-                           "unsupported Spotify URI (only playlists, albums and Liked Songs)");
-        size_t idl = s_id_len (r, false);
-        if (!idl)
-            return s_fail (out, err, n, "the Spotify URI has no valid id");
-        return s_set (out, kind, r, idl);
-    }
+    if (strncmp (buf, "spotify:", 8) == 0)
+        return s_parse_uri (buf + 8, out, err, n);
 
     //  URLs (scheme optional)
     const char *u = buf;
@@ -136,51 +180,11 @@ sp_source_parse (const char *s, sp_source_ref_t *out, char *err, size_t n)
     else if (strncasecmp (u, "http://", 7) == 0)
         u += 7;
     bool is_url = u != buf;
-    if (strncasecmp (u, "open.spotify.com/", 17) == 0)
-        u += 17;
-    else if (strncasecmp (u, "play.spotify.com/", 17) == 0)
-        u += 17;
-    else if (is_url || strchr (buf, '/') || strchr (buf, '.'))
+    if (strncasecmp (u, "open.spotify.com/", 17) == 0 ||
+        strncasecmp (u, "play.spotify.com/", 17) == 0)
+        return s_parse_link (u + 17, out, err, n);
+    if (is_url || strchr (buf, '/') || strchr (buf, '.'))
         return s_fail (out, err, n, "not a Spotify link (open.spotify.com)");
-    else
-        u = NULL;
-    if (u) {
-        //  optional locale segment: intl-xx or intl-xx-yy
-        if (strncmp (u, "intl-", 5) == 0) {
-            const char *sl = strchr (u, '/');
-            if (!sl)
-                return s_fail (out, err, n, "unrecognized Spotify link");
-            u = sl + 1;
-        }
-        //  legacy user/NAME/playlist/ID
-        if (strncmp (u, "user/", 5) == 0) {
-            const char *sl = strchr (u + 5, '/');
-            if (!sl)
-                return s_fail (out, err, n, "unrecognized Spotify link");
-            u = sl + 1;
-        }
-        sp_source_kind_t kind = SP_SOURCE_INVALID;
-        if (strncmp (u, "playlist/", 9) == 0) {
-            kind = SP_SOURCE_PLAYLIST;
-            u += 9;
-        } else if (strncmp (u, "album/", 6) == 0) {
-            kind = SP_SOURCE_ALBUM;
-            u += 6;
-        } else if (strncmp (u, "collection/tracks", 17) == 0 &&
-                   (u[17] == '\0' || u[17] == '?' || u[17] == '/' || u[17] == '#')) {
-            out->kind = SP_SOURCE_LIKED;
-            snprintf (out->uri, sizeof out->uri, "spotify:collection");
-            return 0;
-        } else if (strncmp (u, "track/", 6) == 0)
-            return s_fail (out, err, n, "a single track is not a list");
-        else
-            return s_fail (out, err, n,
-                           "unsupported Spotify link (only playlists, albums and Liked Songs)");
-        size_t idl = s_id_len (u, true);
-        if (!idl)
-            return s_fail (out, err, n, "the Spotify link has no valid id");
-        return s_set (out, kind, u, idl);
-    }
 
     //  bare id
     size_t idl = s_id_len (buf, false);
