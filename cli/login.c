@@ -5,6 +5,7 @@
     exchanges the code with the PKCE verifier, and hands the tokens to the
     analyzer in a `login` message; the analyzer keeps the refresh token in
     Redis and refreshes access tokens from then on. */
+#include "cli.h"
 #include "login.h"
 
 #include "soulpipe/clock.h"
@@ -135,56 +136,42 @@ s_usage (void)
     return 2;
 }
 
-int
-sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
+//  ARGS after "spotify": --port N, --no-browser. Returns 0, or -1 for a
+//  usage error.
+static int
+s_parse_args (int argc, char **argv, int *port, bool *browser)
 {
-    if (argc < 1 || strcmp (argv[0], "spotify") != 0)
-        return s_usage ();
-    int port = LOGIN_DEFAULT_PORT;
-    bool browser = true;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--port") == 0 && i + 1 < argc) {
             char *end = NULL;
             long v = strtol (argv[++i], &end, 10);
             if (!end || *end || v < 0 || v > 65535)
-                return s_usage ();
-            port = (int) v;
+                return -1;
+            *port = (int) v;
         } else if (strcmp (argv[i], "--no-browser") == 0)
-            browser = false;
+            *browser = false;
         else
-            return s_usage ();
+            return -1;
     }
-    if (!cfg->spotify_client_id || !*cfg->spotify_client_id) {
-        fprintf (stderr,
-                 "soulpipe login: SPOTIFY_CLIENT_ID is not set: use your app's client id from "
-                 "the Spotify developer dashboard\n");
-        return 2;
-    }
-    int bound = 0;
-    int listen_fd = s_listen (port, &bound);
-    if (listen_fd < 0) {
-        fprintf (stderr, "soulpipe login: cannot listen on 127.0.0.1:%d: %s (try --port)\n", port,
-                 strerror (errno));
-        return 2;
-    }
-    char redirect[64], verifier[SP_SPOTIFY_VERIFIER_LEN + 1], state[SP_SPOTIFY_VERIFIER_LEN + 1];
+    return 0;
+}
+
+//  The browser round: the authorize URL with a fresh PKCE verifier, the
+//  redirect to listen_fd, the code exchanged for tokens. Returns 0 with
+//  *tokens filled, or the exit code (1, 2) after printing why.
+static int
+s_get_tokens (const sp_config_t *cfg, int listen_fd, const char *redirect, bool browser,
+              sp_spotify_tokens_t *tokens)
+{
+    char verifier[SP_SPOTIFY_VERIFIER_LEN + 1], state[SP_SPOTIFY_VERIFIER_LEN + 1];
     char challenge[SP_SPOTIFY_CHALLENGE_LEN + 1];
-    snprintf (redirect, sizeof redirect, "http://127.0.0.1:%d/callback", bound);
+    char err[512];
     int rc = 2;
     char *url = NULL, *query = NULL, *code = NULL;
-    zsock_t *dealer = NULL;
-    sp_spotify_tokens_t tokens = {0};
-    char err[512];
-    //  the keys first: a missing one should not cost the user a browser round
-    sp_curve_t *curve = NULL;
-    if (sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &curve, err, sizeof err) != 0) {
-        fprintf (stderr, "soulpipe login: %s\n", err);
-        goto done;
-    }
     if (sp_spotify_pkce_verifier (verifier, sizeof verifier) ||
         sp_spotify_pkce_verifier (state, sizeof state) ||
         sp_spotify_pkce_challenge (verifier, challenge, sizeof challenge)) {
-        fprintf (stderr, "soulpipe login: cannot make a PKCE verifier\n");
+        sp_cli_error ("login", "cannot make a PKCE verifier");
         goto done;
     }
     url = sp_spotify_authorize_url (cfg->spotify_accounts_url, cfg->spotify_client_id, redirect,
@@ -198,58 +185,69 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
         s_open_browser (url);
     query = s_wait_callback (listen_fd);
     if (!query) {
-        fprintf (stderr, "soulpipe login: no answer from the browser within %d minutes\n",
-                 LOGIN_WAIT_MS / 60000);
+        sp_cli_error ("login", "no answer from the browser within %d minutes",
+                      LOGIN_WAIT_MS / 60000);
         goto done;
     }
     int r = sp_spotify_parse_callback (query, state, &code, err, sizeof err);
     if (r == SP_SPOTIFY_AUTH_DENIED) {
-        fprintf (
-            stderr,
-            "soulpipe login: access was denied in the browser; run the login again to approve\n");
+        sp_cli_error ("login", "access was denied in the browser; run the login again to approve");
         rc = 1;
         goto done;
     }
     if (r != SP_SPOTIFY_AUTH_OK) {
-        fprintf (stderr, "soulpipe login: %s\n", err);
+        sp_cli_error ("login", "%s", err);
         goto done;
     }
     r = sp_spotify_exchange_code (cfg->spotify_accounts_url, cfg->spotify_client_id, code, redirect,
-                                  verifier, &tokens, err, sizeof err);
+                                  verifier, tokens, err, sizeof err);
     if (r != SP_SPOTIFY_AUTH_OK) {
-        fprintf (stderr, "soulpipe login: the code exchange failed: %s\n", err);
+        sp_cli_error ("login", "the code exchange failed: %s", err);
         rc = r == SP_SPOTIFY_AUTH_NET ? 2 : 1;
         goto done;
     }
-    //  hand the tokens to the analyzer, which keeps and refreshes them
+    rc = 0;
+done:
+    free (code);
+    free (query);
+    free (url);
+    return rc;
+}
+
+//  Hand the tokens to the analyzer, which keeps and refreshes them.
+//  Returns the exit code.
+static int
+s_hand_over (const sp_config_t *cfg, const sp_curve_t *curve, const sp_spotify_tokens_t *tokens)
+{
+    char err[512];
     char endpoint[512];
     sp_config_connect_endpoint (cfg->client_endpoint, endpoint, sizeof endpoint);
-    dealer = sp_wire_client_socket (endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms,
-                                    sp_curve_wire (curve), err, sizeof err);
+    zsock_t *dealer = sp_wire_client_socket (endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms,
+                                             sp_curve_wire (curve), err, sizeof err);
     sp_msg_t req;
     memset (&req, 0, sizeof req);
     req.type = SP_MSG_LOGIN;
     req.provider = "spotify";
-    req.access_token = tokens.access_token;
-    req.refresh_token = tokens.refresh_token ? tokens.refresh_token : "";
-    req.expires_in = (uint64_t) (tokens.expires_in > 0 ? tokens.expires_in : 3600);
-    req.scope = tokens.scope;
+    req.access_token = tokens->access_token;
+    req.refresh_token = tokens->refresh_token ? tokens->refresh_token : "";
+    req.expires_in = (uint64_t) (tokens->expires_in > 0 ? tokens->expires_in : 3600);
+    req.scope = tokens->scope;
+    int rc = 2;
     if (!dealer || sp_wire_send (dealer, NULL, NULL, &req, false) != SP_WIRE_OK) {
-        fprintf (stderr,
-                 "soulpipe login: cannot reach the analyzer at %s; start soulpipe-analyzer and log "
-                 "in again\n",
-                 endpoint);
+        sp_cli_error ("login",
+                      "cannot reach the analyzer at %s; start soulpipe-analyzer and log in again",
+                      endpoint);
         goto done;
     }
     sp_msg_t *reply = NULL;
     char reason[256];
     if (sp_wire_recv (dealer, false, false, cfg->client_timeout_ms * 2, NULL, &reply, reason,
                       sizeof reason) != SP_WIRE_OK) {
-        fprintf (stderr, "soulpipe login: the analyzer did not confirm the login\n");
+        sp_cli_error ("login", "the analyzer did not confirm the login");
         goto done;
     }
     if (reply->type == SP_MSG_ERROR) {
-        fprintf (stderr, "soulpipe login: %s\n", reply->message);
+        sp_cli_error ("login", "%s", reply->message);
         rc = 1;
     } else {
         printf ("Logged in to Spotify. The analyzer keeps the refresh token; you will not need to "
@@ -259,11 +257,47 @@ sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
     sp_msg_destroy (&reply);
 done:
     zsock_destroy (&dealer);
+    return rc;
+}
+
+int
+sp_cli_login (const sp_config_t *cfg, int argc, char **argv)
+{
+    if (argc < 1 || strcmp (argv[0], "spotify") != 0)
+        return s_usage ();
+    int port = LOGIN_DEFAULT_PORT;
+    bool browser = true;
+    if (s_parse_args (argc, argv, &port, &browser) != 0)
+        return s_usage ();
+    if (!cfg->spotify_client_id || !*cfg->spotify_client_id) {
+        sp_cli_error ("login", "SPOTIFY_CLIENT_ID is not set: use your app's client id from "
+                               "the Spotify developer dashboard");
+        return 2;
+    }
+    int bound = 0;
+    int listen_fd = s_listen (port, &bound);
+    if (listen_fd < 0) {
+        sp_cli_error ("login", "cannot listen on 127.0.0.1:%d: %s (try --port)", port,
+                      strerror (errno));
+        return 2;
+    }
+    char redirect[64];
+    snprintf (redirect, sizeof redirect, "http://127.0.0.1:%d/callback", bound);
+    int rc = 2;
+    sp_spotify_tokens_t tokens = {0};
+    char err[512];
+    //  the keys first: a missing one should not cost the user a browser round
+    sp_curve_t *curve = NULL;
+    if (sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &curve, err, sizeof err) != 0) {
+        sp_cli_error ("login", "%s", err);
+        goto done;
+    }
+    rc = s_get_tokens (cfg, listen_fd, redirect, browser, &tokens);
+    if (rc == 0)
+        rc = s_hand_over (cfg, curve, &tokens);
+done:
     sp_curve_destroy (&curve);
     sp_spotify_tokens_clear (&tokens);
-    free (code);
-    free (query);
-    free (url);
     close (listen_fd);
     return rc;
 }

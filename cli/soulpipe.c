@@ -13,6 +13,7 @@
 #include "soulpipe/msg.h"
 #include "soulpipe/wire.h"
 
+#include "cli.h"
 #include "login.h"
 
 #include <errno.h>
@@ -77,14 +78,14 @@ s_connect (client_t *c, const sp_config_t *cfg)
     c->cfg = cfg;
     if (!c->curve &&
         sp_curve_load (cfg->curve_dir, SP_CURVE_CLIENT, &c->curve, err, sizeof err) != 0) {
-        fprintf (stderr, "soulpipe: %s\n", err);
+        sp_cli_error (NULL, "%s", err);
         return -1;
     }
     sp_config_connect_endpoint (cfg->client_endpoint, c->endpoint, sizeof c->endpoint);
     c->dealer = sp_wire_client_socket (c->endpoint, SP_MSG_MAX_FRAME, cfg->client_timeout_ms,
                                        sp_curve_wire (c->curve), err, sizeof err);
     if (!c->dealer) {
-        fprintf (stderr, "soulpipe: SOULPIPE_CLIENT_ENDPOINT: %s\n", err);
+        sp_cli_error (NULL, "SOULPIPE_CLIENT_ENDPOINT: %s", err);
         return -1;
     }
     return 0;
@@ -105,10 +106,10 @@ s_call (client_t *c, const sp_msg_t *request, int wait_ms, sp_msg_t **reply)
 {
     *reply = NULL;
     if (sp_wire_send (c->dealer, NULL, NULL, request, false) != SP_WIRE_OK) {
-        fprintf (
-            stderr,
-            "soulpipe: cannot reach the analyzer at %s within %d ms. Is soulpipe-analyzer running? "
-            "(set SOULPIPE_CLIENT_ENDPOINT if it listens elsewhere; %s)\n",
+        sp_cli_error (
+            NULL,
+            "cannot reach the analyzer at %s within %d ms. Is soulpipe-analyzer running? "
+            "(set SOULPIPE_CLIENT_ENDPOINT if it listens elsewhere; %s)",
             c->endpoint, c->cfg->client_timeout_ms,
             c->curve ? "CURVE is on: is this host's key in the analyzer's clients/ folder, and is "
                        "server.key the analyzer's?"
@@ -118,16 +119,16 @@ s_call (client_t *c, const sp_msg_t *request, int wait_ms, sp_msg_t **reply)
     char reason[256];
     int rc = sp_wire_recv (c->dealer, false, false, wait_ms, NULL, reply, reason, sizeof reason);
     if (rc == SP_WIRE_TIMEOUT) {
-        fprintf (stderr, "soulpipe: the analyzer at %s did not answer within %d s\n", c->endpoint,
-                 wait_ms / 1000);
+        sp_cli_error (NULL, "the analyzer at %s did not answer within %d s", c->endpoint,
+                      wait_ms / 1000);
         return EXIT_USAGE;
     }
     if (rc != SP_WIRE_OK) {
-        fprintf (stderr, "soulpipe: bad answer from the analyzer: %s\n", reason);
+        sp_cli_error (NULL, "bad answer from the analyzer: %s", reason);
         return EXIT_USAGE;
     }
     if ((*reply)->type == SP_MSG_ERROR) {
-        fprintf (stderr, "soulpipe: %s\n", (*reply)->message);
+        sp_cli_error (NULL, "%s", (*reply)->message);
         sp_msg_destroy (reply);
         return EXIT_FAILED;
     }
@@ -151,7 +152,7 @@ s_fetch_status (client_t *c, const char *job, int *exit_code)
     json_t *doc = reply->type == SP_MSG_STATUS_OK ? json_loads (reply->json, 0, &jerr) : NULL;
     sp_msg_destroy (&reply);
     if (!doc) {
-        fprintf (stderr, "soulpipe: the analyzer sent an unreadable status\n");
+        sp_cli_error (NULL, "the analyzer sent an unreadable status");
         *exit_code = EXIT_USAGE;
     }
     return doc;
@@ -231,7 +232,7 @@ s_cmd_status (client_t *c, int argc, char **argv)
         else if (!job && argv[i][0] != '-')
             job = argv[i];
         else {
-            fprintf (stderr, "soulpipe status: unexpected argument \"%s\"\n", argv[i]);
+            sp_cli_error ("status", "unexpected argument \"%s\"", argv[i]);
             return EXIT_USAGE;
         }
     }
@@ -315,7 +316,7 @@ s_watch (client_t *c, const char *job)
     zsock_t *sub = sp_wire_socket (ZMQ_SUB, endpoint, false, SP_MSG_MAX_FRAME, 0,
                                    sp_curve_wire (c->curve), err, sizeof err);
     if (!sub) {
-        fprintf (stderr, "soulpipe: SOULPIPE_EVENTS_ENDPOINT: %s\n", err);
+        sp_cli_error (NULL, "SOULPIPE_EVENTS_ENDPOINT: %s", err);
         return EXIT_USAGE;
     }
     zsock_set_subscribe (sub, job);
@@ -378,7 +379,7 @@ s_watch (client_t *c, const char *job)
                 //  A busy or restarting analyzer is not the end of the job:
                 //  start a fresh connection (a late answer must not be taken
                 //  for the next one) and keep watching.
-                fprintf (stderr, "soulpipe: the analyzer is not answering; still watching\n");
+                sp_cli_error (NULL, "the analyzer is not answering; still watching");
                 if (s_reconnect (c) == 0) {
                     next_poll = sp_clock_mono_ms () + WATCH_POLL_MS;
                     continue;
@@ -456,7 +457,7 @@ s_cmd_submit (client_t *c, int argc, char **argv)
         else if (!source && (argv[i][0] != '-' || strcmp (argv[i], "-") == 0))
             source = argv[i];
         else {
-            fprintf (stderr, "soulpipe submit: unexpected argument \"%s\"\n", argv[i]);
+            sp_cli_error ("submit", "unexpected argument \"%s\"", argv[i]);
             return EXIT_USAGE;
         }
     }
@@ -476,7 +477,7 @@ s_cmd_submit (client_t *c, int argc, char **argv)
     if (strcmp (source, "-") == 0 || access (source, R_OK) == 0) {
         content = s_read_file (source, MAX_TEXT_LIST);
         if (!content) {
-            fprintf (stderr, "soulpipe submit: cannot read %s: %s\n", source, strerror (errno));
+            sp_cli_error ("submit", "cannot read %s: %s", source, strerror (errno));
             return EXIT_USAGE;
         }
         req.source = "text";
@@ -492,7 +493,7 @@ s_cmd_submit (client_t *c, int argc, char **argv)
     if (rc)
         return rc;
     if (reply->type != SP_MSG_SUBMIT_OK) {
-        fprintf (stderr, "soulpipe: unexpected answer \"%s\"\n", sp_msg_type_name (reply->type));
+        sp_cli_error (NULL, "unexpected answer \"%s\"", sp_msg_type_name (reply->type));
         sp_msg_destroy (&reply);
         return EXIT_USAGE;
     }
@@ -585,14 +586,12 @@ s_cmd_keygen (const sp_config_t *cfg, int argc, char **argv)
         }
     }
     if (!dir || !*dir) {
-        fprintf (
-            stderr,
-            "soulpipe keygen: give the key folder with --dir DIR (or set SOULPIPE_CURVE_DIR)\n");
+        sp_cli_error ("keygen", "give the key folder with --dir DIR (or set SOULPIPE_CURVE_DIR)");
         return EXIT_USAGE;
     }
     char err[1024];
     if (sp_curve_keygen (dir, client, stdout, err, sizeof err) != 0) {
-        fprintf (stderr, "soulpipe keygen: %s\n", err);
+        sp_cli_error ("keygen", "%s", err);
         return EXIT_FAILED;
     }
     printf ("CURVE keys are in %s: set SOULPIPE_CURVE_DIR=%s for the analyzer, the workers and "
@@ -647,7 +646,7 @@ main (int argc, char **argv)
     else if (strcmp (cmd, "retry") == 0)
         rc = s_cmd_simple (&c, SP_MSG_RETRY, "retry", sub_argc, sub_argv);
     else {
-        fprintf (stderr, "soulpipe: unknown command \"%s\" (try soulpipe --help)\n", cmd);
+        sp_cli_error (NULL, "unknown command \"%s\" (try soulpipe --help)", cmd);
         rc = EXIT_USAGE;
     }
     zsock_destroy (&c.dealer);
