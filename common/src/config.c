@@ -6,6 +6,7 @@
     from that table, so they cannot disagree. The URL and endpoint checks
     the table's types use are in config_url.c. */
 #include "config_int.h"
+#include "soulpipe/err.h"
 #include "soulpipe/log.h"
 
 #include <ctype.h>
@@ -414,9 +415,8 @@ s_check_formats (const char *s)
 static int
 s_fail (const var_def_t *d, const char *value, const char *what, char *err, size_t err_size)
 {
-    if (err && err_size)
-        snprintf (err, err_size, "%s: %s, got %s", d->pub.name, what,
-                  d->pub.secret ? "(hidden)" : sp_log_q (value));
+    sp_err_set (err, err_size, "%s: %s, got %s", d->pub.name, what,
+                d->pub.secret ? "(hidden)" : sp_log_q (value));
     return -1;
 }
 
@@ -468,11 +468,10 @@ s_load_redis (sp_config_t *cfg, const var_def_t *d, const char *value, bool vali
         }
         char redacted[512];
         sp_log_redact_url (value, redacted, sizeof redacted);
-        if (err && err_size)
-            snprintf (err, err_size,
-                      "%s: expected redis://[:password@]host[:port][/db] or "
-                      "unix:///path.sock (%s), got %s",
-                      d->pub.name, why, sp_log_q (redacted));
+        sp_err_set (err, err_size,
+                    "%s: expected redis://[:password@]host[:port][/db] or "
+                    "unix:///path.sock (%s), got %s",
+                    d->pub.name, why, sp_log_q (redacted));
         return -1;
     }
     cfg->redis = parsed;
@@ -488,12 +487,11 @@ s_load_int (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
     if (sp_config__parse_long (value, &v) || v < (long) d->min || v > (long) d->max) {
         if (!validate)
             sp_config__parse_long (d->pub.default_value, &v);
-        else if (err && err_size) {
-            snprintf (err, err_size, "%s: expected an integer from %ld to %ld, got %s", d->pub.name,
-                      (long) d->min, (long) d->max, sp_log_q (value));
+        else {
+            sp_err_set (err, err_size, "%s: expected an integer from %ld to %ld, got %s",
+                        d->pub.name, (long) d->min, (long) d->max, sp_log_q (value));
             return -1;
-        } else
-            return -1;
+        }
     }
     *(int *) ((char *) cfg + d->offset) = (int) v;
     return 0;
@@ -508,9 +506,8 @@ s_load_double (sp_config_t *cfg, const var_def_t *d, const char *value, bool val
     double v = strtod (value, &end);
     if (errno || end == value || *end || v < d->min || v > d->max) {
         if (validate) {
-            if (err && err_size)
-                snprintf (err, err_size, "%s: expected a number from %g to %g, got %s", d->pub.name,
-                          d->min, d->max, sp_log_q (value));
+            sp_err_set (err, err_size, "%s: expected a number from %g to %g, got %s", d->pub.name,
+                        d->min, d->max, sp_log_q (value));
             return -1;
         }
         v = strtod (d->pub.default_value, NULL);

@@ -3,6 +3,7 @@
     percent-decoded), upstream base URLs and ZeroMQ endpoints validated, bind
     endpoints turned into connectable ones. I/O-free. */
 #include "config_int.h"
+#include "soulpipe/err.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -316,7 +317,6 @@ sp_config_parse_redis_url (const char *url, sp_redis_url_t *out, char *err, size
     else if (s_parse_tcp (url + 8, out, &why) == 0)
         return 0;
     sp_config_redis_url_free (out);
-    if (err && err_size)
-        snprintf (err, err_size, "%s", why);
+    sp_err_set (err, err_size, "%s", why);
     return -1;
 }

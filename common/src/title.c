@@ -10,12 +10,12 @@
 */
 #include "soulpipe/title.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "soulpipe/err.h"
 #include "soulpipe/text.h"
 
 #define S_MAX_TOK 48  //  words per segment looked at
@@ -688,20 +688,6 @@ sp_title_kind_name (uint32_t kind)
     return "unknown";
 }
 
-static void s_reason (char *reason, size_t n, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_reason (char *reason, size_t n, const char *fmt, ...)
-{
-    if (reason && n > 0) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (reason, n, fmt, ap);
-        va_end (ap);
-    }
-}
-
 //  Implied kinds: an unplugged set is live, karaoke is an instrumental
 //  cover, nightcore is sped up.
 static uint32_t
@@ -732,20 +718,20 @@ sp_title_compatible_kinds (uint32_t wanted, uint32_t found, char *reason, size_t
     uint32_t pick = extra_explicit ? extra_explicit : extra;
     if (pick) {
         uint32_t bit = pick & (~pick + 1);
-        s_reason (reason, n, "%s%s", sp_title_kind_name (bit), "");
+        sp_err_set (reason, n, "%s%s", sp_title_kind_name (bit), "");
         return 0;
     }
     pick = missing_explicit ? missing_explicit : missing;
     if (pick) {
         uint32_t bit = pick & (~pick + 1);
-        s_reason (reason, n, "not the %s asked for%s", sp_title_kind_name (bit), "");
+        sp_err_set (reason, n, "not the %s asked for%s", sp_title_kind_name (bit), "");
         return 0;
     }
     if ((wanted ^ found) & SP_TITLE_SOFT_MASK)
-        s_reason (reason, n, "%s%s",
-                  wanted & SP_TITLE_EDIT ? "radio edit asked, found another cut"
-                                         : "radio edit found, full length asked",
-                  ": left to the length filter");
+        sp_err_set (reason, n, "%s%s",
+                    wanted & SP_TITLE_EDIT ? "radio edit asked, found another cut"
+                                           : "radio edit found, full length asked",
+                    ": left to the length filter");
     return 1;
 }
 
@@ -763,17 +749,17 @@ sp_title_compatible (const sp_title_t *wanted, const sp_title_t *found, char *re
         char a[16], b[16];
         snprintf (a, sizeof a, "%d", found->part);
         snprintf (b, sizeof b, "%d", wanted->part);
-        s_reason (reason, n, "part %s, not part %s", a, b);
+        sp_err_set (reason, n, "part %s, not part %s", a, b);
         return 0;
     }
     if ((wanted->kinds & found->kinds & SP_TITLE_REMIX) && wanted->remixer[0] &&
         found->remixer[0] && sp_text_similarity_norm (wanted->remixer, found->remixer) < 0.8) {
-        s_reason (reason, n, "different remix (%s, not %s)", found->remixer, wanted->remixer);
+        sp_err_set (reason, n, "different remix (%s, not %s)", found->remixer, wanted->remixer);
         return 0;
     }
     if ((wanted->kinds & found->kinds & SP_TITLE_OTHER_VERSION) && wanted->version[0] &&
         found->version[0] && sp_text_similarity_norm (wanted->version, found->version) < 0.8) {
-        s_reason (reason, n, "different version (%s, not %s)", found->version, wanted->version);
+        sp_err_set (reason, n, "different version (%s, not %s)", found->version, wanted->version);
         return 0;
     }
     return 1;

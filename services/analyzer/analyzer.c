@@ -15,6 +15,7 @@
 #include "textlist.h"
 
 #include "soulpipe/clock.h"
+#include "soulpipe/err.h"
 #include "soulpipe/log.h"
 #include "soulpipe/songs.h"
 #include "soulpipe/text.h"
@@ -52,15 +53,13 @@ sp_analyzer_t *
 sp_analyzer_new (const sp_config_t *cfg, sp_events_t *events, char *err, size_t n)
 {
     if (!cfg) {
-        if (err && n)
-            snprintf (err, n, "no configuration");
+        sp_err_set (err, n, "no configuration");
         return NULL;
     }
     sp_analyzer_t *self = calloc (1, sizeof *self);
     if (!self || !(self->spotify = sp_spotify_new (cfg))) {
         free (self);
-        if (err && n)
-            snprintf (err, n, "out of memory");
+        sp_err_set (err, n, "out of memory");
         return NULL;
     }
     self->cfg = cfg;

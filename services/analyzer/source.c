@@ -1,5 +1,6 @@
 /*  source.c: parse the `submit` source string (see source.h). */
 #include "source.h"
+#include "soulpipe/err.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -56,8 +57,7 @@ static int
 s_fail (sp_source_ref_t *out, char *err, size_t n, const char *what)
 {
     memset (out, 0, sizeof *out);
-    if (err && n)
-        snprintf (err, n, "%s; %s", what, s_help);
+    sp_err_set (err, n, "%s; %s", what, s_help);
     return -1;
 }
 
