@@ -662,8 +662,8 @@ s_playlists (sp_fake_plex_t *self, const sp_fake_req_t *req, char **seg, int ns,
         }
         int64_t wall = sp_fake_wall_ms () / 1000;
         json_t *pl =
-            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:[]}", "ratingKey", "", "key",
-                       "", "type", "playlist", "title", title, "playlistType", "audio", "smart", 0,
+            json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:[]}", "ratingKey", "", "key", "",
+                       "type", "playlist", "title", title, "playlistType", "audio", "smart", 0,
                        "addedAt", (json_int_t) wall, "updatedAt", (json_int_t) wall, "_items");
         char id[32];
         snprintf (id, sizeof id, "%lld", (long long) self->next_playlist++);
