@@ -4,7 +4,7 @@
     fetch the list (Spotify playlist / album / Liked Songs, or a plain text
     list), drop what cannot be fetched (null items, local files, episodes),
     mark repeats of a track ("duplicate of position N"), skip tracks that an
-    earlier run already downloaded (soulpipe:song:<spotify id>, file still
+    earlier run already downloaded (the songs index, songs.h; file still
     there) and tracks the Plex library already has (confidence >=
     SOULPIPE_MATCH_THRESHOLD), then create the job with one search task per
     remaining track (sp_store_job_create) and reply `submit_ok`.
