@@ -14,23 +14,23 @@
     What each call does per backend:
 
                  load                  rescan (path, wait)           find_item            playlist_upsert
-      plex       GET /library/sections GET /library/sections/<id>/   GET /library/        GET /playlists (by title),
-                 (type artist), then   refresh?path=<dir> for the    sections/<id>/all    POST /playlists?type=audio
-                 /library/sections/    section whose Location holds  ?type=10&file=<path> &title=&smart=0&uri=
-                 <id>/all?type=10      the path (all music sections  matched on Media/    server://<machineId>/
-                 paged with X-Plex-    when none does); done when    Part file            com.plexapp.plugins.library/
-                 Container-Start/Size  the section's "refreshing"                         library/metadata/<ids>, or in
+      plex       GET /library/sections GET /library/sections/<id>/   /library/sections/   GET /playlists (by title),
+                 (type artist), then   refresh?path=<dir> for the    <id>/all?type=10&    POST /playlists?type=audio
+                 /library/sections/    section whose Location holds  sort=addedAt:desc    &title=&smart=0&uri=
+                 <id>/all?type=10      the path (all music sections  (newest first),      server://<machineId>/
+                 paged with X-Plex-    when none does); done when    matched on Media/    com.plexapp.plugins.library/
+                 Container-Start/Size  the section's "refreshing"    Part file            library/metadata/<ids>, or in
                                        attribute is back to false                         place: DELETE /playlists/<id>/
                                        (seen true first, or a short                       items/<playlistItemID> then
                                        grace when the scan was                            PUT /playlists/<id>/items?uri=
                                        quicker than the first poll)
-      jellyfin   GET /Items?Include    POST /Library/Refresh; done   GET /Items?Include   GET /Users/<uid>/Items?Include
-                 ItemTypes=Audio&      when /ScheduledTasks'         ItemTypes=Audio&     ItemTypes=Playlist (by Name),
-                 Recursive=true&       RefreshLibrary task State is  Recursive=true&      POST /Playlists {Name, Ids,
-                 Fields=Path,...       back to Idle (seen Running    Fields=Path over     UserId, MediaType:"Audio"}, or
-                 paged StartIndex/     first, or its LastExecution-  the index, by Path   in place: DELETE /Playlists/
-                 Limit until Total-    Result ended after the                             <id>/Items?entryIds=, POST
-                 RecordCount           trigger)                                           /Playlists/<id>/Items?ids=
+      jellyfin   GET /Items?Include    POST /Library/Refresh (the    GET /Items?Include   GET /Items?IncludeItemTypes=
+                 ItemTypes=Audio&      whole library: no RESCAN_     ItemTypes=Audio&     Playlist&userId= (by Name),
+                 Recursive=true&       PATH); done when the Refresh- Recursive=true&      POST /Playlists {Name, Ids,
+                 Fields=Path,...       Library task of /Scheduled-   Fields=Path newest   UserId, MediaType:"Audio"}, or
+                 paged StartIndex/     Tasks is Idle (seen Running,  first, matched on    in place: DELETE /Playlists/
+                 Limit until Total-    or its LastExecutionResult    Path                 <id>/Items?entryIds=, POST
+                 RecordCount           changed)                                           /Playlists/<id>/Items?ids=
       subsonic   search3?query=""      startScan, then getScanStatus search3 over the     getPlaylists (by name),
                  paged songCount/      until scanning=false          index, by path       createPlaylist / updatePlaylist
                  songOffset                                                               (songIndexToRemove, songIdToAdd)
