@@ -4,9 +4,10 @@
     status --json).
 
     1. The demo playlist ends with every track that has a good copy tagged in
-       place in the right folder, the library's tracks skipped, the failing
-       ones failed with reasons, the m3u8 complete, the counters consistent
-       and the Plex rescan requested once.
+       place in the right folder with its album's cover (cover.jpg, the image
+       the fake serves, embedded byte for byte), the library's tracks
+       skipped, the failing ones failed with reasons, the m3u8 complete, the
+       counters consistent and the Plex rescan requested once.
     2. The same playlist submitted again downloads nothing new.
     3. The playlist with two added tracks downloads only those. */
 #include "../integration/harness.h"
@@ -224,6 +225,103 @@ s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_don
                   SP_STORE_OK, "%s", report);
 }
 
+/*  The whole file at path into *len bytes (caller frees); NULL when it
+    cannot be read. */
+static unsigned char *
+s_read_bytes (const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    long n = -1;
+    if (fseek (f, 0, SEEK_END) == 0 && (n = ftell (f)) >= 0 && fseek (f, 0, SEEK_SET) == 0)
+        buf = malloc ((size_t) n + 1);
+    if (buf && fread (buf, 1, (size_t) n, f) != (size_t) n) {
+        free (buf);
+        buf = NULL;
+    }
+    fclose (f);
+    if (buf)
+        *len = (size_t) n;
+    return buf;
+}
+
+/*  Cover art: every album folder a done track was filed in has a cover.jpg
+    that is the very JPEG the fake serves at the album's image URL
+    (/images/<album id>.jpg, fetched by the tagger against SPOTIFY_API_URL),
+    and every filed file embeds a front cover byte-equal to its folder's
+    cover.jpg. Returns the number of album folders checked. */
+static size_t
+s_check_covers (sp_test_t *t, demo_stack_t *s, json_t *doc)
+{
+    size_t folders = 0, i;
+    json_t *tr;
+    char seen[32][700];
+    json_array_foreach (json_object_get (doc, "tracks"), i, tr)
+    {
+        if (strcmp (json_string_value (json_object_get (tr, "state")), "done") != 0)
+            continue;
+        const char *title = json_string_value (json_object_get (tr, "title"));
+        const char *path = json_string_value (json_object_get (tr, "path"));
+        const char *slash = strrchr (path, '/');
+        cr_assert_not_null (slash);
+        char cover_path[700];
+        snprintf (cover_path, sizeof cover_path, "%.*s/cover.jpg", (int) (slash - path), path);
+        size_t cover_len = 0;
+        unsigned char *cover = s_read_bytes (cover_path, &cover_len);
+        cr_assert_not_null (cover, "%s: no cover.jpg beside %s", title, path);
+        cr_assert (cover_len > 100 && cover[0] == 0xFF && cover[1] == 0xD8 && cover[2] == 0xFF &&
+                       cover[cover_len - 2] == 0xFF && cover[cover_len - 1] == 0xD9,
+                   "%s: %s is not a whole JPEG (%zu bytes)", title, cover_path, cover_len);
+
+        //  the embedded picture is the folder's cover
+        unsigned char *pic = NULL;
+        size_t pic_len = 0;
+        char *mime = NULL;
+        cr_assert_eq (sp_tags_get_picture (path, &pic, &pic_len, &mime), SP_TAGS_OK,
+                      "%s: cannot read the picture of %s", title, path);
+        cr_assert_not_null (pic, "%s: no embedded cover in %s", title, path);
+        cr_assert_eq (pic_len, cover_len, "%s: embedded cover %zu bytes, cover.jpg %zu", title,
+                      pic_len, cover_len);
+        cr_assert_eq (memcmp (pic, cover, cover_len), 0,
+                      "%s: the embedded cover differs from cover.jpg", title);
+        cr_assert (!mime || strcmp (mime, "image/jpeg") == 0, "%s: picture type %s", title, mime);
+        free (pic);
+        free (mime);
+
+        //  once per folder: cover.jpg is what the fake serves for this album
+        bool known = false;
+        for (size_t k = 0; k < folders && !known; k++)
+            known = strcmp (seen[k], cover_path) == 0;
+        if (!known) {
+            cr_assert_lt (folders, sizeof seen / sizeof seen[0]);
+            snprintf (seen[folders++], sizeof seen[0], "%s", cover_path);
+            char *album = sp_tags_get1 (path, "SPOTIFY_ALBUM_ID");
+            cr_assert_not_null (album, "%s: no SPOTIFY_ALBUM_ID tag", title);
+            char url[256], want_path[600];
+            snprintf (url, sizeof url, "http://127.0.0.1:%d/images/%s.jpg", s->port, album);
+            snprintf (want_path, sizeof want_path, "%s/served-%s.jpg", t->dir, album);
+            const char *curl[] = {"/usr/bin/curl", "-sS", "-f", "-o", want_path, url, NULL};
+            char *err = NULL;
+            cr_assert_eq (sp_test_run (t, curl, 20000, NULL, &err), 0, "GET %s: %s", url, err);
+            free (err);
+            size_t want_len = 0;
+            unsigned char *want = s_read_bytes (want_path, &want_len);
+            cr_assert_not_null (want);
+            cr_assert (want_len == cover_len && memcmp (want, cover, cover_len) == 0,
+                       "%s: cover.jpg (%zu bytes) is not the image the fake serves for album %s "
+                       "(%zu bytes)",
+                       cover_path, cover_len, album, want_len);
+            free (want);
+            free (album);
+        }
+        free (cover);
+    }
+    return folders;
+}
+
 /*  Every playlist entry appears in the m3u8, in order: `#EXTINF` + path for
     files, a `# N. ...` comment for the others (failed ones say so). Returns
     NULL when it does, else what is wrong (static). */
@@ -395,6 +493,9 @@ Test (e2e, demo_playlist_then_resubmit_then_added_tracks)
     json_t *doc = s_status (t, job);
     s_check_demo_job (t, &s, doc, 17, 9, 2);
     s_check_m3u8 (&s, doc);
+    //  17 downloaded tracks, each of its own album (EXPECTED.md)
+    size_t folders = s_check_covers (t, &s, doc);
+    cr_assert_eq (folders, 17, "%zu album folders with covers", folders);
     cr_assert_eq (s_count_audio (s.transfer), 17);
     //  the rescan comes when the job is finished; give the finisher a moment
     long long deadline = sp_test_now_ms () + 10000;
