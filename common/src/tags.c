@@ -18,12 +18,20 @@
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
+//  TagLib's process-global settings, written once here and only read after
+//  (tags.h, "Threads").
 static void
 s_init (void)
 {
     taglib_set_strings_unicode (true);
     taglib_set_string_management_enabled (false);
     taglib_id3v2_set_default_text_encoding (TagLib_ID3v2_UTF8);
+}
+
+void
+sp_tags_init (void)
+{
+    pthread_once (&s_once, s_init);
 }
 
 sp_tags_format_t
@@ -172,7 +180,7 @@ sp_tags_write (const char *path, const sp_tags_t *t, char *err, size_t n)
         sp_err_set (err, n, "bad arguments");
         return SP_TAGS_ERR_INVALID;
     }
-    pthread_once (&s_once, s_init);
+    sp_tags_init ();
     sp_tags_format_t fmt = sp_tags_format (path);
     if (fmt == SP_TAGS_FMT_NONE) {
         const char *dot = strrchr (path, '.');
@@ -249,7 +257,7 @@ sp_tags_probe (const char *path, sp_tags_info_t *info, char *err, size_t n)
     if (!path || !info)
         return SP_TAGS_ERR_INVALID;
     memset (info, 0, sizeof *info);
-    pthread_once (&s_once, s_init);
+    sp_tags_init ();
     info->format = sp_tags_format (path);
     if (info->format == SP_TAGS_FMT_NONE) {
         const char *dot = strrchr (path, '.');
@@ -274,10 +282,29 @@ sp_tags_probe (const char *path, sp_tags_info_t *info, char *err, size_t n)
 }
 
 int
+sp_tags_audio_length (const char *path, int *length_s)
+{
+    if (length_s)
+        *length_s = 0;
+    if (!path || !length_s)
+        return SP_TAGS_ERR_INVALID;
+    sp_tags_init ();
+    TagLib_File *file = taglib_file_new (path);
+    const TagLib_AudioProperties *ap =
+        file && taglib_file_is_valid (file) ? taglib_file_audioproperties (file) : NULL;
+    if (ap)
+        *length_s = taglib_audioproperties_length (ap);
+    if (file)
+        taglib_file_free (file);
+    return ap ? SP_TAGS_OK : SP_TAGS_ERR_UNREADABLE;
+}
+
+int
 sp_tags_get (const char *path, const char *key, char ***values, size_t *count)
 {
     if (!path || !key || !values || !count)
         return SP_TAGS_ERR_INVALID;
+    sp_tags_init ();
     return sp_tags_shim_get (path, key, values, count) == 0 ? SP_TAGS_OK : SP_TAGS_ERR_UNREADABLE;
 }
 
@@ -309,6 +336,7 @@ sp_tags_get_picture (const char *path, unsigned char **data, size_t *len, char *
 {
     if (!path || !data || !len)
         return SP_TAGS_ERR_INVALID;
+    sp_tags_init ();
     return sp_tags_shim_get_picture (path, data, len, mime) == 0 ? SP_TAGS_OK
                                                                  : SP_TAGS_ERR_UNREADABLE;
 }

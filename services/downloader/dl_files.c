@@ -7,24 +7,20 @@
 #include "soulpipe/io.h"
 #include "soulpipe/log.h"
 #include "soulpipe/path.h"
+#include "soulpipe/tags.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <taglib/tag_c.h>
 #include <unistd.h>
 
 #define DL_ZERO_CHECK     65536  //  bytes checked for an all-zero file
 #define DL_LENGTH_TOL_MS  5000   //  duration tolerance: at least 5 s ...
 #define DL_LENGTH_TOL_PCT 3      //  ... or 3 %
-
-//  TagLib's C binding keeps global state; one file at a time per process.
-static pthread_mutex_t s_taglib_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---------------------------------------------------------------- file checks */
 
@@ -81,17 +77,11 @@ sp_dl_verify_file (const char *path, uint64_t size, int64_t expected_ms, int *le
         snprintf (why, why_size, "corrupt: the file is all zeros");
         return SP_DL_VERIFY_CORRUPT;
     }
-    int secs = -1;
-    pthread_mutex_lock (&s_taglib_lock);
-    TagLib_File *tf = taglib_file_new (path);
-    if (tf && taglib_file_is_valid (tf)) {
-        const TagLib_AudioProperties *ap = taglib_file_audioproperties (tf);
-        if (ap)
-            secs = taglib_audioproperties_length (ap);
-    }
-    if (tf)
-        taglib_file_free (tf);
-    pthread_mutex_unlock (&s_taglib_lock);
+    //  No lock: TagLib calls from several threads at once are safe through
+    //  tags.h (see "Threads" there).
+    int secs = 0;
+    if (sp_tags_audio_length (path, &secs) != SP_TAGS_OK)
+        secs = -1;
     if (secs <= 0) {
         snprintf (why, why_size, "corrupt: not decodable audio");
         return SP_DL_VERIFY_CORRUPT;

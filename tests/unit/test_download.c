@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,61 @@ Test (dl, verify_file, .init = s_setup, .fini = s_teardown)
     cr_assert_eq (symlink (good, s_path ("link.flac")), 0);
     cr_assert_eq (sp_dl_verify_file (s_path ("link.flac"), 0, -1, NULL, why, sizeof why),
                   SP_DL_VERIFY_IO);
+}
+
+//  Without its old TagLib lock (tags.h, "Threads"): 8 threads verify the same
+//  files at once, 50 rounds each, good and corrupt; every answer must be the
+//  single-threaded one. Run under `make SAN=1` too.
+#define S_VERIFY_THREADS 8
+#define S_VERIFY_ROUNDS  50
+
+typedef struct {
+    const char *paths[5];
+    uint64_t sizes[5];
+    pthread_barrier_t *start;
+    int wrong;  //  answers that differ from the single-threaded ones
+} s_verify_job_t;
+
+static void *
+s_verify_loop (void *arg)
+{
+    s_verify_job_t *j = arg;
+    pthread_barrier_wait (j->start);
+    for (int r = 0; r < S_VERIFY_ROUNDS; r++)
+        for (int k = 0; k < 5; k++) {
+            char why[256];
+            int len = 0;
+            int rc = sp_dl_verify_file (j->paths[k], j->sizes[k], 40000, &len, why, sizeof why);
+            if (k < 4 ? rc != SP_DL_VERIFY_OK || len != 40 : rc != SP_DL_VERIFY_CORRUPT)
+                __atomic_add_fetch (&j->wrong, 1, __ATOMIC_RELAXED);
+        }
+    return NULL;
+}
+
+Test (dl, verify_file_from_threads_at_once, .init = s_setup, .fini = s_teardown, .timeout = 300)
+{
+    static const char *exts[] = {"flac", "mp3", "ogg", "m4a"};
+    pthread_barrier_t start;
+    cr_assert_eq (pthread_barrier_init (&start, NULL, S_VERIFY_THREADS), 0);
+    s_verify_job_t job = {.start = &start};
+    static char names[5][512];
+    for (int k = 0; k < 5; k++) {
+        char rel[32];
+        snprintf (rel, sizeof rel, "t%d.%s", k, k < 4 ? exts[k] : "flac");
+        snprintf (names[k], sizeof names[k], "%s", s_path (rel));
+        cr_assert_eq (
+            sp_fake_audio_write (names[k], k < 4 ? exts[k] : "flac", 40, 0, k == 4, &job.sizes[k]),
+            0);
+        job.paths[k] = names[k];
+    }
+    pthread_t th[S_VERIFY_THREADS];
+    for (int i = 0; i < S_VERIFY_THREADS; i++)
+        cr_assert_eq (pthread_create (&th[i], NULL, s_verify_loop, &job), 0);
+    for (int i = 0; i < S_VERIFY_THREADS; i++)
+        pthread_join (th[i], NULL);
+    pthread_barrier_destroy (&start);
+    cr_assert_eq (job.wrong, 0, "%d of %d answers differ", job.wrong,
+                  S_VERIFY_THREADS * S_VERIFY_ROUNDS * 5);
 }
 
 /* ---------------------------------------------------------------- staging */

@@ -1,7 +1,9 @@
 /*  test_tags.c: sp_tags_write on real (tiny) FLAC, MP3, Ogg Vorbis and M4A
     files from the fake audio generator, every field read back with TagLib
     (the C binding and the PropertyMap shim), non-Latin text, several
-    artists, the embedded picture; corrupt and unsupported files.
+    artists, the embedded picture; corrupt and unsupported files; the
+    length of formats the module does not tag (WAV); and the threads rule
+    of tags.h: tagging and probing from 8 threads at once.
 
     The generator is compiled into this binary by test_fake_audio.c; only
     its header is included here.
@@ -10,6 +12,9 @@
 #include "soulpipe/tags.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,4 +309,171 @@ Test (tags, no_cover_keeps_existing_picture)
     cr_expect_eq (plen, sizeof s_jpeg);
     free (pic);
     s_expect (path, "TITLE", "Second");
+}
+
+//  A PCM WAV file: 16-bit mono at 8 kHz, seconds of a quiet square wave.
+static void
+s_make_wav (const char *path, unsigned seconds)
+{
+    uint32_t rate = 8000, data = rate * 2 * seconds;
+    unsigned char h[44] = "RIFF....WAVEfmt ";
+    uint32_t riff = 36 + data, fmt_len = 16, byte_rate = rate * 2;
+    uint16_t pcm = 1, mono = 1, align = 2, bits = 16;
+    memcpy (h + 4, &riff, 4);
+    memcpy (h + 16, &fmt_len, 4);
+    memcpy (h + 20, &pcm, 2);
+    memcpy (h + 22, &mono, 2);
+    memcpy (h + 24, &rate, 4);
+    memcpy (h + 28, &byte_rate, 4);
+    memcpy (h + 32, &align, 2);
+    memcpy (h + 34, &bits, 2);
+    memcpy (h + 36, "data", 4);
+    memcpy (h + 40, &data, 4);
+    FILE *f = fopen (path, "wb");
+    cr_assert_not_null (f);
+    cr_assert_eq (fwrite (h, 1, sizeof h, f), sizeof h);
+    for (uint32_t i = 0; i < data / 2; i++) {
+        int16_t v = (i / 20) % 2 ? 300 : -300;
+        cr_assert_eq (fwrite (&v, 2, 1, f), 1u);
+    }
+    cr_assert_eq (fclose (f), 0);
+}
+
+//  The downloader's check: any format TagLib reads, not only the tagged ones.
+Test (tags, audio_length_of_any_taglib_format)
+{
+    char path[256];
+    snprintf (path, sizeof path, "%s/pcm.wav", s_dir);
+    s_make_wav (path, 3);
+    int secs = -1;
+    cr_assert_eq (sp_tags_audio_length (path, &secs), SP_TAGS_OK);
+    cr_expect_eq (secs, 3);
+    sp_tags_info_t info;
+    cr_expect_eq (sp_tags_probe (path, &info, NULL, 0), SP_TAGS_ERR_UNSUPPORTED,
+                  "WAV is not tagged");
+
+    s_make (path, sizeof path, "len", "flac");
+    cr_assert_eq (sp_tags_audio_length (path, &secs), SP_TAGS_OK);
+    cr_expect_eq (secs, 30);
+
+    snprintf (path, sizeof path, "%s/zeros.mp3", s_dir);
+    cr_assert_eq (sp_fake_audio_write (path, "mp3", 30, 0, true, NULL), 0);
+    secs = -1;
+    int rc = sp_tags_audio_length (path, &secs);
+    cr_expect (rc == SP_TAGS_ERR_UNREADABLE || secs <= 0, "zeros: rc %d, %d s", rc, secs);
+    snprintf (path, sizeof path, "%s/missing.flac", s_dir);
+    cr_expect_eq (sp_tags_audio_length (path, &secs), SP_TAGS_ERR_UNREADABLE);
+    cr_expect_eq (secs, 0);
+    cr_expect_eq (sp_tags_audio_length (NULL, &secs), SP_TAGS_ERR_INVALID);
+    cr_expect_eq (sp_tags_audio_length (path, NULL), SP_TAGS_ERR_INVALID);
+}
+
+// ------------------------------------------------------------ threads
+
+#define S_THREADS          8
+#define S_FILES_PER_THREAD 50
+
+static const char *s_thread_exts[] = {"flac", "mp3", "ogg", "m4a"};
+
+typedef struct {
+    int index;
+    pthread_barrier_t *start;
+    int failures;
+    char first[256];  //  the first failure, for the assertion message
+} s_worker_t;
+
+static void s_fail (s_worker_t *w, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_fail (s_worker_t *w, const char *fmt, ...)
+{
+    if (w->failures++ == 0) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (w->first, sizeof w->first, fmt, ap);
+        va_end (ap);
+    }
+}
+
+//  One thread: make its own files, tag each (title, ids, cover), then read
+//  back what the tagger and the downloader read (probe, length, a tag, the
+//  picture) while the other threads do the same. Assertions are collected
+//  and checked on the main thread (Criterion's asserts are not for other
+//  threads).
+static void *
+s_tag_and_probe (void *arg)
+{
+    s_worker_t *w = arg;
+    pthread_barrier_wait (w->start);
+    for (int j = 0; j < S_FILES_PER_THREAD; j++) {
+        const char *ext = s_thread_exts[(w->index + j) % 4];
+        unsigned length = 20 + (unsigned) ((w->index * S_FILES_PER_THREAD + j) % 40);
+        char path[256], title[64], id[32];
+        snprintf (path, sizeof path, "%s/t%d-%d.%s", s_dir, w->index, j, ext);
+        snprintf (title, sizeof title, "Thread %d — song %d", w->index, j);
+        snprintf (id, sizeof id, "id%dx%d", w->index, j);
+        if (sp_fake_audio_write (path, ext, length, 0, false, NULL) != 0) {
+            s_fail (w, "%s: cannot write", path);
+            continue;
+        }
+        sp_tags_t t = s_tags ();
+        t.title = title;
+        t.spotify_track_id = id;
+        char err[256];
+        int rc = sp_tags_write (path, &t, err, sizeof err);
+        if (rc != SP_TAGS_OK) {
+            s_fail (w, "%s: write: %s", path, err);
+            continue;
+        }
+        sp_tags_info_t info;
+        rc = sp_tags_probe (path, &info, err, sizeof err);
+        if (rc != SP_TAGS_OK || info.length_s != (int) length || info.samplerate != 44100)
+            s_fail (w, "%s: probe rc %d, %d s (want %u), %d Hz", path, rc, info.length_s, length,
+                    info.samplerate);
+        int secs = 0;
+        rc = sp_tags_audio_length (path, &secs);
+        if (rc != SP_TAGS_OK || secs != (int) length)
+            s_fail (w, "%s: audio_length rc %d, %d s (want %u)", path, rc, secs, length);
+        char *v = sp_tags_get1 (path, "TITLE");
+        if (!v || strcmp (v, title) != 0)
+            s_fail (w, "%s: TITLE %s", path, v ? v : "(none)");
+        free (v);
+        v = sp_tags_get1 (path, "SPOTIFY_TRACK_ID");
+        if (!v || strcmp (v, id) != 0)
+            s_fail (w, "%s: SPOTIFY_TRACK_ID %s", path, v ? v : "(none)");
+        free (v);
+        unsigned char *pic = NULL;
+        size_t plen = 0;
+        rc = sp_tags_get_picture (path, &pic, &plen, NULL);
+        if (rc != SP_TAGS_OK || plen != sizeof s_jpeg || memcmp (pic, s_jpeg, plen) != 0)
+            s_fail (w, "%s: picture rc %d, %zu bytes", path, rc, plen);
+        free (pic);
+    }
+    return NULL;
+}
+
+//  tags.h's rule: no lock around TagLib, every call from any thread, each
+//  on its own file. The first TagLib calls of this (fresh) test process are
+//  the threads' own, started together, so sp_tags_init's once-only setup is
+//  raced too. Meant for `make SAN=1` (ASan/UBSan) and a TSan build.
+Test (tags, threads_tag_and_probe_at_once, .timeout = 300)
+{
+    pthread_barrier_t start;
+    cr_assert_eq (pthread_barrier_init (&start, NULL, S_THREADS), 0);
+    pthread_t th[S_THREADS];
+    s_worker_t w[S_THREADS];
+    for (int i = 0; i < S_THREADS; i++) {
+        w[i] = (s_worker_t){.index = i, .start = &start};
+        cr_assert_eq (pthread_create (&th[i], NULL, s_tag_and_probe, &w[i]), 0);
+    }
+    for (int i = 0; i < S_THREADS; i++)
+        pthread_join (th[i], NULL);
+    pthread_barrier_destroy (&start);
+    int failures = 0;
+    for (int i = 0; i < S_THREADS; i++) {
+        if (w[i].failures)
+            cr_log_error ("thread %d: %d failures, first: %s", i, w[i].failures, w[i].first);
+        failures += w[i].failures;
+    }
+    cr_assert_eq (failures, 0, "%d of %d files failed", failures, S_THREADS * S_FILES_PER_THREAD);
 }

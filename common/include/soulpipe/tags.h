@@ -32,9 +32,28 @@
     Text tags the file already had (e.g. a peer's comment) are removed;
     custom MP4 freeform atoms other than ours are left as they are.
 
-    Thread safety: TagLib objects are per call; the C binding's global
-    settings (UTF-8 strings, no string management, UTF-8 ID3v2 frames) are
-    set once (pthread_once) and must not be changed by other code.
+    Threads: every function here may be called from any number of threads
+    at once without a lock, as long as no two calls work on the same file
+    at the same time (a file being tagged belongs to one caller: the tagger
+    tags its own temporary copy). Why that holds for TagLib 1.13:
+      - each call opens, uses and frees its own TagLib file objects; what
+        they share inside TagLib (String/ByteVector data) is reference
+        counted with atomic operations (lock add/sub in libtag.so.1);
+      - the C binding's settings are process-global plain variables
+        (taglib_set_strings_unicode, taglib_set_string_management_enabled,
+        and the ID3v2 default text encoding in TagLib's FrameFactory
+        singleton): sp_tags_init sets them once, under pthread_once, and
+        every sp_tags_* function calls it before its first TagLib call, so
+        after that they are only read;
+      - with string management on, the binding's string getters append to
+        one global list (taglib_tag_free_strings empties it): it is off, and
+        this module does not call those getters.
+    The rule for the rest of the tree: no other code changes those settings
+    or turns string management on; code that uses TagLib directly (tests,
+    the folder library's reader) uses per-call objects only and calls
+    sp_tags_init first. The downloader's duration check goes through
+    sp_tags_audio_length, without a lock of its own. Tested by
+    tags/threads_tag_and_probe_at_once (8 threads x 50 files, ASan/TSan).
 
     Error returns: SP_TAGS_OK (0) or a negative SP_TAGS_ERR_*; a message in
     words a user understands is written into err (err may be NULL).
@@ -110,6 +129,19 @@ typedef struct {
     "is this a real audio file" check). Returns SP_TAGS_OK,
     SP_TAGS_ERR_UNSUPPORTED, SP_TAGS_ERR_UNREADABLE or SP_TAGS_ERR_INVALID. */
 int sp_tags_probe (const char *path, sp_tags_info_t *info, char *err, size_t err_size);
+
+/*  The length in seconds of any audio file TagLib can read, by TagLib's
+    own detection (by extension): besides the formats above also WAV,
+    AIFF, WavPack, APE and others that sp_tags_write does not tag (the
+    downloader's duration check). *length_s gets TagLib's length (0 when it
+    could not work one out). Returns SP_TAGS_OK, SP_TAGS_ERR_UNREADABLE (not
+    audio TagLib knows, no audio properties) or SP_TAGS_ERR_INVALID. */
+int sp_tags_audio_length (const char *path, int *length_s);
+
+/*  Set TagLib's process-global settings (see "Threads" above) once; later
+    calls return at once. Thread-safe. The sp_tags_* functions call it
+    themselves; other code calls it before using TagLib directly. */
+void sp_tags_init (void);
 
 /*  The values of one tag by PropertyMap key ("TITLE", "ARTISTS", "ISRC",
     "SPOTIFY_TRACK_ID", ...; case-insensitive). On SP_TAGS_OK *values is a
