@@ -1,6 +1,8 @@
 /*  soulpipe-downloader: downloads the best candidate of each track through
-    slskd, with stall detection and fallback to the next peer (the handler is
-    in downloader.c, the slskd transfer client in slskd_transfer.c). */
+    slskd, with stall detection and fallback to the next peer (the handler
+    and the run over candidates are in downloader.c, one attempt in
+    dl_attempt.c, file checks and staging in dl_files.c, the slskd transfer
+    client in slskd_transfer.c). */
 #include "downloader.h"
 
 #include "soulpipe/app.h"
