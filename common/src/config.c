@@ -29,7 +29,9 @@ typedef enum {
     T_BUDGET,    //  "N/S"
     T_LEVEL,     //  log level
     T_FORMATS,   //  comma list of audio extensions
-    T_DIR        //  a folder path (non-empty)
+    T_DIR,       //  a folder path (non-empty)
+    T_LIBRARY,   //  SOULPIPE_LIBRARY: plex, jellyfin, navidrome, subsonic, folder, none or ""
+    T_ABSPATHS   //  absolute folder paths separated by ':' ("" allowed when optional)
 } var_type_t;
 
 typedef struct {
@@ -161,8 +163,7 @@ static const var_def_t s_defs[] = {
      0,
      0,
      true},
-    {{"PLEX_URL", "", "Plex server, e.g. http://plex:32400 (empty = no library check, no rescan)",
-      A | G, false},
+    {{"PLEX_URL", "", "Plex server, e.g. http://plex:32400", A | G, false},
      T_UPSTREAM,
      OFF (plex_url),
      0,
@@ -176,8 +177,86 @@ static const var_def_t s_defs[] = {
      0,
      0,
      true},
+    {{"SOULPIPE_LIBRARY", "",
+      "the library to diff against and rescan: plex, jellyfin, navidrome (= subsonic), folder or "
+      "none (empty = the one whose URL/folder is set, else none)",
+      A | G, false},
+     T_LIBRARY,
+     OFF (library),
+     0,
+     0,
+     true},
+    {{"JELLYFIN_URL", "", "Jellyfin server, e.g. http://jellyfin:8096", A | G, false},
+     T_UPSTREAM,
+     OFF (jellyfin_url),
+     0,
+     0,
+     true},
+    {{"JELLYFIN_API_KEY", "", "Jellyfin API key (Dashboard > API Keys)", A | G, true},
+     T_STR,
+     OFF (jellyfin_api_key),
+     0,
+     0,
+     true},
+    {{"JELLYFIN_USER_ID", "",
+      "Jellyfin user owning the playlists (empty = the first administrator)", A | G, false},
+     T_STR,
+     OFF (jellyfin_user_id),
+     0,
+     0,
+     true},
+    {{"SUBSONIC_URL", "", "Navidrome or any Subsonic API server, e.g. http://navidrome:4533", A | G,
+      false},
+     T_UPSTREAM,
+     OFF (subsonic_url),
+     0,
+     0,
+     true},
+    {{"NAVIDROME_URL", "", "the same as SUBSONIC_URL (used when SUBSONIC_URL is empty)", A | G,
+      false},
+     T_UPSTREAM,
+     OFF (navidrome_url),
+     0,
+     0,
+     true},
+    {{"SUBSONIC_USER", "", "Subsonic/Navidrome user name", A | G, false},
+     T_STR,
+     OFF (subsonic_user),
+     0,
+     0,
+     true},
+    {{"SUBSONIC_PASSWORD", "", "Subsonic/Navidrome password (sent as a salted token)", A | G, true},
+     T_STR,
+     OFF (subsonic_password),
+     0,
+     0,
+     true},
+    {{"SOULPIPE_LIBRARY_DIR", "",
+      "folder library: absolute music folders, ':'-separated, read with TagLib (Transfer may be "
+      "one)",
+      A | G, false},
+     T_ABSPATHS,
+     OFF (library_dir),
+     0,
+     0,
+     true},
+    {{"SOULPIPE_LIBRARY_PLAYLIST_DIR", "",
+      "folder library: where .m3u8 playlists are written (empty = the first library folder)", G,
+      false},
+     T_ABSPATHS,
+     OFF (library_playlist_dir),
+     0,
+     0,
+     true},
+    {{"SOULPIPE_LIBRARY_SCAN_TIMEOUT_S", "300",
+      "how long the tagger waits for the library's rescan at a job's end (s)", G, false},
+     T_INT,
+     OFF (library_scan_timeout_s),
+     1,
+     86400,
+     false},
     {{"SOULPIPE_LIBRARY_CACHE_S", "300",
-      "how long a loaded Plex library index is reused (s; 0 = reload every submit)", A, false},
+      "how long a loaded library index is reused (s; 0 = reload every submit)", A, false},
      T_INT,
      OFF (library_cache_s),
      0,
@@ -570,6 +649,53 @@ s_load_budget (sp_config_t *cfg, const var_def_t *d, const char *value, bool val
     return 0;
 }
 
+/*  T_ABSPATHS: every ':'-separated part absolute; a single folder (no ':')
+    for SOULPIPE_LIBRARY_PLAYLIST_DIR. */
+static int
+s_check_abspaths (const char *value, bool many)
+{
+    if (!many && strchr (value, ':'))
+        return -1;
+    bool any = false;
+    for (const char *p = value; *p;) {
+        const char *e = strchr (p, ':');
+        size_t len = e ? (size_t) (e - p) : strlen (p);
+        if (len > 0) {
+            if (p[0] != '/')
+                return -1;
+            any = true;
+        }
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    return any ? 0 : -1;
+}
+
+/*  T_LIBRARY and T_ABSPATHS: checked, then a copy of the string. */
+static int
+s_load_checked (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
+                size_t err_size)
+{
+    if (validate && *value) {
+        char note[160];
+        sp_medialib_kind_t kind;
+        if (d->type == T_LIBRARY &&
+            sp_medialib_kind_choose (value, NULL, NULL, NULL, NULL, &kind, note, sizeof note))
+            return s_fail (d, value, "expected plex, jellyfin, navidrome, subsonic, folder or none",
+                           err, err_size);
+        bool many = d->offset == OFF (library_dir);
+        if (d->type == T_ABSPATHS && s_check_abspaths (value, many))
+            return s_fail (d, value,
+                           many ? "expected absolute folder paths separated by ':', e.g. "
+                                  "/music:/var/lib/soulpipe/Transfer"
+                                : "expected an absolute folder path",
+                           err, err_size);
+    }
+    const var_def_t plain = {.pub = d->pub, .type = T_STR, .offset = d->offset};
+    return s_load_string (cfg, &plain, value, false, err, err_size);
+}
+
 static int
 s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
             size_t err_size)
@@ -593,8 +719,71 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
             return s_load_level (cfg, d, value, validate, err, err_size);
         case T_BUDGET:
             return s_load_budget (cfg, d, value, validate, err, err_size);
+        case T_LIBRARY:
+        case T_ABSPATHS:
+            return s_load_checked (cfg, d, value, validate, err, err_size);
     }
     return -1;
+}
+
+//  ------------------------------------------------------------ the library
+
+static bool
+s_set (const char *s)
+{
+    return s && *s;
+}
+
+/*  The alias, the choice and what the chosen library needs (config.h, "The
+    library"). Returns 0 or -1 with err. */
+static int
+s_library_choose (sp_config_t *cfg, bool validate, char *err, size_t err_size)
+{
+    cfg->library_kind = SP_MEDIALIB_NONE;
+    if (!s_set (cfg->subsonic_url) && s_set (cfg->navidrome_url)) {
+        char *copy = strdup (cfg->navidrome_url);
+        if (!copy) {
+            sp_err_set (err, err_size, "out of memory");
+            return -1;
+        }
+        free (cfg->subsonic_url);
+        cfg->subsonic_url = copy;
+    }
+    char note[512] = "";
+    sp_medialib_kind_t kind = SP_MEDIALIB_NONE;
+    if (validate &&
+        sp_medialib_kind_choose (cfg->library, cfg->plex_url, cfg->jellyfin_url, cfg->subsonic_url,
+                                 cfg->library_dir, &kind, note, sizeof note) != 0) {
+        sp_err_set (err, err_size, "%s", note);
+        return -1;
+    }
+    cfg->library_note = strdup (note);
+    if (!cfg->library_note) {
+        sp_err_set (err, err_size, "out of memory");
+        return -1;
+    }
+    cfg->library_kind = (int) kind;
+    //  what the chosen library cannot do without
+    struct {
+        sp_medialib_kind_t kind;
+        const char *var;
+        const char *value;
+    } needs[] = {
+        {SP_MEDIALIB_PLEX, "PLEX_URL", cfg->plex_url},
+        {SP_MEDIALIB_JELLYFIN, "JELLYFIN_URL", cfg->jellyfin_url},
+        {SP_MEDIALIB_JELLYFIN, "JELLYFIN_API_KEY", cfg->jellyfin_api_key},
+        {SP_MEDIALIB_SUBSONIC, "SUBSONIC_URL (or NAVIDROME_URL)", cfg->subsonic_url},
+        {SP_MEDIALIB_SUBSONIC, "SUBSONIC_USER", cfg->subsonic_user},
+        {SP_MEDIALIB_SUBSONIC, "SUBSONIC_PASSWORD", cfg->subsonic_password},
+        {SP_MEDIALIB_FOLDER, "SOULPIPE_LIBRARY_DIR", cfg->library_dir},
+    };
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
+        if (needs[i].kind == kind && !s_set (needs[i].value)) {
+            sp_err_set (err, err_size, "SOULPIPE_LIBRARY: the %s library needs %s, which is empty",
+                        sp_medialib_kind_name (kind), needs[i].var);
+            return -1;
+        }
+    return 0;
 }
 
 int
@@ -611,7 +800,31 @@ sp_config_load (sp_config_t *cfg, unsigned services, char *err, size_t err_size)
             return -1;
         }
     }
+    if (s_library_choose (cfg, (services & (SP_SVC_ANALYZER | SP_SVC_TAGGER)) != 0, err,
+                          err_size)) {
+        sp_config_destroy (cfg);
+        return -1;
+    }
     return 0;
+}
+
+void
+sp_config_library_opts (const sp_config_t *cfg, sp_medialib_opts_t *opts)
+{
+    memset (opts, 0, sizeof *opts);
+    opts->kind = (sp_medialib_kind_t) cfg->library_kind;
+    opts->plex_url = cfg->plex_url;
+    opts->plex_token = cfg->plex_token;
+    opts->plex_sections = cfg->plex_sections;
+    opts->jellyfin_url = cfg->jellyfin_url;
+    opts->jellyfin_api_key = cfg->jellyfin_api_key;
+    opts->jellyfin_user_id = cfg->jellyfin_user_id;
+    opts->subsonic_url = cfg->subsonic_url;
+    opts->subsonic_user = cfg->subsonic_user;
+    opts->subsonic_password = cfg->subsonic_password;
+    opts->library_dir = cfg->library_dir;
+    opts->playlist_dir = cfg->library_playlist_dir;
+    opts->redis_url = cfg->redis_url;
 }
 
 void
@@ -626,6 +839,8 @@ sp_config_destroy (sp_config_t *cfg)
             case T_ENDPOINT:
             case T_FORMATS:
             case T_DIR:
+            case T_LIBRARY:
+            case T_ABSPATHS:
             case T_REDIS: {
                 char **field = s_str_field (cfg, s_defs[i].offset);
                 free (*field);
@@ -636,6 +851,7 @@ sp_config_destroy (sp_config_t *cfg)
                 break;
         }
     }
+    free (cfg->library_note);
     sp_config_redis_url_free (&cfg->redis);
     memset (cfg, 0, sizeof *cfg);
 }
@@ -648,7 +864,7 @@ sp_config_print_help (FILE *out, unsigned services)
         const sp_config_var_t *v = &s_defs[i].pub;
         if (!(v->services & services))
             continue;
-        fprintf (out, "  %-28s %s\n  %-28s [%s]%s\n", v->name, v->help, "",
+        fprintf (out, "  %-32s %s\n  %-32s [%s]%s\n", v->name, v->help, "",
                  *v->default_value ? v->default_value : "empty",
                  v->secret ? " (secret, never logged)" : "");
     }
@@ -710,4 +926,10 @@ sp_config_log (const sp_config_t *cfg, unsigned services)
         used += (size_t) n;
     }
     sp_log_info ("event=config %s", line);
+    if (services & (SP_SVC_ANALYZER | SP_SVC_TAGGER)) {
+        sp_log_info ("event=library kind=%s",
+                     sp_medialib_kind_name ((sp_medialib_kind_t) cfg->library_kind));
+        if (cfg->library_note && *cfg->library_note)
+            sp_log_warn ("event=library_choice note=%s", sp_log_q (cfg->library_note));
+    }
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "soulpipe/medialib.h"
+
 /*  Which binary reads a variable (bit mask). */
 #define SP_SVC_ANALYZER   0x01u
 #define SP_SVC_SEARCHER   0x02u
@@ -61,11 +63,25 @@ typedef struct {
     char *plex_url;               //  PLEX_URL ("" = no library check)
     char *plex_token;             //  PLEX_TOKEN (secret)
     char *plex_sections;          //  PLEX_SECTIONS ("" = every music section)
-    int library_cache_s;          //  SOULPIPE_LIBRARY_CACHE_S
-    double match_threshold;       //  SOULPIPE_MATCH_THRESHOLD
-    char *slskd_url;              //  SLSKD_URL
-    char *slskd_api_key;          //  SLSKD_API_KEY (secret)
-    char *slskd_downloads_dir;    //  SLSKD_DOWNLOADS_DIR
+    //  the media library (see medialib.h)
+    char *library;               //  SOULPIPE_LIBRARY as given ("" = choose by what is set)
+    int library_kind;            //  sp_medialib_kind_t chosen from it (sp_config_load)
+    char *library_note;          //  why others were ignored when several are set ("" = none)
+    char *jellyfin_url;          //  JELLYFIN_URL
+    char *jellyfin_api_key;      //  JELLYFIN_API_KEY (secret)
+    char *jellyfin_user_id;      //  JELLYFIN_USER_ID ("" = the first administrator)
+    char *subsonic_url;          //  SUBSONIC_URL, or NAVIDROME_URL when that is unset
+    char *navidrome_url;         //  NAVIDROME_URL (alias, as given)
+    char *subsonic_user;         //  SUBSONIC_USER
+    char *subsonic_password;     //  SUBSONIC_PASSWORD (secret)
+    char *library_dir;           //  SOULPIPE_LIBRARY_DIR, absolute folders ':'-separated
+    char *library_playlist_dir;  //  SOULPIPE_LIBRARY_PLAYLIST_DIR ("" = first library folder)
+    int library_scan_timeout_s;  //  SOULPIPE_LIBRARY_SCAN_TIMEOUT_S
+    int library_cache_s;         //  SOULPIPE_LIBRARY_CACHE_S
+    double match_threshold;      //  SOULPIPE_MATCH_THRESHOLD
+    char *slskd_url;             //  SLSKD_URL
+    char *slskd_api_key;         //  SLSKD_API_KEY (secret)
+    char *slskd_downloads_dir;   //  SLSKD_DOWNLOADS_DIR
     //  folders
     char *staging_dir;   //  SOULPIPE_STAGING_DIR
     char *transfer_dir;  //  SOULPIPE_TRANSFER_DIR
@@ -108,6 +124,20 @@ const sp_config_var_t *sp_config_vars (void);
     (e.g. "SOULPIPE_REDIS_URL: expected redis://[:password@]host[:port][/db], got \"nonsense\"").
     On failure *cfg holds nothing that needs freeing. */
 int sp_config_load (sp_config_t *cfg, unsigned services, char *err, size_t err_size);
+
+/*  The library: after the table is read, sp_config_load (for a binary that
+    reads SOULPIPE_LIBRARY: analyzer, tagger) takes NAVIDROME_URL as
+    SUBSONIC_URL when that is unset, chooses library_kind with
+    sp_medialib_kind_choose (SOULPIPE_LIBRARY, else the one whose URL or
+    folder is set, else none) and checks that the chosen library has what it
+    needs (plex: PLEX_URL; jellyfin: JELLYFIN_URL and JELLYFIN_API_KEY;
+    subsonic: SUBSONIC_URL, SUBSONIC_USER and SUBSONIC_PASSWORD; folder:
+    SOULPIPE_LIBRARY_DIR). A bad name or a missing variable fails the load
+    (the binary exits 2). */
+
+/*  The medialib options for cfg's library (kind, every backend's strings,
+    redis_url for the folder index cache). Strings are borrowed from cfg. */
+void sp_config_library_opts (const sp_config_t *cfg, sp_medialib_opts_t *opts);
 
 /*  Free every string in cfg and zero it. Safe on a zeroed struct. */
 void sp_config_destroy (sp_config_t *cfg);
