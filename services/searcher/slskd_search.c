@@ -2,29 +2,24 @@
 #include "slskd_search.h"
 #include "soulpipe/clock.h"
 #include "soulpipe/log.h"
+#include "soulpipe/rand.h"
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 //  slskd refuses a second concurrent search POST with 429: serialize ours
 static pthread_mutex_t s_post_lock = PTHREAD_MUTEX_INITIALIZER;
 
+//  A random (version 4) UUID for a search: slskd takes the search id from
+//  the client.
 static void
 s_guid (char *buf, size_t n)
 {
-    static __thread unsigned seed;
-    if (!seed) {
-        struct timespec ts;
-        clock_gettime (CLOCK_REALTIME, &ts);
-        seed = (unsigned) ts.tv_nsec ^ (unsigned) ts.tv_sec ^ (unsigned) (uintptr_t) &seed;
-    }
     unsigned char b[16];
-    for (size_t i = 0; i < 16; i++)
-        b[i] = (unsigned char) (rand_r (&seed) >> 7);
+    sp_rand_bytes (b, sizeof b);
     b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
     snprintf (buf, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
