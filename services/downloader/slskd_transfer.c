@@ -4,6 +4,7 @@
 #include "slskd_transfer.h"
 
 #include "soulpipe/clock.h"
+#include "soulpipe/err.h"
 #include "soulpipe/log.h"
 
 #include <dirent.h>
@@ -267,17 +268,16 @@ s_classify (int rc, const sp_http_resp_t *resp)
     return SP_XFER_ERR_DOWN;
 }
 
+//  "what: error (body)" into err, from an HTTP answer (resp may be NULL).
 static void
-s_err (char *err, size_t n, const char *what, const sp_http_resp_t *resp)
+s_http_err (char *err, size_t n, const char *what, const sp_http_resp_t *resp)
 {
-    if (!err || !n)
-        return;
     const char *e = resp && resp->error ? resp->error : "no response";
     const char *body = resp && resp->body ? resp->body : "";
     if (*body)
-        snprintf (err, n, "%s: %s (%.200s)", what, e, body);
+        sp_err_set (err, n, "%s: %s (%.200s)", what, e, body);
     else
-        snprintf (err, n, "%s: %s", what, e);
+        sp_err_set (err, n, "%s: %s", what, e);
 }
 
 //  Look the transfer of filename up in the user's list (older slskd, lost
@@ -327,7 +327,7 @@ sp_xfer_enqueue (sp_http_t *http, const char *username, const char *filename, ui
         pthread_mutex_unlock (&s_enqueue_lock);
         if (hrc == SP_HTTP_ERR_RATE_LIMITED || (resp && resp->status == 429)) {
             if (waited >= wait_ms || (tick && tick (arg))) {
-                s_err (err, err_size, "enqueue kept getting 429 (busy)", resp);
+                s_http_err (err, err_size, "enqueue kept getting 429 (busy)", resp);
                 rc = SP_XFER_ERR_DOWN;
                 goto done;
             }
@@ -350,16 +350,16 @@ sp_xfer_enqueue (sp_http_t *http, const char *username, const char *filename, ui
         else if (s_lookup (http, user_enc, filename, &x) == SP_XFER_OK)
             snprintf (id_out, SP_XFER_ID_MAX, "%s", x.id);
         else {
-            s_err (err, err_size, "enqueue gave no transfer id", resp);
+            s_http_err (err, err_size, "enqueue gave no transfer id", resp);
             rc = SP_XFER_ERR_REFUSED;
         }
     } else if (rc == SP_XFER_ERR_NOT_FOUND) {
-        s_err (err, err_size, "enqueue", resp);
+        s_http_err (err, err_size, "enqueue", resp);
         rc = SP_XFER_ERR_OFFLINE;  //  0.26 batches: 404 when the user is offline
     } else if (rc == SP_XFER_ERR_DOWN && resp && resp->status == 500 && resp->body_len > 0) {
         //  slskd explains per-file failures as a 500 with a text body; a
         //  502/503/504 comes from a proxy in front of a down slskd: retry
-        s_err (err, err_size, "enqueue", resp);
+        s_http_err (err, err_size, "enqueue", resp);
         rc = strstr (resp->body, "offline") || strstr (resp->body, "Offline") ? SP_XFER_ERR_OFFLINE
                                                                               : SP_XFER_ERR_REFUSED;
     } else if (rc == SP_XFER_ERR_DOWN && resp && resp->status == 0) {
@@ -369,9 +369,9 @@ sp_xfer_enqueue (sp_http_t *http, const char *username, const char *filename, ui
             snprintf (id_out, SP_XFER_ID_MAX, "%s", x.id);
             rc = SP_XFER_OK;
         } else
-            s_err (err, err_size, "enqueue", resp);
+            s_http_err (err, err_size, "enqueue", resp);
     } else
-        s_err (err, err_size, "enqueue", resp);
+        s_http_err (err, err_size, "enqueue", resp);
 done:
     sp_http_resp_destroy (&resp);
     json_decref (body);
@@ -398,7 +398,7 @@ sp_xfer_get (sp_http_t *http, const char *username, const char *id, sp_xfer_t *o
     if (rc == SP_XFER_OK)
         rc = sp_xfer_parse (resp->json, out);
     if (rc != SP_XFER_OK)
-        s_err (err, err_size, "get transfer", resp);
+        s_http_err (err, err_size, "get transfer", resp);
     sp_http_resp_destroy (&resp);
     return rc;
 }
@@ -422,7 +422,7 @@ sp_xfer_remove (sp_http_t *http, const char *username, const char *id, char *err
     if (rc == SP_XFER_ERR_NOT_FOUND)
         rc = SP_XFER_OK;
     if (rc != SP_XFER_OK)
-        s_err (err, err_size, "remove transfer", resp);
+        s_http_err (err, err_size, "remove transfer", resp);
     sp_http_resp_destroy (&resp);
     return rc;
 }
