@@ -3,7 +3,9 @@
 #
 # 1. Finds a Docker engine, or starts one (`dockerd --iptables=false`, as
 #    root); if none can be had it prints "SKIPPED: no Docker engine could be
-#    started (why)" and exits 0.
+#    started (why)" and exits 0. That is the only skip: once an engine runs,
+#    anything missing or broken (docker-compose, debootstrap, the build, the
+#    stack, the Transfer tree) FAILS, and .ci/run fails with it.
 # 2. Makes sure the base image debian:bookworm exists; Docker Hub may be out of
 #    reach, so it is built locally when missing (debootstrap --variant=minbase
 #    bookworm, imported under that name; later runs reuse it).
@@ -111,7 +113,8 @@ if command -v docker-compose >/dev/null 2>&1; then
 elif docker compose version >/dev/null 2>&1; then
     COMPOSE_BIN=(docker compose)
 else
-    skip "docker-compose is not installed (apt-get install docker-compose)"
+    # the engine runs: a missing compose is a broken setup, not a skip
+    fail "docker-compose is not installed (apt-get install docker-compose)"
 fi
 
 # ------------------------------------------------------------ 2. base image
@@ -251,6 +254,11 @@ grep -q "^/data/Transfer/$PLAYLIST_NAME/" "$tmp/tree.out" ||
 grep -q '\.m3u8$' "$tmp/tree.out" || fail "no .m3u8 playlist in the Transfer volume"
 outside=$(grep -E '\.(flac|mp3|ogg|m4a)$' "$tmp/tree.out" | grep -v -c "^/data/Transfer/$PLAYLIST_NAME/")
 [ "$outside" -eq 0 ] || fail "$outside audio files outside Transfer/$PLAYLIST_NAME/"
+# every album folder has its cover (the fake serves one per album)
+no_cover=$(grep -E '\.(flac|mp3|ogg|m4a)$' "$tmp/tree.out" | sed 's|/[^/]*$||' | sort -u |
+    while IFS= read -r d; do grep -qxF "$d/cover.jpg" "$tmp/tree.out" || echo "$d"; done)
+[ -z "$no_cover" ] || fail "album folders without cover.jpg: $no_cover"
+echo "    every album folder has a cover.jpg"
 
 printf '    (%ds)\n' $(($(date +%s) - t_step))
 echo "PASSED: docker compose demo with 3 searchers and 2 downloaders filed $audio tracks"
