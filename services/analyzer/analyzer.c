@@ -2,14 +2,13 @@
 
     submit: source -> sp_playlist_t (spotify.c / textlist.c) -> per entry:
     unusable? duplicate? delivered before (songs index)? in the library
-    (library.c, loaded by plex.c, cached)? -> sp_store_job_create ->
+    (library.c, loaded from the configured library, cached)? -> sp_store_job_create ->
     submit_ok. login: tokens -> spotify.c.
 */
 #include "analyzer.h"
 
 #include "library.h"
 #include "playlist.h"
-#include "plex.h"
 #include "source.h"
 #include "spotify.h"
 #include "textlist.h"
@@ -122,8 +121,11 @@ s_cache_get (sp_analyzer_t *self)
 static s_libref_t *
 s_library_acquire (sp_analyzer_t *self, char *note, size_t n)
 {
-    if (!self->cfg->plex_url || !*self->cfg->plex_url) {
-        snprintf (note, n, "PLEX_URL is not set: every track is queued");
+    if (self->cfg->library_kind == SP_MEDIALIB_NONE) {
+        if (self->cfg->library && *self->cfg->library)
+            snprintf (note, n, "SOULPIPE_LIBRARY is none: every track is queued");
+        else
+            snprintf (note, n, "PLEX_URL is not set: every track is queued");
         return NULL;
     }
     s_libref_t *ref = s_cache_get (self);
@@ -136,14 +138,17 @@ s_library_acquire (sp_analyzer_t *self, char *note, size_t n)
         sp_library_t *lib = NULL;
         char why[512];
         int64_t t0 = sp_clock_mono_ms ();
-        if (sp_plex_load_library (self->cfg, &lib, why, sizeof why) != 0) {
+        sp_medialib_opts_t opts;
+        sp_config_library_opts (self->cfg, &opts);
+        if (sp_library_load (&opts, &lib, why, sizeof why) != 0) {
             sp_log_warn ("event=library_skipped reason=%s", sp_log_q (why));
             snprintf (note, n, "library check skipped: %s; every track is queued", why);
         } else if ((ref = calloc (1, sizeof *ref))) {
             ref->lib = lib;
             ref->loaded_ms = sp_clock_mono_ms ();
             ref->refs = 2; /* the cache's and ours */
-            sp_log_info ("event=library_loaded tracks=%zu ms=%lld", sp_library_size (lib),
+            sp_log_info ("event=library_loaded library=%s tracks=%zu ms=%lld",
+                         sp_medialib_kind_name (opts.kind), sp_library_size (lib),
                          (long long) (ref->loaded_ms - t0));
             pthread_mutex_lock (&self->lib_lock);
             s_libref_t *old = self->cached;
