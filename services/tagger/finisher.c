@@ -1,69 +1,36 @@
 /*  finisher.c: job end (see tagger.h, "Job end"): for every ending the
-    store announces, the final m3u8 and, when Plex is configured and the job
-    filed a track, one rescan per ending (claimed in the store, so several
-    finishers never rescan twice).
+    store announces, the final m3u8 and, when a library that needs rescans
+    is configured and the job filed a track, one rescan per ending (claimed
+    in the store, so several finishers never rescan twice).
 */
 #include "tagger_int.h"
 
+#include "soulpipe/clock.h"
 #include "soulpipe/log.h"
+#include "soulpipe/medialib.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-//  Ask Plex to rescan the configured (or every music) section.
+//  Ask the library to rescan the Transfer folder and wait for it (the
+//  backend scopes it where it can: Plex to the sections holding the folder).
 static void
-s_plex_rescan (sp_tagger_t *self, const char *job)
+s_library_rescan (sp_tagger_t *self, const char *job)
 {
-    char keys[1024];
-    snprintf (keys, sizeof keys, "%s", self->plex_sections);
-    if (!*keys) {
-        sp_http_resp_t *resp = NULL;
-        const char *hdr[] = {"Accept: application/json", NULL};
-        sp_http_req_t req = {.headers = hdr};
-        int rc = sp_http_request (self->plex_http, SP_HTTP_GET, "/library/sections", &req, &resp);
-        json_t *dirs =
-            rc == SP_HTTP_OK && resp
-                ? json_object_get (json_object_get (resp->json, "MediaContainer"), "Directory")
-                : NULL;
-        size_t i;
-        json_t *d;
-        json_array_foreach (dirs, i, d)
-        {
-            const char *type = json_string_value (json_object_get (d, "type"));
-            const char *key = json_string_value (json_object_get (d, "key"));
-            if (type && key && strcmp (type, "artist") == 0 &&
-                strlen (keys) + strlen (key) + 2 < sizeof keys) {
-                if (*keys)
-                    strcat (keys, ",");
-                strcat (keys, key);
-            }
-        }
-        if (rc != SP_HTTP_OK)
-            sp_log_warn ("event=plex_rescan_failed job=%s error=%s", sp_log_q (job),
-                         sp_log_q (resp && resp->error ? resp->error : sp_http_err_name (rc)));
-        sp_http_resp_destroy (&resp);
-    }
-    char *save = NULL;
-    for (char *k = strtok_r (keys, ", ", &save); k; k = strtok_r (NULL, ", ", &save)) {
-        char *enc = sp_http_urlencode (k);
-        if (!enc)
-            continue;
-        char path[1200];
-        snprintf (path, sizeof path, "/library/sections/%s/refresh", enc);
-        free (enc);
-        sp_http_req_t req = {.allow_text = true};
-        sp_http_resp_t *resp = NULL;
-        int rc = sp_http_request (self->plex_http, SP_HTTP_GET, path, &req, &resp);
-        if (rc == SP_HTTP_OK)
-            sp_log_info ("event=plex_rescan job=%s section=%s", sp_log_q (job), sp_log_q (k));
-        else
-            sp_log_warn ("event=plex_rescan_failed job=%s section=%s error=%s", sp_log_q (job),
-                         sp_log_q (k),
-                         sp_log_q (resp && resp->error ? resp->error : sp_http_err_name (rc)));
-        sp_http_resp_destroy (&resp);
-    }
+    char note[512] = "";
+    int64_t t0 = sp_clock_mono_ms ();
+    int rc = sp_medialib_rescan (self->library, self->transfer_dir, self->scan_timeout_ms, note,
+                                 sizeof note);
+    long long ms = (long long) (sp_clock_mono_ms () - t0);
+    if (rc == SP_MEDIALIB_OK)
+        sp_log_info ("event=library_rescan job=%s library=%s path=%s ms=%lld", sp_log_q (job),
+                     sp_log_q (sp_medialib_name (self->library)), sp_log_q (self->transfer_dir),
+                     ms);
+    else
+        sp_log_warn ("event=library_rescan_failed job=%s library=%s error=%s reason=%s ms=%lld",
+                     sp_log_q (job), sp_log_q (sp_medialib_name (self->library)),
+                     sp_medialib_err_name (rc), sp_log_q (note), ms);
 }
 
 // ------------------------------------------------------------ job end
@@ -90,12 +57,12 @@ sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
     }
     if (sp_tagger__m3u8_write (self, job_id, job->name, NULL, NULL, -1, job->done > 0) != 0)
         result = -1;
-    if (!self->plex_http || job->done == 0)
+    if (!self->library || job->done == 0)
         goto done;
     //  Once per ending: a retried job that ends again rescans again.
     rc = sp_store_job_claim_rescan (self->store, job_id, ending);
     if (rc == SP_STORE_OK)
-        s_plex_rescan (self, job_id);
+        s_library_rescan (self, job_id);
     else if (rc == SP_STORE_EMPTY)
         sp_log_info ("event=rescan_already_requested job=%s ending=%ld", sp_log_q (job_id), ending);
     else

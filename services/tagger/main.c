@@ -1,7 +1,7 @@
 /*  soulpipe-tagger: tags each downloaded file with its Spotify metadata and
     cover art and files it under the Transfer folder (the `tag` stage; see
     tagger.h). Besides the worker threads it runs one finisher thread that
-    does the job-end work (final m3u8, one Plex rescan) for every job the
+    does the job-end work (final m3u8, one library rescan) for every job the
     store announces as ended (tagger.h, "Job end"). */
 #include "tagger.h"
 
@@ -41,11 +41,10 @@ s_opts (const sp_config_t *cfg)
         .staging_dir = cfg->staging_dir,
         .redis_url = cfg->redis_url,
         .spotify_api_url = cfg->spotify_api_url,
-        .plex_url = cfg->plex_url,
-        .plex_token = cfg->plex_token,
-        .plex_sections = cfg->plex_sections,
+        .scan_timeout_ms = cfg->library_scan_timeout_s * 1000,
         .embed_cover = cfg->embed_cover,
     };
+    sp_config_library_opts (cfg, &opts.library);
     return opts;
 }
 

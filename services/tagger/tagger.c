@@ -56,6 +56,27 @@ sp_tagger__join_artists (char *const *v, size_t n)
 
 // ------------------------------------------------------------ lifecycle
 
+//  The library the finisher rescans, when it needs one (a folder library
+//  reads the files itself: no object kept). Returns 0, or -1 with err.
+static int
+s_library_open (sp_tagger_t *self, const sp_tagger_opts_t *o, char *err, size_t n)
+{
+    if (o->library.kind == SP_MEDIALIB_NONE || o->library.kind == SP_MEDIALIB_FOLDER)
+        return 0;
+    sp_medialib_opts_t lo = o->library;
+    lo.store = self->store;
+    int rc = SP_MEDIALIB_OK;
+    char note[512] = "";
+    self->library = sp_medialib_new (&lo, &rc, note, sizeof note);
+    if (!self->library) {
+        sp_err_set (err, n, "%s", *note ? note : "out of memory");
+        return -1;
+    }
+    if (!(sp_medialib_caps (self->library) & SP_MEDIALIB_RESCAN_NEEDED))
+        sp_medialib_destroy (&self->library);
+    return 0;
+}
+
 sp_tagger_t *
 sp_tagger_new (const sp_tagger_opts_t *o, char *err, size_t n)
 {
@@ -73,10 +94,10 @@ sp_tagger_new (const sp_tagger_opts_t *o, char *err, size_t n)
     char real[PATH_MAX];
     self->staging_real =
         s_strdup (o->staging_dir && *o->staging_dir && realpath (o->staging_dir, real) ? real : "");
-    self->plex_sections = s_strdup (o->plex_sections);
+    self->scan_timeout_ms = o->scan_timeout_ms > 0 ? o->scan_timeout_ms : 300 * 1000;
     self->embed_cover = o->embed_cover;
     self->proc_fd = access ("/proc/self/fd", X_OK) == 0;
-    if (!self->transfer_dir || !self->staging_real || !self->plex_sections)
+    if (!self->transfer_dir || !self->staging_real)
         goto fail;
     if (o->redis_url && *o->redis_url) {
         self->store = sp_store_new (o->redis_url, err, n);
@@ -91,15 +112,8 @@ sp_tagger_new (const sp_tagger_opts_t *o, char *err, size_t n)
     sp_http_set_header (self->cover_http, "Accept", "image/*");
     sp_http_set_retries (self->cover_http, 2, 300, 3000);
     sp_http_set_timeouts (self->cover_http, 5000, 30000);
-    if (o->plex_url && *o->plex_url) {
-        self->plex_http = sp_http_new (o->plex_url);
-        if (!self->plex_http)
-            goto fail;
-        if (o->plex_token && *o->plex_token)
-            sp_http_set_header (self->plex_http, "X-Plex-Token", o->plex_token);
-        sp_http_set_header (self->plex_http, "X-Plex-Product", "soulpipe");
-        sp_http_set_retries (self->plex_http, 2, 500, 3000);
-    }
+    if (s_library_open (self, o, err, n) != 0)
+        goto fail;
     return self;
 fail:
     if (err && n && !*err)
@@ -114,12 +128,11 @@ sp_tagger_destroy (sp_tagger_t **self_p)
     if (!self_p || !*self_p)
         return;
     sp_tagger_t *self = *self_p;
+    sp_medialib_destroy (&self->library);  //  before the store it may borrow
     sp_store_destroy (&self->store);
     sp_http_destroy (&self->cover_http);
-    sp_http_destroy (&self->plex_http);
     free (self->transfer_dir);
     free (self->staging_real);
-    free (self->plex_sections);
     free (self);
     *self_p = NULL;
 }

@@ -34,9 +34,12 @@
     running) as "<job> <ending>" (ending counts the job's endings), in the
     same script that ends it. Each tagger process runs one finisher thread
     (main.c) that takes an ending (sp_store_finished_pop), rewrites the m3u8
-    a last time (now listing failed tracks with their reasons) and, when
-    Plex is configured and the job filed at least one track, asks Plex to
-    rescan once per ending (sp_store_job_claim_rescan), then acknowledges
+    a last time (now listing failed tracks with their reasons) and, when a
+    library that needs it is configured (medialib caps RESCAN_NEEDED: Plex,
+    Jellyfin, Subsonic; a folder library reads the files itself) and the job
+    filed at least one track, asks the library to rescan the Transfer folder
+    and waits for that scan (sp_medialib_rescan, SOULPIPE_LIBRARY_SCAN_TIMEOUT_S)
+    once per ending (sp_store_job_claim_rescan), then acknowledges
     the entry (sp_store_finished_ack). A job retried with `soulpipe retry`
     that ends again has a new ending number, so it gets its final m3u8 and
     one more rescan (new files may have arrived). Crash safety: an ending a
@@ -51,6 +54,7 @@
 #ifndef SOULPIPE_TAGGER_H
 #define SOULPIPE_TAGGER_H
 
+#include "soulpipe/medialib.h"
 #include "soulpipe/msg.h"
 #include "soulpipe/store.h"
 
@@ -108,9 +112,9 @@ typedef struct {
     const char *staging_dir;      //  SOULPIPE_STAGING_DIR (staged files must be inside)
     const char *redis_url;        //  NULL/"" = no store: no m3u8, songs, lock, rescan
     const char *spotify_api_url;  //  base for relative cover URLs (may be NULL)
-    const char *plex_url;         //  NULL/"" = no rescan
-    const char *plex_token;
-    const char *plex_sections;  //  "1,3" or "" = every music section
+    sp_medialib_opts_t library;   //  the library to rescan at a job's end (kind NONE = none;
+                                  //  sp_config_library_opts); its store is set by the tagger
+    int scan_timeout_ms;          //  how long to wait for that rescan (0 = 300 s)
     bool embed_cover;
 } sp_tagger_opts_t;
 
@@ -140,7 +144,7 @@ int sp_tagger_process (sp_tagger_t *self, sp_payload_t *payload, char *reason, s
 
 /*  Job-end work for one ending of job_id (see "Job end" above): final m3u8
     (the playlist folder is created only if the job filed a track) and the
-    Plex rescan once per (job, ending). A job that is running again (retried
+    library rescan once per (job, ending). A job that is running again (retried
     since) is skipped. Returns 0, or -1 when Redis or the m3u8 write failed
     (the rescan flag is not retried). Needs a store. */
 int sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending);

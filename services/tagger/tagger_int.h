@@ -8,7 +8,7 @@
     cover.c      the album cover: cache in the album folder, else fetched
     m3u8.c       the playlist file: render (no I/O) and write it under the
                  store's per-playlist lock
-    finisher.c   job end: final m3u8 and one Plex rescan per ending
+    finisher.c   job end: final m3u8 and one library rescan per ending
 
     Internal names are sp_tagger__<verb> (double underscore).
 */
@@ -27,17 +27,17 @@
 #define SP_TAGGER__TMP_SWEEP_S 2  //  temporary files this old and unlocked are a dead writer's
 
 struct _sp_tagger_t {
-    char *transfer_dir;     //  root of every file we write
-    char *staging_real;     //  realpath of the staging dir ("" = unknown)
-    char *plex_sections;    //  configured section keys ("" = all music)
-    bool embed_cover;       //  embed the cover in the file
-    sp_store_t *store;      //  Redis (NULL = none)
-    sp_http_t *cover_http;  //  base = SPOTIFY_API_URL (relative cover URLs)
-    sp_http_t *plex_http;   //  NULL = no Plex
-    bool proc_fd;           //  /proc/self/fd usable for dirfd-relative paths
-    int fail_point;         //  tests: 1 after copy, 2 after tag
-    char m3u8_job[72];      //  job of the last progress m3u8 written
-    int64_t m3u8_at;        //  when (monotonic ms)
+    char *transfer_dir;      //  root of every file we write
+    char *staging_real;      //  realpath of the staging dir ("" = unknown)
+    bool embed_cover;        //  embed the cover in the file
+    sp_store_t *store;       //  Redis (NULL = none)
+    sp_http_t *cover_http;   //  base = SPOTIFY_API_URL (relative cover URLs)
+    sp_medialib_t *library;  //  rescanned at a job's end; NULL = none or no rescan needed
+    int scan_timeout_ms;     //  how long that rescan is waited for
+    bool proc_fd;            //  /proc/self/fd usable for dirfd-relative paths
+    int fail_point;          //  tests: 1 after copy, 2 after tag
+    char m3u8_job[72];       //  job of the last progress m3u8 written
+    int64_t m3u8_at;         //  when (monotonic ms)
 };
 
 /*  The artists joined with ", " (empty ones left out). Caller frees; NULL

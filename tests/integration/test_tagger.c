@@ -3,7 +3,8 @@
     server standing in for the Spotify image host and Plex: the m3u8 lists
     every playlist track in order (skipped ones as comments with the library
     path), covers are fetched once per album, the songs index is written,
-    and Plex is asked to rescan exactly once, when the job ends: also when
+    and the library (Plex here, through medialib) is asked to rescan the
+    Transfer folder exactly once, when the job ends: also when
     its last track fails in the search stage (the finisher, sp_tagger_finish_*),
     once more when a retried job ends again, never twice for one ending.
 */
@@ -38,6 +39,7 @@ static struct {
     pthread_mutex_t lock;
     int images, refreshes, sections;
     char last_token[64];
+    char last_path[256];  //  the refresh's ?path= (the rescan's scope)
 } s_srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static enum MHD_Result
@@ -63,6 +65,8 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
         s_srv.refreshes++;
         const char *tok = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "X-Plex-Token");
         snprintf (s_srv.last_token, sizeof s_srv.last_token, "%s", tok ? tok : "");
+        const char *path = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "path");
+        snprintf (s_srv.last_path, sizeof s_srv.last_path, "%s", path ? path : "");
         r = MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
     } else {
         status = 404;
@@ -233,9 +237,11 @@ Test (tagger_it, playlist_m3u8_covers_songs_and_one_rescan, .timeout = 60)
                           .staging_dir = s_staging,
                           .redis_url = url,
                           .spotify_api_url = base,
-                          .plex_url = base,
-                          .plex_token = "plex-secret",
-                          .plex_sections = "",
+                          .library = {.kind = SP_MEDIALIB_PLEX,
+                                      .plex_url = base,
+                                      .plex_token = "plex-secret",
+                                      .plex_sections = "",
+                                      .poll_ms = 50},
                           .embed_cover = true};
     char err[256] = "";
     sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
@@ -428,9 +434,11 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
                           .staging_dir = s_staging,
                           .redis_url = url,
                           .spotify_api_url = base,
-                          .plex_url = base,
-                          .plex_token = "plex-secret",
-                          .plex_sections = "7",
+                          .library = {.kind = SP_MEDIALIB_PLEX,
+                                      .plex_url = base,
+                                      .plex_token = "plex-secret",
+                                      .plex_sections = "7",
+                                      .poll_ms = 50},
                           .embed_cover = false};
     char err[256] = "";
     sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
@@ -507,7 +515,9 @@ Test (tagger_it, last_track_fails_in_search_m3u8_final_one_rescan, .timeout = 60
     cr_expect_str_eq (text, final1);
     free (text);
     cr_expect_eq (s_srv.refreshes, 1, "one refresh, got %d", s_srv.refreshes);
-    cr_expect_eq (s_srv.sections, 0, "configured section: no listing");
+    //  the configured section only, scoped to the Transfer folder (the
+    //  section list is read to see the scan finish)
+    cr_expect_str_eq (s_srv.last_path, s_transfer, "the rescan's scope");
     cr_expect_eq (sp_tagger_finish_next (tg, 0), 0);
     //  Finishing the same ending again (a second tagger, a replay) does not
     //  ask Plex again.
@@ -609,9 +619,11 @@ Test (tagger_it, finish_without_files_and_cancel, .timeout = 60)
     sp_tagger_opts_t o = {.transfer_dir = s_transfer,
                           .staging_dir = s_staging,
                           .redis_url = url,
-                          .plex_url = base,
-                          .plex_token = "plex-secret",
-                          .plex_sections = "7"};
+                          .library = {.kind = SP_MEDIALIB_PLEX,
+                                      .plex_url = base,
+                                      .plex_token = "plex-secret",
+                                      .plex_sections = "7",
+                                      .poll_ms = 50}};
     char err[256] = "";
     sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
     cr_assert_not_null (tg, "%s", err);
