@@ -25,6 +25,7 @@
                  /Playlists/{id}/Items?entryIds=, the rest added with POST
                  /Playlists/{id}/Items?ids=&userId=
 */
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/medialib.h"
@@ -65,21 +66,6 @@ s_note (s_jf_t *self, int rc, const sp_http_resp_t *resp, const char *what, char
 {
     return sp_medialib_http_note ("Jellyfin", self->url, "JELLYFIN_URL", "API key",
                                   "JELLYFIN_API_KEY", rc, resp ? resp->status : 0, what, note, n);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
 }
 
 //  Ids are GUIDs (hex, maybe with dashes); anything else is not put in a URL.
@@ -309,7 +295,7 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
     if (s_task_end (task))
         snprintf (before, sizeof before, "%s", s_task_end (task));
     sp_http_resp_destroy (&resp);
-    int64_t t0 = s_now_ms ();
+    int64_t t0 = sp_clock_mono_ms ();
     sp_http_req_t req = {.allow_text = true};
     int hrc = sp_http_request (self->http, SP_HTTP_POST, "/Library/Refresh", &req, &resp);
     if (hrc != SP_HTTP_OK) {
@@ -319,8 +305,8 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
     sp_http_resp_destroy (&resp);
     bool seen_running = false;
     for (;;) {
-        s_sleep_ms (self->poll_ms);
-        int64_t elapsed = s_now_ms () - t0;
+        sp_clock_sleep_ms (self->poll_ms);
+        int64_t elapsed = sp_clock_mono_ms () - t0;
         rc = s_task (self, &resp, &task, "waiting for a library scan", note, n);
         if (rc != SP_MEDIALIB_OK)
             goto done;
@@ -339,7 +325,7 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
             goto done;
         }
     }
-    sp_log_info ("event=jellyfin_rescanned ms=%lld", (long long) (s_now_ms () - t0));
+    sp_log_info ("event=jellyfin_rescanned ms=%lld", (long long) (sp_clock_mono_ms () - t0));
     rc = SP_MEDIALIB_OK;
 done:
     sp_http_resp_destroy (&resp);

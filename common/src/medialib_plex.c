@@ -23,6 +23,7 @@
                  DELETE /playlists/{id}/items/{playlistItemID}, the rest
                  appended with PUT /playlists/{id}/items?uri=...
 */
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/medialib.h"
@@ -69,21 +70,6 @@ s_note (s_plex_t *self, int rc, const sp_http_resp_t *resp, const char *what, ch
 {
     return sp_medialib_http_note ("Plex", self->url, "PLEX_URL", "token", "PLEX_TOKEN", rc,
                                   resp ? resp->status : 0, what, note, n);
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
 }
 
 // ------------------------------------------------------------ life cycle
@@ -403,7 +389,7 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
             scans[count++].done = false;
         }
     sp_http_resp_destroy (&resp);
-    int64_t t0 = s_now_ms ();
+    int64_t t0 = sp_clock_mono_ms ();
     for (size_t i = 0; i < count; i++) {
         char req_path[4200];
         snprintf (req_path, sizeof req_path, "/library/sections/%s/refresh?path=%s", scans[i].key,
@@ -419,8 +405,8 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
     }
     rc = SP_MEDIALIB_OK;
     for (;;) {
-        s_sleep_ms (self->poll_ms);
-        int64_t elapsed = s_now_ms () - t0;
+        sp_clock_sleep_ms (self->poll_ms);
+        int64_t elapsed = sp_clock_mono_ms () - t0;
         rc = s_get_sections (self, &resp, "waiting for a rescan", note, n);
         if (rc != SP_MEDIALIB_OK)
             goto done;
@@ -459,7 +445,7 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
         }
     }
     sp_log_info ("event=plex_rescanned sections=%zu ms=%lld", count,
-                 (long long) (s_now_ms () - t0));
+                 (long long) (sp_clock_mono_ms () - t0));
 done:
     sp_http_resp_destroy (&resp);
     free (enc);

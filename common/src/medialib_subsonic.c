@@ -43,6 +43,8 @@
                        replaces the songs in one transaction.
 */
 #include "medialib_folder.h"
+#include "medialib_subsonic_int.h"
+#include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/medialib.h"
@@ -51,7 +53,6 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,261 +61,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define S_API_VERSION  "1.16.1"
-#define S_CLIENT       "soulpipe"
-#define S_PAGE         500          //  songs per search3 request
-#define S_MAX_SONGS    10000000     //  a sanity bound on the index
-#define S_MAX_RESPONSE (64u << 20)  //  a page of 500 songs is well under 1 MB
-#define S_CONNECT_MS   3000         //  default connect timeout
-#define S_TOTAL_MS     60000        //  default per request
-#define S_POLL_MS      500          //  default getScanStatus interval
-#define S_UPDATE_BATCH 200          //  songIdToAdd per updatePlaylist request
-
-//  One song of the cached index (for find_item).
-typedef struct {
-    char *id;            //  the server's song id
-    char *path;          //  as the server reports it
-    char *title;         //  for the match by tags (servers without real paths)
-    char *album;         //  may be NULL
-    char *artist;        //  may be NULL
-    char *album_artist;  //  may be NULL
-} s_song_t;
-
-typedef struct {
-    char *url;         //  SUBSONIC_URL without trailing '/'
-    char *user;        //  SUBSONIC_USER
-    char *password;    //  SUBSONIC_PASSWORD (secret: never logged)
-    char server[32];   //  "Navidrome" once an answer said so, else "Subsonic"
-    int poll_ms;       //  scan status poll interval
-    sp_http_t *http;   //  one client, keep-alive
-    s_song_t *songs;   //  index for find_item
-    size_t n_songs;    //  songs used
-    size_t cap_songs;  //  songs allocated
-    bool songs_valid;  //  the index reflects the last scan
-} s_subsonic_t;
-
-// ------------------------------------------------------------ requests
-
-//  hex md5 of a + b into out (33 bytes).
-static int
-s_md5_hex (const char *a, const char *b, char out[33])
-{
-    size_t la = strlen (a), lb = strlen (b);
-    char *buf = malloc (la + lb + 1);
-    if (!buf)
-        return -1;
-    memcpy (buf, a, la);
-    memcpy (buf + la, b, lb);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    int ok = EVP_Digest (buf, la + lb, md, &mdlen, EVP_md5 (), NULL);
-    OPENSSL_cleanse (buf, la + lb);
-    free (buf);
-    if (ok != 1 || mdlen != 16)
-        return -1;
-    for (unsigned i = 0; i < 16; i++)
-        snprintf (out + 2 * i, 3, "%02x", md[i]);
-    return 0;
-}
-
-//  A growable form body.
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool oom;
-} s_form_t;
-
-static void
-s_form_raw (s_form_t *f, const char *s)
-{
-    size_t n = strlen (s);
-    if (f->oom)
-        return;
-    if (f->len + n + 1 > f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 512;
-        while (cap < f->len + n + 1)
-            cap *= 2;
-        char *d = realloc (f->data, cap);
-        if (!d) {
-            f->oom = true;
-            return;
-        }
-        f->data = d;
-        f->cap = cap;
-    }
-    memcpy (f->data + f->len, s, n + 1);
-    f->len += n;
-}
-
-//  Append "&name=<encoded value>".
-static void
-s_form_add (s_form_t *f, const char *name, const char *value)
-{
-    char *enc = sp_http_urlencode (value ? value : "");
-    if (!enc) {
-        f->oom = true;
-        return;
-    }
-    if (f->len)
-        s_form_raw (f, "&");
-    s_form_raw (f, name);
-    s_form_raw (f, "=");
-    s_form_raw (f, enc);
-    free (enc);
-}
-
-static void
-s_form_addf (s_form_t *f, const char *name, long long value)
-{
-    char num[32];
-    snprintf (num, sizeof num, "%lld", value);
-    s_form_add (f, name, num);
-}
-
-static void
-s_form_free (s_form_t *f)
-{
-    if (f->data)
-        OPENSSL_cleanse (f->data, f->len);
-    free (f->data);
-    memset (f, 0, sizeof *f);
-}
-
-//  The note for an error inside subsonic-response. Returns the medialib error.
-static int
-s_note_failed (s_subsonic_t *self, json_t *err, const char *what, char *note, size_t n)
-{
-    json_t *c = json_object_get (err, "code");
-    long code = json_is_integer (c) ? (long) json_integer_value (c) : -1;
-    const char *msg = json_string_value (json_object_get (err, "message"));
-    const char *m = sp_log_q (msg ? msg : "");
-    switch (code) {
-        case 40:
-            snprintf (note, n,
-                      "%s refused the login (error 40: %s) while %s: check SUBSONIC_USER and "
-                      "SUBSONIC_PASSWORD",
-                      self->server, m, what);
-            return SP_MEDIALIB_ERR_REFUSED;
-        case 41:
-        case 42:
-            snprintf (note, n,
-                      "%s does not accept token authentication for this user (error %ld: %s) "
-                      "while %s: use a local (non-LDAP) user in SUBSONIC_USER",
-                      self->server, code, m, what);
-            return SP_MEDIALIB_ERR_REFUSED;
-        case 44:
-            snprintf (note, n,
-                      "%s refused the credentials (error 44: %s) while %s: check SUBSONIC_USER and "
-                      "SUBSONIC_PASSWORD",
-                      self->server, m, what);
-            return SP_MEDIALIB_ERR_REFUSED;
-        case 50:
-            snprintf (note, n, "%s says SUBSONIC_USER may not do this (error 50: %s) while %s: %s",
-                      self->server, m, what,
-                      strstr (what, "scan") ? "starting a scan needs an administrator account"
-                                            : "check the user's permissions on the server");
-            return SP_MEDIALIB_ERR_REFUSED;
-        case 70:
-            snprintf (note, n, "%s has no such item (error 70: %s) while %s", self->server, m,
-                      what);
-            return SP_MEDIALIB_ERR_NOTFOUND;
-        case 10:
-            snprintf (note, n, "%s says a parameter is missing (error 10: %s) while %s",
-                      self->server, m, what);
-            return SP_MEDIALIB_ERR;
-        case 20:
-        case 30:
-            snprintf (note, n,
-                      "%s does not speak Subsonic API %s (error %ld: %s) while %s: the server "
-                      "is too old or too new for soulpipe",
-                      self->server, S_API_VERSION, code, m, what);
-            return SP_MEDIALIB_ERR;
-        default:
-            snprintf (note, n, "%s answered error %ld (%s) while %s", self->server, code, m, what);
-            return SP_MEDIALIB_ERR;
-    }
-}
-
-/*  Call method with the form parameters params (already built, may be
-    empty). On OK *out (caller owns, json_decref) is the subsonic-response
-    object. idempotent: the request may be sent again on a transport error
-    or 5xx (reads). */
-static int
-s_call (s_subsonic_t *self, const char *method, s_form_t *params, bool idempotent, const char *what,
-        json_t **out, char *note, size_t n)
-{
-    *out = NULL;
-    unsigned char raw[8];
-    char salt[17], token[33];
-    if (RAND_bytes (raw, sizeof raw) != 1) {
-        snprintf (note, n, "no random salt for the %s login while %s", self->server, what);
-        return SP_MEDIALIB_ERR;
-    }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf (salt + 2 * i, 3, "%02x", raw[i]);
-    if (s_md5_hex (self->password, salt, token) != 0) {
-        snprintf (note, n, "no md5 for the %s login while %s", self->server, what);
-        return SP_MEDIALIB_ERR;
-    }
-    s_form_t f = {0};
-    s_form_add (&f, "u", self->user);
-    s_form_add (&f, "t", token);
-    s_form_add (&f, "s", salt);
-    s_form_add (&f, "v", S_API_VERSION);
-    s_form_add (&f, "c", S_CLIENT);
-    s_form_add (&f, "f", "json");
-    OPENSSL_cleanse (token, sizeof token);
-    if (params && params->len) {
-        s_form_raw (&f, "&");
-        s_form_raw (&f, params->data);
-    }
-    if (f.oom || (params && params->oom)) {
-        s_form_free (&f);
-        snprintf (note, n, "out of memory while %s", what);
-        return SP_MEDIALIB_ERR_NOMEM;
-    }
-    char path[96];
-    snprintf (path, sizeof path, "/rest/%s.view", method);
-    sp_http_req_t req = {.form = f.data, .retry_post = idempotent};
-    sp_http_resp_t *resp = NULL;
-    int rc = sp_http_request (self->http, SP_HTTP_POST, path, &req, &resp);
-    s_form_free (&f);
-    if (rc != SP_HTTP_OK) {
-        int e = sp_medialib_http_note (self->server, self->url, "SUBSONIC_URL", "login",
-                                       "SUBSONIC_USER and SUBSONIC_PASSWORD", rc,
-                                       resp ? resp->status : 0, what, note, n);
-        if (rc == SP_HTTP_ERR_TRANSPORT || rc == SP_HTTP_ERR_TIMEOUT)
-            ;  //  the note says "check SUBSONIC_URL"
-        else if (rc == SP_HTTP_ERR_CLIENT && resp && resp->status == 404)
-            snprintf (note, n,
-                      "%s answered HTTP 404 for /rest/%s while %s: check that SUBSONIC_URL is "
-                      "the server's address (without /rest)",
-                      self->server, method, what);
-        sp_http_resp_destroy (&resp);
-        return e;
-    }
-    json_t *sr = json_object_get (resp->json, "subsonic-response");
-    if (!json_is_object (sr)) {
-        snprintf (note, n,
-                  "%s sent an unexpected answer for %s while %s (no subsonic-response): check "
-                  "that SUBSONIC_URL points at a Subsonic API server",
-                  self->server, method, what);
-        sp_http_resp_destroy (&resp);
-        return SP_MEDIALIB_ERR;
-    }
-    const char *type = json_string_value (json_object_get (sr, "type"));
-    if (type && strcasecmp (type, "navidrome") == 0)
-        snprintf (self->server, sizeof self->server, "Navidrome");
-    const char *status = json_string_value (json_object_get (sr, "status"));
-    if (!status || strcmp (status, "ok") != 0) {
-        int e = s_note_failed (self, json_object_get (sr, "error"), what, note, n);
-        sp_http_resp_destroy (&resp);
-        return e;
-    }
-    *out = json_incref (sr);
-    sp_http_resp_destroy (&resp);
-    return SP_MEDIALIB_OK;
-}
 
 // ------------------------------------------------------------ lifecycle
 
@@ -433,6 +179,136 @@ s_names (json_t *arr, const char **names, size_t max)
     return k;
 }
 
+//  Keep one song's id, path and tags for find_item. -1 on out of memory.
+static int
+s_song_keep (s_subsonic_t *self, json_t *s, const char *id, const char *title, const char *path)
+{
+    if (self->n_songs == self->cap_songs) {
+        size_t cap = self->cap_songs ? self->cap_songs * 2 : 1024;
+        s_song_t *ns = realloc (self->songs, cap * sizeof *ns);
+        if (!ns)
+            return -1;
+        self->songs = ns;
+        self->cap_songs = cap;
+    }
+    s_song_t *e = &self->songs[self->n_songs];
+    memset (e, 0, sizeof *e);
+    const char *al = s_jstr (s, "album"), *ar = s_jstr (s, "artist");
+    const char *aa = s_jstr (s, "displayAlbumArtist");
+    e->id = strdup (id);
+    e->path = strdup (path ? path : "");
+    e->title = strdup (title);
+    e->album = al ? strdup (al) : NULL;
+    e->artist = ar ? strdup (ar) : NULL;
+    e->album_artist = aa ? strdup (aa) : NULL;
+    if (!e->id || !e->path || !e->title || (al && !e->album) || (ar && !e->artist) ||
+        (aa && !e->album_artist)) {
+        free (e->id);
+        free (e->path);
+        free (e->title);
+        free (e->album);
+        free (e->artist);
+        free (e->album_artist);
+        return -1;
+    }
+    self->n_songs++;
+    return 0;
+}
+
+//  Hand one song to the caller's fn. Returns fn's answer (0 = go on).
+static int
+s_song_emit (json_t *s, const char *id, const char *title, const char *path,
+             sp_medialib_track_fn *fn, void *arg, char *note, size_t n)
+{
+    const char *artists[16];
+    size_t na = s_names (json_object_get (s, "artists"), artists, 16);
+    const char *artist = s_jstr (s, "displayArtist");
+    if (!artist)
+        artist = s_jstr (s, "artist");
+    const char *album_artist = s_jstr (s, "displayAlbumArtist");
+    const char *aa[1];
+    if (!album_artist && s_names (json_object_get (s, "albumArtists"), aa, 1) == 1)
+        album_artist = aa[0];
+    json_t *d = json_object_get (s, "duration");
+    uint64_t dur = 0;
+    if (json_is_integer (d) && json_integer_value (d) > 0)
+        dur = (uint64_t) json_integer_value (d) * 1000;
+    else if (json_is_real (d) && json_real_value (d) > 0)
+        dur = (uint64_t) (json_real_value (d) * 1000.0);
+    sp_medialib_track_t t = {.title = title,
+                             .artist = artist,
+                             .artists = na ? artists : NULL,
+                             .n_artists = na,
+                             .album_artist = album_artist,
+                             .album = s_jstr (s, "album"),
+                             .duration_ms = dur,
+                             .path = path,
+                             .item_id = id};
+    note[0] = '\0';
+    int rc = fn (&t, arg, note, n);
+    if (rc != 0 && !note[0])
+        snprintf (note, n, "stopped by the caller");
+    return rc;
+}
+
+//  One page of songs: keep and/or emit each music song. SP_MEDIALIB_OK or
+//  an error with note.
+static int
+s_walk_page (s_subsonic_t *self, json_t *songs, sp_medialib_track_fn *fn, void *arg,
+             bool keep_index, char *note, size_t n)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach (songs, i, s)
+    {
+        const char *title = s_jstr (s, "title");
+        const char *id = s_jstr (s, "id");
+        if (!title || !id)
+            continue;
+        const char *type = s_jstr (s, "type");
+        if (type && strcmp (type, "music") != 0)
+            continue;  //  podcasts, audiobooks, videos
+        if (json_is_true (json_object_get (s, "isVideo")))
+            continue;
+        const char *path = s_jstr (s, "path");
+        if (keep_index && s_song_keep (self, s, id, title, path) != 0) {
+            snprintf (note, n, "out of memory while indexing the %s library", self->server);
+            return SP_MEDIALIB_ERR_NOMEM;
+        }
+        if (fn && s_song_emit (s, id, title, path, fn, arg, note, n) != 0)
+            return SP_MEDIALIB_ERR;
+    }
+    return SP_MEDIALIB_OK;
+}
+
+//  Ask search3 for the page at offset. *sr (caller decrefs) and *songs
+//  (borrowed from it, may be NULL = none) on SP_MEDIALIB_OK.
+static int
+s_walk_fetch (s_subsonic_t *self, size_t offset, json_t **sr, json_t **songs, char *note, size_t n)
+{
+    s_form_t p = {0};
+    sp_subsonic__form_add (&p, "query", "\"\"");
+    sp_subsonic__form_addf (&p, "artistCount", 0);
+    sp_subsonic__form_addf (&p, "albumCount", 0);
+    sp_subsonic__form_addf (&p, "songCount", S_PAGE);
+    sp_subsonic__form_addf (&p, "songOffset", (long long) offset);
+    *sr = NULL;
+    int rc = sp_subsonic__call (self, "search3", &p, true, "reading the songs", sr, note, n);
+    sp_subsonic__form_free (&p);
+    if (rc != SP_MEDIALIB_OK)
+        return rc;
+    json_t *res = json_object_get (*sr, "searchResult3");
+    *songs = json_object_get (res, "song");
+    if (!json_is_object (res) || (*songs && !json_is_array (*songs))) {
+        snprintf (note, n, "%s sent an unexpected answer for search3 (no searchResult3)",
+                  self->server);
+        json_decref (*sr);
+        *sr = NULL;
+        return SP_MEDIALIB_ERR;
+    }
+    return SP_MEDIALIB_OK;
+}
+
 /*  Page through search3 and call fn (when not NULL) per song; with
     keep_index the song ids and paths are kept for find_item. */
 static int
@@ -444,25 +320,10 @@ s_walk (s_subsonic_t *self, sp_medialib_track_fn *fn, void *arg, bool keep_index
     size_t offset = 0;
     char first_id[128] = "";
     for (;;) {
-        s_form_t p = {0};
-        s_form_add (&p, "query", "\"\"");
-        s_form_addf (&p, "artistCount", 0);
-        s_form_addf (&p, "albumCount", 0);
-        s_form_addf (&p, "songCount", S_PAGE);
-        s_form_addf (&p, "songOffset", (long long) offset);
-        json_t *sr = NULL;
-        int rc = s_call (self, "search3", &p, true, "reading the songs", &sr, note, n);
-        s_form_free (&p);
+        json_t *sr = NULL, *songs = NULL;
+        int rc = s_walk_fetch (self, offset, &sr, &songs, note, n);
         if (rc != SP_MEDIALIB_OK)
             return rc;
-        json_t *res = json_object_get (sr, "searchResult3");
-        json_t *songs = json_object_get (res, "song");
-        if (!json_is_object (res) || (songs && !json_is_array (songs))) {
-            snprintf (note, n, "%s sent an unexpected answer for search3 (no searchResult3)",
-                      self->server);
-            json_decref (sr);
-            return SP_MEDIALIB_ERR;
-        }
         size_t got = json_array_size (songs);
         if (got == 0) {
             json_decref (sr);
@@ -480,87 +341,10 @@ s_walk (s_subsonic_t *self, sp_medialib_track_fn *fn, void *arg, bool keep_index
             json_decref (sr);
             return SP_MEDIALIB_ERR;
         }
-        size_t i;
-        json_t *s;
-        json_array_foreach (songs, i, s)
-        {
-            const char *title = s_jstr (s, "title");
-            const char *id = s_jstr (s, "id");
-            if (!title || !id)
-                continue;
-            const char *type = s_jstr (s, "type");
-            if (type && strcmp (type, "music") != 0)
-                continue;  //  podcasts, audiobooks, videos
-            json_t *vid = json_object_get (s, "isVideo");
-            if (json_is_true (vid))
-                continue;
-            const char *path = s_jstr (s, "path");
-            if (keep_index) {
-                if (self->n_songs == self->cap_songs) {
-                    size_t cap = self->cap_songs ? self->cap_songs * 2 : 1024;
-                    s_song_t *ns = realloc (self->songs, cap * sizeof *ns);
-                    if (!ns)
-                        goto oom;
-                    self->songs = ns;
-                    self->cap_songs = cap;
-                }
-                s_song_t *e = &self->songs[self->n_songs];
-                memset (e, 0, sizeof *e);
-                const char *al = s_jstr (s, "album"), *ar = s_jstr (s, "artist");
-                const char *aa = s_jstr (s, "displayAlbumArtist");
-                e->id = strdup (id);
-                e->path = strdup (path ? path : "");
-                e->title = strdup (title);
-                e->album = al ? strdup (al) : NULL;
-                e->artist = ar ? strdup (ar) : NULL;
-                e->album_artist = aa ? strdup (aa) : NULL;
-                if (!e->id || !e->path || !e->title || (al && !e->album) || (ar && !e->artist) ||
-                    (aa && !e->album_artist)) {
-                    free (e->id);
-                    free (e->path);
-                    free (e->title);
-                    free (e->album);
-                    free (e->artist);
-                    free (e->album_artist);
-                    goto oom;
-                }
-                self->n_songs++;
-            }
-            if (!fn)
-                continue;
-            const char *artists[16];
-            size_t na = s_names (json_object_get (s, "artists"), artists, 16);
-            const char *artist = s_jstr (s, "displayArtist");
-            if (!artist)
-                artist = s_jstr (s, "artist");
-            const char *album_artist = s_jstr (s, "displayAlbumArtist");
-            const char *aa[1];
-            if (!album_artist && s_names (json_object_get (s, "albumArtists"), aa, 1) == 1)
-                album_artist = aa[0];
-            json_t *d = json_object_get (s, "duration");
-            uint64_t dur = 0;
-            if (json_is_integer (d) && json_integer_value (d) > 0)
-                dur = (uint64_t) json_integer_value (d) * 1000;
-            else if (json_is_real (d) && json_real_value (d) > 0)
-                dur = (uint64_t) (json_real_value (d) * 1000.0);
-            sp_medialib_track_t t = {.title = title,
-                                     .artist = artist,
-                                     .artists = na ? artists : NULL,
-                                     .n_artists = na,
-                                     .album_artist = album_artist,
-                                     .album = s_jstr (s, "album"),
-                                     .duration_ms = dur,
-                                     .path = path,
-                                     .item_id = id};
-            note[0] = '\0';
-            if (fn (&t, arg, note, n) != 0) {
-                if (!note[0])
-                    snprintf (note, n, "stopped by the caller");
-                json_decref (sr);
-                return SP_MEDIALIB_ERR;
-            }
-        }
+        rc = s_walk_page (self, songs, fn, arg, keep_index, note, n);
         json_decref (sr);
+        if (rc != SP_MEDIALIB_OK)
+            return rc;
         offset += got;
         if (offset > S_MAX_SONGS) {
             snprintf (note, n, "%s reports more than %d songs; giving up", self->server,
@@ -572,9 +356,6 @@ s_walk (s_subsonic_t *self, sp_medialib_track_fn *fn, void *arg, bool keep_index
         self->songs_valid = true;
     sp_log_info ("event=subsonic_loaded server=%s songs=%zu", self->server, offset);
     return SP_MEDIALIB_OK;
-oom:
-    snprintf (note, n, "out of memory while indexing the %s library", self->server);
-    return SP_MEDIALIB_ERR_NOMEM;
 }
 
 static int
@@ -584,24 +365,6 @@ s_load (void *state, sp_medialib_track_fn *fn, void *arg, char *note, size_t n)
 }
 
 // ------------------------------------------------------------ rescan
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {(time_t) (ms / 1000), (long) (ms % 1000) * 1000000L};
-    while (nanosleep (&ts, &ts) != 0)
-        ;
-}
 
 //  scanStatus.scanning of an answer: 1, 0, or -1 when absent.
 static int
@@ -620,9 +383,10 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
     (void) path;  //  Subsonic scans the whole library
     s_subsonic_t *self = state;
     self->songs_valid = false;
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = sp_clock_mono_ms () + timeout_ms;
     json_t *sr = NULL;
-    int rc = s_call (self, "startScan", NULL, false, "starting a library scan", &sr, note, n);
+    int rc =
+        sp_subsonic__call (self, "startScan", NULL, false, "starting a library scan", &sr, note, n);
     if (rc != SP_MEDIALIB_OK)
         return rc;
     int scanning = s_scanning (sr);
@@ -631,15 +395,15 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
     //  startScan answers with the scan status; a scan that was over before
     //  the answer (a small library) says scanning=false at once
     while (scanning != 0) {
-        int64_t left = deadline - s_now_ms ();
+        int64_t left = deadline - sp_clock_mono_ms ();
         if (left <= 0) {
             snprintf (note, n, "%s was still scanning after %d s", self->server,
                       (timeout_ms + 999) / 1000);
             return SP_MEDIALIB_ERR_TIMEOUT;
         }
-        s_sleep_ms (left < self->poll_ms ? left : self->poll_ms);
-        rc = s_call (self, "getScanStatus", NULL, true, "waiting for the library scan", &sr, note,
-                     n);
+        sp_clock_sleep_ms (left < self->poll_ms ? left : self->poll_ms);
+        rc = sp_subsonic__call (self, "getScanStatus", NULL, true, "waiting for the library scan",
+                                &sr, note, n);
         if (rc != SP_MEDIALIB_OK)
             return rc;
         scanning = s_scanning (sr);
@@ -793,7 +557,8 @@ s_playlist_find (s_subsonic_t *self, const char *name, char **id, long *count, c
     *id = NULL;
     *count = 0;
     json_t *sr = NULL;
-    int rc = s_call (self, "getPlaylists", NULL, true, "listing the playlists", &sr, note, n);
+    int rc =
+        sp_subsonic__call (self, "getPlaylists", NULL, true, "listing the playlists", &sr, note, n);
     if (rc != SP_MEDIALIB_OK)
         return rc;
     json_t *list = json_object_get (json_object_get (sr, "playlists"), "playlist");
@@ -830,11 +595,12 @@ s_playlist_upsert (void *state, const char *name, const char *const *item_ids, s
     json_t *sr = NULL;
     if (!id) {
         s_form_t p = {0};
-        s_form_add (&p, "name", name);
+        sp_subsonic__form_add (&p, "name", name);
         for (size_t i = 0; i < count; i++)
-            s_form_add (&p, "songId", item_ids[i]);
-        rc = s_call (self, "createPlaylist", &p, false, "creating the playlist", &sr, note, n);
-        s_form_free (&p);
+            sp_subsonic__form_add (&p, "songId", item_ids[i]);
+        rc = sp_subsonic__call (self, "createPlaylist", &p, false, "creating the playlist", &sr,
+                                note, n);
+        sp_subsonic__form_free (&p);
         if (rc != SP_MEDIALIB_OK)
             return rc;
         const char *nid = s_jstr (json_object_get (sr, "playlist"), "id");
@@ -858,12 +624,12 @@ s_playlist_upsert (void *state, const char *name, const char *const *item_ids, s
         //  Navidrome: createPlaylist with playlistId replaces the songs in
         //  one transaction and keeps the id
         s_form_t p = {0};
-        s_form_add (&p, "playlistId", id);
+        sp_subsonic__form_add (&p, "playlistId", id);
         for (size_t i = 0; i < count; i++)
-            s_form_add (&p, "songId", item_ids[i]);
-        rc = s_call (self, "createPlaylist", &p, false, "replacing the playlist's songs", &sr, note,
-                     n);
-        s_form_free (&p);
+            sp_subsonic__form_add (&p, "songId", item_ids[i]);
+        rc = sp_subsonic__call (self, "createPlaylist", &p, false, "replacing the playlist's songs",
+                                &sr, note, n);
+        sp_subsonic__form_free (&p);
         if (rc != SP_MEDIALIB_OK) {
             free (id);
             return rc;
@@ -879,15 +645,16 @@ s_playlist_upsert (void *state, const char *name, const char *const *item_ids, s
         bool first = true;
         while (first || done < count) {
             s_form_t p = {0};
-            s_form_add (&p, "playlistId", id);
+            sp_subsonic__form_add (&p, "playlistId", id);
             if (first)
                 for (long i = 0; i < have; i++)
-                    s_form_addf (&p, "songIndexToRemove", i);
+                    sp_subsonic__form_addf (&p, "songIndexToRemove", i);
             size_t end = done + S_UPDATE_BATCH < count ? done + S_UPDATE_BATCH : count;
             for (size_t i = done; i < end; i++)
-                s_form_add (&p, "songIdToAdd", item_ids[i]);
-            rc = s_call (self, "updatePlaylist", &p, false, "updating the playlist", &sr, note, n);
-            s_form_free (&p);
+                sp_subsonic__form_add (&p, "songIdToAdd", item_ids[i]);
+            rc = sp_subsonic__call (self, "updatePlaylist", &p, false, "updating the playlist", &sr,
+                                    note, n);
+            sp_subsonic__form_free (&p);
             if (rc != SP_MEDIALIB_OK) {
                 free (id);
                 return rc;
