@@ -249,7 +249,8 @@ s_batch_add (sp_store_t *store, s_batch_t *b, const char *field, size_t flen, co
     b->argv[b->argc] = f;
     b->lens[b->argc++] = flen;
     if (v) {
-        memcpy (v, value, vlen);
+        if (vlen)
+            memcpy (v, value, vlen);
         v[vlen] = '\0';
         b->argv[b->argc] = v;
         b->lens[b->argc++] = vlen;

@@ -403,7 +403,6 @@ s_rescan (void *state, const char *path, int timeout_ms, char *note, size_t n)
         sp_http_resp_destroy (&resp);
         scans[i].seen_running = false;
     }
-    rc = SP_MEDIALIB_OK;
     for (;;) {
         sp_clock_sleep_ms (self->poll_ms);
         int64_t elapsed = sp_clock_mono_ms () - t0;

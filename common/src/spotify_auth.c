@@ -249,15 +249,15 @@ s_token_request (const char *accounts_url, const char *form, const char *basic,
     int hrc = sp_http_request (http, SP_HTTP_POST, "/api/token", &req, &resp);
     int rc = SP_SPOTIFY_AUTH_OK;
     if (hrc == SP_HTTP_OK) {
-        const char *at =
-            json_string_value (json_object_get (resp ? resp->json : NULL, "access_token"));
-        json_t *exp = json_object_get (resp->json, "expires_in");
+        json_t *body = resp ? resp->json : NULL;
+        const char *at = json_string_value (json_object_get (body, "access_token"));
+        json_t *exp = json_object_get (body, "expires_in");
         if (!at || !*at) {
             sp_err_set (err, n, "the token answer has no access_token");
             rc = SP_SPOTIFY_AUTH_PROTO;
         } else {
-            const char *rt = json_string_value (json_object_get (resp->json, "refresh_token"));
-            const char *sc = json_string_value (json_object_get (resp->json, "scope"));
+            const char *rt = json_string_value (json_object_get (body, "refresh_token"));
+            const char *sc = json_string_value (json_object_get (body, "scope"));
             out->access_token = strdup (at);
             out->refresh_token = rt && *rt ? strdup (rt) : NULL;
             out->scope = sc ? strdup (sc) : NULL;

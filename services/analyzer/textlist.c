@@ -225,6 +225,7 @@ s_csv_record (const char **p, char sep, s_record_t *r, int *line)
             char *f = strdup (buf);
             if (!f) {
                 free (buf);
+                s_record_clear (r);  //  no half record for the caller to leak
                 return -1;
             }
             r->f[r->n++] = f;
@@ -484,6 +485,7 @@ sp_textlist_parse (const char *content, const char *name, sp_playlist_t **out, c
             goto oom;
     }
     free (copy);
+    copy = NULL;
     if (pl->count == 0 && pl->notes_count == 0 &&
         sp_playlist_note (pl, "the list holds no tracks (blank lines and # comments only)") != 0)
         goto oom;

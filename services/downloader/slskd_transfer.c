@@ -341,7 +341,7 @@ sp_xfer_enqueue (sp_http_t *http, const char *username, const char *filename, ui
         break;
     }
     if (rc == SP_XFER_OK) {
-        json_t *enq = json_object_get (resp->json, "enqueued");
+        json_t *enq = json_object_get (resp ? resp->json : NULL, "enqueued");
         sp_xfer_t x;
         if (json_array_size (enq) > 0 && sp_xfer_parse (json_array_get (enq, 0), &x) == SP_XFER_OK)
             snprintf (id_out, SP_XFER_ID_MAX, "%s", x.id);
