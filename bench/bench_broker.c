@@ -75,7 +75,7 @@ s_worker (void *arg)
             w->error = 1;
             break;
         }
-        if (msg->type == SP_MSG_JOB) {
+        if (msg->type == SP_MSG_TASK) {
             double now = sp_bench_now ();
             if (sent_at > 0)
                 w->lat[w->n_lat++] = (now - sent_at) * 1000.0;

@@ -1,5 +1,5 @@
-/*  bench_msg: the message codec. A download job as the broker sends it (a
-    `job` envelope whose payload bin is an encoded track payload with 10
+/*  bench_msg: the message codec. A download task as the broker sends it (a
+    `task` envelope whose payload bin is an encoded track payload with 10
     ranked candidates) is encoded and decoded again, payload included.
     Prints:  msg_roundtrip_per_s <n> msg/s    (encode + decode, envelope and payload)
              msg_job_bytes <n> B              (size of that frame)
@@ -89,17 +89,17 @@ main (void)
                     fprintf (stderr, "bench_msg: payload encode: %s\n", why);
                     return 1;
                 }
-                sp_msg_t job;
-                memset (&job, 0, sizeof job);
-                job.type = SP_MSG_JOB;
-                job.id = "j-lx2k9a-4f3c:17:download";
-                job.stage = "download";
-                job.fence = 3;
-                job.attempt = 1;
-                job.payload = pl;
-                job.payload_size = pl_size;
-                if (sp_msg_encode (&job, &frame, &frame_size) != SP_MSG_OK) {
-                    fprintf (stderr, "bench_msg: job encode failed\n");
+                sp_msg_t task;
+                memset (&task, 0, sizeof task);
+                task.type = SP_MSG_TASK;
+                task.id = "j-lx2k9a-4f3c:17:download";
+                task.stage = "download";
+                task.fence = 3;
+                task.attempt = 1;
+                task.payload = pl;
+                task.payload_size = pl_size;
+                if (sp_msg_encode (&task, &frame, &frame_size) != SP_MSG_OK) {
+                    fprintf (stderr, "bench_msg: task encode failed\n");
                     return 1;
                 }
                 free (pl);

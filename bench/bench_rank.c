@@ -4,7 +4,7 @@
     Prints:  rank_candidates_per_s <n> cand/s   (sp_match_score only)
              rank_10k_results_ms <ms> ms        (parse + filter + rank of 10,000)
              rank_10k_parse_ms, rank_10k_filter_sort_ms: its two halves
-             parse_uncached_us <us> us/path     (sp_match_parse_path, no memo:
+             parse_uncached_us <us> us/path     (sp_remote_path_parse, no memo:
                                                  a folder and file name never seen) */
 #include "soulpipe/match.h"
 
@@ -108,13 +108,13 @@ main (void)
     printf ("rank_candidates_per_s %.0f cand/s\n", best);
 
     //  the parser without the set's memo (every path new to it)
-    sp_match_path_t *pp = malloc (sizeof *pp);
+    sp_remote_path_t *pp = malloc (sizeof *pp);
     double u0 = s_now ();
     int parsed = 0;
     for (int i = 0; i < 2000; i++) {
         int k = i % (int) (sizeof s_templates / sizeof s_templates[0]);
         snprintf (path, sizeof path, "@@u%d%s", i, s_templates[k]);
-        parsed += pp && sp_match_parse_path (path, pp) == 0;
+        parsed += pp && sp_remote_path_parse (path, pp) == 0;
     }
     printf ("parse_uncached_us %.1f us/path\n", (s_now () - u0) * 1e6 / 2000);
     free (pp);

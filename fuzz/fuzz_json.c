@@ -7,7 +7,7 @@
       - sp_match_track_from_spotify (a Spotify track object), and, when it
         gives a track, ranking the same responses against it,
       - sp_xfer_parse and sp_xfer_find_in_user (slskd transfer bodies).
-    Raw bytes also go to sp_xfer_state_parse and sp_match_parse_path.
+    Raw bytes also go to sp_xfer_state_parse and sp_remote_path_parse.
 
     Run: make fuzz (all targets), or by hand
       make build/fuzz/fuzz_json && build/fuzz/fuzz_json fuzz/corpus/json
@@ -104,8 +104,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     memcpy (str, data, size);
     str[size] = '\0';
     (void) sp_xfer_state_final (sp_xfer_state_parse (str));
-    sp_match_path_t path;
-    (void) sp_match_parse_path (str, &path);
+    sp_remote_path_t path;
+    (void) sp_remote_path_parse (str, &path);
     free (str);
 
     json_error_t jerr;

@@ -687,11 +687,3 @@ sp_match_set_to_payload (const sp_match_set_t *self, const sp_match_prefs_t *pre
     free (taken);
     return added;
 }
-
-// ---------------------------------------------------------------- old names
-
-int
-sp_match_parse_path (const char *remote, sp_match_path_t *out)
-{
-    return sp_remote_path_parse (remote, out);
-}

@@ -293,14 +293,14 @@ Test (hostile_zmq, broker_socket)
     long long deadline = sp_test_now_ms () + 15000;
     while (sp_test_now_ms () < deadline) {
         m = s_reply (w, 1000);
-        if (m && m->type == SP_MSG_JOB)
+        if (m && m->type == SP_MSG_TASK)
             break;
         sp_msg_destroy (&m);
         sp_msg_t hb = {.type = SP_MSG_HEARTBEAT, .has_credit = true, .credit = 1};
         s_send_msg (w, &hb);
     }
     cr_assert_not_null (m, "no job after the hostile frames");
-    cr_assert_eq (m->type, SP_MSG_JOB);
+    cr_assert_eq (m->type, SP_MSG_TASK);
     cr_assert_str_eq (m->stage, "search");
     sp_msg_destroy (&m);
     zsock_destroy (&w);

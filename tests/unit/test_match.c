@@ -70,8 +70,8 @@ s_rank (sp_track_t *t, sp_match_set_t *set)
 
 Test (match, path_windows_disc_year_format)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path (
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse (
                       "@@user\\Music\\Artist\\Album (2019) [FLAC]\\CD2\\03 - Title.flac", &p),
                   0);
     cr_assert_str_eq (p.ext, "flac");
@@ -85,8 +85,8 @@ Test (match, path_windows_disc_year_format)
 
 Test (match, path_unix_year_album)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path (
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse (
                       "music/Queen/1975 - A Night at the Opera/11 Bohemian Rhapsody.mp3", &p),
                   0);
     cr_assert_str_eq (p.artist, "Queen");
@@ -98,8 +98,8 @@ Test (match, path_unix_year_album)
 
 Test (match, path_artist_dash_title_unnumbered)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\Downloads\\Queen - Bohemian Rhapsody.MP3", &p), 0);
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse ("@@x\\Downloads\\Queen - Bohemian Rhapsody.MP3", &p), 0);
     cr_assert_str_eq (p.ext, "mp3");
     cr_assert_str_eq (p.artist, "Queen");
     cr_assert_str_eq (p.title, "Bohemian Rhapsody");
@@ -108,10 +108,10 @@ Test (match, path_artist_dash_title_unnumbered)
 
 Test (match, path_dot_number_and_remaster)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\The Beatles - Abbey Road (Remastered 2009)\\07. Here "
-                                       "Comes The Sun (Remastered 2009).flac",
-                                       &p),
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse ("@@x\\The Beatles - Abbey Road (Remastered 2009)\\07. Here "
+                                        "Comes The Sun (Remastered 2009).flac",
+                                        &p),
                   0);
     cr_assert_str_eq (p.artist, "The Beatles");
     cr_assert_str_eq (p.album_norm, "abbey road");
@@ -122,26 +122,26 @@ Test (match, path_dot_number_and_remaster)
 
 Test (match, path_disc_track_and_number_segment)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\VA\\Now 90\\1-03 Artist - Title (Radio Edit).mp3", &p),
-                  0);
+    sp_remote_path_t p;
+    cr_assert_eq (
+        sp_remote_path_parse ("@@x\\VA\\Now 90\\1-03 Artist - Title (Radio Edit).mp3", &p), 0);
     cr_assert_eq (p.disc, 1);
     cr_assert_eq (p.track, 3);
     cr_assert_str_eq (p.artist, "Artist");
     cr_assert_str_eq (p.title, "Title");
     cr_assert (p.kinds & SP_TITLE_EDIT);
-    cr_assert_eq (sp_match_parse_path ("@@x\\Artist - Album - 03 - Title.mp3", &p), 0);
+    cr_assert_eq (sp_remote_path_parse ("@@x\\Artist - Album - 03 - Title.mp3", &p), 0);
     cr_assert_eq (p.track, 3);
     cr_assert_str_eq (p.title_norm[2], "title");
 }
 
 Test (match, path_keeps_leading_number_of_title)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\Ariana Grande\\thank u, next\\7 Rings.mp3", &p), 0);
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse ("@@x\\Ariana Grande\\thank u, next\\7 Rings.mp3", &p), 0);
     cr_assert_str_eq (p.title_norm[0], "7 rings");
     cr_assert_eq (p.track, 0);
-    cr_assert_eq (sp_match_parse_path ("@@x\\Ariana Grande\\thank u, next\\10 - 7 Rings.mp3", &p),
+    cr_assert_eq (sp_remote_path_parse ("@@x\\Ariana Grande\\thank u, next\\10 - 7 Rings.mp3", &p),
                   0);
     cr_assert_eq (p.track, 10);
     cr_assert_str_eq (p.title_norm[0], "7 rings");
@@ -149,19 +149,20 @@ Test (match, path_keeps_leading_number_of_title)
 
 Test (match, path_accented_nfd_nonlatin)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\Bj\xc3\xb6rk\\Homogenic\\02 J\xc3\xb3ga.flac", &p), 0);
-    cr_assert_str_eq (p.artist_norm, "bjork");
-    cr_assert_str_eq (p.title_norm[0], "joga");
-    //  NFD: o + combining diaeresis
-    cr_assert_eq (sp_match_parse_path ("@@x\\Bjo\xcc\x88rk\\Homogenic\\02 Jo\xcc\x81ga.flac", &p),
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse ("@@x\\Bj\xc3\xb6rk\\Homogenic\\02 J\xc3\xb3ga.flac", &p),
                   0);
     cr_assert_str_eq (p.artist_norm, "bjork");
     cr_assert_str_eq (p.title_norm[0], "joga");
-    cr_assert_eq (sp_match_parse_path ("C:"
-                                       "\\Music\\\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92"
-                                       "\xe3\x82\xab\xe3\x83\xab\\First Love\\01 Automatic.flac",
-                                       &p),
+    //  NFD: o + combining diaeresis
+    cr_assert_eq (sp_remote_path_parse ("@@x\\Bjo\xcc\x88rk\\Homogenic\\02 Jo\xcc\x81ga.flac", &p),
+                  0);
+    cr_assert_str_eq (p.artist_norm, "bjork");
+    cr_assert_str_eq (p.title_norm[0], "joga");
+    cr_assert_eq (sp_remote_path_parse ("C:"
+                                        "\\Music\\\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92"
+                                        "\xe3\x82\xab\xe3\x83\xab\\First Love\\01 Automatic.flac",
+                                        &p),
                   0);
     cr_assert_str_eq (p.artist,
                       "\xe5\xae\x87\xe5\xa4\x9a\xe7\x94\xb0\xe3\x83\x92\xe3\x82\xab\xe3\x83\xab");
@@ -170,35 +171,35 @@ Test (match, path_accented_nfd_nonlatin)
 
 Test (match, path_vinyl_and_brackets)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path ("@@x\\Pink Floyd\\Animals [Vinyl 24-96]\\B2. Dogs.flac", &p),
-                  0);
+    sp_remote_path_t p;
+    cr_assert_eq (
+        sp_remote_path_parse ("@@x\\Pink Floyd\\Animals [Vinyl 24-96]\\B2. Dogs.flac", &p), 0);
     cr_assert_str_eq (p.album, "Animals");
     cr_assert_eq (p.track, 2);
     cr_assert_str_eq (p.title, "Dogs");
-    cr_assert_eq (
-        sp_match_parse_path ("@@x\\Pink Floyd\\Animals\\[03] Pigs (Three Different Ones).flac", &p),
-        0);
+    cr_assert_eq (sp_remote_path_parse (
+                      "@@x\\Pink Floyd\\Animals\\[03] Pigs (Three Different Ones).flac", &p),
+                  0);
     cr_assert_eq (p.track, 3);
 }
 
 Test (match, path_folder_descriptors)
 {
-    sp_match_path_t p;
-    cr_assert_eq (
-        sp_match_parse_path ("@@x\\Nirvana\\MTV Unplugged in New York\\01 - About a Girl.flac", &p),
-        0);
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse (
+                      "@@x\\Nirvana\\MTV Unplugged in New York\\01 - About a Girl.flac", &p),
+                  0);
     cr_assert (p.folder_kinds & SP_TITLE_UNPLUGGED);
     cr_assert_eq (p.kinds & SP_TITLE_HARD_MASK, 0);
 }
 
 Test (match, path_bad_input)
 {
-    sp_match_path_t p;
-    cr_assert_eq (sp_match_parse_path (NULL, &p), -1);
-    cr_assert_eq (sp_match_parse_path ("", &p), -1);
-    cr_assert_eq (sp_match_parse_path ("\\\\\\", &p), -1);
-    cr_assert_eq (sp_match_parse_path ("@@x\\bad \xff\xfe.mp3", &p), -1);
+    sp_remote_path_t p;
+    cr_assert_eq (sp_remote_path_parse (NULL, &p), -1);
+    cr_assert_eq (sp_remote_path_parse ("", &p), -1);
+    cr_assert_eq (sp_remote_path_parse ("\\\\\\", &p), -1);
+    cr_assert_eq (sp_remote_path_parse ("@@x\\bad \xff\xfe.mp3", &p), -1);
 }
 
 // ---------------------------------------------------------------- filters

@@ -89,14 +89,6 @@ bool sp_match_is_audio_ext (const char *ext);
 /*  True for lossless ones (flac wav aiff aif alac ape wv). */
 bool sp_match_is_lossless_ext (const char *ext);
 
-/* ------------------------------------------------------------ paths */
-
-/*  A parsed remote path: see remote_path.h. sp_match_path_t and
-    sp_match_parse_path are the names from before the parser had its own
-    module, kept for callers outside common/ (bench/bench_rank.c). */
-typedef sp_remote_path_t sp_match_path_t;
-int sp_match_parse_path (const char *remote, sp_match_path_t *out);
-
 /* ------------------------------------------------------------ track */
 
 typedef struct _sp_match_track_t sp_match_track_t;
@@ -128,15 +120,15 @@ typedef struct {
     char *username; /* owned by the set */
     char *filename; /* owned by the set: remote path as sent */
     uint64_t size;
-    int bitrate;          /* kbps, -1 unknown */
-    int bitdepth;         /* -1 unknown */
-    int samplerate;       /* Hz, -1 unknown */
-    int length;           /* s, -1 unknown */
-    int vbr;              /* 1, 0, -1 unknown */
-    int free_slot;        /* 1, 0, -1 unknown */
-    int64_t queue;        /* -1 unknown */
-    int64_t speed;        /* bytes/s, -1 unknown */
-    sp_match_path_t path; /* parsed filename */
+    int bitrate;           /* kbps, -1 unknown */
+    int bitdepth;          /* -1 unknown */
+    int samplerate;        /* Hz, -1 unknown */
+    int length;            /* s, -1 unknown */
+    int vbr;               /* 1, 0, -1 unknown */
+    int free_slot;         /* 1, 0, -1 unknown */
+    int64_t queue;         /* -1 unknown */
+    int64_t speed;         /* bytes/s, -1 unknown */
+    sp_remote_path_t path; /* parsed filename */
     /* filled by sp_match_set_rank */
     sp_match_reject_t reject;
     uint32_t reject_kinds;  /* REJ_VERSION: the offending descriptor kind */

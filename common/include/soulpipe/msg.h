@@ -83,10 +83,6 @@ typedef enum {
     SP_MSG_TYPE_COUNT
 } sp_msg_type_t;
 
-/*  The old name of SP_MSG_TASK, kept for code outside common/ that still
-    spells it (tests/integration/test_hostile_zmq.c, bench/). */
-#define SP_MSG_JOB SP_MSG_TASK
-
 /*  The wire name of a type ("submit", "ok", ...), or NULL when out of range. */
 const char *sp_msg_type_name (sp_msg_type_t type);
 
