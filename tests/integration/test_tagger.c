@@ -6,7 +6,9 @@
     and the library (Plex here, through medialib) is asked to rescan the
     Transfer folder exactly once, when the job ends: also when
     its last track fails in the search stage (the finisher, sp_tagger_finish_*),
-    once more when a retried job ends again, never twice for one ending.
+    once more when a retried job ends again, never twice for one ending; a
+    Subsonic library gets one startScan per job (waited on), a folder
+    library none.
 */
 #include "../../services/tagger/tagger.h"
 //  The integration binary does not link the fake's sources: the audio
@@ -38,6 +40,7 @@ static struct {
     int port;
     pthread_mutex_t lock;
     int images, refreshes, sections;
+    int scans, scan_polls;  //  Subsonic startScan / getScanStatus
     char last_token[64];
     char last_path[256];  //  the refresh's ?path= (the rescan's scope)
 } s_srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -68,6 +71,26 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
         const char *path = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "path");
         snprintf (s_srv.last_path, sizeof s_srv.last_path, "%s", path ? path : "");
         r = MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    } else if (strncmp (url, "/rest/startScan", 15) == 0 ||
+               strncmp (url, "/rest/getScanStatus", 19) == 0) {
+        //  a Subsonic server: startScan says the scan runs, the first
+        //  status poll says it is over
+        bool start = url[6] == 's';
+        if (start)
+            s_srv.scans++;
+        else
+            s_srv.scan_polls++;
+        static const char running[] =
+            "{\"subsonic-response\":{\"status\":\"ok\",\"version\":\"1.16.1\","
+            "\"type\":\"navidrome\",\"scanStatus\":{\"scanning\":true,\"count\":1}}}";
+        static const char over[] =
+            "{\"subsonic-response\":{\"status\":\"ok\",\"version\":\"1.16.1\","
+            "\"type\":\"navidrome\",\"scanStatus\":{\"scanning\":false,\"count\":2}}}";
+        r = start ? MHD_create_response_from_buffer (sizeof running - 1, (void *) running,
+                                                     MHD_RESPMEM_PERSISTENT)
+                  : MHD_create_response_from_buffer (sizeof over - 1, (void *) over,
+                                                     MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header (r, "Content-Type", "application/json");
     } else {
         status = 404;
         r = MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
@@ -718,4 +741,70 @@ Test (tagger_it, m3u8_waits_for_the_playlist_lock, .timeout = 60)
     sp_store_lock_release (other, &again);
     sp_store_destroy (&other);
     sp_tagger_destroy (&tg);
+}
+
+//  The finisher rescans whatever library is configured, not only Plex: a
+//  Subsonic (Navidrome) library gets one startScan when the job ends, then
+//  the status is polled until the scan is over; a folder library needs none.
+Test (tagger_it, subsonic_library_one_scan_per_job_folder_none, .timeout = 60)
+{
+    const char *url = s_url ();
+    char base[64];
+    snprintf (base, sizeof base, "http://127.0.0.1:%d", s_srv.port);
+    for (int round = 0; round < 2; round++) {
+        bool folder = round == 1;
+        sp_tagger_opts_t o = {
+            .transfer_dir = s_transfer,
+            .staging_dir = s_staging,
+            .redis_url = url,
+            .spotify_api_url = base,
+            .library = {.kind = folder ? SP_MEDIALIB_FOLDER : SP_MEDIALIB_SUBSONIC,
+                        .subsonic_url = base,
+                        .subsonic_user = "demo",
+                        .subsonic_password = "pw",
+                        .library_dir = s_transfer,
+                        .poll_ms = 50},
+            .scan_timeout_ms = 5000,
+            .embed_cover = false};
+        char err[256] = "";
+        sp_tagger_t *tg = sp_tagger_new (&o, err, sizeof err);
+        cr_assert_not_null (tg, "%s", err);
+        sp_store_t *st = sp_tagger_store (tg);
+        s_flushdb (st);
+        sp_track_t track;
+        s_track (&track, 1);
+        sp_payload_t p = {.job = "pending", .track_key = "pending", .track = track};
+        uint8_t *payload = NULL;
+        size_t len = 0;
+        cr_assert_eq (sp_payload_encode (&p, &payload, &len, err, sizeof err), SP_MSG_OK, "%s",
+                      err);
+        sp_store_track_spec_t spec = {.spotify_id = track.spotify_id,
+                                      .title = track.title,
+                                      .artists = "[\"Bonnie Tyler\"]",
+                                      .payload = payload,
+                                      .payload_len = len};
+        sp_store_job_spec_t js = {.source = "spotify:playlist:z",
+                                  .name = folder ? "Folder Run" : "Subsonic Run",
+                                  .library_checked = true};
+        char job[SP_STORE_ID_MAX];
+        cr_assert_eq (sp_store_job_create (st, &js, &spec, 1, job), SP_STORE_OK);
+        free (payload);
+        sp_store_task_t *task = s_to_tag (st, 1, "flac");
+        s_patch (task, job);
+        s_tag_one (tg, st, task);
+        sp_store_task_destroy (&task);
+        int before = s_srv.scans;
+        cr_expect_eq (sp_tagger_finish_next (tg, 1000), 1);
+        cr_expect_eq (sp_tagger_finish_next (tg, 0), 0);
+        if (!folder) {
+            cr_expect_eq (s_srv.scans, before + 1, "one startScan per job, got %d",
+                          s_srv.scans - before);
+            cr_expect_geq (s_srv.scan_polls, 1, "the scan's end was waited for");
+            //  the same ending again: no second scan
+            cr_expect_eq (sp_tagger_finish_job (tg, job, 1), 0);
+            cr_expect_eq (s_srv.scans, before + 1);
+        } else
+            cr_expect_eq (s_srv.scans, before, "a folder library needs no rescan");
+        sp_tagger_destroy (&tg);
+    }
 }
