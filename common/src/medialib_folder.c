@@ -32,7 +32,7 @@
       find_item        the item id is the path itself, once checked to be a
                        regular file inside one of the folders (no symlink on
                        the way).
-      playlist_upsert  <SOULPIPE_LIBRARY_PLAYLISTS>/<name>.m3u8 (default:
+      playlist_upsert  <SOULPIPE_LIBRARY_PLAYLIST_DIR>/<name>.m3u8 (default:
                        the first library folder), "#EXTM3U", "#PLAYLIST:"
                        and one line per file: the path RELATIVE to the
                        playlist's folder when the file lies below it, else
@@ -165,7 +165,7 @@ s_create (const sp_medialib_opts_t *opts, char *note, size_t n)
     const char *pl =
         opts->playlist_dir && *opts->playlist_dir ? opts->playlist_dir : self->roots[0];
     if (pl[0] != '/') {
-        snprintf (note, n, "SOULPIPE_LIBRARY_PLAYLISTS must be an absolute path");
+        snprintf (note, n, "SOULPIPE_LIBRARY_PLAYLIST_DIR must be an absolute path");
         goto fail;
     }
     self->playlist_dir = strdup (pl);
@@ -806,7 +806,7 @@ s_playlist_upsert (void *state, const char *name, const char *const *item_ids, s
     if (mkdir (self->playlist_dir, 0777) != 0 && errno != EEXIST) {
         snprintf (note, n,
                   "cannot create the playlist folder %s (%s): check "
-                  "SOULPIPE_LIBRARY_PLAYLISTS",
+                  "SOULPIPE_LIBRARY_PLAYLIST_DIR",
                   sp_log_q (self->playlist_dir), strerror (errno));
         goto done;
     }
@@ -824,7 +824,7 @@ s_playlist_upsert (void *state, const char *name, const char *const *item_ids, s
     if (prc != SP_PATH_OK) {
         snprintf (note, n,
                   "cannot write the playlist %s in %s (%s): check "
-                  "SOULPIPE_LIBRARY_PLAYLISTS",
+                  "SOULPIPE_LIBRARY_PLAYLIST_DIR",
                   sp_log_q (file), sp_log_q (self->playlist_dir), sp_path_strerror (prc));
         if (dfd >= 0 && tmp[0])
             sp_path_discard_at (dfd, tmp);

@@ -35,7 +35,7 @@
                  paged songCount/      until scanning=false          index, by path       createPlaylist / updatePlaylist
                  songOffset                                                               (songIndexToRemove, songIdToAdd)
       folder     TagLib over          nothing to do (caps has no     the path itself is   <name>.m3u8 written atomically
-                 SOULPIPE_LIBRARY_DIR  RESCAN_NEEDED): returns OK     the item id          in SOULPIPE_LIBRARY_PLAYLISTS
+                 SOULPIPE_LIBRARY_DIR  RESCAN_NEEDED): returns OK     the item id          in SOULPIPE_LIBRARY_PLAYLIST_DIR
                  (cache in Redis by    at once
                  path + mtime + size)
       none       OK, no tracks         OK at once                    NOTFOUND             UNSUPPORTED
@@ -117,7 +117,7 @@ typedef struct {
     const char *subsonic_password;  //  SUBSONIC_PASSWORD (secret)
 
     const char *library_dir;   //  SOULPIPE_LIBRARY_DIR: one or more folders, ':' separated
-    const char *playlist_dir;  //  SOULPIPE_LIBRARY_PLAYLISTS: where .m3u8 files go (folder)
+    const char *playlist_dir;  //  SOULPIPE_LIBRARY_PLAYLIST_DIR: where .m3u8 files go (folder)
     sp_store_t *store;         //  folder index cache (borrowed, must outlive the
                                //  medialib); NULL = use redis_url
     const char *redis_url;     //  folder index cache when store is NULL ("" = no cache)
