@@ -54,11 +54,36 @@ export SOULPIPE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export SOULPIPE_CLIENT_ENDPOINT="tcp://127.0.0.1:$(free_port)"
 export SOULPIPE_BROKER_ENDPOINT="tcp://127.0.0.1:$(free_port)"
 export SOULPIPE_EVENTS_ENDPOINT="tcp://127.0.0.1:$(free_port)"
-export SPOTIFY_ACCOUNTS_URL="$fake" SPOTIFY_API_URL="$fake" PLEX_URL="$fake" SLSKD_URL="$fake"
+export SPOTIFY_ACCOUNTS_URL="$fake" SPOTIFY_API_URL="$fake" SLSKD_URL="$fake"
 creds=tests/fixtures/demo/spotify/credentials.json
 export SPOTIFY_CLIENT_ID=$(sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p' "$creds")
 export SPOTIFY_CLIENT_SECRET=$(sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p' "$creds")
-export PLEX_TOKEN=$(cat tests/fixtures/demo/plex/token)
+# SOULPIPE_LIBRARY picks the demo's media library (the same 67 tracks in each):
+# plex (default), jellyfin, navidrome, folder or none.
+json_field() { sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1" | head -1; }
+unset PLEX_URL JELLYFIN_URL SUBSONIC_URL NAVIDROME_URL SOULPIPE_LIBRARY_DIR
+case "${SOULPIPE_LIBRARY:=plex}" in
+    plex)
+        export PLEX_URL="$fake" PLEX_TOKEN=$(cat tests/fixtures/demo/plex/token) ;;
+    jellyfin)
+        export JELLYFIN_URL="$fake"
+        JELLYFIN_API_KEY=$(json_field tests/fixtures/demo/jellyfin/server.json api_key)
+        export JELLYFIN_API_KEY ;;
+    navidrome | subsonic)
+        export SUBSONIC_URL="$fake"
+        SUBSONIC_USER=$(json_field tests/fixtures/demo/subsonic/server.json user)
+        SUBSONIC_PASSWORD=$(json_field tests/fixtures/demo/subsonic/server.json password)
+        export SUBSONIC_USER SUBSONIC_PASSWORD ;;
+    folder)
+        bin/soulpipe-fake --fixtures tests/fixtures/demo --write-library "$out/music" \
+            > "$out/logs/library.log" 2>&1 || { cat "$out/logs/library.log"; exit 2; }
+        export SOULPIPE_LIBRARY_DIR="$out/music" ;;
+    none) ;;
+    *) echo "demo: SOULPIPE_LIBRARY=$SOULPIPE_LIBRARY: use plex, jellyfin, navidrome, folder or none" >&2
+       exit 2 ;;
+esac
+export SOULPIPE_LIBRARY
+echo "==> the media library: $SOULPIPE_LIBRARY"
 export SLSKD_API_KEY=$(cat tests/fixtures/demo/slskd/api-key)
 export SLSKD_DOWNLOADS_DIR="$out/slskd-downloads"
 export SOULPIPE_STAGING_DIR="$out/staging"

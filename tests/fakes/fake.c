@@ -12,6 +12,7 @@
 #include "fake.h"
 #include "fake_subsonic.h"
 #include "fake_jellyfin.h"
+#include "fake_folderlib.h"
 #include "soulpipe/log.h"
 
 #include <arpa/inet.h>
@@ -650,6 +651,8 @@ s_usage (FILE *out)
                   "  --fixtures DIR      fixture tree (see tests/fakes/README.md)\n"
                   "  --downloads DIR     where completed slskd downloads are written\n"
                   "  --latency-ms N      delay every answer by N ms (default 0)\n"
+                  "  --write-library OUT write the fixture's Plex library as tagged files under\n"
+                  "                      OUT (for SOULPIPE_LIBRARY=folder), then exit\n"
                   "  Prints 'listening on HOST:PORT' when ready; stops on SIGTERM/SIGINT.\n"
                   "  GET /_fake/stats returns request and behaviour counters as JSON.\n");
 }
@@ -657,7 +660,7 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    const char *listen = NULL, *fixtures = NULL, *downloads = NULL;
+    const char *listen = NULL, *fixtures = NULL, *downloads = NULL, *write_library = NULL;
     int64_t latency = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -677,6 +680,8 @@ main (int argc, char **argv)
             fixtures = v;
         else if (strcmp (a, "--downloads") == 0)
             downloads = v;
+        else if (strcmp (a, "--write-library") == 0)
+            write_library = v;
         else if (strcmp (a, "--latency-ms") == 0) {
             if (sp_fake_parse_i64 (v, 0, MAX_LATENCY_MS, &latency) != 0) {
                 fprintf (stderr, "soulpipe-fake: bad --latency-ms %s\n", v);
@@ -687,6 +692,16 @@ main (int argc, char **argv)
             s_usage (stderr);
             return 2;
         }
+    }
+    if (write_library && fixtures) {
+        char err[512];
+        int n = sp_fake_write_folder_library (fixtures, write_library, err, sizeof err);
+        if (n < 0) {
+            fprintf (stderr, "soulpipe-fake: %s\n", err);
+            return 1;
+        }
+        printf ("wrote %d library files under %s\n", n, write_library);
+        return 0;
     }
     if (!listen || !fixtures || !downloads) {
         s_usage (stderr);
