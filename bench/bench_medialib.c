@@ -1,12 +1,13 @@
 /*  bench_medialib.c: loading the media library through sp_medialib.
 
-    Subsonic: the fake Subsonic server ($SOULPIPE_BIN_DIR/soulpipe-fake,
-    zero latency) with 10,000 generated songs; the load pages search3 500
-    songs at a time. Folder: 50,000 files (500 folders of 100 hard links of
+    Plex, Jellyfin, Subsonic: the fake server ($SOULPIPE_BIN_DIR/soulpipe-fake,
+    zero latency) with 10,000 generated tracks, loaded page by page as each
+    backend does (Plex X-Plex-Container-Size, Jellyfin StartIndex/Limit,
+    Subsonic search3 500 songs at a time). Folder: 50,000 files (500 folders of 100 hard links of
     one tagged MP3) scanned with an empty cache, then again with nothing
     changed (the cache in the bench's redis-server, SOULPIPE_BENCH_REDIS_URL).
     Prints
-        library_load_10k_s.subsonic <seconds> s
+        library_load_10k_s.plex|jellyfin|subsonic <seconds> s
         folder_scan_50k_s <seconds> s      (first scan: every file read by TagLib)
         folder_rescan_50k_s <seconds> s    (nothing changed: stats + the cache)
         medialib_peak_mb <MB> MB           (peak RSS of this process)
@@ -100,27 +101,74 @@ s_fake (const char *fixtures, const char *downloads, int *port)
     return pid;
 }
 
+//  The fake's fixture for one server backend: SONGS generated tracks.
 static void
-s_subsonic (const char *tmp)
+s_fixture (sp_medialib_kind_t kind, const char *fixtures)
 {
-    char fixtures[600], dl[600], path[700];
-    snprintf (fixtures, sizeof fixtures, "%s/fx", tmp);
-    snprintf (dl, sizeof dl, "%s/dl", tmp);
-    snprintf (path, sizeof path, "%s/subsonic", fixtures);
+    char path[700];
+    const char *dir = kind == SP_MEDIALIB_PLEX       ? "plex"
+                      : kind == SP_MEDIALIB_JELLYFIN ? "jellyfin"
+                                                     : "subsonic";
+    snprintf (path, sizeof path, "%s/%s", fixtures, dir);
     mkdir (fixtures, 0755);
     mkdir (path, 0755);
-    snprintf (path, sizeof path, "%s/subsonic/server.json", fixtures);
-    char cfg[256];
-    snprintf (cfg, sizeof cfg,
-              "{\"user\":\"bench\",\"password\":\"bench-pass\",\"library\":\"none\","
-              "\"generate\":%d}",
-              SONGS);
-    s_write (path, cfg);
+    if (kind == SP_MEDIALIB_SUBSONIC) {
+        char cfg[256];
+        snprintf (cfg, sizeof cfg,
+                  "{\"user\":\"bench\",\"password\":\"bench-pass\",\"library\":\"none\","
+                  "\"generate\":%d}",
+                  SONGS);
+        snprintf (path, sizeof path, "%s/subsonic/server.json", fixtures);
+        s_write (path, cfg);
+    } else if (kind == SP_MEDIALIB_JELLYFIN) {
+        char cfg[256];
+        snprintf (cfg, sizeof cfg, "{\"api_key\":\"bench-key\",\"items\":[],\"generate\":%d}",
+                  SONGS);
+        snprintf (path, sizeof path, "%s/jellyfin/server.json", fixtures);
+        s_write (path, cfg);
+    } else {
+        snprintf (path, sizeof path, "%s/plex/token", fixtures);
+        s_write (path, "bench-token\n");
+        snprintf (path, sizeof path, "%s/plex/sections.json", fixtures);
+        s_write (path, "[{\"key\":\"1\",\"type\":\"artist\",\"title\":\"Music\","
+                       "\"Location\":[{\"id\":1,\"path\":\"/music\"}]}]");
+        size_t cap = (size_t) SONGS * 200 + 16, len = 0;
+        char *text = malloc (cap);
+        if (!text)
+            s_die ("out of memory");
+        len += (size_t) snprintf (text + len, cap - len, "[");
+        for (int i = 0; i < SONGS; i++)
+            len += (size_t) snprintf (
+                text + len, cap - len,
+                "%s{\"ratingKey\":\"%d\",\"title\":\"Song %05d\",\"grandparentTitle\":"
+                "\"Artist %03d\",\"parentTitle\":\"Album %04d\",\"duration\":%d,"
+                "\"Media\":[{\"Part\":[{\"file\":\"/music/Gen/%05d.flac\"}]}]}",
+                i ? "," : "", 200000 + i, i, i % 500, i % 1000, 180000 + i, i);
+        snprintf (text + len, cap - len, "]");
+        snprintf (path, sizeof path, "%s/plex/tracks.json", fixtures);
+        s_write (path, text);
+        free (text);
+    }
+}
+
+//  library_load_10k_s.<backend>: best of RUNS full loads at zero latency.
+static void
+s_server (const char *tmp, sp_medialib_kind_t kind)
+{
+    char fixtures[600], dl[600];
+    const char *name = sp_medialib_kind_name (kind);
+    snprintf (fixtures, sizeof fixtures, "%s/fx-%s", tmp, name);
+    snprintf (dl, sizeof dl, "%s/dl-%s", tmp, name);
+    s_fixture (kind, fixtures);
     int port = 0;
     pid_t fake = s_fake (fixtures, dl, &port);
     char url[64];
     snprintf (url, sizeof url, "http://127.0.0.1:%d", port);
-    sp_medialib_opts_t o = {.kind = SP_MEDIALIB_SUBSONIC,
+    sp_medialib_opts_t o = {.kind = kind,
+                            .plex_url = url,
+                            .plex_token = "bench-token",
+                            .jellyfin_url = url,
+                            .jellyfin_api_key = "bench-key",
                             .subsonic_url = url,
                             .subsonic_user = "bench",
                             .subsonic_password = "bench-pass"};
@@ -135,12 +183,14 @@ s_subsonic (const char *tmp)
         if (sp_medialib_load (ml, s_count, &n, note, sizeof note) != SP_MEDIALIB_OK)
             s_die (note);
         double t = sp_bench_now () - t0;
-        if (n != SONGS)
-            s_die ("the Subsonic load did not report every song");
+        if (n != SONGS) {
+            fprintf (stderr, "bench_medialib: %s loaded %zu of %d tracks\n", name, n, SONGS);
+            exit (1);
+        }
         if (t < best)
             best = t;
     }
-    printf ("library_load_10k_s.subsonic %.3f s\n", best);
+    printf ("library_load_10k_s.%s %.3f s\n", name, best);
     fflush (stdout);
     sp_medialib_destroy (&ml);
     kill (fake, SIGTERM);
@@ -233,7 +283,9 @@ main (void)
     snprintf (tmp, sizeof tmp, "%s/medialib-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp (tmp))
         s_die ("mkdtemp");
-    s_subsonic (tmp);
+    s_server (tmp, SP_MEDIALIB_PLEX);
+    s_server (tmp, SP_MEDIALIB_JELLYFIN);
+    s_server (tmp, SP_MEDIALIB_SUBSONIC);
     s_folder (tmp);
     printf ("medialib_peak_mb %.1f MB\n", (double) sp_bench_hwm_kb (0) / 1024.0);
     char cmd[600];
