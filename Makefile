@@ -153,6 +153,10 @@ $(BUILD)/tests/chaos-tests: $(CHAOS_SRC:%.c=$(BUILD)/%.o) $(TEST_LIBS)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CHAOS_SRC:%.c=$(BUILD)/%.o) -Wl,--start-group $(TEST_LIBS) -Wl,--end-group $(TEST_LDLIBS)
 
+# Everything the test targets run, built in one go (CI builds it before it
+# starts the docker test, so no compiler runs under the timed tests).
+test-bins: all $(TEST_BINS) $(BUILD)/tests/chaos-tests
+
 test-chaos: all $(BUILD)/tests/chaos-tests
 	@BUILD=$(BUILD) BINDIR=$(BINDIR) SAN=$(SAN) bash scripts/test-chaos.sh
 
@@ -226,7 +230,7 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all test test-chaos test-docker bench fuzz deps print-deps demo run lint clean pkg-check
+.PHONY: all test-bins test test-chaos test-docker bench fuzz deps print-deps demo run lint clean pkg-check
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
