@@ -1,5 +1,7 @@
 /*  budget.c: the shared sliding-window search budget (see budget.h). */
 #include "soulpipe/budget.h"
+#include "soulpipe/clock.h"
+#include "soulpipe/rand.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -50,9 +52,7 @@ sp_budget_new (sp_store_t *store, int count, int window_s, const char *key)
     }
     snprintf (self->count, sizeof self->count, "%d", count);
     snprintf (self->window, sizeof self->window, "%lld", (long long) window_s * 1000);
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    self->seed = (unsigned) ts.tv_nsec ^ (unsigned) ts.tv_sec ^ (unsigned) (uintptr_t) self;
+    self->seed = (unsigned) sp_rand_u64 ();
     return self;
 }
 
@@ -91,12 +91,9 @@ s_try (sp_budget_t *self, const char *id, int64_t *wait_ms, int64_t *granted_ms)
 static void
 s_new_id (sp_budget_t *self, char *id, size_t n)
 {
-    unsigned a = (unsigned) rand_r (&self->seed), b = (unsigned) rand_r (&self->seed);
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    snprintf (id, n, "%llx-%x%x",
-              (unsigned long long) ts.tv_sec * 1000000000ull + (unsigned long long) ts.tv_nsec, a,
-              b);
+    (void) self;
+    snprintf (id, n, "%llx-%016llx", (unsigned long long) sp_clock_wall_ms (),
+              (unsigned long long) sp_rand_u64 ());
 }
 
 int
@@ -129,7 +126,6 @@ sp_budget_acquire (sp_budget_t *self, sp_budget_tick_fn *tick, void *arg, int64_
         //  the tick runs; a little jitter spreads the waiting searchers
         int64_t ms = wait < SP_BUDGET_MAX_SLEEP_MS ? wait : SP_BUDGET_MAX_SLEEP_MS;
         ms += rand_r (&self->seed) % 25;
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-        nanosleep (&ts, NULL);
+        sp_clock_sleep_ms (ms);
     }
 }

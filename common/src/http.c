@@ -6,6 +6,7 @@
 #include "soulpipe/clock.h"
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
+#include "soulpipe/rand.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -119,10 +120,7 @@ sp_http_new (const char *base_url)
     self->retry_after_cap_ms = DEFAULT_RETRY_AFTER_CAP;
     self->max_response = DEFAULT_MAX_RESPONSE;
     self->follow = true;
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    self->seed =
-        (unsigned int) ts.tv_nsec ^ (unsigned int) getpid () ^ (unsigned int) (uintptr_t) self;
+    self->seed = (unsigned int) sp_rand_u64 ();
     if (sp_http_set_header (self, "Accept", "application/json") != SP_HTTP_OK)
         goto fail;
     return self;

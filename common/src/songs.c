@@ -1,12 +1,12 @@
 /*  songs.c: the index of delivered songs, soulpipe:song:<spotify_id>
     (see songs.h). */
 #include "soulpipe/songs.h"
+#include "soulpipe/clock.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define S_ID_MAX 64 /* longest accepted id, bytes */
 
@@ -31,10 +31,8 @@ sp_songs_put (sp_store_t *store, const char *spotify_id, const char *path, const
     char key[128];
     if (!store || !path || s_key (spotify_id, key, sizeof key) != 0)
         return SP_STORE_EINVAL;
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
     char ms[32];
-    snprintf (ms, sizeof ms, "%lld", (long long) tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    snprintf (ms, sizeof ms, "%lld", (long long) sp_clock_wall_ms ());
     const char *argv[] = {
         "HSET",       key, "path", path, "job", job ? job : "", "track", track ? track : "",
         "updated_ms", ms};
