@@ -173,8 +173,8 @@ sp_fake_req_arg (const sp_fake_req_t *req, const char *name)
     return NULL;
 }
 
-static int
-s_hexval (char c)
+int
+sp_fake_hexval (char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -185,9 +185,8 @@ s_hexval (char c)
     return -1;
 }
 
-//  Decode a form-urlencoded value of len bytes. Caller owns the result.
-static char *
-s_form_decode (const char *s, size_t len)
+char *
+sp_fake_form_decode (const char *s, size_t len)
 {
     char *out = malloc (len + 1);
     if (!out)
@@ -196,9 +195,9 @@ s_form_decode (const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '+')
             out[o++] = ' ';
-        else if (s[i] == '%' && i + 2 < len && s_hexval (s[i + 1]) >= 0 &&
-                 s_hexval (s[i + 2]) >= 0) {
-            out[o++] = (char) (s_hexval (s[i + 1]) * 16 + s_hexval (s[i + 2]));
+        else if (s[i] == '%' && i + 2 < len && sp_fake_hexval (s[i + 1]) >= 0 &&
+                 sp_fake_hexval (s[i + 2]) >= 0) {
+            out[o++] = (char) (sp_fake_hexval (s[i + 1]) * 16 + sp_fake_hexval (s[i + 2]));
             i += 2;
         } else
             out[o++] = s[i];
@@ -217,11 +216,11 @@ sp_fake_form_get (const char *body, const char *name)
         size_t plen = end ? (size_t) (end - p) : strlen (p);
         const char *eq = memchr (p, '=', plen);
         size_t klen = eq ? (size_t) (eq - p) : plen;
-        char *key = s_form_decode (p, klen);
+        char *key = sp_fake_form_decode (p, klen);
         bool match = key && strlen (key) == nlen && memcmp (key, name, nlen) == 0;
         free (key);
         if (match)
-            return eq ? s_form_decode (eq + 1, plen - klen - 1) : strdup ("");
+            return eq ? sp_fake_form_decode (eq + 1, plen - klen - 1) : strdup ("");
         p = end ? end + 1 : NULL;
     }
     return NULL;
@@ -338,7 +337,7 @@ sp_fake_uuid (char *buf)
     char hex[33];
     sp_fake_random_hex (hex, 16);
     hex[12] = '4';
-    hex[16] = "89ab"[s_hexval (hex[16]) & 3];
+    hex[16] = "89ab"[sp_fake_hexval (hex[16]) & 3];
     snprintf (buf, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 

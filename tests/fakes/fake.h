@@ -95,6 +95,11 @@ char *sp_fake_base_url (const sp_fake_t *fake, const sp_fake_req_t *req, char *b
 int sp_fake_split_path (const char *path, char *copy, size_t copy_size, char **segs, int max);
 //  Strict decimal parse of s into *out within [min, max]. 0 or -1.
 int sp_fake_parse_i64 (const char *s, int64_t min, int64_t max, int64_t *out);
+//  The value of one hex digit, or -1.
+int sp_fake_hexval (char c);
+//  Decode a form-urlencoded value of len bytes ('+' is a space, %XX a byte;
+//  a malformed escape is kept as it is). Caller owns the result; NULL on OOM.
+char *sp_fake_form_decode (const char *s, size_t len);
 
 // ------------------------------------------------------------ time, ids
 //  Monotonic milliseconds (for state machines).

@@ -96,39 +96,6 @@ s_id (const char *kind, const char *seed)
     return json_string (hex);
 }
 
-static int
-s_hexval (char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static char *
-s_decode (const char *s, size_t len)
-{
-    char *out = malloc (len + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '+')
-            out[o++] = ' ';
-        else if (s[i] == '%' && i + 2 < len && s_hexval (s[i + 1]) >= 0 &&
-                 s_hexval (s[i + 2]) >= 0) {
-            out[o++] = (char) (s_hexval (s[i + 1]) * 16 + s_hexval (s[i + 2]));
-            i += 2;
-        } else
-            out[o++] = s[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void
 s_param_add (json_t *params, const char *k, const char *v)
 {
@@ -161,8 +128,8 @@ s_params (const sp_fake_req_t *req)
         size_t plen = end ? (size_t) (end - p) : strlen (p);
         const char *eq = memchr (p, '=', plen);
         size_t klen = eq ? (size_t) (eq - p) : plen;
-        char *k = s_decode (p, klen);
-        char *v = eq ? s_decode (eq + 1, plen - klen - 1) : strdup ("");
+        char *k = sp_fake_form_decode (p, klen);
+        char *v = eq ? sp_fake_form_decode (eq + 1, plen - klen - 1) : strdup ("");
         if (k && v && *k)
             s_param_add (params, k, v);
         free (k);
@@ -810,7 +777,7 @@ s_auth (const sp_fake_req_t *req, json_t *params, sp_fake_resp_t *resp)
         if (strncmp (p, "enc:", 4) == 0) {
             size_t k = 0;
             for (const char *h = p + 4; h[0] && h[1] && k + 1 < sizeof dec; h += 2)
-                dec[k++] = (char) (s_hexval (h[0]) * 16 + s_hexval (h[1]));
+                dec[k++] = (char) (sp_fake_hexval (h[0]) * 16 + sp_fake_hexval (h[1]));
             dec[k] = '\0';
             p = dec;
         }
