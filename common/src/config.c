@@ -352,7 +352,7 @@ static int
 s_load_int (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
             size_t err_size)
 {
-    long v;
+    long v = 0;  //  a default that does not parse (a table bug) reads as 0
     if (sp_config__parse_long (value, &v) || v < (long) d->min || v > (long) d->max) {
         if (!validate)
             sp_config__parse_long (d->pub.default_value, &v);

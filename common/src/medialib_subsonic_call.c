@@ -17,22 +17,20 @@
 
 // ------------------------------------------------------------ requests
 
-//  hex md5 of a + b into out (33 bytes).
+//  hex md5 of a + b into out (33 bytes), digested in two parts so the
+//  password is never copied.
 static int
 s_md5_hex (const char *a, const char *b, char out[33])
 {
-    size_t la = strlen (a), lb = strlen (b);
-    char *buf = malloc (la + lb + 1);
-    if (!buf)
-        return -1;
-    memcpy (buf, a, la);
-    memcpy (buf + la, b, lb);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    int ok = EVP_Digest (buf, la + lb, md, &mdlen, EVP_md5 (), NULL);
-    OPENSSL_cleanse (buf, la + lb);
-    free (buf);
-    if (ok != 1 || mdlen != 16)
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+    int ok = ctx && EVP_DigestInit_ex (ctx, EVP_md5 (), NULL) == 1 &&
+             EVP_DigestUpdate (ctx, a, strlen (a)) == 1 &&
+             EVP_DigestUpdate (ctx, b, strlen (b)) == 1 &&
+             EVP_DigestFinal_ex (ctx, md, &mdlen) == 1;
+    EVP_MD_CTX_free (ctx);
+    if (!ok || mdlen != 16)
         return -1;
     for (unsigned i = 0; i < 16; i++)
         snprintf (out + 2 * i, 3, "%02x", md[i]);
