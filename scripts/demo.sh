@@ -123,6 +123,15 @@ wait "$login_pid" || { cat "$out/logs/login.log"; echo "demo: login failed" >&2;
 echo "==> soulpipe submit https://open.spotify.com/playlist/3cEYpjA9oz9GiPac4AsH4n --wait"
 bin/soulpipe submit "https://open.spotify.com/playlist/3cEYpjA9oz9GiPac4AsH4n" --wait | tee "$out/submit.log"
 job=$(head -1 "$out/submit.log")
+# the tagger asks the library to rescan once the job has ended and waits for
+# it: let that finish before the fake servers stop
+case "$SOULPIPE_LIBRARY" in
+    none | folder) ;;
+    *) for _ in $(seq 1 150); do
+           grep -q 'event=library_rescan' "$out/logs/tagger.log" && break
+           sleep 0.2
+       done ;;
+esac
 
 echo
 echo "==> the Transfer tree"
