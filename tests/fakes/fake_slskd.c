@@ -63,6 +63,27 @@ fsk_get_int (json_t *obj, const char *key, int64_t dflt)
     return dflt;
 }
 
+void
+fsk_get_range (json_t *obj, const char *key, int64_t dmin, int64_t dmax, int64_t *min, int64_t *max)
+{
+    json_t *v = json_object_get (obj, key);
+    *min = dmin;
+    *max = dmax;
+    if (json_is_number (v))
+        *min = *max = (int64_t) json_number_value (v);
+    else if (json_is_array (v) && json_array_size (v) == 2) {
+        json_t *a = json_array_get (v, 0), *b = json_array_get (v, 1);
+        if (json_is_number (a) && json_is_number (b)) {
+            *min = (int64_t) json_number_value (a);
+            *max = (int64_t) json_number_value (b);
+        }
+    }
+    if (*min < 0)
+        *min = 0;
+    if (*max < *min)
+        *max = *min;
+}
+
 double
 fsk_get_real (json_t *obj, const char *key, double dflt)
 {
@@ -169,6 +190,14 @@ sp_fake_slskd_new (const char *fixtures_dir, char *err, size_t err_size)
     self->stall_timeout_ms = fsk_get_int (net, "stall_timeout_ms", -1);
     self->enqueue_ms = fsk_get_int (net, "enqueue_ms", 0);
     self->max_enqueues = fsk_get_int (net, "max_concurrent_enqueues", DEFAULT_MAX_ENQUEUES);
+    //  realistic timing (issue 15): slskd announces states before the data
+    //  behind them is ready; "realistic": true turns the lags on with
+    //  slskd-like ranges, each *_ms pair overrides one
+    self->realistic = json_is_true (json_object_get (net, "realistic"));
+    fsk_get_range (net, "responses_lag_ms", self->realistic ? 200 : 0, self->realistic ? 3000 : 0,
+                   &self->responses_lag_min_ms, &self->responses_lag_max_ms);
+    fsk_get_range (net, "file_lag_ms", self->realistic ? 500 : 0, self->realistic ? 5000 : 0,
+                   &self->file_lag_min_ms, &self->file_lag_max_ms);
     self->stall_fraction = fsk_get_real (net, "stall_fraction", DEFAULT_STALL_FRACTION);
     self->error_fraction = fsk_get_real (net, "error_fraction", DEFAULT_ERROR_FRACTION);
 

@@ -122,6 +122,9 @@ struct sp_fake_slskd_t {
     int64_t requested_ms, queue_ms, init_ms, transfer_ms, slow_factor;
     int64_t stall_timeout_ms, enqueue_ms, max_enqueues;
     double stall_fraction, error_fraction;
+    bool realistic;                                      //  network.json "realistic": true
+    int64_t responses_lag_min_ms, responses_lag_max_ms;  //  responses stored after isComplete
+    int64_t file_lag_min_ms, file_lag_max_ms;  //  file complete in downloads after Succeeded
     s_user_t *users;
     size_t nusers;
     s_search_t **searches;
@@ -143,6 +146,9 @@ struct sp_fake_slskd_t {
 char *fsk_fold (const char *s);
 int64_t fsk_get_int (json_t *obj, const char *key, int64_t dflt);
 double fsk_get_real (json_t *obj, const char *key, double dflt);
+//  A number or a [min, max] pair under key (defaults dmin, dmax); min <= max, both >= 0.
+void fsk_get_range (json_t *obj, const char *key, int64_t dmin, int64_t dmax, int64_t *min,
+                    int64_t *max);
 bool fsk_is_guid (const char *s);
 //  Lower-cases A-F in place (GUIDs).
 void fsk_lower (char *s);
