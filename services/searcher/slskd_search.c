@@ -150,6 +150,7 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms, sp_slskd_sto
     int64_t start = sp_clock_mono_ms ();
     int64_t deadline = start + timeout_ms + SP_SLSKD_GRACE_MS;
     bool cancelled = false;
+    json_int_t expected = 0;  //  responseCount of the completed search
     int out = SP_SLSKD_OK;
     for (;;) {
         sp_http_resp_t *resp = NULL;
@@ -164,8 +165,10 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms, sp_slskd_sto
         bool complete = json_is_true (json_object_get (resp->json, "isComplete"));
         json_int_t users = json_integer_value (json_object_get (resp->json, "responseCount"));
         sp_http_resp_destroy (&resp);
-        if (complete)
+        if (complete) {
+            expected = users;
             break;
+        }
         int64_t now = sp_clock_mono_ms ();
         if (!cancelled && stop && stop (arg)) {
             s_cancel (http, path);
@@ -192,16 +195,52 @@ sp_slskd_search (sp_http_t *http, const char *text, int timeout_ms, sp_slskd_sto
                            : delay > SP_SLSKD_POLL_MS   ? SP_SLSKD_POLL_MS
                                                         : delay);
     }
+    //  slskd marks a search complete, with its final responseCount, before
+    //  it has stored the responses (a background task, longer for more
+    //  results): fewer responses than responseCount means "ask again"
     snprintf (path, sizeof path, "/api/v0/searches/%s/responses", id);
-    sp_http_resp_t *resp = NULL;
-    int hr = sp_http_get (http, path, &resp);
-    if (hr != SP_HTTP_OK || !json_is_array (resp->json)) {
-        snprintf (err, n, "slskd search responses: %s",
-                  hr != SP_HTTP_OK && resp && resp->error ? resp->error : "not an array");
-        out = hr != SP_HTTP_OK ? s_class (hr) : SP_SLSKD_ERR_RETRY;
-    } else
-        *responses = json_incref (resp->json);
-    sp_http_resp_destroy (&resp);
+    int64_t wait_start = sp_clock_mono_ms ();
+    int64_t backoff = SP_SLSKD_RESPONSES_BACKOFF_MS;
+    int reads = 0;
+    for (;;) {
+        sp_http_resp_t *resp = NULL;
+        int hr = sp_http_get (http, path, &resp);
+        reads++;
+        if (hr != SP_HTTP_OK || !json_is_array (resp->json)) {
+            snprintf (err, n, "slskd search responses: %s",
+                      hr != SP_HTTP_OK && resp && resp->error ? resp->error : "not an array");
+            out = hr != SP_HTTP_OK ? s_class (hr) : SP_SLSKD_ERR_RETRY;
+            sp_http_resp_destroy (&resp);
+            break;
+        }
+        json_int_t got = (json_int_t) json_array_size (resp->json);
+        int64_t waited = sp_clock_mono_ms () - wait_start;
+        if (got >= expected || waited >= SP_SLSKD_RESPONSES_WAIT_MS) {
+            if (got < expected)
+                sp_log_warn ("event=slskd_responses_incomplete id=%s got=%lld expected=%lld "
+                             "waited_ms=%lld reads=%d",
+                             id, (long long) got, (long long) expected, (long long) waited, reads);
+            else if (reads > 1)
+                sp_log_info ("event=slskd_responses_late id=%s got=%lld waited_ms=%lld reads=%d",
+                             id, (long long) got, (long long) waited, reads);
+            *responses = json_incref (resp->json);
+            sp_http_resp_destroy (&resp);
+            break;
+        }
+        sp_http_resp_destroy (&resp);
+        if (stop && stop (arg)) {
+            out = SP_SLSKD_ERR_STOPPED;
+            snprintf (err, n, "stopping");
+            break;
+        }
+        sp_log_debug ("event=slskd_responses_pending id=%s got=%lld expected=%lld backoff_ms=%lld",
+                      id, (long long) got, (long long) expected, (long long) backoff);
+        int64_t left = SP_SLSKD_RESPONSES_WAIT_MS - waited;
+        sp_clock_sleep_ms (backoff < left ? backoff : left);
+        backoff = backoff * 2 > SP_SLSKD_RESPONSES_BACKOFF_MAX_MS
+                      ? SP_SLSKD_RESPONSES_BACKOFF_MAX_MS
+                      : backoff * 2;
+    }
 finish:
     snprintf (path, sizeof path, "/api/v0/searches/%s", id);
     sp_http_resp_t *dresp = NULL;

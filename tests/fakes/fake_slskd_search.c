@@ -94,6 +94,28 @@ s_search_state (sp_fake_slskd_t *self, s_search_t *s, int64_t rel, const char **
     *visible = n;
 }
 
+//  How long after it completes the search's responses stay unreadable:
+//  slskd (src/slskd/Search/SearchService.cs) sets isComplete and the final
+//  responseCount first and persists the responses afterwards in a
+//  background task. Picked in [responses_lag_min_ms, responses_lag_max_ms]
+//  from the search token, so the same search always lags the same.
+static int64_t
+s_responses_lag (sp_fake_slskd_t *self, s_search_t *s)
+{
+    int64_t lo = self->responses_lag_min_ms, hi = self->responses_lag_max_ms;
+    if (hi <= lo)
+        return lo;
+    unsigned seed = (unsigned) s->token * 2654435761u + 1;
+    return lo + (int64_t) (rand_r (&seed) % (hi - lo + 1));
+}
+
+//  True once a complete search's responses can be read.
+static bool
+s_responses_stored (sp_fake_slskd_t *self, s_search_t *s, int64_t rel, int64_t end)
+{
+    return rel >= end + s_responses_lag (self, s);
+}
+
 static json_t *
 s_search_json (sp_fake_slskd_t *self, s_search_t *s, int64_t now, bool with_responses)
 {
@@ -113,7 +135,7 @@ s_search_json (sp_fake_slskd_t *self, s_search_t *s, int64_t now, bool with_resp
                    "startedAt", fsk_time_json (s->wall0, true), "state", state, "token", s->token);
     if (complete)
         json_object_set_new (out, "endedAt", fsk_time_json (s->wall0 + end, true));
-    if (with_responses && complete) {
+    if (with_responses && complete && s_responses_stored (self, s, now - s->t0, end)) {
         json_t *arr = json_object_get (out, "responses");
         for (size_t i = 0; i < visible; i++)
             json_array_append (arr, json_array_get (s->responses, i));
@@ -319,8 +341,10 @@ fsk_searches (sp_fake_t *fake, sp_fake_slskd_t *self, const sp_fake_req_t *req, 
         size_t visible;
         s_search_state (self, s, now - s->t0, &state, &complete, &end, &visible);
         json_t *arr = json_array ();
-        //  slskd only stores responses once the search has finished
-        for (size_t i = 0; complete && i < visible; i++)
+        //  slskd only stores responses once the search has finished, and
+        //  (responses_lag_ms) a while after it says so
+        bool stored = complete && s_responses_stored (self, s, now - s->t0, end);
+        for (size_t i = 0; stored && i < visible; i++)
             json_array_append (arr, json_array_get (s->responses, i));
         sp_fake_resp_json (resp, 200, arr);
         return;

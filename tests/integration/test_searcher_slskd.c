@@ -8,7 +8,10 @@
     - a logged-out slskd: sp_slskd_logged_in says so, and a search POST
       (409) is a retryable failure with a reason naming the login;
     - the stop callback and "enough users answered" both cancel with PUT,
-      and the search is still deleted. */
+      and the search is still deleted;
+    - slskd storing the responses after it says isComplete (the fake's
+      responses_lag_ms): /responses is read again with a back-off until it
+      has responseCount entries, at most SP_SLSKD_RESPONSES_WAIT_MS. */
 #include "../../services/searcher/slskd_search.h"
 #include "test_fake_util.h"
 
@@ -272,6 +275,60 @@ Test (searcher_slskd, enough_users_cancel_early, .fini = s_teardown, .timeout = 
     cr_assert_eq (s_requests (st, "PUT /api/v0/searches/", NULL), 1);
     cr_assert_eq (s_requests (st, "GET /api/v0/searches/", "/responses"), 1);
     cr_assert_eq (s_requests (st, "DELETE /api/v0/searches/", NULL), 1);
+    json_decref (st);
+    json_decref (responses);
+    sp_http_destroy (&http);
+}
+
+Test (searcher_slskd, responses_lag_after_completion_is_waited_for, .fini = s_teardown,
+      .timeout = 30)
+{
+    //  slskd says isComplete (and the final responseCount) before it has
+    //  stored the responses: /responses is [] for 1.5 s after completion
+    s_start (3, "\"search_delay_ms\":200,\"responses_lag_ms\":1500,");
+    sp_http_t *http = s_client ();
+    json_t *responses = NULL;
+    char err[256];
+    double t0 = fk_now_s ();
+    int rc = sp_slskd_search (http, "artist song", 300, NULL, NULL, &responses, err, sizeof err);
+    double took = fk_now_s () - t0;
+    cr_assert_eq (rc, SP_SLSKD_OK, "%s", err);
+    cr_assert_eq (json_array_size (responses), 3, "every user's response, once slskd stored them");
+    for (size_t i = 0; i < json_array_size (responses); i++)
+        cr_assert_eq (json_array_size (json_object_get (json_array_get (responses, i), "files")), 1,
+                      "the response carries its file (a candidate)");
+    //  complete at ~0.5 s, stored at ~2.0 s
+    cr_assert_geq (took, 1.9, "returned before the responses were stored (%.2f s)", took);
+    cr_assert_lt (took, 5.0, "re-read soon after they were stored (%.2f s)", took);
+    json_t *st = fk_stats (&s_fk);
+    cr_assert_geq (s_requests (st, "GET /api/v0/searches/", "/responses"), 2,
+                   "the empty responses were read again");
+    cr_assert_eq (s_requests (st, "DELETE /api/v0/searches/", NULL), 1, "the search is deleted");
+    json_decref (st);
+    json_decref (responses);
+    sp_http_destroy (&http);
+}
+
+Test (searcher_slskd, responses_lag_wait_is_bounded, .fini = s_teardown, .timeout = 40)
+{
+    //  responses never show up in time: after SP_SLSKD_RESPONSES_WAIT_MS
+    //  the search returns what is there (nothing) instead of waiting on
+    s_start (2, "\"search_delay_ms\":100,\"responses_lag_ms\":60000,");
+    sp_http_t *http = s_client ();
+    json_t *responses = NULL;
+    char err[256];
+    double t0 = fk_now_s ();
+    int rc = sp_slskd_search (http, "artist song", 200, NULL, NULL, &responses, err, sizeof err);
+    double took = fk_now_s () - t0;
+    cr_assert_eq (rc, SP_SLSKD_OK, "%s", err);
+    cr_assert (json_is_array (responses) && json_array_size (responses) == 0);
+    cr_assert_geq (took, SP_SLSKD_RESPONSES_WAIT_MS / 1000.0, "waited (%.2f s)", took);
+    cr_assert_lt (took, SP_SLSKD_RESPONSES_WAIT_MS / 1000.0 + 3.0, "but not longer (%.2f s)", took);
+    json_t *st = fk_stats (&s_fk);
+    long long reads = s_requests (st, "GET /api/v0/searches/", "/responses");
+    //  100, 200, 400, 800 ms, then every second: about 14 reads in 10 s
+    cr_assert (reads >= 8 && reads <= 20, "re-read with a back-off (%lld reads)", reads);
+    cr_assert_eq (s_requests (st, "DELETE /api/v0/searches/", NULL), 1, "the search is deleted");
     json_decref (st);
     json_decref (responses);
     sp_http_destroy (&http);
