@@ -227,6 +227,22 @@ s_page (s_plex_t *self, const char *key, const char *query, size_t start, size_t
     return SP_MEDIALIB_OK;
 }
 
+//  True when another page may follow one that ended at `next` with got of
+//  want items. Plex sends totalSize on paged requests; when it is absent
+//  (some versions, some proxies) python-plexapi falls back to size and then
+//  to the item count: a full page means ask again, a short or empty one is
+//  the last.
+static bool
+s_more_pages (json_t *mc, size_t next, size_t got, size_t want)
+{
+    if (got == 0)
+        return false;
+    json_t *ts = json_object_get (mc, "totalSize");
+    if (json_is_integer (ts))
+        return next < (size_t) json_integer_value (ts);
+    return got >= want;
+}
+
 static int
 s_load_section (s_plex_t *self, const char *key, sp_medialib_track_fn *fn, void *arg, char *note,
                 size_t n)
@@ -269,12 +285,10 @@ s_load_section (s_plex_t *self, const char *key, sp_medialib_track_fn *fn, void 
                 return SP_MEDIALIB_ERR;
             }
         }
-        json_t *ts = json_object_get (mc, "totalSize");
-        bool has_total = json_is_integer (ts);
-        size_t total = has_total ? (size_t) json_integer_value (ts) : 0;
-        sp_http_resp_destroy (&resp); /* ts dies with it */
         start += got;
-        if (got == 0 || !has_total || start >= total)
+        bool more = s_more_pages (mc, start, got, S_PAGE);
+        sp_http_resp_destroy (&resp); /* mc dies with it */
+        if (!more)
             break;
     }
     return SP_MEDIALIB_OK;
@@ -517,10 +531,10 @@ s_find_item (void *state, const char *path, char **item_id, char *note, size_t n
                     goto done;
                 }
             }
-            json_int_t total = s_int (json_object_get (mc, "totalSize"));
-            sp_http_resp_destroy (&page);
             start += got;
-            if (got == 0 || start >= (size_t) total)
+            bool more = s_more_pages (mc, start, got, S_FIND_PAGE);
+            sp_http_resp_destroy (&page);
+            if (!more)
                 break;
         }
     }

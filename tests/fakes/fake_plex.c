@@ -40,6 +40,7 @@ struct sp_fake_plex_t {
     int64_t next_playlist_item;  //  next playlistItemID
     int64_t scanned_at;          //  last scannedAt handed out (seconds)
     unsigned playlist_writes;    //  POST/PUT/DELETE on /playlists (stats)
+    bool omit_total_size;        //  scan.json "total_size": false
 };
 
 //  plex/scan.json {"scan_ms": N} and plex/pending.json (track Metadata[]
@@ -56,6 +57,9 @@ s_load_scan (sp_fake_plex_t *self, const char *fixtures_dir, char *err, size_t e
     json_t *ms = json_object_get (cfg, "scan_ms");
     self->scan_ms =
         json_is_integer (ms) && json_integer_value (ms) > 0 ? json_integer_value (ms) : 0;
+    //  {"total_size": false}: paged answers without totalSize
+    json_t *tsz = json_object_get (cfg, "total_size");
+    self->omit_total_size = json_is_false (tsz);
     json_decref (cfg);
     snprintf (path, sizeof path, "%s/plex/pending.json", fixtures_dir);
     json_t *p = sp_fake_load_json (path, &missing, err, err_size);
@@ -402,6 +406,8 @@ s_all (sp_fake_plex_t *self, const sp_fake_req_t *req, const char *key, sp_fake_
                        ? json_string_value (json_object_get (sec, "title"))
                        : "Music",
                    "viewGroup", "track");
+    if (self->omit_total_size)
+        json_object_del (mc, "totalSize");
     if (json_array_size (page) > 0)
         json_object_set_new (mc, "Metadata", page);
     else

@@ -344,3 +344,44 @@ Test (medialib_plex, ten_thousand_tracks_over_pages, .fini = s_fini, .timeout = 
     cr_expect_eq (pages, 6, "%lld pages", (long long) pages);
     json_decref (st);
 }
+
+Test (medialib_plex, pages_without_total_size_are_all_read, .fini = s_fini, .timeout = 60)
+{
+    tm_row_plex (&s_row);
+    fk_init (&s_env.fk);
+    fk_write (&s_env.fk, "plex/token", DEMO_TOKEN "\n");
+    json_t *tracks = json_array ();
+    for (int i = 0; i < 10500; i++) {
+        char title[64], file[128], key[16];
+        snprintf (title, sizeof title, "Song %05d", i);
+        snprintf (file, sizeof file, "/music/Gen/%03d/%05d.flac", i % 997, i);
+        snprintf (key, sizeof key, "%d", 200000 + i);
+        json_array_append_new (
+            tracks, json_pack ("{s:s, s:s, s:s, s:s, s:i, s:[{s:[{s:s}]}]}", "ratingKey", key,
+                               "title", title, "grandparentTitle", "Gen Artist", "parentTitle",
+                               "Gen Album", "duration", 180000 + i, "Media", "Part", "file", file));
+    }
+    char *text = json_dumps (tracks, 0);
+    fk_write (&s_env.fk, "plex/tracks.json", text);
+    free (text);
+    json_decref (tracks);
+    //  no totalSize in the MediaContainer: a full page means ask again
+    fk_write (&s_env.fk, "plex/scan.json", "{\"total_size\": false}");
+    cr_assert_eq (fk_start (&s_env.fk, NULL), 0);
+    sp_medialib_opts_t opts = {
+        .kind = SP_MEDIALIB_PLEX, .plex_url = s_env.fk.base, .plex_token = DEMO_TOKEN};
+    char note[256];
+    s_ml = sp_medialib_new (&opts, NULL, note, sizeof note);
+    cr_assert_not_null (s_ml, "%s", note);
+    size_t count = 0;
+    double t0 = fk_now_s ();
+    cr_assert_eq (sp_medialib_load (s_ml, s_count_tracks, &count, note, sizeof note),
+                  SP_MEDIALIB_OK, "%s", note);
+    cr_log_info ("plex load of %zu tracks: %.3f s", count, fk_now_s () - t0);
+    cr_expect_eq (count, 10500);
+    json_t *st = fk_stats (&s_env.fk);
+    json_int_t pages = json_integer_value (
+        json_object_get (json_object_get (st, "requests"), "GET /library/sections/1/all"));
+    cr_expect_eq (pages, 6, "%lld pages", (long long) pages);
+    json_decref (st);
+}
