@@ -499,6 +499,35 @@ s_playlist_entry (sp_playlist_t *pl, json_t *e, json_t *arg)
     return s_add_entry (pl, e);
 }
 
+static void s_market (const sp_config_t *cfg, char *buf, size_t n);
+
+//  The next page of a playlist as a link to /items. The first page embedded
+//  in GET /playlists/{id} may link its next page to the old
+//  /playlists/{id}/tracks, which answers 403 to a Development Mode app since
+//  February 2026 (and takes a larger limit than /items): the same offset is
+//  asked of /items instead. Other links are kept. Caller frees; NULL on OOM.
+static char *
+s_items_link (s_ctx_t *c, const char *next)
+{
+    const char *p = strstr (next, "/v1/playlists/");
+    const char *q = p ? strstr (p + 14, "/tracks") : NULL;
+    if (!q || (q[7] != '?' && q[7] != '\0'))
+        return strdup (next);
+    long long offset = 0;
+    const char *o = strstr (q, "offset=");
+    if (o && (o[-1] == '?' || o[-1] == '&'))
+        offset = strtoll (o + 7, NULL, 10);
+    if (offset < 0)
+        offset = 0;
+    char market[48];
+    s_market (c->self->cfg, market, sizeof market);
+    char *out = NULL;
+    if (asprintf (&out, "%.*s/items?offset=%lld&limit=%d&additional_types=track,episode%s",
+                  (int) (q - next), next, offset, S_PAGE_LIMIT, market) < 0)
+        return NULL;
+    return out;
+}
+
 //  Walk a paging object and every `next` page. Returns 0 / -1 (err filled).
 static int
 s_pages (s_ctx_t *c, sp_playlist_t *pl, json_t *page, s_entry_fn *fn, json_t *arg)
@@ -535,7 +564,7 @@ s_pages (s_ctx_t *c, sp_playlist_t *pl, json_t *page, s_entry_fn *fn, json_t *ar
                     "Spotify sent a next-page link to another host; refusing to follow it");
             return -1;
         }
-        char *nx = strdup (next);
+        char *nx = fn == s_playlist_entry ? s_items_link (c, next) : strdup (next);
         json_decref (cur);
         cur = NULL;
         if (!nx) {

@@ -687,6 +687,9 @@ s_playlist (sp_fake_spotify_t *self, const sp_fake_req_t *req, const char *base,
     snprintf (path, sizeof path, "/v1/playlists/%s/items", id);
 
     if (!sub) {
+        //  as the real one: the embedded first page links its next page to
+        //  the old /tracks (403 in Development Mode), whichever key holds it
+        snprintf (path, sizeof path, "/v1/playlists/%s/tracks", id);
         json_t *out = json_deep_copy (pl);
         json_object_del (out, "tracks");
         json_object_del (out, "items");
