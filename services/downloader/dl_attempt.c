@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#define DL_FILE_POLL_MS    200   //  poll interval while the finished file is moved (ms)
 #define DL_POLL_MIN_MS     10    //  first poll interval of a new transfer (ms)
 #define DL_PROGRESS_MS     1000  //  progress report interval (ms)
 #define DL_QUEUE_PLACE_MAX 100   //  a remote queue longer than this is not worth waiting for
@@ -82,6 +84,50 @@ s_expected_ms (const sp_payload_t *p, const sp_candidate_t *c)
     return -1;
 }
 
+//  slskd stores "Completed, Succeeded" first and only then moves the file
+//  from its incomplete folder into downloads (a copy that takes seconds
+//  across file systems): wait, at most file_wait_s, until the file is there
+//  at its full size, polling the transfer meanwhile. Returns SP_DL_A_STAGED
+//  with the path in *local, or SP_DL_A_FAILED (never there in full: not the
+//  peer's fault, nothing deleted) or SP_DL_A_STOPPING.
+static sp_dl_attempt_t
+s_await_file (sp_dl_run_t *run, sp_candidate_t *c, const char *id, char **local)
+{
+    sp_dl_t *self = run->self;
+    int64_t deadline = sp_clock_mono_ms () + (int64_t) self->cfg.file_wait_s * 1000;
+    bool waited = false;
+    while (true) {
+        *local = NULL;
+        int rc = sp_xfer_local_path (self->cfg.downloads_dir, c->filename, c->size, local);
+        struct stat st;
+        if (rc == SP_XFER_OK && stat (*local, &st) == 0 && (uint64_t) st.st_size == c->size) {
+            if (waited)
+                sp_log_info ("event=file_arrived path=%s", sp_log_q (*local));
+            return SP_DL_A_STAGED;
+        }
+        free (*local);
+        *local = NULL;
+        if (sp_clock_mono_ms () >= deadline)
+            break;
+        if (s_stopping (&run->report))
+            return SP_DL_A_STOPPING;
+        waited = true;
+        //  the transfer's GET keeps slskd (and the fake's clock) moving
+        sp_xfer_t x;
+        char err[512];
+        sp_xfer_get (self->http, c->username, id, &x, err, sizeof err);
+        sp_clock_sleep_ms (DL_FILE_POLL_MS);
+    }
+    sp_log_warn ("event=file_not_arrived user=%s file=%s wait_s=%d", sp_log_q (c->username),
+                 sp_log_q (c->filename), self->cfg.file_wait_s);
+    sp_dl__tried (run, c->username, c->filename,
+                  "slskd reported the download finished but the file did not appear in full "
+                  "within %d s in %s",
+                  self->cfg.file_wait_s, self->cfg.downloads_dir);
+    s_drop (run, c->username, id);
+    return SP_DL_A_FAILED;
+}
+
 //  The transfer finished: find, verify and stage the file.
 static sp_dl_attempt_t
 s_finish (sp_dl_run_t *run, sp_candidate_t *c, const char *id, int64_t speed)
@@ -89,15 +135,10 @@ s_finish (sp_dl_run_t *run, sp_candidate_t *c, const char *id, int64_t speed)
     sp_dl_t *self = run->self;
     sp_payload_t *p = run->payload;
     char *local = NULL;
-    int rc = sp_xfer_local_path (self->cfg.downloads_dir, c->filename, c->size, &local);
-    if (rc != SP_XFER_OK) {
-        //  not the peer's fault: slskd's folder is not where we look
-        sp_dl__tried (run, c->username, c->filename,
-                      "finished, but the file is not in SLSKD_DOWNLOADS_DIR (%s)",
-                      self->cfg.downloads_dir);
-        s_drop (run, c->username, id);
-        return SP_DL_A_FAILED;
-    }
+    sp_dl_attempt_t a = s_await_file (run, c, id, &local);
+    if (a != SP_DL_A_STAGED)
+        return a;
+    int rc;
     char why[512];
     int length_s = 0;
     int v = sp_dl_verify_file (local, c->size, s_expected_ms (p, c), &length_s, why, sizeof why);

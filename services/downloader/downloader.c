@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #define DL_POLL_MS         500    //  transfer poll interval (ms)
+#define DL_FILE_WAIT_S     45     //  wait for the whole file after Succeeded (s)
 #define DL_MAX_ROUNDS      2      //  search rounds before a track fails
 #define DL_HTTP_TIMEOUT_MS 15000  //  one slskd request (ms)
 
@@ -62,6 +63,8 @@ sp_dl_new (const sp_dl_config_t *config, char *err, size_t err_size)
         self->cfg.stall_timeout_s = 60;
     if (self->cfg.transfer_timeout_s <= 0)
         self->cfg.transfer_timeout_s = 1800;
+    if (self->cfg.file_wait_s <= 0)
+        self->cfg.file_wait_s = DL_FILE_WAIT_S;
     self->http = sp_http_new (config->slskd_url);
     if (!self->http) {
         snprintf (err, err_size, "SLSKD_URL: cannot make an HTTP client for %s", config->slskd_url);

@@ -56,6 +56,7 @@ typedef struct {
     int stall_timeout_s;        //  no-progress limit
     int transfer_timeout_s;     //  whole-transfer limit
     int poll_ms;                //  poll interval (0 = 500)
+    int file_wait_s;            //  wait for the whole file after Succeeded (0 = 45)
     bool force_copy;            //  tests: copy + commit instead of rename
 } sp_dl_config_t;
 

@@ -111,6 +111,9 @@ typedef struct {
     int64_t ended;          //  frozen end time (ms after t0)
     bool removed;           //  DELETE ?remove=true
     char *local_path;       //  file written, when any
+    char *pending_path;     //  file_lag: the whole file, hidden until it is moved
+    int64_t file_lag;       //  file_lag: ms after "ended" when local_path is whole
+    bool partial;           //  file_lag: a partial local_path was written
 } s_xfer_t;
 
 struct sp_fake_slskd_t {

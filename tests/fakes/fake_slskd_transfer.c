@@ -25,6 +25,7 @@ fsk_xfer_free (s_xfer_t *x)
     free (x->username);
     free (x->filename);
     free (x->local_path);
+    free (x->pending_path);
     free (x);
 }
 
@@ -121,6 +122,67 @@ s_write_file (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x)
     return -1;
 }
 
+//  file_lag: slskd stores "Completed, Succeeded" first and only then moves
+//  the file from its incomplete folder into downloads, a copy across file
+//  systems. The file written is moved to <downloads>/.incomplete/<id>; a
+//  third of the lag later the final name appears with half the bytes, and
+//  once the lag has passed the whole file is renamed over it.
+static void
+s_hide_file (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x)
+{
+    int64_t lo = self->file_lag_min_ms, hi = self->file_lag_max_ms;
+    if (hi <= 0 || !x->local_path)
+        return;
+    unsigned h = 0;
+    for (const char *q = x->id; *q; q++)
+        h = h * 31u + (unsigned char) *q;
+    x->file_lag = lo + (hi > lo ? (int64_t) (h % (unsigned) (hi - lo + 1)) : 0);
+    if (x->file_lag <= 0)
+        return;
+    char dir[4096], hidden[8192];
+    snprintf (dir, sizeof dir, "%s/.incomplete", fake->downloads_dir);
+    snprintf (hidden, sizeof hidden, "%s/%s", dir, x->id);
+    if (sp_fake_mkdir_p (dir) != 0 || rename (x->local_path, hidden) != 0) {
+        x->file_lag = 0;
+        return;
+    }
+    x->pending_path = strdup (hidden);
+    sp_log_info ("event=slskd_file_lag path=%s lag_ms=%lld", sp_log_q (x->local_path),
+                 (long long) x->file_lag);
+}
+
+//  file_lag: advance the hidden file of x to its final name (see s_hide_file).
+static void
+s_move_file (s_xfer_t *x, int64_t rel)
+{
+    if (!x->pending_path)
+        return;
+    if (rel >= x->ended + x->file_lag) {
+        if (rename (x->pending_path, x->local_path) == 0) {
+            free (x->pending_path);
+            x->pending_path = NULL;
+        }
+        return;
+    }
+    if (x->partial || rel < x->ended + x->file_lag / 3)
+        return;
+    x->partial = true;
+    int in = open (x->pending_path, O_RDONLY);
+    int out = open (x->local_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    uint64_t left = x->size / 2;
+    char buf[65536];
+    while (in >= 0 && out >= 0 && left > 0) {
+        ssize_t n = read (in, buf, left < sizeof buf ? (size_t) left : sizeof buf);
+        if (n <= 0 || write (out, buf, (size_t) n) != n)
+            break;
+        left -= (uint64_t) n;
+    }
+    if (in >= 0)
+        close (in);
+    if (out >= 0)
+        close (out);
+}
+
 //  Freeze x in its terminal state at rel (writing the file on success).
 static void
 s_finalize (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x, int64_t rel, const char *state,
@@ -136,7 +198,8 @@ s_finalize (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x, int64_t rel, co
         if (s_write_file (fake, self, x) != 0) {
             x->state = "Completed, Errored";
             x->exception = "Failed to write the downloaded file";
-        }
+        } else
+            s_hide_file (fake, self, x);
     }
 }
 
@@ -146,6 +209,7 @@ s_tick (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x, int64_t now)
 {
     if (!x->final && x->t_end != NEVER && now - x->t0 >= x->t_end)
         s_finalize (fake, self, x, x->t_end, x->end_state, x->exception);
+    s_move_file (x, now - x->t0);
 }
 
 void

@@ -53,6 +53,11 @@ static const user_t s_users[] = {
 };
 #define NUSERS (sizeof s_users / sizeof s_users[0])
 
+/*  Extra network.json settings and the downloader's file wait (0 = default)
+    of the next s_start. */
+static const char *s_net_extra = "";
+static int s_file_wait_s = 0;
+
 static void
 s_start (void)
 {
@@ -62,7 +67,8 @@ s_start (void)
     char net[16384];
     int n = snprintf (net, sizeof net,
                       "{\"logged_in\":true,\"transfer_ms\":400,\"requested_ms\":50,"
-                      "\"init_ms\":50,\"queue_ms\":300,\"slow_factor\":4,\"users\":[");
+                      "\"init_ms\":50,\"queue_ms\":300,\"slow_factor\":4%s,\"users\":[",
+                      s_net_extra);
     for (size_t i = 0; i < NUSERS; i++)
         n += snprintf (net + n, sizeof net - (size_t) n,
                        "%s{\"username\":\"%s\",\"behavior\":\"%s\"%s,\"files\":["
@@ -98,6 +104,7 @@ s_start (void)
         .stall_timeout_s = 1,
         .transfer_timeout_s = 30,
         .poll_ms = 100,
+        .file_wait_s = s_file_wait_s,
     };
     char err[256];
     s_dl = sp_dl_new (&cfg, err, sizeof err);
@@ -303,6 +310,60 @@ Test (downloader, slow, .init = s_start, .fini = s_stop, .timeout = 60)
     s_assert_staged (p, 0, "slowpoke");
     cr_assert_gt (o.transferring, 0);
     cr_assert_eq (s_stat_int ("enqueued"), 1);
+    sp_payload_destroy (&p);
+}
+
+/*  slskd reports "Completed, Succeeded" before it has moved the file into
+    downloads (a copy across file systems): the fake shows the file 1.5 s
+    later, half-written in between. The downloader waits for the whole file:
+    staged, the peer not blamed, nothing deleted. */
+static void
+s_start_lag (void)
+{
+    s_net_extra = ",\"file_lag_ms\":1500";
+    s_file_wait_s = 0;
+    s_start ();
+}
+
+Test (downloader, file_lag, .init = s_start_lag, .fini = s_stop, .timeout = 60)
+{
+    const char *users[] = {"good"};
+    sp_payload_t *p = s_payload (0, users, 1);
+    ops_state_t o = {0};
+    char reason[4096];
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 0, "good");
+    sp_peer_t peer = s_peer ("good");
+    cr_assert_eq (peer.fail, 0, "the peer was not blamed");
+    cr_assert_eq (s_stat_int ("enqueued"), 1, "one transfer only");
+    cr_assert_eq (s_count_files (s_staging), 1);
+    sp_payload_destroy (&p);
+}
+
+/*  The file takes longer than SOULPIPE_SLSKD_FILE_WAIT_S: the attempt fails
+    with a clear reason, without blaming the peer. */
+static void
+s_start_lag_long (void)
+{
+    s_net_extra = ",\"file_lag_ms\":4000";
+    s_file_wait_s = 1;
+    s_start ();
+}
+
+Test (downloader, file_lag_too_long, .init = s_start_lag_long, .fini = s_stop, .timeout = 60)
+{
+    const char *users[] = {"good"};
+    sp_payload_t *p = s_payload (0, users, 1);
+    ops_state_t o = {0};
+    char reason[4096];
+    sp_dl_result_t r = s_run (p, &o, reason, sizeof reason);
+    cr_assert_neq (r, SP_DL_TAG, "%s", reason);
+    cr_assert_null (p->staged_path);
+    cr_assert (strstr (reason, "slskd reported the download finished but the file did not "
+                               "appear in full within 1 s in "),
+               "%s", reason);
+    sp_peer_t peer = s_peer ("good");
+    cr_assert_eq (peer.fail, 0, "the peer was not blamed");
     sp_payload_destroy (&p);
 }
 
