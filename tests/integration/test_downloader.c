@@ -340,7 +340,7 @@ Test (downloader, file_lag, .init = s_start_lag, .fini = s_stop, .timeout = 60)
     sp_payload_destroy (&p);
 }
 
-/*  The file takes longer than SOULPIPE_SLSKD_FILE_WAIT_S: the attempt fails
+/*  The file takes longer than the downloader's file_wait_s: the attempt fails
     with a clear reason, without blaming the peer. */
 static void
 s_start_lag_long (void)
