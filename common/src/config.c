@@ -174,6 +174,10 @@ static const var_def_t s_defs[] = {
     VAR ("SOULPIPE_STALL_TIMEOUT_S", "60",
          "give up on a transfer with no progress for this long (s)", D, false, T_INT,
          stall_timeout_s, 1, 86400, false),
+    VAR ("SOULPIPE_SLSKD_FILE_WAIT_S", "45",
+         "after slskd says a download succeeded, wait this long for the whole file to appear in "
+         "SLSKD_DOWNLOADS_DIR (slskd moves it there afterwards) (s)",
+         D, false, T_INT, slskd_file_wait_s, 1, 3600, false),
     VAR ("SOULPIPE_TRANSFER_TIMEOUT_S", "1800",
          "give up on any single transfer after this long (s)", D, false, T_INT, transfer_timeout_s,
          10, 86400, false),

@@ -40,6 +40,7 @@ sp_dl_config_from (const sp_config_t *cfg, sp_dl_config_t *out)
     out->queue_timeout_s = cfg->queue_timeout_s;
     out->stall_timeout_s = cfg->stall_timeout_s;
     out->transfer_timeout_s = cfg->transfer_timeout_s;
+    out->file_wait_s = cfg->slskd_file_wait_s;
 }
 
 sp_dl_t *

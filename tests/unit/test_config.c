@@ -163,6 +163,24 @@ Test (config, integers_are_range_checked)
     sp_config_destroy (&cfg);
 }
 
+Test (config, slskd_file_wait_default_and_range)
+{
+    sp_config_t cfg;
+    char err[512];
+    unsetenv ("SOULPIPE_SLSKD_FILE_WAIT_S");
+    cr_assert_eq (sp_config_load (&cfg, SP_SVC_DOWNLOADER, err, sizeof err), 0, "%s", err);
+    cr_expect_eq (cfg.slskd_file_wait_s, 45);
+    sp_config_destroy (&cfg);
+    setenv ("SOULPIPE_SLSKD_FILE_WAIT_S", "0", 1);
+    cr_assert_eq (sp_config_load (&cfg, SP_SVC_DOWNLOADER, err, sizeof err), -1);
+    cr_expect (strstr (err, "SOULPIPE_SLSKD_FILE_WAIT_S") != NULL, "%s", err);
+    setenv ("SOULPIPE_SLSKD_FILE_WAIT_S", "7", 1);
+    cr_assert_eq (sp_config_load (&cfg, SP_SVC_DOWNLOADER, err, sizeof err), 0, "%s", err);
+    cr_expect_eq (cfg.slskd_file_wait_s, 7);
+    sp_config_destroy (&cfg);
+    unsetenv ("SOULPIPE_SLSKD_FILE_WAIT_S");
+}
+
 Test (config, budget_and_upstreams)
 {
     sp_config_t cfg;

@@ -99,6 +99,7 @@ typedef struct {
     int queue_timeout_s;     //  SOULPIPE_QUEUE_TIMEOUT_S
     int stall_timeout_s;     //  SOULPIPE_STALL_TIMEOUT_S
     int transfer_timeout_s;  //  SOULPIPE_TRANSFER_TIMEOUT_S
+    int slskd_file_wait_s;   //  SOULPIPE_SLSKD_FILE_WAIT_S
     //  tagging
     bool embed_cover;  //  SOULPIPE_EMBED_COVER
     int tagger_slots;  //  SOULPIPE_TAGGER_SLOTS
