@@ -207,11 +207,14 @@ sp_chaos_fixture_write (const char *dir, int n_tracks, int transfer_ms, sp_chaos
     json_t *creds = json_pack ("{s:s s:s s:s s:s}", "client_id", "chaos-client-id", "client_secret",
                                "chaos-client-secret", "user_id", CHAOS_USER, "mode", "extended");
     //  short transfers (transfer_ms in progress); stalls end TimedOut after 3 s
-    //  unless the downloader gives up first (SOULPIPE_STALL_TIMEOUT_S)
-    json_t *network = json_pack ("{s:b s:i s:i s:i s:i s:i s:i s:f s:i s:o}", "logged_in", 1,
-                                 "search_delay_ms", 100, "requested_ms", 50, "queue_ms", 200,
-                                 "init_ms", 50, "transfer_ms", transfer_ms, "slow_factor", 6,
-                                 "stall_fraction", 0.4, "stall_timeout_ms", 3000, "users", users);
+    //  unless the downloader gives up first (SOULPIPE_STALL_TIMEOUT_S).
+    //  Realistic slskd timing, shortened: responses stored 50-600 ms after a
+    //  search completes, files in place 100-1000 ms after Succeeded.
+    json_t *network = json_pack (
+        "{s:b s:b s:[i,i] s:[i,i] s:i s:i s:i s:i s:i s:i s:f s:i s:o}", "logged_in", 1,
+        "realistic", 1, "responses_lag_ms", 50, 600, "file_lag_ms", 100, 1000, "search_delay_ms",
+        100, "requested_ms", 50, "queue_ms", 200, "init_ms", 50, "transfer_ms", transfer_ms,
+        "slow_factor", 6, "stall_fraction", 0.4, "stall_timeout_ms", 3000, "users", users);
     snprintf (sub, sizeof sub, "spotify/playlists/%s.json", CHAOS_PLAYLIST_ID);
     int rc = 0;
     rc |= s_write (playlist, dir, sub);
