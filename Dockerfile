@@ -25,7 +25,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/deb-packages.txt /tmp/deb-packages.txt
 # Everything the build needs; the test framework and redis-server are not.
 RUN apt-get update \
- && grep -v -E '^(libcriterion-dev|redis-server|redis-tools|curl)$' /tmp/deb-packages.txt \
+ && grep -v -E '^(libcriterion-dev|redis-server|redis-tools|curl|sox|lame|flac)$' /tmp/deb-packages.txt \
     | xargs apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -56,7 +56,8 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         libzmq5 libczmq4 libmsgpackc2 libhiredis0.14 libcurl4 libjansson4 \
-        libutf8proc2 libtag1v5 libtagc0 libmicrohttpd12 libssl3 ca-certificates \
+        libutf8proc2 libtag1v5 libtagc0 libmicrohttpd12 libssl3 libavformat59 \
+        libavcodec59 libavutil57 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # The data folders are created here, owned by the service user, so that named
 # volumes mounted on them start out writable by it.

@@ -9,7 +9,7 @@
 
 .DEFAULT_GOAL := all
 VERSION := 0.1.0
-PKGS    := libczmq libzmq msgpack hiredis libcurl jansson taglib_c taglib libutf8proc libcrypto
+PKGS    := libczmq libzmq msgpack hiredis libcurl jansson taglib_c taglib libutf8proc libcrypto libavformat libavcodec libavutil
 CC      ?= cc
 CXX     ?= c++
 

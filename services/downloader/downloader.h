@@ -95,6 +95,11 @@ sp_dl_result_t sp_dl_run (sp_dl_t *self, sp_payload_t *payload, const sp_dl_ops_
 /*  The worker handler: ctx is an sp_dl_t. */
 void sp_dl_handle (void *ctx, sp_task_t *task);
 
+/*  `soulpipe-downloader --verify FILE ...` (argv[0] is "--verify"): the
+    audio verifier on one file, offline. Returns the exit code (0 kept,
+    1 rejected, 2 usage error). */
+int sp_dl_verify_main (int argc, char **argv);
+
 /* ------------------------------------------------------------ file checks */
 
 #define SP_DL_VERIFY_OK      0

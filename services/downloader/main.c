@@ -23,8 +23,13 @@ static const sp_app_info_t s_info = {
     .services = SP_SVC_DOWNLOADER,
     .summary = "downloads the best candidate of each track through slskd, with stall detection and "
                "fallback to the next peer",
-    .usage = "",
-    .details = NULL,
+    .usage = "\n       soulpipe-downloader --verify FILE [--expect-ms N] [--claimed flac|mp3:320] "
+             "[--json]",
+    .details =
+        "--verify decodes FILE to the end offline (no Redis, no slskd) and says whether it is\n"
+        "what it claims to be: stream errors, the decoded length, silence, and the\n"
+        "high-frequency cutoff that gives away a FLAC made from an MP3 or an MP3\n"
+        "re-encoded from a lower bitrate. Exit 0 when the file would be kept, 1 when not.",
 };
 
 static int
@@ -74,5 +79,8 @@ main (int argc, char **argv)
         .handle = sp_dl_handle,
         .preflight = s_preflight,
     };
+    //  offline verification needs no configuration
+    if (argc >= 2 && strcmp (argv[1], "--verify") == 0)
+        return sp_dl_verify_main (argc - 1, argv + 1);
     return sp_worker_main (&service, argc, argv);
 }
