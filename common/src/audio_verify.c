@@ -337,7 +337,25 @@ s_judge (sp_audio_verify_result_t *r, const sp_audio_verify_opts_t *o, const s_s
     if (r->rms_db < -300)
         r->rms_db = -300;
 
-    //  1. damaged stream
+    //  1. duration: decoded from the samples, against the header and the
+    //  expected length; a file cut short ends in one broken frame, which
+    //  makes it truncated rather than corrupt
+    int64_t expect = o->expect_ms > 0 ? o->expect_ms : -1;
+    int64_t base = expect > 0 ? expect : r->header_ms;
+    int64_t tol = o->tolerance_ms;
+    if (tol < 0) {
+        tol = base > 0 ? base * AV_TOL_PCT / 100 : 0;
+        if (tol < AV_TOL_MIN_MS)
+            tol = AV_TOL_MIN_MS;
+    }
+    if (r->header_ms > 0 && r->decoded_ms + tol < r->header_ms && r->errors <= 2) {
+        r->verdict = SP_AUDIO_TRUNCATED;
+        r->confidence = 0.95;
+        s_reason (r, "decodes to %lld ms, the header says %lld ms", (long long) r->decoded_ms,
+                  (long long) r->header_ms);
+        return;
+    }
+    //  2. damaged stream
     if (r->errors > 0) {
         r->verdict = SP_AUDIO_CORRUPT;
         r->confidence = r->errors > 2 ? 0.99 : 0.9;
@@ -348,23 +366,6 @@ s_judge (sp_audio_verify_result_t *r, const sp_audio_verify_opts_t *o, const s_s
         r->verdict = SP_AUDIO_CORRUPT;
         r->confidence = 0.99;
         s_reason (r, "no audio could be decoded");
-        return;
-    }
-    //  2. duration: decoded from the samples, against the header and the
-    //  expected length
-    int64_t expect = o->expect_ms > 0 ? o->expect_ms : -1;
-    int64_t base = expect > 0 ? expect : r->header_ms;
-    int64_t tol = o->tolerance_ms;
-    if (tol < 0) {
-        tol = base > 0 ? base * AV_TOL_PCT / 100 : 0;
-        if (tol < AV_TOL_MIN_MS)
-            tol = AV_TOL_MIN_MS;
-    }
-    if (r->header_ms > 0 && r->decoded_ms + tol < r->header_ms) {
-        r->verdict = SP_AUDIO_TRUNCATED;
-        r->confidence = 0.95;
-        s_reason (r, "decodes to %lld ms, the header says %lld ms", (long long) r->decoded_ms,
-                  (long long) r->header_ms);
         return;
     }
     if (expect > 0 && llabs (r->decoded_ms - expect) > tol) {

@@ -118,6 +118,8 @@ Test (audio_verify, truncated_and_damaged_files_fail)
     sp_audio_verify_result_t t = s_verify ("trunc.flac", 12000);
     cr_expect (!t.ok);
     cr_expect (t.decoded_ms < 11000, "%lld", (long long) t.decoded_ms);
+    //  cut short: one broken last frame, but the verdict says what happened
+    cr_expect_eq (t.verdict, SP_AUDIO_TRUNCATED, "%s", sp_audio_verify_verdict_name (t.verdict));
     //  A block of garbage in the middle; the header stays valid.
     s_run ("cd '%s' && cp genuine.flac mid.flac && dd if=/dev/urandom of=mid.flac bs=1 "
            "seek=400000 count=20000 conv=notrunc status=none",
