@@ -18,19 +18,19 @@
 #include <string.h>
 #include <strings.h>
 
-#define AV_FFT_N           2048  //  FFT size (samples; 21.5 Hz bins at 44.1 kHz)
-#define AV_FFT_BINS        (AV_FFT_N / 2 + 1)
-#define AV_LOUD_DB         -45.0   //  frames quieter than this (dBFS RMS) are not in the spectrum
-#define AV_SILENT_DB       -60.0   //  whole-file RMS below this = silent
-#define AV_BAND_HZ         1000    //  width of the bands compared at a candidate cutoff
-#define AV_GAP_HZ          100     //  gap between the two bands (the filter's slope)
-#define AV_STEP_DB         25.0    //  a brick wall: the band above this much quieter
-#define AV_FLOOR_DB        -150.0  //  log floor of an empty bin
-#define AV_LOSSLESS_MIN_HZ 21000   //  a lossless file's cutoff at or above this is genuine
-#define AV_MIN_LOUD_FRAMES 20      //  fewer frames with energy: the cutoff is not judged
-#define AV_TOL_MIN_MS      5000    //  default duration tolerance: at least 5 s ...
-#define AV_TOL_PCT         3       //  ... or 3 %
-#define AV_ERRORS_MAX      1000    //  stop counting (and decoding) after this many errors
+#define S_FFT_N           2048  //  FFT size (samples; 21.5 Hz bins at 44.1 kHz)
+#define S_FFT_BINS        (S_FFT_N / 2 + 1)
+#define S_LOUD_DB         -45.0   //  frames quieter than this (dBFS RMS) are not in the spectrum
+#define S_SILENT_DB       -60.0   //  whole-file RMS below this = silent
+#define S_BAND_HZ         1000    //  width of the bands compared at a candidate cutoff
+#define S_GAP_HZ          100     //  gap between the two bands (the filter's slope)
+#define S_STEP_DB         25.0    //  a brick wall: the band above this much quieter
+#define S_FLOOR_DB        -150.0  //  log floor of an empty bin
+#define S_LOSSLESS_MIN_HZ 21000   //  a lossless file's cutoff at or above this is genuine
+#define S_MIN_LOUD_FRAMES 20      //  fewer frames with energy: the cutoff is not judged
+#define S_TOL_MIN_MS      5000    //  default duration tolerance: at least 5 s ...
+#define S_TOL_PCT         3       //  ... or 3 %
+#define S_ERRORS_MAX      1000    //  stop counting (and decoding) after this many errors
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -127,38 +127,38 @@ sp_audio_verify_parse_claim (const char *s, sp_audio_verify_opts_t *opts)
 
 //  The running state of one file's analysis.
 typedef struct {
-    AVTXContext *tx;            //  real FFT of AV_FFT_N points
-    av_tx_fn tx_fn;             //  its transform
-    float *in;                  //  AV_FFT_N mono samples (windowed before the FFT)
-    AVComplexFloat *out;        //  AV_FFT_BINS bins
-    float window[AV_FFT_N];     //  Hann window
-    double power[AV_FFT_BINS];  //  power summed over the loud frames
-    size_t fill;                //  samples in in[]
-    int64_t loud_frames;        //  frames in power[]
-    int64_t samples;            //  decoded samples per channel
-    double sum_sq;              //  sum of squared mono samples (for the RMS)
+    AVTXContext *tx;           //  real FFT of S_FFT_N points
+    av_tx_fn tx_fn;            //  its transform
+    float *in;                 //  S_FFT_N mono samples (windowed before the FFT)
+    AVComplexFloat *out;       //  S_FFT_BINS bins
+    float window[S_FFT_N];     //  Hann window
+    double power[S_FFT_BINS];  //  power summed over the loud frames
+    size_t fill;               //  samples in in[]
+    int64_t loud_frames;       //  frames in power[]
+    int64_t samples;           //  decoded samples per channel
+    double sum_sq;             //  sum of squared mono samples (for the RMS)
 } s_spec_t;
 
 static void
 s_spec_frame (s_spec_t *s)
 {
     double e = 0;
-    for (size_t i = 0; i < AV_FFT_N; i++)
+    for (size_t i = 0; i < S_FFT_N; i++)
         e += (double) s->in[i] * s->in[i];
-    double rms_db = 10 * log10 (e / AV_FFT_N + 1e-30);
-    if (rms_db < AV_LOUD_DB)
+    double rms_db = 10 * log10 (e / S_FFT_N + 1e-30);
+    if (rms_db < S_LOUD_DB)
         return;
-    for (size_t i = 0; i < AV_FFT_N; i++)
+    for (size_t i = 0; i < S_FFT_N; i++)
         s->in[i] *= s->window[i];
     s->tx_fn (s->tx, s->out, s->in, sizeof (float));
     //  normalised by the frame's energy: a loud chorus does not outweigh
     //  every verse, the spectrum's shape is what counts
     double norm = 0;
-    for (size_t b = 0; b < AV_FFT_BINS; b++)
+    for (size_t b = 0; b < S_FFT_BINS; b++)
         norm += (double) s->out[b].re * s->out[b].re + (double) s->out[b].im * s->out[b].im;
     if (norm <= 0)
         return;
-    for (size_t b = 0; b < AV_FFT_BINS; b++)
+    for (size_t b = 0; b < S_FFT_BINS; b++)
         s->power[b] +=
             ((double) s->out[b].re * s->out[b].re + (double) s->out[b].im * s->out[b].im) / norm;
     s->loud_frames++;
@@ -203,7 +203,7 @@ s_spec_feed (s_spec_t *s, const AVFrame *f, int nch)
         m /= (float) nch;
         s->sum_sq += (double) m * m;
         s->in[s->fill++] = m;
-        if (s->fill == AV_FFT_N) {
+        if (s->fill == S_FFT_N) {
             s_spec_frame (s);
             s->fill = 0;
         }
@@ -218,25 +218,25 @@ s_spec_feed (s_spec_t *s, const AVFrame *f, int nch)
 static int
 s_cutoff (const s_spec_t *s, int rate, double *drop_db, int *top_hz)
 {
-    double db[AV_FFT_BINS];
+    double db[S_FFT_BINS];
     double n = (double) s->loud_frames;
-    for (size_t b = 0; b < AV_FFT_BINS; b++) {
+    for (size_t b = 0; b < S_FFT_BINS; b++) {
         double v = s->power[b] / n;
-        db[b] = v > 0 ? 10 * log10 (v) : AV_FLOOR_DB;
-        if (db[b] < AV_FLOOR_DB)
-            db[b] = AV_FLOOR_DB;
+        db[b] = v > 0 ? 10 * log10 (v) : S_FLOOR_DB;
+        if (db[b] < S_FLOOR_DB)
+            db[b] = S_FLOOR_DB;
     }
-    double hz_per_bin = (double) rate / AV_FFT_N;
-    int band = (int) (AV_BAND_HZ / hz_per_bin + 0.5);
-    int gap = (int) (AV_GAP_HZ / hz_per_bin + 0.5);
+    double hz_per_bin = (double) rate / S_FFT_N;
+    int band = (int) (S_BAND_HZ / hz_per_bin + 0.5);
+    int gap = (int) (S_GAP_HZ / hz_per_bin + 0.5);
     if (band < 4)
         band = 4;
     int lo = (int) (5000 / hz_per_bin);
-    int hi = AV_FFT_BINS - 1 - gap - band;
+    int hi = S_FFT_BINS - 1 - gap - band;
     double best = 0;
     int best_bin = 0;
     for (int c = lo; c <= hi; c++) {
-        double below = 0, above = 0, above_max = AV_FLOOR_DB;
+        double below = 0, above = 0, above_max = S_FLOOR_DB;
         for (int k = c - band; k < c; k++)
             below += db[k];
         below /= band;
@@ -244,28 +244,28 @@ s_cutoff (const s_spec_t *s, int rate, double *drop_db, int *top_hz)
             above += db[k];
         above /= band;
         //  the whole rest above stays low too (not a notch in the music)
-        for (int k = c + gap; k < AV_FFT_BINS - 1; k++)
+        for (int k = c + gap; k < S_FFT_BINS - 1; k++)
             if (db[k] > above_max)
                 above_max = db[k];
         double drop = below - above;
-        if (drop > best && above_max < below - AV_STEP_DB / 2) {
+        if (drop > best && above_max < below - S_STEP_DB / 2) {
             best = drop;
             best_bin = c;
         }
     }
     *drop_db = best;
     //  highest bin within 40 dB of the loudest band
-    double peak = AV_FLOOR_DB;
-    for (size_t b = 1; b < AV_FFT_BINS; b++)
+    double peak = S_FLOOR_DB;
+    for (size_t b = 1; b < S_FFT_BINS; b++)
         if (db[b] > peak)
             peak = db[b];
     *top_hz = 0;
-    for (int b = AV_FFT_BINS - 1; b > 0; b--)
+    for (int b = S_FFT_BINS - 1; b > 0; b--)
         if (db[b] > peak - 60) {
             *top_hz = (int) (b * hz_per_bin);
             break;
         }
-    if (best < AV_STEP_DB)
+    if (best < S_STEP_DB)
         return 0;
     return (int) (best_bin * hz_per_bin + 0.5);
 }
@@ -344,9 +344,9 @@ s_judge (sp_audio_verify_result_t *r, const sp_audio_verify_opts_t *o, const s_s
     int64_t base = expect > 0 ? expect : r->header_ms;
     int64_t tol = o->tolerance_ms;
     if (tol < 0) {
-        tol = base > 0 ? base * AV_TOL_PCT / 100 : 0;
-        if (tol < AV_TOL_MIN_MS)
-            tol = AV_TOL_MIN_MS;
+        tol = base > 0 ? base * S_TOL_PCT / 100 : 0;
+        if (tol < S_TOL_MIN_MS)
+            tol = S_TOL_MIN_MS;
     }
     if (r->header_ms > 0 && r->decoded_ms + tol < r->header_ms && r->errors <= 2) {
         r->verdict = SP_AUDIO_TRUNCATED;
@@ -379,14 +379,14 @@ s_judge (sp_audio_verify_result_t *r, const sp_audio_verify_opts_t *o, const s_s
         return;
     }
     //  3. silence
-    if (r->rms_db < AV_SILENT_DB || spec->loud_frames == 0) {
+    if (r->rms_db < S_SILENT_DB || spec->loud_frames == 0) {
         r->verdict = SP_AUDIO_SILENT;
         r->confidence = 0.95;
         s_reason (r, "silence or near-silence (RMS %.1f dBFS)", r->rms_db);
         return;
     }
     //  4. spectrum
-    if (spec->loud_frames < AV_MIN_LOUD_FRAMES) {
+    if (spec->loud_frames < S_MIN_LOUD_FRAMES) {
         r->confidence = 0.5;
         s_reason (r, "too little audio with energy to judge the spectrum (%lld frames)",
                   (long long) spec->loud_frames);
@@ -397,12 +397,12 @@ s_judge (sp_audio_verify_result_t *r, const sp_audio_verify_opts_t *o, const s_s
     if (r->cutoff_hz == 0) {
         //  no brick wall: content fades out naturally (or reaches Nyquist)
         r->cutoff_hz = top_hz;
-        r->confidence = top_hz >= AV_LOSSLESS_MIN_HZ ? 0.95 : 0.7;
+        r->confidence = top_hz >= S_LOSSLESS_MIN_HZ ? 0.95 : 0.7;
         s_reason (r, "no brick-wall lowpass; content up to %d Hz", top_hz);
         return;
     }
     if (claim_lossless) {
-        if (r->cutoff_hz >= AV_LOSSLESS_MIN_HZ) {
+        if (r->cutoff_hz >= S_LOSSLESS_MIN_HZ) {
             r->confidence = 0.95;
             s_reason (r, "lowpass at %d Hz (%.0f dB), as a lossless master", r->cutoff_hz,
                       r->cutoff_drop_db);
@@ -464,16 +464,16 @@ sp_audio_verify_file (const char *path, const sp_audio_verify_opts_t *opts,
         return SP_AUDIO_VERIFY_ENOMEM;
     }
     float scale = 1.0f;
-    if (av_tx_init (&spec->tx, &spec->tx_fn, AV_TX_FLOAT_RDFT, 0, AV_FFT_N, &scale, 0) < 0 ||
-        !(spec->in = av_malloc (sizeof (float) * AV_FFT_N)) ||
-        !(spec->out = av_malloc (sizeof (AVComplexFloat) * (AV_FFT_BINS + 1))) ||
+    if (av_tx_init (&spec->tx, &spec->tx_fn, AV_TX_FLOAT_RDFT, 0, S_FFT_N, &scale, 0) < 0 ||
+        !(spec->in = av_malloc (sizeof (float) * S_FFT_N)) ||
+        !(spec->out = av_malloc (sizeof (AVComplexFloat) * (S_FFT_BINS + 1))) ||
         !(pkt = av_packet_alloc ()) || !(frame = av_frame_alloc ())) {
         s_reason (out, "out of memory");
         rc = SP_AUDIO_VERIFY_ENOMEM;
         goto done;
     }
-    for (size_t i = 0; i < AV_FFT_N; i++)
-        spec->window[i] = (float) (0.5 - 0.5 * cos (2 * M_PI * (double) i / (AV_FFT_N - 1)));
+    for (size_t i = 0; i < S_FFT_N; i++)
+        spec->window[i] = (float) (0.5 - 0.5 * cos (2 * M_PI * (double) i / (S_FFT_N - 1)));
 
     char err[128];
     int e = avformat_open_input (&fmt, path, NULL, NULL);
@@ -521,7 +521,7 @@ sp_audio_verify_file (const char *path, const sp_audio_verify_opts_t *opts,
     }
 
     int nch = out->channels;
-    while (out->errors < AV_ERRORS_MAX) {
+    while (out->errors < S_ERRORS_MAX) {
         e = av_read_frame (fmt, pkt);
         if (e == AVERROR_EOF)
             break;
