@@ -132,6 +132,10 @@ static const var_def_t s_defs[] = {
     VAR ("SOULPIPE_LIBRARY_SCAN_TIMEOUT_S", "300",
          "how long the tagger waits for the library's rescan at a job's end (s)", G, false, T_INT,
          library_scan_timeout_s, 1, 86400, false),
+    VAR ("SOULPIPE_LIBRARY_PLAYLISTS", "true",
+         "at a job's end, create or update the playlist (same name, source order) in the library "
+         "(no effect without a library)",
+         G, false, T_BOOL, library_playlists, 0, 0, false),
     VAR ("SOULPIPE_LIBRARY_CACHE_S", "300",
          "how long a loaded library index is reused (s; 0 = reload every submit)", A, false, T_INT,
          library_cache_s, 0, 86400 * 7, false),

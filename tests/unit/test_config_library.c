@@ -256,3 +256,28 @@ Test (config_library, help_lists_what_each_binary_reads)
     free (tagger);
     free (searcher);
 }
+
+//  SOULPIPE_LIBRARY_PLAYLISTS: on by default, the tagger's only, a bad value
+//  is a configuration error.
+Test (config_library, library_playlists_default_on_tagger_only)
+{
+    sp_config_t cfg;
+    char err[512];
+    cr_assert_eq (s_load (&cfg, SP_SVC_TAGGER, err, sizeof err), 0, "%s", err);
+    cr_expect (cfg.library_playlists);
+    sp_config_destroy (&cfg);
+    setenv ("SOULPIPE_LIBRARY_PLAYLISTS", "false", 1);
+    cr_assert_eq (s_load (&cfg, SP_SVC_TAGGER, err, sizeof err), 0, "%s", err);
+    cr_expect (!cfg.library_playlists);
+    sp_config_destroy (&cfg);
+    setenv ("SOULPIPE_LIBRARY_PLAYLISTS", "maybe", 1);
+    cr_expect_neq (s_load (&cfg, SP_SVC_TAGGER, err, sizeof err), 0);
+    cr_expect (strstr (err, "SOULPIPE_LIBRARY_PLAYLISTS") != NULL, "%s", err);
+    unsetenv ("SOULPIPE_LIBRARY_PLAYLISTS");
+    char *tagger = s_help (SP_SVC_TAGGER);
+    char *analyzer = s_help (SP_SVC_ANALYZER);
+    cr_expect (strstr (tagger, "SOULPIPE_LIBRARY_PLAYLISTS") != NULL);
+    cr_expect (strstr (analyzer, "SOULPIPE_LIBRARY_PLAYLISTS") == NULL);
+    free (tagger);
+    free (analyzer);
+}

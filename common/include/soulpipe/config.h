@@ -78,6 +78,7 @@ typedef struct {
     char *library_playlist_dir;  //  SOULPIPE_LIBRARY_PLAYLIST_DIR ("" = first library folder)
     int library_scan_timeout_s;  //  SOULPIPE_LIBRARY_SCAN_TIMEOUT_S
     int library_cache_s;         //  SOULPIPE_LIBRARY_CACHE_S
+    bool library_playlists;      //  SOULPIPE_LIBRARY_PLAYLISTS: the playlist in the library
     double match_threshold;      //  SOULPIPE_MATCH_THRESHOLD
     char *slskd_url;             //  SLSKD_URL
     char *slskd_api_key;         //  SLSKD_API_KEY (secret)
