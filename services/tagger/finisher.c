@@ -1,7 +1,8 @@
 /*  finisher.c: job end (see tagger.h, "Job end"): for every ending the
     store announces, the final m3u8 and, when a library that needs rescans
     is configured and the job filed a track, one rescan per ending (claimed
-    in the store, so several finishers never rescan twice).
+    in the store, so several finishers never rescan twice); then, for a done
+    job, the playlist in the library (jobend.c).
 */
 #include "tagger_int.h"
 
@@ -57,8 +58,8 @@ sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
     }
     if (sp_tagger__m3u8_write (self, job_id, job->name, NULL, NULL, -1, job->done > 0) != 0)
         result = -1;
-    if (!self->library || job->done == 0)
-        goto done;
+    if (!self->library || !self->library_rescan || job->done == 0)
+        goto playlist;
     //  Once per ending: a retried job that ends again rescans again.
     rc = sp_store_job_claim_rescan (self->store, job_id, ending);
     if (rc == SP_STORE_OK)
@@ -68,6 +69,14 @@ sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
     else
         sp_log_warn ("event=rescan_claim_failed job=%s ending=%ld error=%s", sp_log_q (job_id),
                      ending, sp_log_q (sp_store_strerror (rc)));
+playlist:
+    if (self->library && self->library_playlists && strcmp (job->state, "done") == 0) {
+        sp_tagger__summary_t sum;
+        if (sp_tagger__summary_load (self, job_id, &sum) == 0) {
+            sp_tagger__library_playlist (self, job_id, job->name, &sum);
+            sp_tagger__summary_clear (&sum);
+        }
+    }
 done:
     sp_log_info ("event=job_finished job=%s state=%s done=%lld failed=%lld ending=%ld",
                  sp_log_q (job_id), sp_log_q (job->state), (long long) job->done,

@@ -43,6 +43,7 @@ s_opts (const sp_config_t *cfg)
         .spotify_api_url = cfg->spotify_api_url,
         .scan_timeout_ms = cfg->library_scan_timeout_s * 1000,
         .embed_cover = cfg->embed_cover,
+        .library_playlists = cfg->library_playlists,
     };
     sp_config_library_opts (cfg, &opts.library);
     return opts;

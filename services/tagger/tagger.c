@@ -56,12 +56,15 @@ sp_tagger__join_artists (char *const *v, size_t n)
 
 // ------------------------------------------------------------ lifecycle
 
-//  The library the finisher rescans, when it needs one (a folder library
-//  reads the files itself: no object kept). Returns 0, or -1 with err.
+//  The library the finisher rescans and gives the playlist, when it needs
+//  one (a folder library reads the files itself: kept only for playlists).
+//  Returns 0, or -1 with err.
 static int
 s_library_open (sp_tagger_t *self, const sp_tagger_opts_t *o, char *err, size_t n)
 {
-    if (o->library.kind == SP_MEDIALIB_NONE || o->library.kind == SP_MEDIALIB_FOLDER)
+    if (o->library.kind == SP_MEDIALIB_NONE)
+        return 0;
+    if (o->library.kind == SP_MEDIALIB_FOLDER && !o->library_playlists)
         return 0;
     sp_medialib_opts_t lo = o->library;
     lo.store = self->store;
@@ -72,7 +75,10 @@ s_library_open (sp_tagger_t *self, const sp_tagger_opts_t *o, char *err, size_t 
         sp_err_set (err, n, "%s", *note ? note : "out of memory");
         return -1;
     }
-    if (!(sp_medialib_caps (self->library) & SP_MEDIALIB_RESCAN_NEEDED))
+    unsigned caps = sp_medialib_caps (self->library);
+    self->library_rescan = (caps & SP_MEDIALIB_RESCAN_NEEDED) != 0;
+    self->library_playlists = o->library_playlists && (caps & SP_MEDIALIB_CAN_PLAYLIST);
+    if (!self->library_rescan && !self->library_playlists)
         sp_medialib_destroy (&self->library);
     return 0;
 }

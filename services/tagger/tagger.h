@@ -40,7 +40,11 @@
     filed at least one track, asks the library to rescan the Transfer folder
     and waits for that scan (sp_medialib_rescan, SOULPIPE_LIBRARY_SCAN_TIMEOUT_S)
     once per ending (sp_store_job_claim_rescan), then acknowledges
-    the entry (sp_store_finished_ack). A job retried with `soulpipe retry`
+    the entry (sp_store_finished_ack). After the rescan, for a job that is
+    done, the playlist in the media library (SOULPIPE_LIBRARY_PLAYLISTS,
+    jobend.c): same name, the tracks in source order that the library has
+    a file of, failed ones left out and logged; one playlist per name,
+    updated in place. A job retried with `soulpipe retry`
     that ends again has a new ending number, so it gets its final m3u8 and
     one more rescan (new files may have arrived). Crash safety: an ending a
     dead process had taken is put back at the next tagger start
@@ -115,6 +119,7 @@ typedef struct {
     sp_medialib_opts_t library;   //  the library to rescan at a job's end (kind NONE = none;
                                   //  sp_config_library_opts); its store is set by the tagger
     int scan_timeout_ms;          //  how long to wait for that rescan (0 = 300 s)
+    bool library_playlists;       //  create/update the playlist in the library at a job's end
     bool embed_cover;
 } sp_tagger_opts_t;
 

@@ -32,7 +32,10 @@ struct _sp_tagger_t {
     bool embed_cover;        //  embed the cover in the file
     sp_store_t *store;       //  Redis (NULL = none)
     sp_http_t *cover_http;   //  base = SPOTIFY_API_URL (relative cover URLs)
-    sp_medialib_t *library;  //  rescanned at a job's end; NULL = none or no rescan needed
+    sp_medialib_t *library;  //  rescanned (when it needs it) and given the playlist at a
+                             //  job's end; NULL = none, or neither is needed
+    bool library_rescan;     //  the library needs a rescan to see new files
+    bool library_playlists;  //  SOULPIPE_LIBRARY_PLAYLISTS
     int scan_timeout_ms;     //  how long that rescan is waited for
     bool proc_fd;            //  /proc/self/fd usable for dirfd-relative paths
     int fail_point;          //  tests: 1 after copy, 2 after tag
@@ -63,6 +66,40 @@ void sp_tagger__cover (sp_tagger_t *self, int albumfd, const sp_track_t *t, unsi
 int sp_tagger__m3u8_write (sp_tagger_t *self, const char *job_id, const char *name,
                            const char *self_key, const char *self_path, long self_duration,
                            bool create);
+
+/*  One track of an ended job, as the job-end work needs it (heap strings,
+    never NULL except path). */
+typedef struct {
+    int position;   //  0-based playlist position
+    char *state;    //  "done", "skipped", "failed", ...
+    char *title;    //  "" when unknown
+    char *artists;  //  display text "A, B"
+    char *path;     //  final path (done), library or Transfer path (skipped); NULL = none
+    char *reason;   //  failure or skip reason ("" = none)
+} sp_tagger__entry_t;
+
+typedef struct {
+    sp_tagger__entry_t *v;  //  in playlist order
+    size_t n, cap;
+} sp_tagger__summary_t;
+
+/*  Read every track of job_id in playlist order into *out (cleared
+    first; sp_tagger__summary_clear). Returns 0, or -1 (Redis error, out of
+    memory: logged, *out empty). */
+int sp_tagger__summary_load (sp_tagger_t *self, const char *job_id, sp_tagger__summary_t *out);
+void sp_tagger__summary_clear (sp_tagger__summary_t *s);
+
+/*  The artists field of a track record (a JSON array, or text already) as
+    "A, B". Caller frees; NULL on out of memory. */
+char *sp_tagger__artists_text (const char *artists);
+
+/*  Create or update the playlist called name in the library from the
+    summary s of job_id (see jobend.c): nothing when there is no library,
+    SOULPIPE_LIBRARY_PLAYLISTS is off or the backend has no playlists.
+    Returns 0 when done or nothing to do, -1 when the library failed
+    (logged as event=library_playlist_failed). Needs a store. */
+int sp_tagger__library_playlist (sp_tagger_t *self, const char *job_id, const char *name,
+                                 const sp_tagger__summary_t *s);
 
 /*  After filing one track: the progress m3u8 (at most once a second per
     job, and always for the job's last track still to deliver). */

@@ -3,7 +3,9 @@
     X-Plex-Container-Start/-Size as headers or query; sort=addedAt:desc),
     GET|POST /library/sections/{key}/refresh[?path=] (counted; the section's
     "refreshing" is true for plex/scan.json's scan_ms, then scannedAt moves
-    and the plex/pending.json tracks under the path join the library), and
+    and the plex/pending.json tracks under the path join the library; with
+    scan.json "discover": true also the audio files on disk below the path,
+    inside the section's Locations, that it does not have yet), and
     the playlist API: GET|POST /playlists, GET|DELETE /playlists/{id},
     GET|PUT /playlists/{id}/items (uri=server://<machineIdentifier>/
     com.plexapp.plugins.library/library/metadata/<ids>),
@@ -16,10 +18,16 @@
 #include "fake.h"
 #include "soulpipe/log.h"
 
+#include "audio.h"
+#include "soulpipe/path.h"
+#include "soulpipe/tags.h"
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define PLEX_MACHINE_ID "fa4e0000soulpipe0fake0plex00000000000001"
 #define PLEX_VERSION    "1.41.3.9314-fake"
@@ -41,6 +49,8 @@ struct sp_fake_plex_t {
     int64_t scanned_at;          //  last scannedAt handed out (seconds)
     unsigned playlist_writes;    //  POST/PUT/DELETE on /playlists (stats)
     bool omit_total_size;        //  scan.json "total_size": false
+    bool discover;               //  scan.json "discover": true: a scan reads the disk
+    int64_t next_discovered;     //  next ratingKey of a discovered file
 };
 
 //  plex/scan.json {"scan_ms": N} and plex/pending.json (track Metadata[]
@@ -60,6 +70,7 @@ s_load_scan (sp_fake_plex_t *self, const char *fixtures_dir, char *err, size_t e
     //  {"total_size": false}: paged answers without totalSize
     json_t *tsz = json_object_get (cfg, "total_size");
     self->omit_total_size = json_is_false (tsz);
+    self->discover = json_is_true (json_object_get (cfg, "discover"));
     json_decref (cfg);
     snprintf (path, sizeof path, "%s/plex/pending.json", fixtures_dir);
     json_t *p = sp_fake_load_json (path, &missing, err, err_size);
@@ -100,6 +111,7 @@ sp_fake_plex_new (const char *fixtures_dir, char *err, size_t err_size)
     self->playlists = json_array ();
     self->next_playlist = 90001;
     self->next_playlist_item = 50001;
+    self->next_discovered = 70001;
     char path[4096];
     snprintf (path, sizeof path, "%s/plex/token", fixtures_dir);
     char *token = sp_fake_read_file (path, NULL);
@@ -456,6 +468,103 @@ s_track_file (json_t *t)
         json_object_get (json_array_get (json_object_get (media, "Part"), 0), "file"));
 }
 
+// ------------------------------------------------------------ discovery
+
+#define S_DISCOVER_DEPTH 8  //  folders below a Location a scan walks into
+
+static bool
+s_has_track_file (sp_fake_plex_t *self, const char *file)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach (self->tracks, i, t)
+    {
+        const char *f = s_track_file (t);
+        if (f && strcmp (f, file) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  One audio file found on disk as a track of section key: the tags say
+//  title (else the file name), artists, album artist and album.
+static void
+s_discover_file (sp_fake_plex_t *self, const char *key, const char *file)
+{
+    if (s_has_track_file (self, file))
+        return;
+    sp_tags_info_t info;
+    if (sp_tags_probe (file, &info, NULL, 0) != SP_TAGS_OK)
+        return;
+    char *title = sp_tags_get1 (file, "TITLE");
+    char *artist = sp_tags_get1 (file, "ARTIST");
+    char *aa = sp_tags_get1 (file, "ALBUMARTIST");
+    char *album = sp_tags_get1 (file, "ALBUM");
+    const char *base = strrchr (file, '/') ? strrchr (file, '/') + 1 : file;
+    char rk[32];
+    snprintf (rk, sizeof rk, "%lld", (long long) self->next_discovered++);
+    json_t *t = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:[{s:[{s:s}]}]}", "ratingKey", rk,
+                           "type", "track", "title", title ? title : base, "grandparentTitle",
+                           aa ? aa : (artist ? artist : ""), "parentTitle", album ? album : "",
+                           "duration", (json_int_t) info.length_s * 1000, "addedAt",
+                           (json_int_t) (sp_fake_wall_ms () / 1000), "Media", "Part", "file", file);
+    if (t && artist)
+        json_object_set_new (t, "originalTitle", json_string (artist));
+    if (t) {
+        json_object_set_new (t, "librarySectionID", json_string (key));
+        json_array_append_new (self->tracks, t);
+        sp_log_info ("event=plex_discovered file=%s ratingKey=%s", sp_log_q (file), rk);
+    }
+    free (title);
+    free (artist);
+    free (aa);
+    free (album);
+}
+
+static void
+s_discover_dir (sp_fake_plex_t *self, const char *key, const char *dir, int depth)
+{
+    DIR *d = opendir (dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        if (e->d_name[0] == '.')
+            continue;  //  ".", "..", hidden files and temporaries
+        char path[4096];
+        if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+            continue;
+        struct stat st;
+        if (lstat (path, &st) != 0)
+            continue;
+        if (S_ISDIR (st.st_mode) && depth < S_DISCOVER_DEPTH)
+            s_discover_dir (self, key, path, depth + 1);
+        else if (S_ISREG (st.st_mode) && sp_fake_audio_supported (sp_path_ext (path)))
+            s_discover_file (self, key, path);
+    }
+    closedir (d);
+}
+
+//  scan.json "discover": the files below path (every Location without one)
+//  that lie inside a Location of section key join it, as a real scan finds
+//  new files in a folder mapped into the library.
+static void
+s_discover (sp_fake_plex_t *self, const char *key, const char *path)
+{
+    size_t i;
+    json_t *loc;
+    json_array_foreach (json_object_get (s_section (self, key), "Location"), i, loc)
+    {
+        const char *lp = json_string_value (json_object_get (loc, "path"));
+        if (!lp || !*lp)
+            continue;
+        if (!path || !*path)
+            s_discover_dir (self, key, lp, 0);
+        else if (s_under (lp, path))
+            s_discover_dir (self, key, path, 0);
+    }
+}
+
 //  Finish the scans whose time is up: the section stops refreshing, its
 //  scannedAt moves on, and the pending tracks under the scanned path (all of
 //  them without a path) join the library in that section.
@@ -483,6 +592,8 @@ s_tick (sp_fake_plex_t *self)
             } else
                 j++;
         }
+        if (self->discover)
+            s_discover (self, key, path);
         bool other = false;
         for (size_t j = 0; j < json_array_size (self->scans); j++) {
             const char *k =
