@@ -4,6 +4,15 @@
     Handles: ready, heartbeat, done, fail, progress, bye (from workers).
     Sends:   task, heartbeat, error (unknown_worker: please say ready again).
 
+    Forged answers: every task goes out with a random token drawn for that
+    dispatch, and the store records it with the ROUTER identity the task
+    went to; done/fail/progress must come from that identity with that
+    token, else the store refuses them (SP_STORE_EFORGED) and nothing
+    changes. Peers that never said ready ("strangers") are served a bounded
+    number of messages (errors, answer checks), then dropped: their
+    messages are read and discarded without a reply, a Redis call or a log
+    line. A worker whose answers keep being forged is dropped the same way.
+
     Structure follows the ZeroMQ Guide's Paranoid Pirate queue (heartbeats,
     liveness, worker expiry) with two changes: the queue of work lives in
     Redis (leases + fencing tokens), and workers get tasks only against the
@@ -11,6 +20,7 @@
 #include "soulpipe/clock.h"
 #include "soulpipe/broker.h"
 #include "soulpipe/log.h"
+#include "soulpipe/rand.h"
 #include "soulpipe/store.h"
 
 #include <pthread.h>
@@ -24,6 +34,10 @@
 #define BROKER_MAX_PENDING    10000  //  answers kept while Redis is down
 #define BROKER_DISPATCH_BURST 200    //  tasks sent per loop turn at most
 #define BROKER_MAX_WORKERS    4096   //  connected workers at most
+#define BROKER_MAX_STRANGERS  1024   //  peers without ready tracked at once (oldest forgotten)
+#define BROKER_STRANGER_LIMIT 32     //  messages served to a peer that never said ready
+#define BROKER_FORGED_LIMIT   32     //  forged answers in a row before a worker is dropped
+#define BROKER_ROUTE_MAX      (2 * 255 + 1)  //  a routing id (≤255 bytes) as hex
 
 typedef struct {
     zframe_t *routing_id;          //  the worker's DEALER identity (owned)
@@ -33,7 +47,19 @@ typedef struct {
     int credit;                    //  tasks it can still take now
     int64_t expires_ms;            //  silent past this: dropped
     int64_t last_task_ms;          //  when it last got a task (for fairness)
+    int forged;                    //  refused (forged) answers in a row
 } worker_t;
+
+typedef struct {
+    zframe_t *routing_id;  //  the peer's identity (owned)
+    int messages;          //  messages it sent without a ready
+    int64_t last_ms;       //  when it last sent one
+} stranger_t;
+
+typedef struct {
+    sp_msg_t *msg;                 //  the answer (owned)
+    char route[BROKER_ROUTE_MAX];  //  the identity it came from (hex)
+} pending_t;
 
 struct _sp_broker_t {
     sp_broker_config_t cfg;  //  copy of the configuration (strings below)
@@ -45,7 +71,9 @@ struct _sp_broker_t {
     atomic_bool stop;        //  set to end the thread
     worker_t *workers;       //  connected workers
     size_t n_workers, cap_workers;
-    sp_msg_t **pending;  //  done/fail answers not yet stored (Redis down)
+    stranger_t *strangers;  //  peers that sent something but never said ready
+    size_t n_strangers;
+    pending_t *pending;  //  done/fail answers not yet stored (Redis down)
     size_t n_pending;
     pthread_mutex_t stats_lock;  //  guards stats
     sp_broker_stats_t stats;     //  counters
@@ -121,7 +149,86 @@ s_worker_add (sp_broker_t *self, zframe_t *routing_id)
     return w;
 }
 
+/* ---------------------------------------------------------------- strangers */
+
+/*  Count one message from a peer that never said ready. Returns false when
+    the peer has used up BROKER_STRANGER_LIMIT: drop the message unanswered. */
+static bool
+s_stranger_admit (sp_broker_t *self, zframe_t *routing_id, int64_t now)
+{
+    stranger_t *s = NULL;
+    for (size_t i = 0; i < self->n_strangers && !s; i++)
+        if (zframe_eq (self->strangers[i].routing_id, routing_id))
+            s = &self->strangers[i];
+    if (!s) {
+        if (!self->strangers) {
+            self->strangers = calloc (BROKER_MAX_STRANGERS, sizeof *self->strangers);
+            if (!self->strangers)
+                return true;
+        }
+        if (self->n_strangers < BROKER_MAX_STRANGERS)
+            s = &self->strangers[self->n_strangers++];
+        else {
+            //  full: forget the one that has been quiet longest
+            s = &self->strangers[0];
+            for (size_t i = 1; i < self->n_strangers; i++)
+                if (self->strangers[i].last_ms < s->last_ms)
+                    s = &self->strangers[i];
+            zframe_destroy (&s->routing_id);
+        }
+        s->routing_id = zframe_dup (routing_id);
+        s->messages = 0;
+    }
+    s->last_ms = now;
+    if (s->messages >= BROKER_STRANGER_LIMIT) {
+        s_stat_add (self, &self->stats.dropped, 1);
+        return false;
+    }
+    if (++s->messages == BROKER_STRANGER_LIMIT)
+        sp_log_warn ("event=peer_dropped messages=%d reason=\"never said ready: its further "
+                     "messages are discarded unanswered\"",
+                     s->messages);
+    return true;
+}
+
+/*  A peer saying ready is no stranger any more; strikes set its count
+    (BROKER_STRANGER_LIMIT: dropped at once). */
+static void
+s_stranger_set (sp_broker_t *self, zframe_t *routing_id, int messages, int64_t now)
+{
+    for (size_t i = 0; i < self->n_strangers; i++) {
+        if (zframe_eq (self->strangers[i].routing_id, routing_id)) {
+            if (messages > 0) {
+                self->strangers[i].messages = messages;
+                self->strangers[i].last_ms = now;
+            } else {
+                zframe_destroy (&self->strangers[i].routing_id);
+                self->strangers[i] = self->strangers[--self->n_strangers];
+            }
+            return;
+        }
+    }
+    if (messages > 0 && s_stranger_admit (self, routing_id, now))
+        s_stranger_set (self, routing_id, messages, now);
+}
+
 /* ---------------------------------------------------------------- helpers */
+
+/*  A routing id as hex text, as recorded with the lease. */
+static void
+s_route_hex (zframe_t *routing_id, char out[BROKER_ROUTE_MAX])
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *d = routing_id ? zframe_data (routing_id) : NULL;
+    size_t n = routing_id ? zframe_size (routing_id) : 0;
+    if (n > 255)
+        n = 255;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
 
 /*  Split a task id "<job>:<pos>:<stage>" into job and track key. */
 static void
@@ -144,10 +251,13 @@ s_send_error (sp_broker_t *self, zframe_t *routing_id, const char *code, const c
     sp_wire_send_error (self->router, routing_id, code, message);
 }
 
-/*  Store a done or fail answer. Returns SP_STORE_* (EIO = keep for later). */
+/*  Store a done or fail answer that came from route (hex routing id).
+    Returns SP_STORE_* (EIO = keep for later, EFORGED = not from the
+    worker the task went to). */
 static int
-s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
+s_store_answer (sp_broker_t *self, const sp_msg_t *msg, const char *route)
 {
+    sp_store_claim_t claim = {.route = route, .token = msg->has_token ? msg->token : 0};
     char job[SP_MSG_MAX_ID + 1], track[SP_MSG_MAX_TRACK_KEY + 1];
     s_task_ids (msg->id, job, sizeof job, track, sizeof track);
     sp_log_context (job, track);
@@ -175,8 +285,8 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
             if (next == SP_STORE_NONE)
                 result.path = payload->staged_path;
         }
-        rc = sp_store_complete (self->store, msg->id, msg->fence, next, msg->payload,
-                                next == SP_STORE_NONE ? 0 : msg->payload_size, &result);
+        rc = sp_store_complete_as (self->store, msg->id, msg->fence, &claim, next, msg->payload,
+                                   next == SP_STORE_NONE ? 0 : msg->payload_size, &result);
         sp_payload_destroy (&payload);
         if (rc == SP_STORE_OK) {
             s_stat_add (self, &self->stats.done, 1);
@@ -185,16 +295,21 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
         }
     } else {
         int attempt_guess = msg->fence > 10 ? 10 : (int) msg->fence;
-        rc = sp_store_fail (self->store, msg->id, msg->fence, msg->reason, msg->retry,
-                            self->cfg.max_attempts,
-                            msg->retry ? sp_broker_backoff_ms (attempt_guess) : 0);
+        rc = sp_store_fail_as (self->store, msg->id, msg->fence, &claim, msg->reason, msg->retry,
+                               self->cfg.max_attempts,
+                               msg->retry ? sp_broker_backoff_ms (attempt_guess) : 0);
         if (rc == SP_STORE_OK) {
             s_stat_add (self, &self->stats.failed, 1);
             sp_log_info ("event=fail task=%s retry=%s reason=%s", sp_log_q (msg->id),
                          msg->retry ? "true" : "false", sp_log_q (msg->reason));
         }
     }
-    if (rc == SP_STORE_ESTALE) {
+    if (rc == SP_STORE_EFORGED) {
+        s_stat_add (self, &self->stats.forged, 1);
+        sp_log_warn ("event=answer_refused type=%s task=%s reason=\"forged: not from the worker "
+                     "the task was given to (token or sender does not match)\"",
+                     sp_msg_type_name (msg->type), sp_log_q (msg->id));
+    } else if (rc == SP_STORE_ESTALE) {
         s_stat_add (self, &self->stats.stale, 1);
         sp_log_info (
             "event=stale_answer task=%s fence=%llu reason=\"lease lost; another worker owns it\"",
@@ -207,7 +322,7 @@ s_store_answer (sp_broker_t *self, const sp_msg_t *msg)
 }
 
 static void
-s_keep_pending (sp_broker_t *self, sp_msg_t **msg_p)
+s_keep_pending (sp_broker_t *self, sp_msg_t **msg_p, const char *route)
 {
     if (self->n_pending >= BROKER_MAX_PENDING) {
         //  the lease will bring the task back; the handler is idempotent
@@ -217,16 +332,15 @@ s_keep_pending (sp_broker_t *self, sp_msg_t **msg_p)
         sp_msg_destroy (msg_p);
         return;
     }
-    //  an array of pointers: sizeof one pointer is meant
-    sp_msg_t **grown =
-        realloc (self->pending,
-                 (self->n_pending + 1) * sizeof *grown);  // NOLINT(bugprone-sizeof-expression)
+    pending_t *grown = realloc (self->pending, (self->n_pending + 1) * sizeof *grown);
     if (!grown) {
         sp_msg_destroy (msg_p);
         return;
     }
     self->pending = grown;
-    self->pending[self->n_pending++] = *msg_p;
+    pending_t *p = &self->pending[self->n_pending++];
+    p->msg = *msg_p;
+    snprintf (p->route, sizeof p->route, "%s", route);
     *msg_p = NULL;
 }
 
@@ -235,13 +349,12 @@ s_retry_pending (sp_broker_t *self)
 {
     size_t done = 0;
     //  in arrival order; stop at the first one Redis still cannot take
-    while (done < self->n_pending && s_store_answer (self, self->pending[done]) != SP_STORE_EIO) {
-        sp_msg_destroy (&self->pending[done]);
+    while (done < self->n_pending && s_store_answer (self, self->pending[done].msg,
+                                                     self->pending[done].route) != SP_STORE_EIO) {
+        sp_msg_destroy (&self->pending[done].msg);
         done++;
     }
-    memmove (self->pending, self->pending + done,
-             (self->n_pending - done) *
-                 sizeof *self->pending);  // NOLINT(bugprone-sizeof-expression)
+    memmove (self->pending, self->pending + done, (self->n_pending - done) * sizeof *self->pending);
     self->n_pending -= done;
 }
 
@@ -261,6 +374,10 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
     int64_t expiry = now + (int64_t) self->cfg.heartbeat_ms * self->cfg.liveness;
     if (w)
         w->expires_ms = expiry;
+    else if (msg->type != SP_MSG_READY && !s_stranger_admit (self, routing_id, now))
+        return false;  //  a peer that never said ready and has had its share
+    char route[BROKER_ROUTE_MAX];
+    s_route_hex (routing_id, route);
 
     switch (msg->type) {
         case SP_MSG_READY: {
@@ -283,6 +400,7 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
                 s_send_error (self, routing_id, "busy", "too many workers");
                 break;
             }
+            s_stranger_set (self, routing_id, 0, now);
             snprintf (w->name, sizeof w->name, "%s", msg->worker);
             w->stage = stage;
             w->capacity = (int) msg->credit;
@@ -301,10 +419,20 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
             break;
         case SP_MSG_DONE:
         case SP_MSG_FAIL: {
-            int rc = s_store_answer (self, msg);
+            int rc = s_store_answer (self, msg, route);
             if (rc == SP_STORE_EIO)
-                s_keep_pending (self, msg_p);
+                s_keep_pending (self, msg_p, route);
+            if (w && rc == SP_STORE_EFORGED && ++w->forged >= BROKER_FORGED_LIMIT) {
+                sp_log_warn ("event=worker_dropped worker=%s reason=\"%d forged answers in a row\"",
+                             sp_log_q (w->name), w->forged);
+                s_stat_add (self, &self->stats.workers_dropped, 1);
+                s_worker_remove (self, (size_t) (w - self->workers), "\"forged answers\"");
+                s_stranger_set (self, routing_id, BROKER_STRANGER_LIMIT, now);
+                break;
+            }
             if (w) {
+                if (rc != SP_STORE_EFORGED)
+                    w->forged = 0;
                 if (w->credit < w->capacity)
                     w->credit++;
             } else
@@ -312,9 +440,20 @@ s_on_message (sp_broker_t *self, zframe_t *routing_id, sp_msg_t **msg_p, int64_t
             break;
         }
         case SP_MSG_PROGRESS: {
-            if (sp_store_extend (self->store, msg->id, msg->fence, self->cfg.lease_ms) ==
-                SP_STORE_ESTALE)
-                break;  //  someone else owns it now: its progress is not news
+            sp_store_claim_t claim = {.route = route, .token = msg->has_token ? msg->token : 0};
+            int rc =
+                sp_store_extend_as (self->store, msg->id, msg->fence, &claim, self->cfg.lease_ms);
+            if (rc == SP_STORE_EFORGED) {
+                s_stat_add (self, &self->stats.forged, 1);
+                sp_log_warn ("event=answer_refused type=progress task=%s reason=\"forged: not "
+                             "from the worker the task was given to\"",
+                             sp_log_q (msg->id));
+            }
+            if (rc != SP_STORE_OK && rc != SP_STORE_EIO) {
+                if (!w)
+                    s_send_error (self, routing_id, "unknown_worker", "say ready again");
+                break;  //  stale (someone else owns it now) or forged: not news
+            }
             char job[SP_MSG_MAX_ID + 1], track[SP_MSG_MAX_TRACK_KEY + 1];
             s_task_ids (msg->id, job, sizeof job, track, sizeof track);
             if (self->cfg.events && job[0]) {
@@ -386,8 +525,16 @@ s_dispatch (sp_broker_t *self, int64_t now)
             worker_t *w = s_pick_worker (self, stage);
             if (!w)
                 break;
+            //  the claim: where the task goes and a token nobody else can guess
+            char route[BROKER_ROUTE_MAX];
+            s_route_hex (w->routing_id, route);
+            uint64_t token = 0;
+            while (token == 0)
+                token = sp_rand_u64 ();
+            sp_store_claim_t claim = {.route = route, .token = token};
             sp_store_task_t *task = NULL;
-            int rc = sp_store_take (self->store, stage, w->name, self->cfg.lease_ms, &task);
+            int rc =
+                sp_store_take_as (self->store, stage, w->name, &claim, self->cfg.lease_ms, &task);
             if (rc != SP_STORE_OK)
                 break;
             sp_msg_t out;
@@ -396,14 +543,16 @@ s_dispatch (sp_broker_t *self, int64_t now)
             out.id = task->id;
             out.stage = (char *) sp_store_stage_name (stage);
             out.fence = task->fence;
+            out.has_token = true;
+            out.token = token;
             out.attempt = (uint64_t) task->attempt;
             out.payload = task->payload;
             out.payload_size = task->payload_len;
             if (sp_wire_send (self->router, w->routing_id, NULL, &out, true) != SP_WIRE_OK) {
                 //  It vanished between its last message and now: give the task back.
-                sp_store_fail (self->store, task->id, task->fence,
-                               "the worker went away before the task reached it", true,
-                               self->cfg.max_attempts + 1, 0);
+                sp_store_fail_as (self->store, task->id, task->fence, &claim,
+                                  "the worker went away before the task reached it", true,
+                                  self->cfg.max_attempts + 1, 0);
                 s_worker_remove (self, (size_t) (w - self->workers), "\"unreachable\"");
                 sp_store_task_destroy (&task);
                 continue;
@@ -433,6 +582,20 @@ s_any_credit (sp_broker_t *self)
 }
 
 /* ---------------------------------------------------------------- thread */
+
+/*  A frame that did not decode: logged and answered, unless it comes from
+    a stranger that has had its share. */
+static void
+s_on_bad_message (sp_broker_t *self, zframe_t *routing_id, const char *reason, int64_t now)
+{
+    s_stat_add (self, &self->stats.bad_messages, 1);
+    if (routing_id && !s_worker_find (self, routing_id) &&
+        !s_stranger_admit (self, routing_id, now))
+        return;
+    sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
+    if (routing_id)
+        s_send_error (self, routing_id, "bad_message", reason);
+}
 
 static void *
 s_broker_thread (void *arg)
@@ -464,20 +627,13 @@ s_broker_thread (void *arg)
                 if (rc == SP_WIRE_OK) {
                     if (s_on_message (self, routing_id, &msg, now))
                         next_dispatch = now;
-                } else if (rc == SP_WIRE_BAD_MSG) {
-                    s_stat_add (self, &self->stats.bad_messages, 1);
-                    sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
-                    if (routing_id)
-                        s_send_error (self, routing_id, "bad_message", reason);
-                } else
+                } else if (rc == SP_WIRE_BAD_MSG)
+                    s_on_bad_message (self, routing_id, reason, now);
+                else
                     break;
             }
-        } else if (rc == SP_WIRE_BAD_MSG) {
-            s_stat_add (self, &self->stats.bad_messages, 1);
-            sp_log_warn ("event=bad_message reason=%s", sp_log_q (reason));
-            if (routing_id)
-                s_send_error (self, routing_id, "bad_message", reason);
-        }
+        } else if (rc == SP_WIRE_BAD_MSG)
+            s_on_bad_message (self, routing_id, reason, now);
         sp_msg_destroy (&msg);
         zframe_destroy (&routing_id);
 
@@ -555,6 +711,9 @@ sp_broker_new (const sp_broker_config_t *config, char *err, size_t err_size)
                                    config->curve, err, err_size);
     if (!self->router)
         goto fail;
+    //  A worker keeps its (secret, random) identity across reconnects: its
+    //  new connection replaces one the broker has not yet seen close.
+    zsock_set_router_handover (self->router, 1);
     atomic_store (&self->stop, false);
     if (pthread_create (&self->thread, NULL, s_broker_thread, self) != 0) {
         snprintf (err, err_size, "cannot start the broker thread");
@@ -585,8 +744,11 @@ sp_broker_destroy (sp_broker_t **self_p)
         zframe_destroy (&self->workers[i].routing_id);
     free (self->workers);
     for (size_t i = 0; i < self->n_pending; i++)
-        sp_msg_destroy (&self->pending[i]);
+        sp_msg_destroy (&self->pending[i].msg);
     free (self->pending);
+    for (size_t i = 0; i < self->n_strangers; i++)
+        zframe_destroy (&self->strangers[i].routing_id);
+    free (self->strangers);
     zsock_destroy (&self->router);
     sp_store_destroy (&self->store);
     free (self->endpoint);

@@ -1,10 +1,19 @@
 /*  log.c: leveled one-line logging (see soulpipe/log.h).
 
     Lines are assembled in a stack buffer and written with one write(2), so
-    lines from several threads never interleave. */
+    lines from several threads never interleave.
+
+    Rate limit: a call site is known by its format string (the literal's
+    address). Each site may write s_rate_per_s lines per one-second window;
+    past that its lines are counted, not written, and the first line of the
+    site in a later window (or a sweep, at most once a second, from any
+    line) writes one "suppressed K similar lines" line in their place. A
+    peer that sends 300k bogus messages then costs a few lines a second. */
 #include "soulpipe/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX 4096  //  bytes per line, longer lines are cut
-#define LOG_Q_SLOTS  8     //  rotating buffers for sp_log_q
-#define LOG_Q_MAX    400   //  bytes of input rendered by sp_log_q
+#define LOG_LINE_MAX       4096  //  bytes per line, longer lines are cut
+#define LOG_Q_SLOTS        8     //  rotating buffers for sp_log_q
+#define LOG_Q_MAX          400   //  bytes of input rendered by sp_log_q
+#define LOG_RATE_SLOTS     256   //  call sites tracked at once (direct-mapped)
+#define LOG_RATE_WINDOW_MS 1000  //  the rate limit's window (ms)
+#define LOG_RATE_DEFAULT   20    //  lines per call site per window, by default
 
 static const char *s_service = "soulpipe";
 static sp_log_level_t s_level = SP_LOG_INFO;
@@ -28,6 +40,19 @@ static _Thread_local char s_q_buf[LOG_Q_SLOTS][LOG_Q_MAX * 4 + 16];
 static _Thread_local unsigned s_q_next;
 
 static const char *s_level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
+
+typedef struct {
+    const char *key;                //  the call site's format string (NULL = free slot)
+    int64_t window_ms;              //  start of its current window (monotonic ms)
+    unsigned count;                 //  lines written in this window
+    unsigned long long suppressed;  //  lines not written since the last summary
+    sp_log_level_t level;           //  highest level among the suppressed lines
+} s_rate_t;
+
+static pthread_mutex_t s_rate_lock = PTHREAD_MUTEX_INITIALIZER;  //  guards the three below
+static s_rate_t s_rate[LOG_RATE_SLOTS];                          //  per call site counters
+static int64_t s_rate_swept_ms;                     //  last sweep for silent suppressed sites
+static atomic_int s_rate_per_s = LOG_RATE_DEFAULT;  //  lines per site per window, 0 = no limit
 
 void
 sp_log_init (const char *service, sp_log_level_t level)
@@ -98,10 +123,19 @@ sp_log_context (const char *job, const char *track)
 }
 
 void
-sp_log_write (sp_log_level_t level, const char *fmt, ...)
+sp_log_set_rate (int per_second)
 {
-    if (level < SP_LOG_DEBUG || level >= SP_LOG_OFF)
-        return;
+    atomic_store (&s_rate_per_s, per_second > 0 ? per_second : 0);
+}
+
+/*  Format and write one line; with_context appends this thread's job and
+    track ids. */
+static void s_emit (sp_log_level_t level, bool with_context, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
+
+static void
+s_emit (sp_log_level_t level, bool with_context, const char *fmt, va_list ap)
+{
     char line[LOG_LINE_MAX];
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
@@ -114,23 +148,20 @@ sp_log_write (sp_log_level_t level, const char *fmt, ...)
         return;
     size_t used = (size_t) len;
 
-    va_list ap;
-    va_start (ap, fmt);
     int n = vsnprintf (line + used, sizeof line - used, fmt, ap);
-    va_end (ap);
     if (n > 0)
         used += (size_t) n;
     if (used >= sizeof line)
         used = sizeof line - 1;
 
-    if (s_ctx_job[0] && used < sizeof line) {
+    if (with_context && s_ctx_job[0] && used < sizeof line) {
         n = snprintf (line + used, sizeof line - used, " job=%s", s_ctx_job);
         if (n > 0)
             used += (size_t) n;
     }
     if (used >= sizeof line)
         used = sizeof line - 1;
-    if (s_ctx_track[0] && used < sizeof line) {
+    if (with_context && s_ctx_track[0] && used < sizeof line) {
         n = snprintf (line + used, sizeof line - used, " track=%s", s_ctx_track);
         if (n > 0)
             used += (size_t) n;
@@ -140,6 +171,84 @@ sp_log_write (sp_log_level_t level, const char *fmt, ...)
     line[used++] = '\n';
     ssize_t rc = write (STDERR_FILENO, line, used);
     (void) rc;
+}
+
+static void s_emit_f (sp_log_level_t level, bool with_context, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_emit_f (sp_log_level_t level, bool with_context, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    s_emit (level, with_context, fmt, ap);
+    va_end (ap);
+}
+
+/*  The summary of a slot's suppressed lines, then the slot is reset to
+    key at now. Called with s_rate_lock held. */
+static void
+s_rate_flush (s_rate_t *slot, const char *key, int64_t now)
+{
+    if (slot->key && slot->suppressed)
+        s_emit_f (slot->level, false,
+                  "event=log_suppressed count=%llu what=\"suppressed %llu similar lines\" like=%s",
+                  slot->suppressed, slot->suppressed, sp_log_q (slot->key));
+    slot->key = key;
+    slot->window_ms = now;
+    slot->count = 0;
+    slot->suppressed = 0;
+    slot->level = SP_LOG_DEBUG;
+}
+
+/*  True when the line of call site fmt may be written now; counts it as
+    suppressed otherwise. */
+static bool
+s_rate_admit (sp_log_level_t level, const char *fmt)
+{
+    int limit = atomic_load (&s_rate_per_s);
+    if (limit <= 0)
+        return true;
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    uintptr_t h = (uintptr_t) fmt;
+    h ^= h >> 17;
+    h *= (uintptr_t) 0x9e3779b97f4a7c15ULL;
+    s_rate_t *slot = &s_rate[(h >> 8) % LOG_RATE_SLOTS];
+    bool admit = true;
+    pthread_mutex_lock (&s_rate_lock);
+    if (slot->key != fmt || now - slot->window_ms >= LOG_RATE_WINDOW_MS)
+        s_rate_flush (slot, fmt, now);
+    if (slot->count >= (unsigned) limit) {
+        slot->suppressed++;
+        if (level > slot->level)
+            slot->level = level;
+        admit = false;
+    } else
+        slot->count++;
+    //  sites that went quiet while suppressed still get their summary
+    if (now - s_rate_swept_ms >= LOG_RATE_WINDOW_MS) {
+        s_rate_swept_ms = now;
+        for (size_t i = 0; i < LOG_RATE_SLOTS; i++)
+            if (s_rate[i].suppressed && now - s_rate[i].window_ms >= LOG_RATE_WINDOW_MS)
+                s_rate_flush (&s_rate[i], s_rate[i].key, now);
+    }
+    pthread_mutex_unlock (&s_rate_lock);
+    return admit;
+}
+
+void
+sp_log_write (sp_log_level_t level, const char *fmt, ...)
+{
+    if (level < SP_LOG_DEBUG || level >= SP_LOG_OFF || !fmt)
+        return;
+    if (!s_rate_admit (level, fmt))
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    s_emit (level, true, fmt, ap);
+    va_end (ap);
 }
 
 /*  Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */

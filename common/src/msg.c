@@ -86,30 +86,33 @@ static const sp_msg__field_t s_heartbeat_f[] = {
     FMV (T, held, SP_MSG_MAX_HELD, s_held),
 };
 static const sp_msg__field_t s_task_f[] = {
-    FS (T, id, REQ, SP_MSG_MAX_ID), FS (T, stage, REQ, SP_MSG_MAX_ID),          FU (T, fence, U64),
-    FU (T, attempt, U64),           FBIN (T, payload, REQ, SP_MSG_MAX_PAYLOAD),
+    FS (T, id, REQ, SP_MSG_MAX_ID),
+    FS (T, stage, REQ, SP_MSG_MAX_ID),
+    FU (T, fence, U64),
+    FUH (T, token, OPT, U64),
+    FU (T, attempt, U64),
+    FBIN (T, payload, REQ, SP_MSG_MAX_PAYLOAD),
 };
 static const sp_msg__field_t s_done_f[] = {
     FS (T, id, REQ, SP_MSG_MAX_ID),
     FU (T, fence, U64),
+    FUH (T, token, OPT, U64),
     FS (T, next, OPT, SP_MSG_MAX_ID),
     FBIN (T, payload, OPT, SP_MSG_MAX_PAYLOAD),
 };
 static const sp_msg__field_t s_fail_f[] = {
     FS (T, id, REQ, SP_MSG_MAX_ID),
     FU (T, fence, U64),
+    FUH (T, token, OPT, U64),
     FS (T, reason, REQ, SP_MSG_MAX_STR),
     FB (T, retry),
     FBIN (T, payload, OPT, SP_MSG_MAX_PAYLOAD),
 };
 static const sp_msg__field_t s_progress_f[] = {
-    FS (T, id, REQ, SP_MSG_MAX_ID),
-    FU (T, fence, U64),
-    FS (T, state, REQ, SP_MSG_MAX_STATE),
-    FUH (T, bytes, OPT, U64),
-    FUH (T, size, OPT, U64),
-    FFO (T, percent, 0.0, 100.0),
-    FS (T, message, OPT, SP_MSG_MAX_TEXT),
+    FS (T, id, REQ, SP_MSG_MAX_ID), FU (T, fence, U64),
+    FUH (T, token, OPT, U64),       FS (T, state, REQ, SP_MSG_MAX_STATE),
+    FUH (T, bytes, OPT, U64),       FUH (T, size, OPT, U64),
+    FFO (T, percent, 0.0, 100.0),   FS (T, message, OPT, SP_MSG_MAX_TEXT),
 };
 static const sp_msg__field_t s_bye_f[] = {
     FS (T, worker, REQ, SP_MSG_MAX_ID),

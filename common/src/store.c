@@ -494,6 +494,9 @@ sp_store__run (sp_store_t *self, int script, sp_store__args_t *a, redisReply **r
         case 3:
             rc = SP_STORE_ENOENT;
             break;
+        case 4:
+            rc = SP_STORE_EFORGED;
+            break;
         default:
             rc = SP_STORE_EPROTO;
             break;
@@ -600,6 +603,8 @@ sp_store_strerror (int rc)
             return "counters inconsistent";
         case SP_STORE_ENOMEM:
             return "out of memory";
+        case SP_STORE_EFORGED:
+            return "not from the worker the task was given to (token or sender does not match)";
         default:
             return "unknown error";
     }

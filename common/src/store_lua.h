@@ -3,7 +3,8 @@
 
     Every script is s_lua_prelude followed by its body; store.c joins them
     and loads them with SCRIPT LOAD. Each returns {code, data, changes}:
-    code 0 ok, 1 empty, 2 stale fence, 3 no such job/track/task; data is
+    code 0 ok, 1 empty, 2 stale fence, 3 no such job/track/task, 4 an
+    answer whose token or sender is not the lease's (forged); data is
     script specific; changes is a list of change records (see emit()).
     All keys are built inside the scripts, so they assume one Redis (no
     cluster). Times are Redis server time (TIME) in ms, so workers on
@@ -134,11 +135,14 @@ static const char s_lua_job_seal[] =
     "return {0, {}, changes}\n";
 
 static const char s_lua_take[] =
-    "-- ARGV: stage, owner, lease ms, request id ('' = none)\n"
+    "-- ARGV: stage, owner, lease ms, request id ('' = none), token, route\n"
     "-- Moves due delayed tasks to the ready list, then hands out the first ready\n"
-    "-- task: in-flight with a lease, fence + 1. A retried request (same request\n"
-    "-- id, outcome unknown) gets the same task back instead of a second one.\n"
+    "-- task: in-flight with a lease, fence + 1, recording the dispatch's token\n"
+    "-- and the identity it goes to ('' = none), which answers must present.\n"
+    "-- A retried request (same request id, outcome unknown) gets the same task\n"
+    "-- back instead of a second one.\n"
     "local stage, owner, lease, req = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]\n"
+    "local token, route = ARGV[5], ARGV[6]\n"
     "local qk, dk, ik = P .. 'q:' .. stage, P .. 'delayed:' .. stage, P .. 'inflight:' .. stage\n"
     "local now = now_ms()\n"
     "local function reply (tid, t)\n"
@@ -174,7 +178,8 @@ static const char s_lua_take[] =
     "  if t.state == 'ready' and t.stage == stage then\n"
     "    local fence = redis.call('HINCRBY', tk, 'fence', 1)\n"
     "    local deadline = I(now + lease)\n"
-    "    redis.call('HSET', tk, 'state', 'inflight', 'owner', owner, 'deadline', deadline)\n"
+    "    redis.call('HSET', tk, 'state', 'inflight', 'owner', owner, 'deadline', deadline,\n"
+    "      'token', token, 'route', route)\n"
     "    redis.call('ZADD', ik, deadline, tid)\n"
     "    local trk = P .. 'track:' .. t.track\n"
     "    local old = redis.call('HGET', trk, 'state')\n"
@@ -193,11 +198,12 @@ static const char s_lua_take[] =
     "end\n";
 
 static const char s_lua_extend[] =
-    "-- ARGV: task, fence, lease ms\n"
+    "-- ARGV: task, fence, lease ms, token, route\n"
     "local tk = P .. 'task:' .. ARGV[1]\n"
-    "local t = redis.call('HMGET', tk, 'stage', 'state', 'fence')\n"
+    "local t = redis.call('HMGET', tk, 'stage', 'state', 'fence', 'token', 'route')\n"
     "if not t[1] then return {3, {}, changes} end\n"
     "if t[2] ~= 'inflight' or t[3] ~= ARGV[2] then return {2, {}, changes} end\n"
+    "if (t[4] or '') ~= ARGV[4] or (t[5] or '') ~= ARGV[5] then return {4, {}, changes} end\n"
     "local deadline = I(now_ms() + tonumber(ARGV[3]))\n"
     "redis.call('HSET', tk, 'deadline', deadline)\n"
     "redis.call('ZADD', P .. 'inflight:' .. t[1], deadline, ARGV[1])\n"
@@ -205,18 +211,23 @@ static const char s_lua_extend[] =
 
 static const char s_lua_complete[] =
     "-- ARGV: task, fence, next stage ('' = none), next payload,\n"
-    "--       path, source_user, source_file, transfer_id ('' = leave as is)\n"
+    "--       path, source_user, source_file, transfer_id ('' = leave as is),\n"
+    "--       token, route (of the dispatch; '' = none)\n"
     "local tid, fence, nstage, npayload = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+    "local token, route = ARGV[9], ARGV[10]\n"
     "local tk = P .. 'task:' .. tid\n"
     "local t = hfields(tk, 'stage', 'track', 'job', 'attempt', 'state', 'fence', 'closed_fence',\n"
-    "  'closed_op')\n"
+    "  'closed_op', 'token', 'route', 'closed_token')\n"
     "if not t.stage then return {3, {}, changes} end\n"
-    "if t.closed_fence == fence and t.closed_op == 'done' then return {0, {'again'}, changes} end\n"
+    "if t.closed_fence == fence and t.closed_op == 'done' and (t.closed_token or '') == token then\n"
+    "  return {0, {'again'}, changes}\n"
+    "end\n"
     "if t.state ~= 'inflight' or t.fence ~= fence then return {2, {}, changes} end\n"
+    "if (t.token or '') ~= token or (t.route or '') ~= route then return {4, {}, changes} end\n"
     "local now = now_ms()\n"
     "redis.call('ZREM', P .. 'inflight:' .. t.stage, tid)\n"
     "redis.call('HSET', tk, 'state', 'done', 'closed_fence', fence, 'closed_op', 'done',\n"
-    "  'owner', '')\n"
+    "  'closed_token', token, 'owner', '')\n"
     "local trk = P .. 'track:' .. t.track\n"
     "local old = redis.call('HGET', trk, 'state')\n"
     "local fields = {'path', 'source_user', 'source_file', 'transfer_id'}\n"
@@ -250,15 +261,20 @@ static const char s_lua_complete[] =
     "return {0, {'ok'}, changes}\n";
 
 static const char s_lua_fail[] =
-    "-- ARGV: task, fence, reason, retryable (1|0), max attempts, backoff ms\n"
+    "-- ARGV: task, fence, reason, retryable (1|0), max attempts, backoff ms,\n"
+    "--       token, route (of the dispatch; '' = none)\n"
     "local tid, fence, reason = ARGV[1], ARGV[2], ARGV[3]\n"
     "local retryable, maxa, backoff = ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    "local token, route = ARGV[7], ARGV[8]\n"
     "local tk = P .. 'task:' .. tid\n"
     "local t = hfields(tk, 'stage', 'track', 'job', 'attempt', 'state', 'fence', 'closed_fence',\n"
-    "  'closed_op')\n"
+    "  'closed_op', 'token', 'route', 'closed_token')\n"
     "if not t.stage then return {3, {}, changes} end\n"
-    "if t.closed_fence == fence and t.closed_op == 'fail' then return {0, {'again'}, changes} end\n"
+    "if t.closed_fence == fence and t.closed_op == 'fail' and (t.closed_token or '') == token then\n"
+    "  return {0, {'again'}, changes}\n"
+    "end\n"
     "if t.state ~= 'inflight' or t.fence ~= fence then return {2, {}, changes} end\n"
+    "if (t.token or '') ~= token or (t.route or '') ~= route then return {4, {}, changes} end\n"
     "local now = now_ms()\n"
     "local attempt = tonumber(t.attempt)\n"
     "redis.call('ZREM', P .. 'inflight:' .. t.stage, tid)\n"
@@ -274,13 +290,13 @@ static const char s_lua_fail[] =
     "    redis.call('RPUSH', P .. 'q:' .. t.stage, tid)\n"
     "  end\n"
     "  redis.call('HSET', tk, 'attempt', attempt, 'owner', '', 'last_error', reason,\n"
-    "    'closed_fence', fence, 'closed_op', 'fail')\n"
+    "    'closed_fence', fence, 'closed_op', 'fail', 'closed_token', token)\n"
     "  redis.call('HSET', trk, 'state', 'queued', 'reason', reason, 'updated', I(now))\n"
     "  redis.call('HSET', P .. 'job:' .. t.job, 'updated', I(now))\n"
     "  emit(t.job, t.track, old, 'queued', t.stage, attempt, reason)\n"
     "else\n"
     "  redis.call('HSET', tk, 'state', 'failed', 'owner', '', 'last_error', reason,\n"
-    "    'closed_fence', fence, 'closed_op', 'fail')\n"
+    "    'closed_fence', fence, 'closed_op', 'fail', 'closed_token', token)\n"
     "  redis.call('HSET', trk, 'state', 'failed', 'reason', reason, 'updated', I(now))\n"
     "  bump(t.job, 'queued', -1)\n"
     "  bump(t.job, 'failed', 1)\n"

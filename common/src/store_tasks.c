@@ -28,23 +28,49 @@ sp_store_task_destroy (sp_store_task_t **self_p)
     *self_p = NULL;
 }
 
+/*  The claim's two script arguments: token as 16 hex digits (in buf, which
+    must live until the call) and the route, '' for none. */
+static void
+s_claim_args (sp_store__args_t *a, const sp_store_claim_t *claim, char buf[17])
+{
+    buf[0] = '\0';
+    if (claim && claim->token)
+        snprintf (buf, 17, "%016" PRIx64, claim->token);
+    sp_store__arg (a, buf);
+    sp_store__arg (a, claim && claim->route ? claim->route : "");
+}
+
+static bool
+s_claim_ok (const sp_store_claim_t *claim)
+{
+    return !claim || !claim->route || strlen (claim->route) <= SP_STORE_ROUTE_MAX;
+}
+
 int
 sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner, int lease_ms,
                sp_store_task_t **task_p)
 {
+    return sp_store_take_as (self, stage, owner, NULL, lease_ms, task_p);
+}
+
+int
+sp_store_take_as (sp_store_t *self, sp_store_stage_t stage, const char *owner,
+                  const sp_store_claim_t *claim, int lease_ms, sp_store_task_t **task_p)
+{
     if (task_p)
         *task_p = NULL;
     if (!self || !task_p || !sp_store__stage_ok (stage) || !owner ||
-        strlen (owner) > SP_STORE__ID_LEN_MAX || lease_ms <= 0)
+        strlen (owner) > SP_STORE__ID_LEN_MAX || lease_ms <= 0 || !s_claim_ok (claim))
         return SP_STORE_EINVAL;
-    char req[64];
+    char req[64], tok[17];
     sp_store__token (self, req, sizeof req);
     sp_store__args_t a;
-    sp_store__args_init (&a, 4);
+    sp_store__args_init (&a, 6);
     sp_store__arg (&a, sp_store_stage_name (stage));
     sp_store__arg (&a, owner);
     sp_store__argi (&a, lease_ms);
     sp_store__arg (&a, req);
+    s_claim_args (&a, claim, tok);
     redisReply *r = NULL;
     int rc = sp_store__run (self, SP_STORE__LUA_TAKE, &a, &r);
     if (rc != SP_STORE_OK)
@@ -91,13 +117,22 @@ sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner, int 
 int
 sp_store_extend (sp_store_t *self, const char *task_id, uint64_t fence, int lease_ms)
 {
-    if (!self || !sp_store__valid_id (task_id) || lease_ms <= 0)
+    return sp_store_extend_as (self, task_id, fence, NULL, lease_ms);
+}
+
+int
+sp_store_extend_as (sp_store_t *self, const char *task_id, uint64_t fence,
+                    const sp_store_claim_t *claim, int lease_ms)
+{
+    if (!self || !sp_store__valid_id (task_id) || lease_ms <= 0 || !s_claim_ok (claim))
         return SP_STORE_EINVAL;
+    char tok[17];
     sp_store__args_t a;
-    sp_store__args_init (&a, 3);
+    sp_store__args_init (&a, 5);
     sp_store__arg (&a, task_id);
     sp_store__argi (&a, (int64_t) fence);
     sp_store__argi (&a, lease_ms);
+    s_claim_args (&a, claim, tok);
     return sp_store__run (self, SP_STORE__LUA_EXTEND, &a, NULL);
 }
 
@@ -106,15 +141,25 @@ sp_store_complete (sp_store_t *self, const char *task_id, uint64_t fence,
                    sp_store_stage_t next_stage, const void *next_payload, size_t next_len,
                    const sp_store_result_t *result)
 {
-    if (!self || !sp_store__valid_id (task_id) ||
+    return sp_store_complete_as (self, task_id, fence, NULL, next_stage, next_payload, next_len,
+                                 result);
+}
+
+int
+sp_store_complete_as (sp_store_t *self, const char *task_id, uint64_t fence,
+                      const sp_store_claim_t *claim, sp_store_stage_t next_stage,
+                      const void *next_payload, size_t next_len, const sp_store_result_t *result)
+{
+    if (!self || !sp_store__valid_id (task_id) || !s_claim_ok (claim) ||
         (next_stage != SP_STORE_NONE && !sp_store__stage_ok (next_stage)) ||
         (next_len && !next_payload))
         return SP_STORE_EINVAL;
     sp_store_result_t none = {0};
     if (!result)
         result = &none;
+    char tok[17];
     sp_store__args_t a;
-    sp_store__args_init (&a, 8);
+    sp_store__args_init (&a, 10);
     sp_store__arg (&a, task_id);
     sp_store__argi (&a, (int64_t) fence);
     sp_store__arg (&a, next_stage == SP_STORE_NONE ? "" : sp_store_stage_name (next_stage));
@@ -123,6 +168,7 @@ sp_store_complete (sp_store_t *self, const char *task_id, uint64_t fence,
     sp_store__arg (&a, result->source_user);
     sp_store__arg (&a, result->source_file);
     sp_store__arg (&a, result->transfer_id);
+    s_claim_args (&a, claim, tok);
     int rc = sp_store__run (self, SP_STORE__LUA_COMPLETE, &a, NULL);
     if (rc == SP_STORE_ESTALE)
         sp_log_warn ("event=complete_stale task=%s fence=%" PRIu64, task_id, fence);
@@ -133,16 +179,28 @@ int
 sp_store_fail (sp_store_t *self, const char *task_id, uint64_t fence, const char *reason,
                bool retryable, int max_attempts, int backoff_ms)
 {
-    if (!self || !sp_store__valid_id (task_id) || max_attempts < 1 || backoff_ms < 0)
+    return sp_store_fail_as (self, task_id, fence, NULL, reason, retryable, max_attempts,
+                             backoff_ms);
+}
+
+int
+sp_store_fail_as (sp_store_t *self, const char *task_id, uint64_t fence,
+                  const sp_store_claim_t *claim, const char *reason, bool retryable,
+                  int max_attempts, int backoff_ms)
+{
+    if (!self || !sp_store__valid_id (task_id) || max_attempts < 1 || backoff_ms < 0 ||
+        !s_claim_ok (claim))
         return SP_STORE_EINVAL;
+    char tok[17];
     sp_store__args_t a;
-    sp_store__args_init (&a, 6);
+    sp_store__args_init (&a, 8);
     sp_store__arg (&a, task_id);
     sp_store__argi (&a, (int64_t) fence);
     sp_store__arg (&a, reason && *reason ? reason : "unknown error");
     sp_store__arg (&a, retryable ? "1" : "0");
     sp_store__argi (&a, max_attempts);
     sp_store__argi (&a, backoff_ms);
+    s_claim_args (&a, claim, tok);
     int rc = sp_store__run (self, SP_STORE__LUA_FAIL, &a, NULL);
     if (rc == SP_STORE_ESTALE)
         sp_log_warn ("event=fail_stale task=%s fence=%" PRIu64, task_id, fence);

@@ -69,6 +69,19 @@ sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_msg, int h
 }
 
 zsock_t *
+sp_wire_worker_socket (const char *endpoint, size_t max_msg, const void *routing_id, size_t id_size,
+                       const sp_wire_curve_t *curve, char *err, size_t err_size)
+{
+    zsock_t *sock = s_socket_new (ZMQ_DEALER, max_msg, 0, err, err_size);
+    if (!sock)
+        return NULL;
+    //  before connect, so every connection (and reconnection) carries it
+    if (routing_id && id_size)
+        zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, routing_id, id_size);
+    return s_socket_attach (sock, endpoint, false, curve, err, err_size);
+}
+
+zsock_t *
 sp_wire_client_socket (const char *endpoint, size_t max_msg, int timeout_ms,
                        const sp_wire_curve_t *curve, char *err, size_t err_size)
 {

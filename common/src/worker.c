@@ -11,6 +11,7 @@
 #include "soulpipe/app.h"
 #include "soulpipe/curve.h"
 #include "soulpipe/log.h"
+#include "soulpipe/rand.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -42,6 +43,7 @@ struct _worker_t {
     const sp_worker_def_t *def;    //  the definition (borrowed)
     char name[SP_MSG_MAX_ID + 1];  //  worker id announced to the broker
     char inproc[96];               //  endpoint of the answer PULL
+    uint8_t routing_id[16];        //  this process's DEALER identity (random, secret)
     pthread_mutex_t lock;          //  guards queue, running
     pthread_cond_t cond;           //  signalled on new tasks / stop
     sp_msg_t **queue;              //  tasks waiting for a thread (FIFO)
@@ -51,7 +53,8 @@ struct _worker_t {
     atomic_bool quit;        //  handler threads must exit
     atomic_int init_failed;  //  a thread_init returned NULL
     slot_t *slots;
-    sp_msg_held_t *held;  //  tasks held (queued or running), for heartbeats
+    sp_msg_held_t *held;   //  tasks held (queued or running), for heartbeats
+    uint64_t *held_token;  //  held[i]'s dispatch token (for hand-backs; never in heartbeats)
     size_t n_held, cap_held;
 };
 
@@ -110,6 +113,8 @@ sp_task_done (sp_task_t *task, const char *next, const sp_payload_t *payload)
     answer.type = SP_MSG_DONE;
     answer.id = task->msg->id;
     answer.fence = task->msg->fence;
+    answer.has_token = task->msg->has_token;
+    answer.token = task->msg->token;
     answer.next = (char *) next;
     const sp_payload_t *out = payload ? payload : task->payload;
     uint8_t *data = NULL;
@@ -143,6 +148,8 @@ sp_task_fail (sp_task_t *task, bool retry, const char *fmt, ...)
     answer.type = SP_MSG_FAIL;
     answer.id = task->msg->id;
     answer.fence = task->msg->fence;
+    answer.has_token = task->msg->has_token;
+    answer.token = task->msg->token;
     answer.reason = reason;
     answer.retry = retry;
     s_task_answer (task, &answer);
@@ -158,6 +165,8 @@ sp_task_progress (sp_task_t *task, const char *state, int64_t bytes, int64_t siz
     p.type = SP_MSG_PROGRESS;
     p.id = task->msg->id;
     p.fence = task->msg->fence;
+    p.has_token = task->msg->has_token;
+    p.token = task->msg->token;
     p.state = (char *) (state ? state : "working");
     p.has_bytes = bytes >= 0;
     p.bytes = (uint64_t) (bytes >= 0 ? bytes : 0);
@@ -172,7 +181,7 @@ sp_task_progress (sp_task_t *task, const char *state, int64_t bytes, int64_t siz
 /* ---------------------------------------------------------------- held tasks */
 
 static void
-s_held_add (worker_t *self, const char *id, uint64_t fence)
+s_held_add (worker_t *self, const char *id, uint64_t fence, uint64_t token)
 {
     if (self->n_held == self->cap_held) {
         size_t cap = self->cap_held ? self->cap_held * 2 : 16;
@@ -180,6 +189,10 @@ s_held_add (worker_t *self, const char *id, uint64_t fence)
         if (!grown)
             return;
         self->held = grown;
+        uint64_t *tokens = realloc (self->held_token, cap * sizeof *tokens);
+        if (!tokens)
+            return;
+        self->held_token = tokens;
         self->cap_held = cap;
     }
     char *copy = strdup (id);
@@ -187,6 +200,7 @@ s_held_add (worker_t *self, const char *id, uint64_t fence)
         return;
     self->held[self->n_held].id = copy;
     self->held[self->n_held].fence = fence;
+    self->held_token[self->n_held] = token;
     self->n_held++;
 }
 
@@ -197,6 +211,7 @@ s_held_remove (worker_t *self, const char *id, uint64_t fence)
         if (self->held[i].fence == fence && strcmp (self->held[i].id, id) == 0) {
             free (self->held[i].id);
             self->held[i] = self->held[--self->n_held];
+            self->held_token[i] = self->held_token[self->n_held];
             return;
         }
     }
@@ -352,7 +367,7 @@ s_enqueue_task (worker_t *self, sp_msg_t **msg_p)
         self->queue = grown;
         self->cap_queue = cap;
     }
-    s_held_add (self, msg->id, msg->fence);
+    s_held_add (self, msg->id, msg->fence, msg->token);
     self->queue[self->n_queue++] = msg;
     *msg_p = NULL;
     pthread_cond_signal (&self->cond);
@@ -475,9 +490,9 @@ s_session (worker_t *self, zsock_t *dealer, zsock_t *pull, bool (*should_stop) (
     return lost;
 }
 
-//  Tell the broker the task at (id, fence) is handed back (retryable).
+//  Tell the broker the task at (id, fence, token) is handed back (retryable).
 static void
-s_hand_back (zsock_t *dealer, const char *id, uint64_t fence, const char *reason)
+s_hand_back (zsock_t *dealer, const char *id, uint64_t fence, uint64_t token, const char *reason)
 {
     if (!dealer)
         return;
@@ -486,6 +501,8 @@ s_hand_back (zsock_t *dealer, const char *id, uint64_t fence, const char *reason
     fail.type = SP_MSG_FAIL;
     fail.id = (char *) id;
     fail.fence = fence;
+    fail.has_token = token != 0;
+    fail.token = token;
     fail.reason = (char *) reason;
     fail.retry = true;
     sp_wire_send (dealer, NULL, NULL, &fail, true);
@@ -507,7 +524,8 @@ s_stop (worker_t *self, zsock_t *dealer, zsock_t *pull, int grace_ms)
     pthread_mutex_lock (&self->lock);
     for (size_t i = 0; i < self->n_queue; i++) {
         sp_msg_t *queued = self->queue[i];
-        s_hand_back (dealer, queued->id, queued->fence, "the worker stopped before starting it");
+        s_hand_back (dealer, queued->id, queued->fence, queued->token,
+                     "the worker stopped before starting it");
         s_held_remove (self, queued->id, queued->fence);
         sp_msg_destroy (&self->queue[i]);
     }
@@ -525,7 +543,7 @@ s_stop (worker_t *self, zsock_t *dealer, zsock_t *pull, int grace_ms)
     s_forward_answers (self, pull, dealer, 0);
     //  whatever is still running is handed back; its late answer will be stale
     for (size_t i = 0; i < self->n_held; i++)
-        s_hand_back (dealer, self->held[i].id, self->held[i].fence,
+        s_hand_back (dealer, self->held[i].id, self->held[i].fence, self->held_token[i],
                      "the worker stopped before finishing it");
     sp_log_info ("event=worker_stopped worker=%s handed_back=%zu", sp_log_q (self->name),
                  self->n_held);
@@ -551,6 +569,7 @@ s_finish (worker_t *self, zsock_t **pull_p, int started)
     for (size_t i = 0; i < self->n_held; i++)
         free (self->held[i].id);
     free (self->held);
+    free (self->held_token);
     if (running_now != 0)
         return;
     zsock_destroy (pull_p);
@@ -573,6 +592,10 @@ sp_worker_run (const sp_worker_def_t *def)
     self->def = def;
     bool (*should_stop) (void) = def->should_stop ? def->should_stop : s_default_should_stop;
     s_worker_name (self, def);
+    //  The broker checks answers against the identity their task went to;
+    //  one random identity for the process keeps them valid across reconnects.
+    sp_rand_bytes (self->routing_id, sizeof self->routing_id);
+    self->routing_id[0] = 'W';  //  a leading 0 byte is reserved by libzmq
     snprintf (self->inproc, sizeof self->inproc, "inproc://sp-worker-%p", (void *) self);
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->cond, NULL);
@@ -610,8 +633,9 @@ sp_worker_run (const sp_worker_def_t *def)
 
     int64_t reconnect_ms = heartbeat_ms;
     while (!should_stop () && !atomic_load (&self->init_failed)) {
-        dealer = sp_wire_socket (ZMQ_DEALER, def->cfg->broker_endpoint, false,
-                                 SP_MSG_MAX_BROKER_FRAME, 0, curve, err, sizeof err);
+        dealer = sp_wire_worker_socket (def->cfg->broker_endpoint, SP_MSG_MAX_BROKER_FRAME,
+                                        self->routing_id, sizeof self->routing_id, curve, err,
+                                        sizeof err);
         if (!dealer) {
             sp_log_error ("event=broker_connect_failed reason=%s", sp_log_q (err));
             status = 2;

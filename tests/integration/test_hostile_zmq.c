@@ -310,3 +310,177 @@ Test (hostile_zmq, broker_socket)
     cr_assert_geq (s_count (log, "event=bad_message"), S_NCASES + 1, "%s", log);
     free (log);
 }
+
+/* ------------------------------------------- forged answers (issue 21 item 2) */
+
+//  Queue a one-track text job through the client API; returns its id (static).
+static const char *
+s_submit_one (void)
+{
+    static char job[80];
+    zsock_t *c = s_dealer (t.client_ep);
+    sp_msg_t sub = {
+        .type = SP_MSG_SUBMIT, .source = "text", .name = "Forged", .content = "Artist - Song\n"};
+    s_send_msg (c, &sub);
+    sp_msg_t *m = s_reply (c, 20000);
+    cr_assert_not_null (m, "no answer to submit");
+    cr_assert_eq (m->type, SP_MSG_SUBMIT_OK, "submit: %s", sp_msg_type_name (m->type));
+    snprintf (job, sizeof job, "%s", m->job);
+    sp_msg_destroy (&m);
+    zsock_destroy (&c);
+    return job;
+}
+
+//  Say ready as a search worker and wait for a task (caller owns it).
+static sp_msg_t *
+s_ready_and_take (zsock_t *w, const char *name)
+{
+    sp_msg_t ready = {.type = SP_MSG_READY,
+                      .role = "search",
+                      .worker = (char *) name,
+                      .has_credit = true,
+                      .credit = 1};
+    s_send_msg (w, &ready);
+    long long deadline = sp_test_now_ms () + 15000;
+    while (sp_test_now_ms () < deadline) {
+        sp_msg_t *m = s_reply (w, 1000);
+        if (m && m->type == SP_MSG_TASK)
+            return m;
+        sp_msg_destroy (&m);
+    }
+    cr_assert_fail ("%s got no task", name);
+    return NULL;
+}
+
+static void
+s_job_counts (const char *job, long long *done, long long *failed)
+{
+    sp_store_job_t *j = NULL;
+    cr_assert_eq (sp_store_job_get (t.store, job, &j), SP_STORE_OK);
+    *done = j->done;
+    *failed = j->failed;
+    sp_store_job_destroy (&j);
+}
+
+//  Forged answers for a task held by a real worker: from a socket that
+//  never said ready, from one that did (also under the victim's own worker
+//  name), with the guessable fence, with a guessed token and even with the
+//  right token from the wrong socket. None may change the track; the
+//  holder's own done still counts.
+Test (hostile_zmq, forged_answers_are_refused)
+{
+    sp_test_init (&t, false);
+    sp_test_setenv (&t, "SOULPIPE_LEASE_S", "60");
+    analyzer_pid = sp_test_start_analyzer (&t);
+    const char *job = s_submit_one ();
+    zsock_t *holder = s_dealer (t.broker_ep);
+    sp_msg_t *task = s_ready_and_take (holder, "holder");
+    long long done, failed;
+
+    //  1. A socket that never said ready: done with the fence guessed as 1.
+    zsock_t *rogue = s_dealer (t.broker_ep);
+    sp_msg_t forged = {.type = SP_MSG_DONE, .id = task->id, .fence = 1};
+    s_send_msg (rogue, &forged);
+    sp_msg_t *m = s_reply (rogue, 5000);  //  unknown_worker: the answer has been handled
+    sp_msg_destroy (&m);
+    sp_msg_t forged_fail = {
+        .type = SP_MSG_FAIL, .id = task->id, .fence = 1, .reason = "forged", .retry = false};
+    s_send_msg (rogue, &forged_fail);
+    m = s_reply (rogue, 5000);
+    sp_msg_destroy (&m);
+    s_job_counts (job, &done, &failed);
+    cr_assert_eq (done, 0, "a forged done from a stranger completed the track");
+    cr_assert_eq (failed, 0, "a forged fail from a stranger failed the track");
+
+    //  2. A rogue that said ready (another name, then the holder's own),
+    //     with the current fence and a guessed token.
+    sp_msg_t ready = {
+        .type = SP_MSG_READY, .role = "tag", .worker = "rogue", .has_credit = true, .credit = 1};
+    s_send_msg (rogue, &ready);
+    ready.worker = "holder";
+    s_send_msg (rogue, &ready);
+    forged.fence = task->fence;
+    forged.has_token = true;
+    forged.token = 1;
+    s_send_msg (rogue, &forged);
+    forged_fail.fence = task->fence;
+    forged_fail.has_token = true;
+    forged_fail.token = 1;
+    s_send_msg (rogue, &forged_fail);
+
+    //  3. The right token, from the wrong socket.
+    zsock_t *thief = s_dealer (t.broker_ep);
+    forged.token = task->token;
+    s_send_msg (thief, &forged);
+    m = s_reply (thief, 5000);
+    sp_msg_destroy (&m);
+    usleep (300 * 1000);
+    s_job_counts (job, &done, &failed);
+    cr_assert_eq (done, 0, "a forged done completed the track");
+    cr_assert_eq (failed, 0, "a forged fail failed the track");
+
+    //  The holder's own answer is taken.
+    sp_msg_t real = {.type = SP_MSG_DONE,
+                     .id = task->id,
+                     .fence = task->fence,
+                     .has_token = true,
+                     .token = task->token};
+    s_send_msg (holder, &real);
+    long long deadline = sp_test_now_ms () + 5000;
+    do {
+        usleep (50 * 1000);
+        s_job_counts (job, &done, &failed);
+    } while (done == 0 && sp_test_now_ms () < deadline);
+    cr_assert_eq (done, 1, "the holder's done was not taken");
+    cr_assert_eq (failed, 0);
+    s_alive ();
+    char *log = s_log ();
+    cr_assert_geq (s_count (log, "event=answer_refused"), 4, "%s", log);
+    cr_assert (strstr (log, "forged"), "%s", log);
+    free (log);
+    sp_msg_destroy (&task);
+    zsock_destroy (&thief);
+    zsock_destroy (&rogue);
+    zsock_destroy (&holder);
+}
+
+/* ------------------------------------------- bogus floods (issue 21 item 6) */
+
+//  20,000 bogus frames and heartbeats from one socket that never says
+//  ready: a bounded number of answers and log lines, and the broker keeps
+//  serving (a fresh worker still gets its task).
+Test (hostile_zmq, flood_from_a_peer_that_never_said_ready)
+{
+    sp_test_init (&t, false);
+    analyzer_pid = sp_test_start_analyzer (&t);
+    zsock_t *f = s_dealer (t.broker_ep);
+    static const uint8_t junk[] = {0xc1};
+    sp_msg_t hb = {.type = SP_MSG_HEARTBEAT};
+    for (int i = 0; i < 20000; i++) {
+        if (i % 2)
+            s_send_raw (f, junk, sizeof junk, false);
+        else
+            s_send_msg (f, &hb);
+    }
+    //  Whatever the broker still answers arrives within a few seconds.
+    int answers = 0;
+    sp_msg_t *m;
+    while ((m = s_reply (f, 3000))) {
+        answers++;
+        sp_msg_destroy (&m);
+    }
+    cr_assert_leq (answers, 64, "%d answers to a peer that never said ready", answers);
+    s_alive ();
+    const char *job = s_submit_one ();
+    (void) job;
+    zsock_t *w = s_dealer (t.broker_ep);
+    sp_msg_t *task = s_ready_and_take (w, "after-flood");
+    sp_msg_destroy (&task);
+    char *log = s_log ();
+    size_t bad = s_count (log, "event=bad_message");
+    cr_assert_leq (bad, 64, "%zu bad_message lines for one flood", bad);
+    cr_assert_lt (strlen (log), 256u * 1024, "the flood wrote %zu bytes of log", strlen (log));
+    free (log);
+    zsock_destroy (&w);
+    zsock_destroy (&f);
+}

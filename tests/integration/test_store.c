@@ -516,6 +516,49 @@ Test (store, fail_fatal)
     sp_store_destroy (&st);
 }
 
+/*  Issue 21 item 2: a lease taken with a claim (token + route) is only
+    answered with the same claim; a guessed fence alone changes nothing. */
+Test (store, claim_refuses_forged_answers)
+{
+    sp_store_t *st = s_open ();
+    char job[SP_STORE_ID_MAX];
+    s_create (st, 1, 0, job);
+    sp_store_claim_t claim = {.route = "57a1b2c3", .token = 0x8badf00d12345678ULL};
+    sp_store_task_t *t = NULL;
+    cr_assert_eq (sp_store_take_as (st, SP_STORE_SEARCH, "w", &claim, LEASE_MS, &t), SP_STORE_OK);
+    sp_store_claim_t no_token = {.route = claim.route, .token = 0};
+    sp_store_claim_t other_token = {.route = claim.route, .token = claim.token + 1};
+    sp_store_claim_t other_route = {.route = "57a1b2c4", .token = claim.token};
+    const sp_store_claim_t *forged[] = {NULL, &no_token, &other_token, &other_route};
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        cr_assert_eq (
+            sp_store_complete_as (st, t->id, t->fence, forged[i], SP_STORE_NONE, NULL, 0, NULL),
+            SP_STORE_EFORGED, "forged done %zu", i);
+        cr_assert_eq (
+            sp_store_fail_as (st, t->id, t->fence, forged[i], "forged", false, MAX_ATTEMPTS, 0),
+            SP_STORE_EFORGED, "forged fail %zu", i);
+        cr_assert_eq (sp_store_extend_as (st, t->id, t->fence, forged[i], LEASE_MS),
+                      SP_STORE_EFORGED, "forged progress %zu", i);
+    }
+    s_assert_track (st, job, 0, "searching");
+    cr_assert_eq (sp_store_extend_as (st, t->id, t->fence, &claim, LEASE_MS), SP_STORE_OK);
+    cr_assert_eq (sp_store_complete_as (st, t->id, t->fence, &claim, SP_STORE_NONE, NULL, 0, NULL),
+                  SP_STORE_OK);
+    //  a resend by the holder is OK again; the same fence with another claim is not
+    cr_assert_eq (sp_store_complete_as (st, t->id, t->fence, &claim, SP_STORE_NONE, NULL, 0, NULL),
+                  SP_STORE_OK);
+    cr_assert_neq (
+        sp_store_complete_as (st, t->id, t->fence, &other_token, SP_STORE_NONE, NULL, 0, NULL),
+        SP_STORE_OK);
+    sp_store_job_t *j = s_job (st, job);
+    cr_assert_eq (j->done, 1);
+    cr_assert_eq (j->failed, 0);
+    sp_store_job_destroy (&j);
+    s_check (st, job);
+    sp_store_task_destroy (&t);
+    sp_store_destroy (&st);
+}
+
 Test (store, stale_fence)
 {
     sp_store_t *st = s_open ();

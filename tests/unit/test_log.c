@@ -123,3 +123,113 @@ Test (log, level_names)
     cr_assert_eq (sp_log_level_parse ("verbose", &l), -1);
     cr_assert_eq (sp_log_level_parse (NULL, &l), -1);
 }
+
+/* ------------------------------------------------ rate limit (issue 21 item 6) */
+
+static size_t
+s_occurrences (const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr (hay, needle); p; p = strstr (p + 1, needle))
+        n++;
+    return n;
+}
+
+static void
+s_flood_line (int i)
+{
+    sp_log_warn ("event=flood i=%d", i);
+}
+
+static void
+s_other_line (void)
+{
+    sp_log_warn ("event=other");
+}
+
+static void
+s_flood (void)
+{
+    sp_log_init ("tester", SP_LOG_INFO);
+    sp_log_set_rate (5);
+    for (int i = 0; i < 1000; i++)
+        s_flood_line (i);
+    //  another call site is not held back by the flood
+    s_other_line ();
+    usleep (1100 * 1000);
+    //  the next window: the summary first, then the line itself
+    s_flood_line (1000);
+}
+
+Test (log, rate_limit_per_call_site)
+{
+    char *out = s_capture (s_flood);
+    cr_assert_eq (s_occurrences (out, "tester event=flood "), 6, "%s", out);
+    cr_assert (strstr (out, "event=flood i=4\n"), "%s", out);
+    cr_assert_null (strstr (out, "event=flood i=5\n"), "%s", out);
+    cr_assert_eq (s_occurrences (out, "event=other\n"), 1, "%s", out);
+    const char *sum = strstr (out, "event=log_suppressed count=995 ");
+    cr_assert_not_null (sum, "%s", out);
+    cr_assert (strstr (sum, "what=\"suppressed 995 similar lines\""), "%s", out);
+    cr_assert (strstr (sum, "like=\"event=flood i=%d\""), "%s", out);
+    //  the summary keeps the suppressed lines' level and comes before the new line
+    cr_assert (strstr (out, "WARN tester event=log_suppressed"), "%s", out);
+    cr_assert_lt (sum, strstr (out, "event=flood i=1000\n"), "%s", out);
+    free (out);
+}
+
+static void
+s_quiet_after_flood (void)
+{
+    sp_log_init ("tester", SP_LOG_INFO);
+    sp_log_set_rate (3);
+    for (int i = 0; i < 50; i++)
+        s_flood_line (i);
+    usleep (1100 * 1000);
+    //  the flooding site is silent now: any later line brings its summary out
+    s_other_line ();
+}
+
+Test (log, rate_limit_summary_when_the_site_goes_quiet)
+{
+    char *out = s_capture (s_quiet_after_flood);
+    cr_assert_eq (s_occurrences (out, "tester event=flood "), 3, "%s", out);
+    cr_assert (strstr (out, "event=log_suppressed count=47 "), "%s", out);
+    free (out);
+}
+
+static void
+s_unlimited (void)
+{
+    sp_log_init ("tester", SP_LOG_INFO);
+    sp_log_set_rate (0);
+    for (int i = 0; i < 300; i++)
+        s_flood_line (i);
+}
+
+Test (log, rate_limit_off)
+{
+    char *out = s_capture (s_unlimited);
+    cr_assert_eq (s_occurrences (out, "tester event=flood "), 300);
+    cr_assert_null (strstr (out, "log_suppressed"));
+    free (out);
+}
+
+static void
+s_default_flood (void)
+{
+    sp_log_init ("tester", SP_LOG_INFO);
+    for (int i = 0; i < 300000; i++)
+        s_flood_line (i);
+}
+
+//  The hostile pass's flood: 300k lines from one site write at most the
+//  default burst (20) in the first second, not 300k.
+Test (log, rate_limit_default_bounds_a_flood)
+{
+    char *out = s_capture (s_default_flood);
+    cr_assert_leq (s_occurrences (out, "tester event=flood "), 40, "%zu lines",
+                   s_occurrences (out, "tester event=flood "));
+    cr_assert_lt (strlen (out), 8192u);
+    free (out);
+}

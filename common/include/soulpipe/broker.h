@@ -6,7 +6,10 @@
     and sends `task` messages only up to each worker's credit, so no task ever
     waits in the buffer of a busy or dead worker. `done` and `fail` go to the
     store with the fencing token of the lease (a late answer from a worker
-    whose lease expired is refused there); `progress` extends the lease and is
+    whose lease expired is refused there) and the dispatch's claim: the
+    random token sent with the task and the identity it was sent to (an
+    answer from any other socket, or with another token, is refused and
+    logged); `progress` extends the lease and is
     published as an event; `heartbeat`s go both ways (they keep a worker
     known, but do not extend leases: a handler that hangs without reporting
     progress loses its task when the lease runs out). A worker that
@@ -48,6 +51,8 @@ void sp_broker_destroy (sp_broker_t **self_p);
 /*  Counters for tests and benchmarks (a snapshot; thread-safe). */
 typedef struct {
     uint64_t tasks_sent, done, failed, stale, bad_messages, workers_dropped, reaped;
+    uint64_t forged;   //  answers refused: not from the worker the task went to
+    uint64_t dropped;  //  messages discarded unanswered (peers that never said ready)
     int workers;
 } sp_broker_stats_t;
 void sp_broker_stats (sp_broker_t *self, sp_broker_stats_t *stats);

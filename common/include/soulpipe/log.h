@@ -45,9 +45,16 @@ bool sp_log_enabled (sp_log_level_t level);
 void sp_log_context (const char *job, const char *track);
 
 /*  Write one line. fmt is the key=value part, e.g. "event=submit total=%d".
-    Prefer the macros below. */
+    Prefer the macros below. Rate-limited per call site (fmt's address):
+    past the limit (see sp_log_set_rate) a site's lines are counted instead
+    of written, and one line "event=log_suppressed count=K what=\"suppressed
+    K similar lines\" like=\"<fmt>\"" follows once its window has passed. */
 void sp_log_write (sp_log_level_t level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
+
+/*  At most per_second lines per call site and second (default 20); 0 or
+    less turns the limit off. Thread-safe. */
+void sp_log_set_rate (int per_second);
 
 /*  A quoted, escaped rendering of s ("..." with \", \\, \n, \xNN for control
     bytes and invalid UTF-8, at most ~400 bytes, "..." marked when cut). NULL

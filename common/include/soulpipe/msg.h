@@ -113,10 +113,10 @@ typedef struct {
                  expires_in, scope? ≤4096
       ready      role ("search"|"download"|"tag"), worker ≤64, credit ≤1024
       heartbeat  credit? ≤1024, held? [{id ≤64, fence}] ≤1024
-      task       id ≤64, stage ≤64, fence, attempt, payload ≤4 MiB
-      done       id, fence, next? ≤64, payload?
-      fail       id, fence, reason ≤4096, retry, payload?
-      progress   id, fence, state ≤32, bytes?, size?, percent? 0..100,
+      task       id ≤64, stage ≤64, fence, token?, attempt, payload ≤4 MiB
+      done       id, fence, token?, next? ≤64, payload?
+      fail       id, fence, token?, reason ≤4096, retry, payload?
+      progress   id, fence, token?, state ≤32, bytes?, size?, percent? 0..100,
                  message? ≤1024
       bye        worker ≤64
       event      job ≤64, kind ("track"|"counts"|"progress"|"notice"),
@@ -158,6 +158,8 @@ typedef struct {
     char *id;         /* task, done, fail, progress: task id */
     char *stage;      /* task */
     uint64_t fence;   /* task, done, fail, progress: fencing token */
+    bool has_token;   /* task?, done?, fail?, progress? */
+    uint64_t token;   /* the dispatch's random token, echoed in every answer */
     uint64_t attempt; /* task */
     uint8_t *payload; /* task, done?, fail?: encoded sp_payload_t */
     size_t payload_size;

@@ -25,7 +25,8 @@
              track per stage (re-enqueuing is idempotent). Hash
              soulpipe:task:<id>: stage, track, job, attempt, fence, state
              (ready|delayed|inflight|done|failed|cancelled), owner, deadline,
-             payload, expired, last_error, closed_fence, closed_op.
+             payload, expired, last_error, closed_fence, closed_op, token, route,
+             closed_token (the claim, see below).
              Lists/sets per stage: soulpipe:q:<stage> (ready, FIFO),
              soulpipe:delayed:<stage> (zset, due ms), soulpipe:inflight:<stage>
              (zset, lease deadline ms).
@@ -57,6 +58,14 @@
     Fencing: every take increments the task's fence. extend/complete/fail must
     present the fence they got; a worker whose lease expired (or whose job
     was cancelled) gets SP_STORE_ESTALE and must drop its result.
+
+    Claims: the fence is a small counter anyone can guess, so the broker
+    also records with each lease a claim (sp_store_take_as): a random token
+    drawn for that dispatch and the ROUTER identity the task was sent to.
+    The _as calls must present the same claim; a current fence with another
+    token or identity is SP_STORE_EFORGED and changes nothing. The calls
+    without _as present the empty claim, which only matches a task taken
+    without one (tests, tools).
 
     Time: scripts use the Redis server clock (TIME), so lease deadlines do not
     depend on the workers' clocks.
@@ -96,6 +105,7 @@
 #define SP_STORE_EPROTO        -5 /* unexpected reply or script error from Redis */
 #define SP_STORE_EINCONSISTENT -6 /* sp_store_check_counters found a mismatch */
 #define SP_STORE_ENOMEM        -7
+#define SP_STORE_EFORGED       -8 /* the answer's token or sender is not the lease's */
 
 /*  Longest job id including the NUL; ids are far shorter in practice. */
 #define SP_STORE_ID_MAX 64
@@ -277,17 +287,31 @@ typedef struct {
     size_t payload_len;  /*   for convenience; len excludes it) */
 } sp_store_task_t;
 
+/*  Who a lease was given to (see "Claims" above). Both borrowed. */
+#define SP_STORE_ROUTE_MAX 512 /* bytes of route at most */
+typedef struct {
+    const char *route; /* the identity it was sent to, as text (hex); NULL = none */
+    uint64_t token;    /* random per dispatch; 0 = none */
+} sp_store_claim_t;
+
 /*  Take the next ready task of a stage for owner (a worker id, for the
     record), leased for lease_ms. Due delayed tasks are made ready first.
     On SP_STORE_OK the caller owns *task_p (sp_store_task_destroy).
     Returns SP_STORE_OK, SP_STORE_EMPTY, SP_STORE_EINVAL, SP_STORE_EIO. */
 int sp_store_take (sp_store_t *self, sp_store_stage_t stage, const char *owner, int lease_ms,
                    sp_store_task_t **task_p);
+/*  sp_store_take recording claim (may be NULL: none) with the lease. */
+int sp_store_take_as (sp_store_t *self, sp_store_stage_t stage, const char *owner,
+                      const sp_store_claim_t *claim, int lease_ms, sp_store_task_t **task_p);
 void sp_store_task_destroy (sp_store_task_t **self_p);
 
 /*  Push the lease deadline to now + lease_ms. SP_STORE_ESTALE if the fence
     is no longer current, SP_STORE_ENOENT for an unknown task. */
 int sp_store_extend (sp_store_t *self, const char *task_id, uint64_t fence, int lease_ms);
+/*  sp_store_extend for a lease taken with claim: SP_STORE_EFORGED when the
+    claim is not the lease's. */
+int sp_store_extend_as (sp_store_t *self, const char *task_id, uint64_t fence,
+                        const sp_store_claim_t *claim, int lease_ms);
 
 /*  Result fields set on the track by sp_store_complete; NULL or "" leaves a
     field as it is. */
@@ -304,6 +328,12 @@ typedef struct {
 int sp_store_complete (sp_store_t *self, const char *task_id, uint64_t fence,
                        sp_store_stage_t next_stage, const void *next_payload, size_t next_len,
                        const sp_store_result_t *result);
+/*  sp_store_complete presenting claim: SP_STORE_EFORGED (nothing changed)
+    when it is not the lease's; a repeat answers OK only with the same claim. */
+int sp_store_complete_as (sp_store_t *self, const char *task_id, uint64_t fence,
+                          const sp_store_claim_t *claim, sp_store_stage_t next_stage,
+                          const void *next_payload, size_t next_len,
+                          const sp_store_result_t *result);
 
 /*  Report a failed try. retryable and attempt < max_attempts: re-queued with
     attempt + 1, ready again after backoff_ms (0: at once); otherwise the
@@ -311,6 +341,10 @@ int sp_store_complete (sp_store_t *self, const char *task_id, uint64_t fence,
     sp_store_complete. */
 int sp_store_fail (sp_store_t *self, const char *task_id, uint64_t fence, const char *reason,
                    bool retryable, int max_attempts, int backoff_ms);
+/*  sp_store_fail presenting claim (as sp_store_complete_as). */
+int sp_store_fail_as (sp_store_t *self, const char *task_id, uint64_t fence,
+                      const sp_store_claim_t *claim, const char *reason, bool retryable,
+                      int max_attempts, int backoff_ms);
 
 /*  Return tasks whose lease deadline is before now_ms (0: Redis server time)
     to their queue (attempt + 1), or fail their track past max_attempts.

@@ -38,6 +38,15 @@ zsock_t *sp_wire_socket (int type, const char *endpoint, bool bind, size_t max_m
                          int heartbeat_ms, const sp_wire_curve_t *curve, char *err,
                          size_t err_size);
 
+/*  A worker's DEALER to the broker: like sp_wire_socket (ZMQ_DEALER, ...,
+    bind=false) with ZMQ_ROUTING_ID set to routing_id (id_size 1..255 bytes,
+    first byte not 0; borrowed). A worker keeps one random id for its life,
+    so the broker can check that an answer comes from the socket its task
+    was sent to, also after a reconnect. NULL with a reason on failure. */
+zsock_t *sp_wire_worker_socket (const char *endpoint, size_t max_msg, const void *routing_id,
+                                size_t id_size, const sp_wire_curve_t *curve, char *err,
+                                size_t err_size);
+
 /*  A DEALER for a request/reply client: connects to endpoint with
     ZMQ_IMMEDIATE (messages queue only on a finished connection) and a send
     timeout of timeout_ms, so a missing server shows up as a send that fails
