@@ -50,6 +50,7 @@ struct _sp_http_t {
     bool return_429;          //  never sleep on 429: hand it back
     size_t max_response;      //  body size limit in bytes
     bool follow;              //  follow redirects
+    bool hide_path;           //  logs and errors show scheme://host[:port] only
     unsigned int seed;        //  rand_r state for jitter
 };
 
@@ -244,6 +245,34 @@ sp_http_set_follow_redirects (sp_http_t *self, bool follow)
 {
     if (self)
         self->follow = follow;
+}
+
+void
+sp_http_set_hide_path (sp_http_t *self, bool hide)
+{
+    if (self)
+        self->hide_path = hide;
+}
+
+//  Cut a (redacted) URL to scheme://host[:port]/... (no user, path, query).
+static void
+s_hide_path (char *url)
+{
+    char *p = strstr (url, "://");
+    if (!p)
+        return;
+    p += 3;
+    char *end = p + strcspn (p, "/?#");
+    char *at = memchr (p, '@', (size_t) (end - p));
+    if (at) {  //  user[:password]@ goes too
+        size_t cut = (size_t) (at + 1 - p);
+        memmove (p, at + 1, strlen (at + 1) + 1);
+        end -= cut;
+    }
+    if (strlen (end) >= 4)  //  room for "/..." in place
+        memcpy (end, "/...", 5);
+    else
+        *end = '\0';
 }
 
 // ------------------------------------------------------------ transfer callbacks
@@ -738,6 +767,8 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
     if (rc != SP_HTTP_OK)
         goto done;
     sp_log_redact_url (call.url, call.rurl, sizeof call.rurl);
+    if (self->hide_path)
+        s_hide_path (call.rurl);
     //  call.url is freed at done: the analyzer loses it inside the big s_call_t
     // NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
     rc = s_prepare_body (&call, req);

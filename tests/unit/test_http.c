@@ -390,6 +390,35 @@ Test (http, retry_after_429_returned)
     sp_http_destroy (&h);
 }
 
+//  sp_http_set_hide_path: a webhook whose path is its secret shows only
+//  scheme://host:port in the error (and the logs, which use the same text).
+Test (http, hide_path_keeps_the_path_out_of_errors)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    cr_assert_eq (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname (fd, (struct sockaddr *) &a, &al);
+    int port = ntohs (a.sin_port);
+    close (fd);
+    sp_http_t *h = sp_http_new (NULL);
+    sp_http_set_retries (h, 0, 10, 10);
+    sp_http_set_hide_path (h, true);
+    char url[160];
+    snprintf (url, sizeof url, "http://bob:pw1@127.0.0.1:%d/hooks/S3CR3T-topic?auth=Zz9", port);
+    sp_http_resp_t *r = NULL;
+    cr_expect_eq (sp_http_get (h, url, &r), SP_HTTP_ERR_TRANSPORT);
+    cr_assert_not_null (r->error);
+    char want[64];
+    snprintf (want, sizeof want, "http://127.0.0.1:%d/...", port);
+    cr_expect (strstr (r->error, want) != NULL, "%s", r->error);
+    cr_expect (!strstr (r->error, "S3CR3T") && !strstr (r->error, "Zz9") &&
+                   !strstr (r->error, "bob") && !strstr (r->error, "pw1"),
+               "%s", r->error);
+    sp_http_resp_destroy (&r);
+    sp_http_destroy (&h);
+}
+
 Test (http, connection_refused)
 {
     //  A port that was free a moment ago: bind, read it, close.

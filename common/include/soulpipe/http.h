@@ -122,6 +122,11 @@ void sp_http_set_max_response (sp_http_t *self, size_t max_bytes);
     SP_HTTP_OK with its status and a Location header. */
 void sp_http_set_follow_redirects (sp_http_t *self, bool follow);
 
+/*  true: URLs in logs and error strings show only scheme://host[:port]
+    ("http://hooks.example:8080/..."), for endpoints whose user, path or
+    query is the secret (webhooks, ntfy topics). Default false. */
+void sp_http_set_hide_path (sp_http_t *self, bool hide);
+
 // ------------------------------------------------------------ requests
 
 /*  Perform a request. path is either absolute ("http://..." or
