@@ -100,6 +100,9 @@ $(BINDIR)/soulpipe: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBCOMMON)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+#  the fake's MP3 frames are .incbin'd from tests/fakes/seeds (scripts/make-fake-seeds.sh)
+$(BUILD)/tests/fakes/audio.o $(BUILD)/tests/unit/test_fake_audio.o: $(wildcard tests/fakes/seeds/*.mp3)
+
 $(BINDIR)/soulpipe-fake: $(FAKE_SRC:%.c=$(BUILD)/%.o) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"

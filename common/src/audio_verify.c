@@ -466,7 +466,9 @@ sp_audio_verify_file (const char *path, const sp_audio_verify_opts_t *opts,
     float scale = 1.0f;
     if (av_tx_init (&spec->tx, &spec->tx_fn, AV_TX_FLOAT_RDFT, 0, S_FFT_N, &scale, 0) < 0 ||
         !(spec->in = av_malloc (sizeof (float) * S_FFT_N)) ||
-        !(spec->out = av_malloc (sizeof (AVComplexFloat) * (S_FFT_BINS + 1))) ||
+        //  zeroed: FFmpeg 5.1's real FFT does not write the last (Nyquist) bin,
+        //  which then held whatever the heap had (a genuine-looking 22 kHz)
+        !(spec->out = av_mallocz (sizeof (AVComplexFloat) * (S_FFT_BINS + 1))) ||
         !(pkt = av_packet_alloc ()) || !(frame = av_frame_alloc ())) {
         s_reason (out, "out of memory");
         rc = SP_AUDIO_VERIFY_ENOMEM;

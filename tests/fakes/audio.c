@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,10 +19,8 @@
 
 #define S_RATE        44100u       // samples per second, every format
 #define S_OUT_BUF     65536u       // bytes buffered before write(2)
-#define S_FLAC_BLOCK  16384u       // samples per FLAC frame
-#define S_MP3_FRAME   104u         // bytes: MPEG-1 L3 32 kbps 44.1 kHz, no padding bit
+#define S_FLAC_BLOCK  4096u        // samples per FLAC frame
 #define S_MP3_SAMPLES 1152u        // samples per MPEG-1 Layer III frame
-#define S_MP3_PRESENT 39u          // silent frames actually written (~1 s)
 #define S_AAC_SAMPLES 1024u        // samples per AAC-LC frame
 #define S_OGG_SERIAL  0x534c5550u  // "PULS": Ogg logical stream serial number
 
@@ -148,17 +147,91 @@ s_flac_utf8 (uint8_t *p, uint32_t v)
     return n;
 }
 
-//  One frame of digital silence: header, one CONSTANT subframe, CRC-16.
-//  Returns its length in bytes (at most 18).
+//  FLAC content: a level that changes every S_FLAC_STEP_EVERY frames, in
+//  the middle of the frame: a hard step (genuine: its spectrum reaches
+//  22 kHz) or, for a lossy-sourced file, the same step through a 16 kHz
+//  windowed-sinc low-pass (the brick wall a decoded MP3 leaves behind).
+//  Frames without a step are CONSTANT subframes (a few bytes); frames with
+//  one are FIXED order-1 subframes, whose residual is zero but near the
+//  step: Rice parameter 0 for the zero partitions, an escaped (raw)
+//  partition around the step.
+#define S_FLAC_STEP_EVERY 4u     // frames per level change
+#define S_FLAC_PORDER     4u     // residual partition order: 16 partitions
+#define S_FLAC_TAPS       129    // low-pass length (odd)
+#define S_FLAC_STEP_AT    2176u  // step position in its frame (inside partition 8)
+
+typedef struct {
+    uint8_t *p;    // output bytes
+    size_t bytes;  // whole bytes written
+    uint32_t acc;  // pending bits (msb first)
+    int nacc;      // pending bit count (< 8)
+} s_bits_t;
+
+static void
+s_bits_put (s_bits_t *b, uint32_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        b->acc = b->acc << 1 | ((v >> i) & 1u);
+        if (++b->nacc == 8) {
+            b->p[b->bytes++] = (uint8_t) b->acc;
+            b->acc = 0;
+            b->nacc = 0;
+        }
+    }
+}
+
+static void
+s_bits_align (s_bits_t *b)
+{
+    while (b->nacc)
+        s_bits_put (b, 0, 1);
+}
+
+//  The level of step number k (deterministic, in -12000..12000).
+static int
+s_flac_level (uint32_t k)
+{
+    uint32_t x = k * 2654435761u + 0x9e3779b9u;
+    x ^= x >> 15;
+    x *= 0x2c1b3c6du;
+    x ^= x >> 12;
+    return (int) (x % 24001u) - 12000;
+}
+
+//  The cumulative low-pass response (0 .. 1 over S_FLAC_TAPS samples).
+static void
+s_flac_ramp (double *ramp, bool lossy)
+{
+    double h[S_FLAC_TAPS], sum = 0;
+    const double fc = 16000.0 / S_RATE, pi = 3.14159265358979323846;
+    for (int k = 0; k < S_FLAC_TAPS; k++) {
+        int m = k - S_FLAC_TAPS / 2;
+        double sinc = m == 0 ? 2 * fc : sin (2 * pi * fc * m) / (pi * m);
+        double w = 0.42 - 0.5 * cos (2 * pi * k / (S_FLAC_TAPS - 1)) +
+                   0.08 * cos (4 * pi * k / (S_FLAC_TAPS - 1));
+        h[k] = lossy ? sinc * w : (m == 0 ? 1.0 : 0.0);
+        sum += h[k];
+    }
+    double c = 0;
+    for (int k = 0; k < S_FLAC_TAPS; k++) {
+        c += h[k] / sum;
+        ramp[k] = c;
+    }
+}
+
+//  Frame i's samples come from levels a (before the step) and b (after).
+//  Writes the frame into f (room for S_FLAC_FRAME_MAX bytes); returns its
+//  length.
+#define S_FLAC_FRAME_MAX (32 + 2 + 4096 + 2 * 4096 + 64)
 static size_t
-s_flac_frame (uint8_t *f, uint32_t number, uint32_t block)
+s_flac_frame (uint8_t *f, uint32_t number, uint32_t block, const double *ramp)
 {
     size_t n = 0;
     f[n++] = 0xff;
     f[n++] = 0xf8;  // sync, fixed-blocksize stream
-    uint8_t code = block == S_FLAC_BLOCK ? 14 : block <= 256 ? 6 : 7;
-    f[n++] = (uint8_t) (code << 4 | 9);  // 9: 44.1 kHz
-    f[n++] = 0x08;                       // mono, 16 bits per sample
+    uint8_t code = block == S_FLAC_BLOCK ? 12 : block <= 256 ? 6 : 7;  // 12: 4096
+    f[n++] = (uint8_t) (code << 4 | 9);                                // 9: 44.1 kHz
+    f[n++] = 0x08;                                                     // mono, 16 bits per sample
     n += s_flac_utf8 (f + n, number);
     if (code == 6)
         f[n++] = (uint8_t) (block - 1);
@@ -168,24 +241,68 @@ s_flac_frame (uint8_t *f, uint32_t number, uint32_t block)
     }
     f[n] = s_crc8 (f, n);
     n++;
-    f[n++] = 0x00;  // subframe: CONSTANT, no wasted bits
-    f[n++] = 0x00;
-    f[n++] = 0x00;  // the constant: 0
+    uint32_t step = number / S_FLAC_STEP_EVERY;
+    int a = s_flac_level (step);
+    bool has_step = number % S_FLAC_STEP_EVERY == S_FLAC_STEP_EVERY - 1 && block == S_FLAC_BLOCK;
+    s_bits_t b = {.p = f + n};
+    if (!has_step) {
+        s_bits_put (&b, 0x00, 8);  // CONSTANT, no wasted bits
+        s_bits_put (&b, (uint32_t) (a & 0xffff), 16);
+    } else {
+        int lvl_b = s_flac_level (step + 1);
+        int x[S_FLAC_BLOCK];
+        for (uint32_t s = 0; s < block; s++) {
+            int k = (int) s - (int) S_FLAC_STEP_AT + S_FLAC_TAPS / 2;
+            double r = k < 0 ? 0 : k >= S_FLAC_TAPS ? 1 : ramp[k];
+            x[s] = (int) lround (a + (lvl_b - a) * r);
+        }
+        s_bits_put (&b, 0x12, 8);  // FIXED, order 1 (0 001001 0), no wasted bits
+        s_bits_put (&b, (uint32_t) (x[0] & 0xffff), 16);  // warm-up sample
+        s_bits_put (&b, 0, 2);                            // Rice, 4-bit parameters
+        s_bits_put (&b, S_FLAC_PORDER, 4);
+        uint32_t part = block >> S_FLAC_PORDER;
+        for (uint32_t p = 0; p < (1u << S_FLAC_PORDER); p++) {
+            uint32_t from = p == 0 ? 1 : p * part, to = (p + 1) * part;
+            int maxabs = 0;
+            for (uint32_t s = from; s < to; s++) {
+                int r = x[s] - x[s - 1];
+                if (abs (r) > maxabs)
+                    maxabs = abs (r);
+            }
+            if (maxabs == 0) {
+                s_bits_put (&b, 0, 4);  // parameter 0: each zero is one '1' bit
+                for (uint32_t s = from; s < to; s++)
+                    s_bits_put (&b, 1, 1);
+                continue;
+            }
+            int bits = 1;
+            while ((1 << (bits - 1)) <= maxabs)
+                bits++;
+            s_bits_put (&b, 0xf, 4);  // escape: raw signed samples
+            s_bits_put (&b, (uint32_t) bits, 5);
+            for (uint32_t s = from; s < to; s++)
+                s_bits_put (&b, (uint32_t) (x[s] - x[s - 1]) & ((1u << bits) - 1), bits);
+        }
+    }
+    s_bits_align (&b);
+    n += b.bytes;
     s_be (f + n, s_crc16 (f, n), 2);
     return n + 2;
 }
 
 static int
-s_gen_flac (s_out_t *o, unsigned length_s, uint64_t pad)
+s_gen_flac (s_out_t *o, unsigned length_s, uint64_t pad, bool lossy)
 {
+    double ramp[S_FLAC_TAPS];
+    s_flac_ramp (ramp, lossy);
     uint64_t total = (uint64_t) length_s * S_RATE;
     uint32_t frames = (uint32_t) ((total + S_FLAC_BLOCK - 1) / S_FLAC_BLOCK);
-    uint8_t f[32];
+    uint8_t f[S_FLAC_FRAME_MAX];
     size_t min_frame = SIZE_MAX, max_frame = 0;
     for (uint32_t i = 0; i < frames; i++) {
         uint32_t block =
             i + 1 < frames ? S_FLAC_BLOCK : (uint32_t) (total - (uint64_t) S_FLAC_BLOCK * i);
-        size_t n = s_flac_frame (f, i, block);
+        size_t n = s_flac_frame (f, i, block, ramp);
         if (n < min_frame)
             min_frame = n;
         if (n > max_frame)
@@ -220,13 +337,72 @@ s_gen_flac (s_out_t *o, unsigned length_s, uint64_t pad)
     for (uint32_t i = 0; i < frames; i++) {
         uint32_t block =
             i + 1 < frames ? S_FLAC_BLOCK : (uint32_t) (total - (uint64_t) S_FLAC_BLOCK * i);
-        size_t n = s_flac_frame (f, i, block);
+        size_t n = s_flac_frame (f, i, block, ramp);
         s_put (o, f, n);
     }
     return 0;
 }
 
 // ---------------------------------------------------------------- MP3
+
+//  MP3 content: frames of a real lame encode (tests/fakes/seeds/, see
+//  scripts/make-fake-seeds.sh), repeated to the length asked for. The
+//  seeds were encoded without the bit reservoir, so each frame decodes on
+//  its own and the repetition is seamless for a decoder.
+#define S_SEED(name)                                                                               \
+    __asm__(".pushsection .rodata\n.balign 16\n.globl sp_fake_seed_" #name "\n"                    \
+            ".hidden sp_fake_seed_" #name "\nsp_fake_seed_" #name ":\n"                            \
+            ".incbin \"tests/fakes/seeds/" #name ".mp3\"\n.globl sp_fake_seed_" #name              \
+            "_end\n.hidden sp_fake_seed_" #name "_end\nsp_fake_seed_" #name                        \
+            "_end:\n.popsection\n");                                                               \
+    extern const uint8_t sp_fake_seed_##name[], sp_fake_seed_##name##_end[];
+S_SEED (c96)
+S_SEED (c128)
+S_SEED (c192)
+S_SEED (c256)
+S_SEED (c320)
+S_SEED (v0)
+S_SEED (up320)
+
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} s_seed_t;
+
+//  The seed for a file of bitrate kbps (0: 320), VBR or not, lossy-sourced or not.
+static s_seed_t
+s_mp3_seed (unsigned kbps, bool vbr, bool lossy)
+{
+#define S_PICK(name)                                                                               \
+    ((s_seed_t){sp_fake_seed_##name, (size_t) (sp_fake_seed_##name##_end - sp_fake_seed_##name)})
+    if (lossy)
+        return S_PICK (up320);
+    if (vbr)
+        return S_PICK (v0);
+    if (kbps == 0 || kbps >= 288)
+        return S_PICK (c320);
+    if (kbps >= 224)
+        return S_PICK (c256);
+    if (kbps >= 160)
+        return S_PICK (c192);
+    if (kbps >= 112)
+        return S_PICK (c128);
+    return S_PICK (c96);
+#undef S_PICK
+}
+
+//  Length of the MPEG-1 Layer III frame at p (n bytes left), 0 if none.
+static size_t
+s_mp3_frame_len (const uint8_t *p, size_t n)
+{
+    static const unsigned kbps[16] = {0,   32,  40,  48,  56,  64,  80,  96,
+                                      112, 128, 160, 192, 224, 256, 320, 0};
+    if (n < 4 || p[0] != 0xff || (p[1] & 0xfe) != 0xfa || (p[2] >> 2 & 3) != 0)
+        return 0;  // not MPEG-1 Layer III at 44.1 kHz
+    unsigned br = kbps[p[2] >> 4];
+    size_t len = br ? 144000u * br / 44100u + (p[2] >> 1 & 1u) : 0;
+    return len <= n ? len : 0;
+}
 
 static void
 s_synchsafe (uint8_t *p, uint32_t v)
@@ -238,13 +414,31 @@ s_synchsafe (uint8_t *p, uint32_t v)
 }
 
 static int
-s_gen_mp3 (s_out_t *o, unsigned length_s, uint64_t pad)
+s_gen_mp3 (s_out_t *o, unsigned length_s, uint64_t pad, const sp_fake_audio_spec_t *spec)
 {
     static const char encoder[] = "soulpipe fake";
     size_t frame_body = 1 + sizeof encoder - 1;  // UTF-8 marker + text
     uint64_t tag_body = 10 + frame_body + pad;
     if (tag_body >= (1u << 28))
         return -1;
+    s_seed_t seed = s_mp3_seed (spec->bitrate_kbps, spec->vbr, spec->kind == SP_FAKE_AUDIO_LOSSY);
+    size_t first = s_mp3_frame_len (seed.p, seed.len);
+    if (first < 4 + 17 + 16)
+        return -1;
+    uint64_t frames = ((uint64_t) length_s * S_RATE + S_MP3_SAMPLES - 1) / S_MP3_SAMPLES;
+    //  the bytes of the audio frames, cycling through the seed
+    uint64_t bytes = 0;
+    size_t at = 0;
+    for (uint64_t i = 0; i < frames; i++) {
+        size_t len = s_mp3_frame_len (seed.p + at, seed.len - at);
+        if (len == 0) {
+            at = 0;
+            len = first;
+        }
+        bytes += len;
+        at += len;
+    }
+
     uint8_t id3[10 + 10 + sizeof encoder] = {'I', 'D', '3', 4, 0, 0};
     s_synchsafe (id3 + 6, (uint32_t) tag_body);
     memcpy (id3 + 10, "TSSE", 4);
@@ -254,20 +448,28 @@ s_gen_mp3 (s_out_t *o, unsigned length_s, uint64_t pad)
     s_put (o, id3, 21 + sizeof encoder - 1);
     s_zeros (o, pad);
 
-    //  MPEG-1 Layer III, 32 kbps, 44.1 kHz, mono, original; side info and
-    //  main data all zero = digital silence.
-    uint8_t frame[S_MP3_FRAME] = {0xff, 0xfb, 0x10, 0xc4};
-    uint64_t frames = ((uint64_t) length_s * S_RATE + S_MP3_SAMPLES - 1) / S_MP3_SAMPLES;
-    uint8_t info[S_MP3_FRAME];
-    memcpy (info, frame, sizeof frame);
-    memcpy (info + 4 + 17, "Info", 4);  // after the 17-byte side info
+    //  An "Info" frame (the seed's first header, no padding bit, silent
+    //  side info) with the frame and byte counts for the full length.
+    uint8_t info[1441];
+    size_t info_len = first - (seed.p[2] >> 1 & 1u);
+    memset (info, 0, info_len);
+    memcpy (info, seed.p, 4);
+    info[2] &= (uint8_t) ~0x02;
+    memcpy (info + 4 + 17, "Info", 4);  // after the 17-byte side info (mono)
     s_be (info + 25, 0x03, 4);          // frames and bytes present
     s_be (info + 29, frames, 4);
-    s_be (info + 33, (frames + 1) * S_MP3_FRAME, 4);
-    s_put (o, info, sizeof info);
-    uint64_t present = frames < S_MP3_PRESENT ? frames : S_MP3_PRESENT;
-    for (uint64_t i = 0; i < present; i++)
-        s_put (o, frame, sizeof frame);
+    s_be (info + 33, info_len + bytes, 4);
+    s_put (o, info, info_len);
+    at = 0;
+    for (uint64_t i = 0; i < frames; i++) {
+        size_t len = s_mp3_frame_len (seed.p + at, seed.len - at);
+        if (len == 0) {
+            at = 0;
+            len = first;
+        }
+        s_put (o, seed.p + at, len);
+        at += len;
+    }
     return 0;
 }
 
@@ -915,13 +1117,15 @@ s_format (const char *ext)
 }
 
 static int
-s_generate (s_out_t *o, s_fmt_t fmt, unsigned length_s, uint64_t pad)
+s_generate (s_out_t *o, s_fmt_t fmt, unsigned length_s, uint64_t pad,
+            const sp_fake_audio_spec_t *spec)
 {
+    bool lossy = spec->kind == SP_FAKE_AUDIO_LOSSY;
     switch (fmt) {
         case S_FLAC:
-            return s_gen_flac (o, length_s, pad);
+            return s_gen_flac (o, length_s, pad, lossy);
         case S_MP3:
-            return s_gen_mp3 (o, length_s, pad);
+            return s_gen_mp3 (o, length_s, pad, spec);
         case S_OGG:
             return s_gen_ogg (o, length_s, pad);
         case S_M4A:
@@ -934,11 +1138,13 @@ s_generate (s_out_t *o, s_fmt_t fmt, unsigned length_s, uint64_t pad)
 
 //  Validate the arguments and work out the padding and the final size.
 static int
-s_plan (const char *ext, unsigned length_s, uint64_t target_size, s_fmt_t *fmt, uint64_t *pad,
-        uint64_t *size)
+s_plan (const char *ext, unsigned length_s, uint64_t target_size, const sp_fake_audio_spec_t *spec,
+        s_fmt_t *fmt, uint64_t *pad, uint64_t *size)
 {
     *fmt = s_format (ext);
-    if (*fmt == S_NONE || length_s == 0 || length_s > SP_FAKE_AUDIO_MAX_LENGTH) {
+    if (*fmt == S_NONE || length_s == 0 || length_s > SP_FAKE_AUDIO_MAX_LENGTH || !spec ||
+        (spec->kind != SP_FAKE_AUDIO_GOOD && spec->kind != SP_FAKE_AUDIO_ZEROS &&
+         spec->kind != SP_FAKE_AUDIO_LOSSY)) {
         errno = EINVAL;
         return -1;
     }
@@ -947,7 +1153,11 @@ s_plan (const char *ext, unsigned length_s, uint64_t target_size, s_fmt_t *fmt, 
         return -1;
     }
     s_out_t count = {.fd = -1};
-    if (s_generate (&count, *fmt, length_s, 0)) {
+    //  zeros take the size of the good file of that length
+    sp_fake_audio_spec_t as = *spec;
+    if (as.kind == SP_FAKE_AUDIO_ZEROS)
+        as.kind = SP_FAKE_AUDIO_GOOD;
+    if (s_generate (&count, *fmt, length_s, 0, &as)) {
         errno = EINVAL;
         return -1;
     }
@@ -963,7 +1173,8 @@ sp_fake_audio_supported (const char *ext)
 }
 
 int
-sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size, uint64_t *size_out)
+sp_fake_audio_size_spec (const char *ext, unsigned length_s, uint64_t target_size,
+                         const sp_fake_audio_spec_t *spec, uint64_t *size_out)
 {
     s_fmt_t fmt;
     uint64_t pad, size;
@@ -971,15 +1182,31 @@ sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size, ui
         errno = EINVAL;
         return -1;
     }
-    if (s_plan (ext, length_s, target_size, &fmt, &pad, &size))
+    if (s_plan (ext, length_s, target_size, spec, &fmt, &pad, &size))
         return -1;
     *size_out = size;
     return 0;
 }
 
 int
+sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size, uint64_t *size_out)
+{
+    sp_fake_audio_spec_t spec = {.kind = SP_FAKE_AUDIO_GOOD};
+    return sp_fake_audio_size_spec (ext, length_s, target_size, &spec, size_out);
+}
+
+int
 sp_fake_audio_write (const char *path, const char *ext, unsigned length_s, uint64_t target_size,
                      bool corrupt, uint64_t *size_out)
+{
+    sp_fake_audio_spec_t spec = {.kind = corrupt ? SP_FAKE_AUDIO_ZEROS : SP_FAKE_AUDIO_GOOD};
+    return sp_fake_audio_write_spec (path, ext, length_s, target_size, &spec, size_out);
+}
+
+int
+sp_fake_audio_write_spec (const char *path, const char *ext, unsigned length_s,
+                          uint64_t target_size, const sp_fake_audio_spec_t *spec,
+                          uint64_t *size_out)
 {
     s_fmt_t fmt;
     uint64_t pad, size;
@@ -987,7 +1214,7 @@ sp_fake_audio_write (const char *path, const char *ext, unsigned length_s, uint6
         errno = EINVAL;
         return -1;
     }
-    if (s_plan (ext, length_s, target_size, &fmt, &pad, &size))
+    if (s_plan (ext, length_s, target_size, spec, &fmt, &pad, &size))
         return -1;
     s_out_t o = {.fd = -1};
     o.buf = malloc (S_OUT_BUF);
@@ -1001,10 +1228,10 @@ sp_fake_audio_write (const char *path, const char *ext, unsigned length_s, uint6
         return -1;
     }
     int rc = 0;
-    if (corrupt)
+    if (spec->kind == SP_FAKE_AUDIO_ZEROS)
         s_zeros (&o, size);
     else
-        rc = s_generate (&o, fmt, length_s, pad);
+        rc = s_generate (&o, fmt, length_s, pad, spec);
     s_flush (&o);
     int err = o.err;
     if (rc == 0 && err == 0 && o.total != size)

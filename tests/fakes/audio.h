@@ -44,11 +44,30 @@
 #define SP_FAKE_AUDIO_MAX_LENGTH 86400u                  // seconds (24 h)
 #define SP_FAKE_AUDIO_MAX_SIZE   (256ull * 1024 * 1024)  // bytes
 
+/*  What a file holds: the format's real content, the same number of zero
+    bytes (a corrupt download), or content that went through a lossy
+    encoder first (FLAC: a 16 kHz brick-wall low-pass, as a decoded MP3
+    leaves; MP3: a 320 kbps file of 128 kbps material; Ogg and M4A: as
+    GOOD). */
+typedef enum {
+    SP_FAKE_AUDIO_GOOD,
+    SP_FAKE_AUDIO_ZEROS,
+    SP_FAKE_AUDIO_LOSSY,
+} sp_fake_audio_kind_t;
+
+/*  What to write: the kind, and for MP3 the bitrate class of the frames
+    (0: 320 kbps; CBR 96/128/192/256/320 by nearest class below, vbr: lame -V0). */
+typedef struct {
+    sp_fake_audio_kind_t kind;
+    unsigned bitrate_kbps;
+    bool vbr;
+} sp_fake_audio_spec_t;
+
 /*  True when ext names a format this module writes (flac, mp3, ogg, m4a). */
 bool sp_fake_audio_supported (const char *ext);
 
 /*  The exact size in bytes of the file sp_fake_audio_write() would write for
-    these arguments (corrupt or not: the same size). Stores it in *size_out.
+    these arguments (GOOD and ZEROS: the same size). Stores it in *size_out.
     Returns 0, or -1 with errno EINVAL (NULL ext/size_out, unknown ext, bad
     length) or EFBIG (target_size above SP_FAKE_AUDIO_MAX_SIZE). */
 int sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size,
@@ -62,5 +81,14 @@ int sp_fake_audio_size (const char *ext, unsigned length_s, uint64_t target_size
     partial file is removed. */
 int sp_fake_audio_write (const char *path, const char *ext, unsigned length_s, uint64_t target_size,
                          bool corrupt, uint64_t *size_out);
+
+/*  The same two for a file of the given spec (sp_fake_audio_size is
+    sp_fake_audio_size_spec with {GOOD}; sp_fake_audio_write with corrupt is
+    sp_fake_audio_write_spec with {ZEROS}, else {GOOD}). spec is borrowed. */
+int sp_fake_audio_size_spec (const char *ext, unsigned length_s, uint64_t target_size,
+                             const sp_fake_audio_spec_t *spec, uint64_t *size_out);
+int sp_fake_audio_write_spec (const char *path, const char *ext, unsigned length_s,
+                              uint64_t target_size, const sp_fake_audio_spec_t *spec,
+                              uint64_t *size_out);
 
 #endif

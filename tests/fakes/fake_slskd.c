@@ -120,10 +120,22 @@ s_load_file (s_file_t *f, json_t *jf, char *err, size_t err_size)
     if (length > SP_FAKE_AUDIO_MAX_LENGTH)
         length = SP_FAKE_AUDIO_MAX_LENGTH;
     f->length = (unsigned) length;
+    //  "content": "lossy" (fake only, never in a response): a FLAC made from
+    //  a lossy file, or an MP3 upsampled from a lower bitrate
+    const char *content = json_string_value (json_object_get (jf, "content"));
+    if (content && strcmp (content, "lossy") != 0 && strcmp (content, "good") != 0) {
+        snprintf (err, err_size, "network.json: %s: content must be \"good\" or \"lossy\"", name);
+        return -1;
+    }
+    f->audio.kind =
+        content && strcmp (content, "lossy") == 0 ? SP_FAKE_AUDIO_LOSSY : SP_FAKE_AUDIO_GOOD;
+    f->audio.bitrate_kbps = bitrate > 0 ? (unsigned) bitrate : 0;
+    f->audio.vbr = json_is_true (json_object_get (jf, "isVariableBitRate"));
     uint64_t real = 0;
     if (sp_fake_audio_supported (f->ext)) {
-        if (sp_fake_audio_size (f->ext, f->length, size > 0 ? (uint64_t) size : 0, &real) != 0 &&
-            sp_fake_audio_size (f->ext, f->length, 0, &real) != 0) {
+        if (sp_fake_audio_size_spec (f->ext, f->length, size > 0 ? (uint64_t) size : 0, &f->audio,
+                                     &real) != 0 &&
+            sp_fake_audio_size_spec (f->ext, f->length, 0, &f->audio, &real) != 0) {
             snprintf (err, err_size, "network.json: cannot size %s: %s", name, strerror (errno));
             return -1;
         }

@@ -10,6 +10,7 @@
 #define SP_FAKE_SLSKD_INT_H
 
 #include "fake.h"
+#include "audio.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,12 +50,13 @@ extern const char *fsk_behavior_names[];  //  indexed by s_behavior_t
 
 //  One shared file of a simulated user.
 typedef struct {
-    char *filename;   //  full remote path (backslashes)
-    char *folded;     //  case-folded filename, for matching
-    char *ext;        //  lower-case extension used to write the file
-    unsigned length;  //  audio length in seconds
-    uint64_t size;    //  the size reported and written
-    json_t *json;     //  the File object as search responses carry it
+    char *filename;              //  full remote path (backslashes)
+    char *folded;                //  case-folded filename, for matching
+    char *ext;                   //  lower-case extension used to write the file
+    unsigned length;             //  audio length in seconds
+    uint64_t size;               //  the size reported and written
+    sp_fake_audio_spec_t audio;  //  what the file holds (fixture "content", bitRate)
+    json_t *json;                //  the File object as search responses carry it
 } s_file_t;
 
 //  One simulated Soulseek user.

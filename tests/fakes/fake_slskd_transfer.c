@@ -84,13 +84,15 @@ s_write_file (sp_fake_t *fake, sp_fake_slskd_t *self, s_xfer_t *x)
 
     s_user_t *u = &self->users[x->user];
     const s_file_t *f = &u->files[x->file];
-    bool corrupt = u->behavior == BEHAVE_CORRUPT;
+    sp_fake_audio_spec_t audio = f->audio;
+    if (u->behavior == BEHAVE_CORRUPT)
+        audio.kind = SP_FAKE_AUDIO_ZEROS;
     char path[8192];
     snprintf (path, sizeof path, "%s/%s", folder, fname);
     for (int attempt = 0; attempt < 2; attempt++) {
         int rc;
         if (sp_fake_audio_supported (f->ext))
-            rc = sp_fake_audio_write (path, f->ext, f->length, f->size, corrupt, NULL);
+            rc = sp_fake_audio_write_spec (path, f->ext, f->length, f->size, &audio, NULL);
         else {
             //  unknown format: zeros of the reported size
             int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0644);

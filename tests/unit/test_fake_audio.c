@@ -6,6 +6,8 @@
     included here directly.
 */
 #include "../fakes/audio.c"
+#include <soulpipe/audio_verify.h>
+#include <stdlib.h>
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -125,8 +127,12 @@ Test (fake_audio, natural_files_open_with_right_length_and_take_tags)
                           "%s: %s", path, strerror (errno));
             cr_assert_eq (got, want, "%s", path);
             cr_assert_eq (s_file_size (path), want, "%s", path);
-            // small regardless of duration
-            cr_assert_lt (want, 128 * 1024, "%s is %llu bytes", path, (unsigned long long) want);
+            //  FLAC and MP3 hold real audio (about 2.7 KB/s and the bitrate);
+            //  Ogg and M4A are still tiny silent stand-ins
+            uint64_t cap = strcmp (s_exts[e], "flac") == 0  ? 4000ull * s_lengths[l] + 8192
+                           : strcmp (s_exts[e], "mp3") == 0 ? 40000ull * s_lengths[l] + 8192
+                                                            : 128 * 1024;
+            cr_assert_lt (want, cap, "%s is %llu bytes", path, (unsigned long long) want);
             s_assert_length (s_exts[e], path, s_lengths[l]);
             s_assert_tag_roundtrip (path, s_lengths[l], s_exts[e]);
         }
@@ -164,7 +170,7 @@ Test (fake_audio, every_size_above_natural_is_reachable)
             cr_assert_eq (sp_fake_audio_size (s_exts[e], 30, t, &size), 0);
             cr_assert_eq (size, t, "%s target %llu", s_exts[e], (unsigned long long) t);
         }
-        for (uint64_t t = 60000; t < 140000; t += 97) {
+        for (uint64_t t = natural + 60000; t < natural + 140000; t += 97) {
             cr_assert_eq (sp_fake_audio_size (s_exts[e], 30, t, &size), 0);
             cr_assert_eq (size, t, "%s target %llu", s_exts[e], (unsigned long long) t);
         }
@@ -279,13 +285,59 @@ Test (fake_audio, errors)
     cr_assert_eq (errno, ENOENT);
 }
 
-Test (fake_audio, max_length_is_still_small)
+Test (fake_audio, max_length_fits_the_size_limit)
 {
     for (size_t e = 0; e < S_NEXT; e++) {
         uint64_t size = 0;
-        cr_assert_eq (sp_fake_audio_size (s_exts[e], SP_FAKE_AUDIO_MAX_LENGTH, 0, &size), 0);
-        cr_assert_lt (size, 16 * 1024 * 1024, "%s: %llu", s_exts[e], (unsigned long long) size);
+        unsigned length = strcmp (s_exts[e], "mp3") == 0 ? 6000 : SP_FAKE_AUDIO_MAX_LENGTH;
+        cr_assert_eq (sp_fake_audio_size (s_exts[e], length, 0, &size), 0);
+        cr_assert_lt (size, SP_FAKE_AUDIO_MAX_SIZE, "%s: %llu", s_exts[e],
+                      (unsigned long long) size);
     }
+}
+
+//  The decoder's verdict on what the fake serves: a genuine FLAC and MP3
+//  of each bitrate class are kept, the lossy kinds are caught, and the
+//  decoded length is the whole length (not just the header's).
+static void
+s_assert_verdict (const char *ext, unsigned length, sp_fake_audio_spec_t spec,
+                  sp_audio_verdict_t want)
+{
+    static int n;
+    char path[128], name[32];
+    snprintf (name, sizeof name, "v%d", n++);
+    s_path (path, sizeof path, name, ext);
+    cr_assert_eq (sp_fake_audio_write_spec (path, ext, length, 0, &spec, NULL), 0, "%s", path);
+    sp_audio_verify_opts_t opts;
+    sp_audio_verify_opts_default (&opts);
+    opts.expect_ms = (int64_t) length * 1000;
+    if (spec.bitrate_kbps) {
+        opts.claim = SP_AUDIO_CLAIM_LOSSY;
+        opts.claimed_kbps = (int) spec.bitrate_kbps;
+    }
+    sp_audio_verify_result_t r;
+    cr_assert_eq (sp_audio_verify_file (path, &opts, &r), 0);
+    cr_assert_eq (r.verdict, want, "%s kind %d %u kbps: %s (%s)", ext, (int) spec.kind,
+                  spec.bitrate_kbps, sp_audio_verify_verdict_name (r.verdict),
+                  r.n_reasons ? r.reasons[0] : "");
+    cr_assert_lt (llabs (r.decoded_ms - opts.expect_ms), 1000, "%s decodes to %lld ms", path,
+                  (long long) r.decoded_ms);
+}
+
+Test (fake_audio, decoder_verdicts_on_the_fake_content)
+{
+    s_assert_verdict ("flac", 215, (sp_fake_audio_spec_t){SP_FAKE_AUDIO_GOOD, 0, false},
+                      SP_AUDIO_GENUINE);
+    s_assert_verdict ("flac", 215, (sp_fake_audio_spec_t){SP_FAKE_AUDIO_LOSSY, 0, false},
+                      SP_AUDIO_LOSSY_SOURCE);
+    static const unsigned kbps[] = {128, 192, 256, 320};
+    for (size_t i = 0; i < 4; i++)
+        s_assert_verdict ("mp3", 60, (sp_fake_audio_spec_t){SP_FAKE_AUDIO_GOOD, kbps[i], false},
+                          SP_AUDIO_GENUINE);
+    s_assert_verdict ("mp3", 60, (sp_fake_audio_spec_t){SP_FAKE_AUDIO_GOOD, 251, true},
+                      SP_AUDIO_GENUINE);
+    s_assert_verdict ("mp3", 60, (sp_fake_audio_spec_t){SP_FAKE_AUDIO_LOSSY, 320, false},
+                      SP_AUDIO_UPSAMPLED);
 }
 
 //  Every audio file in the demo network gets exactly its advertised size
@@ -313,8 +365,16 @@ Test (fake_audio, demo_network_sizes_are_honoured)
             json_int_t size = json_integer_value (json_object_get (file, "size"));
             json_int_t length = json_integer_value (json_object_get (file, "length"));
             uint64_t got = 0;
-            cr_assert_eq (sp_fake_audio_size (dot + 1, (unsigned) length, (uint64_t) size, &got), 0,
-                          "%s", name);
+            sp_fake_audio_spec_t spec = {
+                .kind = SP_FAKE_AUDIO_GOOD,
+                .bitrate_kbps = (unsigned) json_integer_value (json_object_get (file, "bitRate")),
+                .vbr = json_is_true (json_object_get (file, "isVariableBitRate"))};
+            const char *content = json_string_value (json_object_get (file, "content"));
+            if (content && strcmp (content, "lossy") == 0)
+                spec.kind = SP_FAKE_AUDIO_LOSSY;
+            cr_assert_eq (
+                sp_fake_audio_size_spec (dot + 1, (unsigned) length, (uint64_t) size, &spec, &got),
+                0, "%s", name);
             cr_assert_eq (got, (uint64_t) size, "%s", name);
             checked++;
         }
