@@ -7,6 +7,7 @@
 #include "soulpipe/io.h"
 #include "soulpipe/log.h"
 #include "soulpipe/path.h"
+#include "soulpipe/staging.h"
 #include "soulpipe/tags.h"
 
 #include <dirent.h>
@@ -200,8 +201,8 @@ sp_dl_stage (const char *staging_dir, const char *job, const char *pos, const ch
     const char *slash = strrchr (src_path, '/');
     const char *base = slash ? slash + 1 : src_path;
     sdir = slash ? strndup (src_path, (size_t) (slash - src_path)) : strdup (".");
-    final = sp_path_sanitize_ext (pos, ext, 0);
-    jobc = sp_path_sanitize (job);
+    //  the task's own names (the tagger checks a staged path against them)
+    sp_staging_names (job, pos, ext, &jobc, &final);
     if (!sdir || !final || !jobc || !*base) {
         snprintf (why, why_size, "out of memory or bad path");
         goto done;

@@ -14,6 +14,7 @@
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/peers.h"
+#include "soulpipe/staging.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -232,19 +233,6 @@ s_reason_tried (const sp_payload_t *p, const sp_dl_run_t *run, const char *lead,
         memcpy (reason + n - 4, "...", 4);
 }
 
-//  Read the position out of "<job>:<pos>" (digits). Borrowed, or NULL.
-static const char *
-s_position (const char *track_key)
-{
-    const char *c = track_key ? strrchr (track_key, ':') : NULL;
-    if (!c || !c[1] || strlen (c + 1) > 20)
-        return NULL;
-    for (const char *d = c + 1; *d; d++)
-        if (*d < '0' || *d > '9')
-            return NULL;
-    return c + 1;
-}
-
 //  The track was staged by an earlier run: fill the payload from the record.
 static void
 s_fill_from_record (sp_dl_t *self, sp_payload_t *p, const s_record_t *rec, char *staged)
@@ -420,7 +408,8 @@ sp_dl_result_t
 sp_dl_run (sp_dl_t *self, sp_payload_t *p, const sp_dl_ops_t *ops, char *reason, size_t reason_size)
 {
     snprintf (reason, reason_size, "ok");
-    const char *pos = s_position (p ? p->track_key : NULL);
+    //  the position names the staged file (soulpipe/staging.h)
+    const char *pos = sp_staging_pos (p ? p->track_key : NULL);
     if (!self || !p || !p->job || !pos) {
         snprintf (reason, reason_size, "internal error: the download task has no track key");
         return SP_DL_FAILED;

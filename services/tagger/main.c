@@ -9,6 +9,7 @@
 #include "soulpipe/clock.h"
 #include "soulpipe/config.h"
 #include "soulpipe/log.h"
+#include "soulpipe/staging.h"
 #include "soulpipe/worker.h"
 
 #include <pthread.h>
@@ -33,6 +34,8 @@ static const sp_app_info_t s_info = {
                "fetched from SPOTIFY_API_URL. Start more taggers to tag in parallel.\n",
 };
 
+static _Atomic (const char *) s_staging_dir;  //  SOULPIPE_STAGING_DIR (borrowed from the config)
+
 static sp_tagger_opts_t
 s_opts (const sp_config_t *cfg)
 {
@@ -53,6 +56,7 @@ static void *
 s_thread_init (void *arg)
 {
     const sp_config_t *cfg = arg;
+    atomic_store (&s_staging_dir, cfg->staging_dir);
     sp_tagger_opts_t opts = s_opts (cfg);
     char err[256] = "";
     sp_tagger_t *tagger = sp_tagger_new (&opts, err, sizeof err);
@@ -74,6 +78,16 @@ s_handle (void *ctx, sp_task_t *task)
     sp_payload_t *payload = sp_task_payload (task);
     char reason[512];
     bool retry = false;
+    //  The staged file must be this task's own (job and position come from
+    //  the task id, not from the download worker's payload): a rogue worker
+    //  naming another track's file would have it filed and deleted.
+    if (sp_staging_check (atomic_load (&s_staging_dir), payload->job, payload->track_key,
+                          payload->staged_path, reason, sizeof reason) != 0) {
+        sp_log_warn ("event=tag_refused staged=%s reason=%s", sp_log_q (payload->staged_path),
+                     sp_log_q (reason));
+        sp_task_fail (task, false, "%s", reason);
+        return;
+    }
     if (sp_tagger_process (ctx, payload, reason, sizeof reason, &retry) != 0) {
         sp_log_warn ("event=tag_failed retry=%s reason=%s", retry ? "yes" : "no",
                      sp_log_q (reason));

@@ -7,8 +7,10 @@
     (every case but the oversized frame, which libzmq drops together with
     the connection) and keep serving: a following normal request works and
     the process is still running. */
+#include "../fakes/audio.h"
 #include "harness.h"
 #include "soulpipe/msg.h"
+#include "soulpipe/payload.h"
 
 #include <criterion/criterion.h>
 #include <czmq.h>
@@ -17,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static sp_test_t t;
 static pid_t analyzer_pid;
@@ -483,4 +487,121 @@ Test (hostile_zmq, flood_from_a_peer_that_never_said_ready)
     free (log);
     zsock_destroy (&w);
     zsock_destroy (&f);
+}
+
+/* --------------------------------- another task's staged file (issue 21 item 3) */
+
+//  Say ready for role with credit n and collect n tasks (caller frees).
+static void
+s_take_n (zsock_t *w, const char *role, const char *name, int n, sp_msg_t **tasks)
+{
+    sp_msg_t ready = {.type = SP_MSG_READY,
+                      .role = (char *) role,
+                      .worker = (char *) name,
+                      .has_credit = true,
+                      .credit = (uint64_t) n};
+    s_send_msg (w, &ready);
+    int got = 0;
+    long long deadline = sp_test_now_ms () + 20000;
+    while (got < n && sp_test_now_ms () < deadline) {
+        sp_msg_t *m = s_reply (w, 1000);
+        if (m && m->type == SP_MSG_TASK)
+            tasks[got++] = m;
+        else
+            sp_msg_destroy (&m);
+    }
+    cr_assert_eq (got, n, "%s got %d of %d tasks", name, got, n);
+}
+
+//  done for task with its own token, next stage and payload bytes.
+static void
+s_answer_done (zsock_t *w, const sp_msg_t *task, const char *next, uint8_t *payload, size_t size)
+{
+    sp_msg_t done = {.type = SP_MSG_DONE,
+                     .id = task->id,
+                     .fence = task->fence,
+                     .has_token = task->has_token,
+                     .token = task->token,
+                     .next = (char *) next,
+                     .payload = payload,
+                     .payload_size = size};
+    s_send_msg (w, &done);
+}
+
+//  A download worker (with its own, real task) names another job's staged
+//  file as its staged_path: the tagger must refuse it (the rogue's track
+//  fails with the reason) and leave the other file alone.
+Test (hostile_zmq, staged_path_of_another_task_is_refused)
+{
+    sp_test_init (&t, false);
+    char staging[300], transfer[300];
+    snprintf (staging, sizeof staging, "%s/staging", t.dir);
+    snprintf (transfer, sizeof transfer, "%s/transfer", t.dir);
+    cr_assert_eq (mkdir (staging, 0755), 0);
+    cr_assert_eq (mkdir (transfer, 0755), 0);
+    sp_test_setenv (&t, "SOULPIPE_STAGING_DIR", staging);
+    sp_test_setenv (&t, "SOULPIPE_TRANSFER_DIR", transfer);
+    sp_test_setenv (&t, "SOULPIPE_LEASE_S", "60");
+    analyzer_pid = sp_test_start_analyzer (&t);
+    char victim[80], rogue_job[80];
+    snprintf (victim, sizeof victim, "%s", s_submit_one ());
+    snprintf (rogue_job, sizeof rogue_job, "%s", s_submit_one ());
+
+    //  search: both tracks go on to download with their payload
+    zsock_t *searcher = s_dealer (t.broker_ep);
+    sp_msg_t *st[2] = {0};
+    s_take_n (searcher, "search", "searcher", 2, st);
+    for (int i = 0; i < 2; i++) {
+        s_answer_done (searcher, st[i], "download", st[i]->payload, st[i]->payload_size);
+        sp_msg_destroy (&st[i]);
+    }
+    //  download: the victim's file is staged (its answer still to come);
+    //  the rogue answers for its own task with the victim's file
+    zsock_t *rogue = s_dealer (t.broker_ep);
+    sp_msg_t *dt[2] = {0};
+    s_take_n (rogue, "download", "rogue", 2, dt);
+    sp_msg_t *mine = strncmp (dt[0]->id, rogue_job, strlen (rogue_job)) == 0 ? dt[0] : dt[1];
+    char dir[400], victim_file[460];
+    snprintf (dir, sizeof dir, "%s/%s", staging, victim);
+    cr_assert_eq (mkdir (dir, 0755), 0);
+    snprintf (victim_file, sizeof victim_file, "%s/0.flac", dir);
+    cr_assert_eq (sp_fake_audio_write (victim_file, "flac", 30, 0, false, NULL), 0);
+    sp_payload_t *p = NULL;
+    cr_assert_eq (sp_payload_decode (mine->payload, mine->payload_size, &p, NULL, 0), SP_MSG_OK);
+    free (p->staged_path);
+    p->staged_path = strdup (victim_file);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    cr_assert_eq (sp_payload_encode (p, &bytes, &len, NULL, 0), SP_MSG_OK);
+    s_answer_done (rogue, mine, "tag", bytes, len);
+    free (bytes);
+    sp_payload_destroy (&p);
+
+    //  the real tagger takes the rogue's tag task
+    const char *argv[] = {sp_test_bin ("soulpipe-tagger"), NULL};
+    sp_test_spawn (&t, "tagger", argv);
+    long long done = 0, failed = 0;
+    long long deadline = sp_test_now_ms () + 30000;
+    while (done + failed == 0 && sp_test_now_ms () < deadline) {
+        usleep (100 * 1000);
+        s_job_counts (rogue_job, &done, &failed);
+    }
+    if (failed != 1)
+        sp_test_dump_logs (&t);
+    cr_assert_eq (done, 0, "the tagger filed another track's staged file");
+    cr_assert_eq (failed, 1, "the rogue's track did not fail (done=%lld)", done);
+    struct stat sb;
+    cr_assert_eq (stat (victim_file, &sb), 0, "the victim's staged file is gone");
+    char task_key[160];
+    snprintf (task_key, sizeof task_key, "%s:0", rogue_job);
+    const char *fields[] = {"reason"};
+    char *values[1] = {0};
+    cr_assert_eq (sp_store_track_get_fields (t.store, task_key, fields, 1, values), SP_STORE_OK);
+    cr_assert (values[0] && strstr (values[0], "not this track's"), "reason: %s",
+               values[0] ? values[0] : "(none)");
+    free (values[0]);
+    for (int i = 0; i < 2; i++)
+        sp_msg_destroy (&dt[i]);
+    zsock_destroy (&rogue);
+    zsock_destroy (&searcher);
 }
