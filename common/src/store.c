@@ -176,14 +176,29 @@ s_disconnect (sp_store_t *self)
     }
 }
 
+/*  After a failed command: was it a read timeout (Redis took the
+    connection but did not answer: paused, stuck, overloaded) rather than
+    a refused or broken connection? Call before the context is dropped. */
+static void
+s_note_failure (sp_store_t *self)
+{
+    int e = errno;
+    const char *why = self->ctx ? self->ctx->errstr : "";
+    self->timed_out = self->ctx && self->ctx->err == REDIS_ERR_IO &&
+                      (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT ||
+                       strstr (why, "temporarily unavailable") || strstr (why, "timed out"));
+}
+
 /*  Run one command on the current context with no retry. Returns the reply
     or NULL (connection error: the context is dropped). */
 static redisReply *
 s_raw (sp_store_t *self, int argc, const char **argv, const size_t *lens)
 {
     redisReply *r = redisCommandArgv (self->ctx, argc, argv, lens);
-    if (!r)
+    if (!r) {
+        s_note_failure (self);
         s_disconnect (self);
+    }
     return r;
 }
 
@@ -204,6 +219,7 @@ s_connect (sp_store_t *self, char *err, size_t n)
     }
     if (c->err) {
         sp_err_set (err, n, "redis %s: %s", self->where, c->errstr);
+        self->timed_out = strstr (c->errstr, "timed out") != NULL;
         redisFree (c);
         return -1;
     }
@@ -287,8 +303,10 @@ s_try (sp_store_t *self, int argc, const char **argv, const size_t *lens, redisR
         return S_TRY_OK;
     redisReply *r = redisCommandArgv (self->ctx, argc, argv, lens);
     if (!r) {
-        sp_err_set (err, n, "redis %s: %s", self->where,
-                    self->ctx->errstr[0] ? self->ctx->errstr : "connection lost");
+        s_note_failure (self);
+        sp_err_set (err, n, "redis %s: %s%s", self->where,
+                    self->ctx->errstr[0] ? self->ctx->errstr : "connection lost",
+                    self->timed_out ? " (no answer in time)" : "");
         s_disconnect (self);
         return S_TRY_AGAIN;
     }
@@ -640,6 +658,7 @@ sp_store_new (const char *redis_url, char *err, size_t n)
         memcpy (self->src[i] + plen, s_script_body[i], blen + 1);
     }
     sp_store__base36 (sp_rand_u64 (), self->req_prefix, sizeof self->req_prefix);
+    self->timed_out = false;
 
     /* first connection: the same loop and retry budget as any call */
     if (s_with_retry (self, 0, NULL, NULL, NULL, err, n) != SP_STORE_OK)
@@ -679,6 +698,12 @@ sp_store_set_retry (sp_store_t *self, int total_ms)
 {
     if (self)
         self->retry_ms = total_ms < 0 ? 0 : total_ms;
+}
+
+bool
+sp_store_not_responding (const sp_store_t *self)
+{
+    return self && self->timed_out;
 }
 
 void

@@ -63,6 +63,7 @@ struct _sp_store_t {
     char *src[SP_STORE__LUA_SCRIPT_COUNT];    /* prelude + body of each script */
     char sha[SP_STORE__LUA_SCRIPT_COUNT][41]; /* SHA1 from SCRIPT LOAD */
     bool was_down;                            /* a call had to reconnect (for logging) */
+    bool timed_out;                           /* the last failure: Redis did not answer in time */
     sp_store_change_fn *change_fn;            /* change handler, or NULL */
     void *change_arg;                         /* its argument */
     char req_prefix[24];                      /* random per store, for request ids, tokens */

@@ -25,13 +25,17 @@ sp_api_error (sp_msg_t *reply, const char *code, const char *fmt, ...)
 }
 
 static int
-s_store_error (sp_msg_t *reply, int rc, const char *job)
+s_store_error (sp_store_t *store, sp_msg_t *reply, int rc, const char *job)
 {
     if (rc == SP_STORE_ENOENT)
         return sp_api_error (reply, "not_found", "no job %s (see `soulpipe list`)", job);
     if (rc == SP_STORE_EINVAL)
         return sp_api_error (reply, "bad_request", "\"%s\" is not a job id (see `soulpipe list`)",
                              job);
+    if (rc == SP_STORE_EIO && sp_store_not_responding (store))
+        return sp_api_error (reply, "unavailable",
+                             "Redis is not responding (it took the connection but did not "
+                             "answer in time); try again when it is back");
     if (rc == SP_STORE_EIO)
         return sp_api_error (reply, "unavailable",
                              "Redis is unreachable; try again when it is back");
@@ -85,6 +89,14 @@ s_add_track (const sp_store_track_t *t, void *arg)
                    "artists", s_artists (t->artists), "state", t->state ? t->state : "", "reason",
                    s_str_or_null (t->reason), "attempts", t->attempts, "source",
                    source ? source : json_null (), "path", s_str_or_null (t->path));
+    //  the downloader's audio check of the file it kept (audio_verify.h)
+    if (o && t->audio_verdict && *t->audio_verdict) {
+        long long cut = t->audio_cutoff_hz ? strtoll (t->audio_cutoff_hz, NULL, 10) : 0;
+        json_object_set_new (o, "audio",
+                             json_pack ("{s:s s:I s:s}", "verdict", t->audio_verdict, "cutoff_hz",
+                                        (json_int_t) cut, "note",
+                                        t->audio_note ? t->audio_note : ""));
+    }
     if (o)
         json_array_append_new (tracks, o);
     return 0;
@@ -125,7 +137,7 @@ sp_api_status (sp_store_t *store, const char *job, sp_msg_t *reply)
     int rc;
     json_t *doc = sp_api_status_json (store, job, &rc);
     if (!doc)
-        return s_store_error (reply, rc, job);
+        return s_store_error (store, reply, rc, job);
     char *text = json_dumps (doc, JSON_COMPACT);
     json_decref (doc);
     if (!text)
@@ -158,7 +170,7 @@ sp_api_list (sp_store_t *store, sp_msg_t *reply)
     int rc = sp_store_list_jobs (store, 0, 1000, s_add_job, jobs);
     if (rc != SP_STORE_OK) {
         json_decref (jobs);
-        return s_store_error (reply, rc, "");
+        return s_store_error (store, reply, rc, "");
     }
     json_t *doc = json_pack ("{s:o}", "jobs", jobs);
     char *text = doc ? json_dumps (doc, JSON_COMPACT) : NULL;
@@ -190,7 +202,7 @@ sp_api_cancel (sp_store_t *store, const char *job, sp_msg_t *reply)
     int count = 0;
     int rc = sp_store_cancel_job (store, job, &count);
     if (rc != SP_STORE_OK)
-        return s_store_error (reply, rc, job);
+        return s_store_error (store, reply, rc, job);
     sp_log_info ("event=cancel job=%s tracks=%d", job, count);
     return s_ok (reply, count, "cancelled", "unfinished", job);
 }
@@ -201,7 +213,7 @@ sp_api_retry (sp_store_t *store, const char *job, sp_msg_t *reply)
     int count = 0;
     int rc = sp_store_retry_job (store, job, &count);
     if (rc != SP_STORE_OK)
-        return s_store_error (reply, rc, job);
+        return s_store_error (store, reply, rc, job);
     sp_log_info ("event=retry job=%s tracks=%d", job, count);
     return s_ok (reply, count, "re-queued", "failed", job);
 }

@@ -21,8 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SUBMISSIONS  8  //  submissions analysed at once
-#define REPLIES_ENDPOINT "inproc://sp-analyzer-replies"
+#define MAX_SUBMISSIONS      8  //  submissions analysed at once
+#define REPLIES_ENDPOINT     "inproc://sp-analyzer-replies"
+#define API_REDIS_TIMEOUT_MS 2000  //  the client API's Redis read timeout and retry budget (ms)
 
 static const sp_app_info_t s_info = {
     .name = "soulpipe-analyzer",
@@ -159,6 +160,11 @@ s_server_open (s_server_t *srv, const sp_config_t *cfg)
         fprintf (stderr, "soulpipe-analyzer: cannot reach Redis at SOULPIPE_REDIS_URL: %s\n", err);
         return 1;
     }
+    //  The client API answers from this thread: a paused or stuck Redis must
+    //  give a prompt "not responding" instead of a client timeout (other
+    //  clients' requests wait behind each such call for at most this long).
+    sp_store_set_timeout (srv->store, API_REDIS_TIMEOUT_MS);
+    sp_store_set_retry (srv->store, API_REDIS_TIMEOUT_MS);
     //  CURVE: the three bound sockets are servers; zauth lets in DIR/clients/
     if (sp_curve_load (cfg->curve_dir, SP_CURVE_SERVER, &srv->curve, err, sizeof err) != 0) {
         fprintf (stderr, "soulpipe-analyzer: %s\n", err);

@@ -305,3 +305,53 @@ Test (spine, submit_without_analyzer_fails_fast)
     cr_assert (strstr (err, "cannot reach the analyzer"), "%s", err);
     free (err);
 }
+
+/*  Issue 21 item 10: with redis-server paused (SIGSTOP), `soulpipe list`
+    and `status` get a prompt, clear "Redis is not responding" from the
+    analyzer (before the client's own timeout: 5 s by default, 3 s in the
+    tests, where the old analyzer gave only "did not answer"), and work again once
+    Redis runs again. */
+Test (spine, redis_paused_client_gets_a_clear_error)
+{
+    sp_test_t *t = &s_t;
+    sp_test_init (t, true);
+    sp_test_start_analyzer (t);
+    const char *job = s_submit (t, s_text_list (t, 2));
+    const char *list[] = {sp_test_bin ("soulpipe"), "list", NULL};
+    char *out = NULL, *err = NULL;
+    cr_assert_eq (sp_test_run (t, list, 10000, &out, &err), 0, "list before the pause: %s", err);
+    free (out);
+    free (err);
+    cr_assert_eq (kill (t->own_redis, SIGSTOP), 0);
+    long long start = sp_test_now_ms ();
+    int rc = sp_test_run (t, list, 15000, &out, &err);
+    long long took = sp_test_now_ms () - start;
+    const char *status[] = {sp_test_bin ("soulpipe"), "status", job, NULL};
+    char *out2 = NULL, *err2 = NULL;
+    int rc2 = sp_test_run (t, status, 15000, &out2, &err2);
+    kill (t->own_redis, SIGCONT);
+    cr_assert_neq (rc, 0, "list succeeded with Redis paused");
+    cr_assert (err && strstr (err, "Redis is not responding"), "list said: %s%s", out ? out : "",
+               err ? err : "");
+    cr_assert_lt (took, 3000, "the answer took %lld ms (the client gives up at 3000)", took);
+    cr_assert_neq (rc2, 0);
+    cr_assert (err2 && strstr (err2, "Redis is not responding"), "status said: %s%s",
+               out2 ? out2 : "", err2 ? err2 : "");
+    free (out);
+    free (err);
+    free (out2);
+    free (err2);
+    //  Redis runs again: the analyzer answers normally
+    out = err = NULL;
+    long long deadline = sp_test_now_ms () + 15000;
+    do {
+        free (out);
+        free (err);
+        out = err = NULL;
+        rc = sp_test_run (t, list, 10000, &out, &err);
+    } while (rc != 0 && sp_test_now_ms () < deadline);
+    cr_assert_eq (rc, 0, "list after the pause: %s", err ? err : "");
+    cr_assert (strstr (out, job), "%s", out);
+    free (out);
+    free (err);
+}

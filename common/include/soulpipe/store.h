@@ -145,6 +145,10 @@ void sp_store_destroy (sp_store_t **self_p);
 void sp_store_set_retry (sp_store_t *self, int total_ms);
 /*  Connect/read timeout in ms (takes effect now and on every reconnect). */
 void sp_store_set_timeout (sp_store_t *self, int timeout_ms);
+/*  After a call returned SP_STORE_EIO: true when its last failure was a
+    timeout (Redis accepted the connection but did not answer: paused,
+    stuck or overloaded), false when the connection was refused or lost. */
+bool sp_store_not_responding (const sp_store_t *self);
 
 /*  What a state change did, handed to the change handler. All strings are
     borrowed and valid only during the callback. For a job-level change
@@ -216,6 +220,7 @@ void sp_store_job_destroy (sp_store_job_t **self_p);
 typedef struct {
     const char *key, *job_id, *spotify_id, *title, *artists, *state, *stage;
     const char *reason, *source_user, *source_file, *path, *transfer_id;
+    const char *audio_verdict, *audio_cutoff_hz, *audio_note;  //  the audio check ("" = none)
     int position, attempts;
     const void *payload;
     size_t payload_len;
@@ -246,7 +251,8 @@ int sp_store_cancel_job (sp_store_t *self, const char *job_id, int *count);
 int sp_store_retry_job (sp_store_t *self, const char *job_id, int *count);
 
 /*  Set a small non-state field on a track (transfer_id, source_user,
-    source_file, path, reason). Other fields are refused (SP_STORE_EINVAL).
+    source_file, path, reason, and the audio check's audio_verdict,
+    audio_cutoff_hz, audio_note). Other fields are refused (SP_STORE_EINVAL).
     SP_STORE_ENOENT if the track does not exist. */
 int sp_store_track_set_field (sp_store_t *self, const char *track_key, const char *field,
                               const char *value);
@@ -259,7 +265,7 @@ int sp_store_track_set_field (sp_store_t *self, const char *track_key, const cha
 int sp_store_track_get_fields (sp_store_t *self, const char *track_key, const char *const *fields,
                                size_t n, char **values);
 
-/*  sp_store_track_set_field for n (1..5) fields at once, in one script call
+/*  sp_store_track_set_field for n (1..8) fields at once, in one script call
     (all or none: any field not allowed, or a NULL, is SP_STORE_EINVAL).
     fields[i] gets values[i]; the arrays are borrowed. */
 int sp_store_track_set_fields (sp_store_t *self, const char *track_key, const char *const *fields,
