@@ -136,6 +136,12 @@ static const var_def_t s_defs[] = {
          "at a job's end, create or update the playlist (same name, source order) in the library "
          "(no effect without a library)",
          G, false, T_BOOL, library_playlists, 0, 0, false),
+    VAR ("SOULPIPE_NOTIFY_URL", "",
+         "where to send a notification when a job ends: http(s):// URLs get a JSON POST, "
+         "ntfy://host/topic (ntfy+http:// for plain http) a text message; comma-separated",
+         G, true, T_STR, notify_url, 0, 0, true),
+    VAR ("SOULPIPE_NOTIFY_TIMEOUT_S", "10", "how long one try of a notification may take (s)", G,
+         false, T_INT, notify_timeout_s, 1, 300, false),
     VAR ("SOULPIPE_LIBRARY_CACHE_S", "300",
          "how long a loaded library index is reused (s; 0 = reload every submit)", A, false, T_INT,
          library_cache_s, 0, 86400 * 7, false),

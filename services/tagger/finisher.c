@@ -2,7 +2,7 @@
     store announces, the final m3u8 and, when a library that needs rescans
     is configured and the job filed a track, one rescan per ending (claimed
     in the store, so several finishers never rescan twice); then, for a done
-    job, the playlist in the library (jobend.c).
+    job, the playlist in the library and the notification (jobend.c).
 */
 #include "tagger_int.h"
 
@@ -69,13 +69,17 @@ sp_tagger_finish_job (sp_tagger_t *self, const char *job_id, long ending)
     else
         sp_log_warn ("event=rescan_claim_failed job=%s ending=%ld error=%s", sp_log_q (job_id),
                      ending, sp_log_q (sp_store_strerror (rc)));
-playlist:
-    if (self->library && self->library_playlists && strcmp (job->state, "done") == 0) {
+playlist:;
+    bool playlist = self->library && self->library_playlists && strcmp (job->state, "done") == 0;
+    if (playlist || self->notify) {
         sp_tagger__summary_t sum;
-        if (sp_tagger__summary_load (self, job_id, &sum) == 0) {
+        bool have = sp_tagger__summary_load (self, job_id, &sum) == 0;
+        if (playlist && have)
             sp_tagger__library_playlist (self, job_id, job->name, &sum);
+        //  without the tracks (Redis trouble) the counts still go out
+        sp_tagger__notify_job (self, job, have ? &sum : NULL);
+        if (have)
             sp_tagger__summary_clear (&sum);
-        }
     }
 done:
     sp_log_info ("event=job_finished job=%s state=%s done=%lld failed=%lld ending=%ld",

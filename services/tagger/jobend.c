@@ -1,7 +1,8 @@
 /*  jobend.c: what the finisher (finisher.c) does with an ended job besides
     the m3u8 and the rescan: the job's tracks read once in playlist order
     (sp_tagger__summary_load), and the playlist in the media library
-    (sp_tagger__library_playlist, SOULPIPE_LIBRARY_PLAYLISTS).
+    (sp_tagger__library_playlist, SOULPIPE_LIBRARY_PLAYLISTS), and the
+    job_finished notification (sp_tagger__notify_job, SOULPIPE_NOTIFY_URL).
 
     The library playlist: same name as the source playlist, the tracks in
     source order that have a file the library knows: those it already had
@@ -28,8 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_LOCK_TTL_MS  120000  //  library playlist lock lease, ms
-#define S_LOCK_WAIT_MS 60000   //  longest wait for it, ms
+#define S_LOCK_TTL_MS       120000  //  library playlist lock lease, ms
+#define S_LOCK_WAIT_MS      60000   //  longest wait for it, ms
+#define S_NOTIFY_FAILED_MAX 100     //  failed tracks listed in a notification
 
 // ------------------------------------------------------------ summary
 
@@ -311,4 +313,38 @@ done:
     free (list);
     free (pid);
     return result;
+}
+
+// ------------------------------------------------------------ notification
+
+void
+sp_tagger__notify_job (sp_tagger_t *self, const sp_store_job_t *job, const sp_tagger__summary_t *s)
+{
+    if (!self->notify || !job)
+        return;
+    json_t *failed = json_array ();
+    size_t more = 0;
+    for (size_t i = 0; s && failed && i < s->n; i++) {
+        const sp_tagger__entry_t *e = &s->v[i];
+        if (strcmp (e->state, "failed") != 0)
+            continue;
+        if (json_array_size (failed) >= S_NOTIFY_FAILED_MAX) {
+            more++;
+            continue;
+        }
+        json_array_append_new (failed, json_pack ("{s:s, s:s, s:s}", "artist", e->artists, "title",
+                                                  e->title, "reason", e->reason));
+    }
+    json_t *ev = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "event",
+                            "job_finished", "job", job->id ? job->id : "", "source",
+                            job->source ? job->source : "", "name", job->name ? job->name : "",
+                            "state", job->state ? job->state : "", "counts", "total",
+                            (json_int_t) job->total, "skipped", (json_int_t) job->skipped, "done",
+                            (json_int_t) job->done, "failed", (json_int_t) job->failed, "cancelled",
+                            (json_int_t) job->cancelled, "failed", failed ? failed : json_array ());
+    if (ev && more)
+        json_object_set_new (ev, "failed_more", json_integer ((json_int_t) more));
+    if (!ev || sp_notify_send (self->notify, ev) != 0)
+        sp_log_warn ("event=notify_not_queued job=%s error=\"out of memory\"", sp_log_q (job->id));
+    json_decref (ev);
 }

@@ -9,6 +9,7 @@
 #include "soulpipe/clock.h"
 #include "soulpipe/config.h"
 #include "soulpipe/log.h"
+#include "soulpipe/notify.h"
 #include "soulpipe/staging.h"
 #include "soulpipe/worker.h"
 
@@ -127,6 +128,7 @@ static const sp_worker_service_t s_service = {
 // ------------------------------------------------------------ finisher
 
 static atomic_bool s_finisher_stop;
+static sp_notify_t *s_notify;  //  SOULPIPE_NOTIFY_URL's notifier (NULL = none), the finisher's
 
 static bool
 s_finisher_stopping (void)
@@ -157,6 +159,7 @@ s_finisher (void *arg)
             s_pause_ms (S_FINISH_RETRY_MS);
         }
     }
+    sp_tagger_set_notify (tagger, s_notify);
     bool recovered = false;
     while (tagger && !s_finisher_stopping ()) {
         if (!recovered && sp_tagger_finish_recover (tagger) < 0) {
@@ -185,6 +188,17 @@ main (int argc, char **argv)
         sp_config_destroy (&cfg);
         return rc;
     }
+    //  A bad SOULPIPE_NOTIFY_URL is a configuration error like any other.
+    sp_notify_opts_t nopts = {
+        .urls = cfg.notify_url, .timeout_ms = cfg.notify_timeout_s * 1000, .retries = -1};
+    char nerr[512] = "";
+    s_notify = sp_notify_new (&nopts, nerr, sizeof nerr);
+    if (!s_notify && *nerr) {
+        fprintf (stderr, "%s: %s\n", s_info.name, nerr);
+        sp_log_error ("event=config_invalid error=%s", sp_log_q (nerr));
+        sp_config_destroy (&cfg);
+        return 2;
+    }
     pthread_t finisher;
     bool finisher_on = false;
     if (cfg.redis_url && *cfg.redis_url) {
@@ -206,6 +220,7 @@ main (int argc, char **argv)
     atomic_store (&s_finisher_stop, true);
     if (finisher_on)
         pthread_join (finisher, NULL);
+    sp_notify_destroy (&s_notify);
     sp_config_destroy (&cfg);
     return rc;
 }

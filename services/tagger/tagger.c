@@ -143,6 +143,13 @@ sp_tagger_destroy (sp_tagger_t **self_p)
     *self_p = NULL;
 }
 
+void
+sp_tagger_set_notify (sp_tagger_t *self, sp_notify_t *notify)
+{
+    if (self)
+        self->notify = notify;
+}
+
 sp_store_t *
 sp_tagger_store (sp_tagger_t *self)
 {

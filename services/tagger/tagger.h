@@ -44,7 +44,8 @@
     done, the playlist in the media library (SOULPIPE_LIBRARY_PLAYLISTS,
     jobend.c): same name, the tracks in source order that the library has
     a file of, failed ones left out and logged; one playlist per name,
-    updated in place. A job retried with `soulpipe retry`
+    updated in place. Then the job_finished notification (SOULPIPE_NOTIFY_URL,
+    notify.h), queued and sent by the notifier's own threads. A job retried with `soulpipe retry`
     that ends again has a new ending number, so it gets its final m3u8 and
     one more rescan (new files may have arrived). Crash safety: an ending a
     dead process had taken is put back at the next tagger start
@@ -134,6 +135,11 @@ void sp_tagger_destroy (sp_tagger_t **self_p);
 
 /*  The store the tagger uses (borrowed; NULL without one). */
 sp_store_t *sp_tagger_store (sp_tagger_t *self);
+
+/*  Notifications for the job ends this tagger finishes (borrowed: notify
+    must outlive the tagger; NULL = none). The finisher's tagger only. */
+typedef struct _sp_notify_t sp_notify_t;
+void sp_tagger_set_notify (sp_tagger_t *self, sp_notify_t *notify);
 
 /*  Tests only: make the next files fail on purpose at a point:
     1 = after the copy into the destination folder, 2 = after tagging,

@@ -9,6 +9,8 @@
     m3u8.c       the playlist file: render (no I/O) and write it under the
                  store's per-playlist lock
     finisher.c   job end: final m3u8 and one library rescan per ending
+    jobend.c     job end: the job's tracks in order (summary) and the
+                 playlist in the media library
 
     Internal names are sp_tagger__<verb> (double underscore).
 */
@@ -18,6 +20,7 @@
 #include "tagger.h"
 
 #include "soulpipe/http.h"
+#include "soulpipe/notify.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +39,7 @@ struct _sp_tagger_t {
                              //  job's end; NULL = none, or neither is needed
     bool library_rescan;     //  the library needs a rescan to see new files
     bool library_playlists;  //  SOULPIPE_LIBRARY_PLAYLISTS
+    sp_notify_t *notify;     //  job-end notifications (borrowed; NULL = none)
     int scan_timeout_ms;     //  how long that rescan is waited for
     bool proc_fd;            //  /proc/self/fd usable for dirfd-relative paths
     int fail_point;          //  tests: 1 after copy, 2 after tag
@@ -100,6 +104,12 @@ char *sp_tagger__artists_text (const char *artists);
     (logged as event=library_playlist_failed). Needs a store. */
 int sp_tagger__library_playlist (sp_tagger_t *self, const char *job_id, const char *name,
                                  const sp_tagger__summary_t *s);
+
+/*  Queue the job_finished notification of job (summary s; NULL = counts
+    only) on self->notify (see notify.h for the event). Never waits on the
+    network. */
+void sp_tagger__notify_job (sp_tagger_t *self, const sp_store_job_t *job,
+                            const sp_tagger__summary_t *s);
 
 /*  After filing one track: the progress m3u8 (at most once a second per
     job, and always for the job's last track still to deliver). */

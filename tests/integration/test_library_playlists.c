@@ -12,13 +12,17 @@
                                                        ratingKey, still one of
                                                        that title) [lib, A, D, C]
     and with SOULPIPE_LIBRARY_PLAYLISTS=false the job ends (rescan done) with
-    no playlist at all.
+    no playlist at all. The job_finished notification (SOULPIPE_NOTIFY_URL)
+    of the same two jobs reaches a webhook receiver exactly once per job end,
+    with the counts and the failed track, while a refusing and a hanging
+    endpoint beside it change nothing (the jobs finish in the same time).
 */
 #include "../../services/tagger/tagger.h"
 #include "../fakes/audio.h"
 #include "harness.h"
 #include "soulpipe/store.h"
 #include "test_fake_util.h"
+#include "test_hook.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -45,6 +49,7 @@ typedef struct {
 } s_env_t;
 
 static s_env_t s_env;
+static const char *s_notify_url;  //  SOULPIPE_NOTIFY_URL for the next s_start (NULL = none)
 
 static void
 s_copy_demo (fk_t *f, const char *rel)
@@ -97,6 +102,10 @@ s_start (bool playlists)
     sp_test_setenv (&e->t, "SOULPIPE_TRANSFER_DIR", e->transfer);
     sp_test_setenv (&e->t, "SOULPIPE_STAGING_DIR", e->staging);
     sp_test_setenv (&e->t, "SOULPIPE_LIBRARY_PLAYLISTS", playlists ? "true" : "false");
+    if (s_notify_url) {
+        sp_test_setenv (&e->t, "SOULPIPE_NOTIFY_URL", s_notify_url);
+        sp_test_setenv (&e->t, "SOULPIPE_NOTIFY_TIMEOUT_S", "5");
+    }
     const char *argv[] = {sp_test_bin ("soulpipe-tagger"), NULL};
     e->tagger = sp_test_spawn (&e->t, "tagger", argv);
 
@@ -509,4 +518,124 @@ Test (library_playlists, switched_off_no_playlist)
     cr_expect (s_log_has (&lw), "the rescan still runs");
     char id[32];
     cr_expect_eq (s_playlists_named (PL_NAME, id, sizeof id), 0, "a playlist was made: %s", id);
+}
+
+typedef struct {
+    th_hook_t *hook;
+    size_t want;
+} s_hook_wait_t;
+
+static bool
+s_hook_got (void *arg)
+{
+    s_hook_wait_t *w = arg;
+    return th_hook_count (w->hook, "/soulpipe") >= w->want;
+}
+
+//  POST i on the receiver as JSON; caller decrefs.
+static json_t *
+s_hook_json (th_hook_t *hook, size_t i)
+{
+    char *body = th_hook_get (hook, "/soulpipe", i, "body");
+    cr_assert_not_null (body);
+    json_t *j = json_loads (body, 0, NULL);
+    cr_assert_not_null (j, "not JSON: %s", body);
+    free (body);
+    return j;
+}
+
+Test (library_playlists, notify_once_per_job_end_dead_endpoints_change_nothing)
+{
+    th_hook_t *hook = th_hook_start ();
+    int hang_port = 0;
+    int hang_fd = th_hang_start (&hang_port);
+    char urls[300];
+    snprintf (urls, sizeof urls,
+              "http://127.0.0.1:%d/refused,http://127.0.0.1:%d/hang-secret,"
+              "http://127.0.0.1:%d/soulpipe",
+              th_refused_port (), hang_port, th_hook_port (hook));
+    s_notify_url = urls;
+    s_start (true);
+    s_notify_url = NULL;
+    char logpath[400];
+    snprintf (logpath, sizeof logpath, "%s/tagger.log", s_env.t.dir);
+
+    s_entry_t one[] = {{NULL, NULL}, {&s_a, NULL}, {&s_b, NULL}, {&s_c, NULL}};
+    char job1[SP_STORE_ID_MAX];
+    s_create (one, 4, job1);
+    s_run (job1, &s_b);
+    long long t0 = sp_test_now_ms ();
+    s_hook_wait_t hw = {.hook = hook, .want = 1};
+    //  the job's end work is a 300 ms rescan, the index and the playlist:
+    //  the notification follows within seconds although the hanging
+    //  endpoint holds each try 5 s
+    cr_assert (sp_test_wait (s_hook_got, &hw, 8000), "no notification for job 1");
+    s_log_wait_t lw = {.path = logpath, .needle = "event=job_finished", .and = job1};
+    cr_assert (sp_test_wait (s_log_has, &lw, 2000));
+    long long took1 = sp_test_now_ms () - t0;
+
+    char *a = s_track_path (job1, 1), *c = s_track_path (job1, 3);
+    s_entry_t two[] = {{NULL, NULL}, {&s_a, a}, {&s_d, NULL}, {&s_b, NULL}, {&s_c, c}};
+    char job2[SP_STORE_ID_MAX];
+    s_create (two, 5, job2);
+    s_run (job2, &s_b);
+    t0 = sp_test_now_ms ();
+    hw.want = 2;
+    cr_assert (sp_test_wait (s_hook_got, &hw, 8000), "no notification for job 2");
+    lw.and = job2;
+    cr_assert (sp_test_wait (s_log_has, &lw, 2000));
+    long long took2 = sp_test_now_ms () - t0;
+    cr_expect_lt (took1, 5000, "job 1's end took %lld ms", took1);
+    cr_expect_lt (took2, 5000, "job 2's end took %lld ms", took2);
+
+    //  a moment later still exactly one per job end
+    fk_sleep_ms (1500);
+    cr_expect_eq (th_hook_count (hook, "/soulpipe"), 2);
+    json_t *n1 = s_hook_json (hook, 0), *n2 = s_hook_json (hook, 1);
+    cr_expect_str_eq (json_string_value (json_object_get (n1, "event")), "job_finished");
+    cr_expect_str_eq (json_string_value (json_object_get (n1, "job")), job1);
+    cr_expect_str_eq (json_string_value (json_object_get (n2, "job")), job2);
+    cr_expect_str_eq (json_string_value (json_object_get (n2, "name")), PL_NAME);
+    cr_expect_str_eq (json_string_value (json_object_get (n2, "source")), PL_SOURCE);
+    json_t *counts = json_object_get (n2, "counts");
+    cr_expect_eq (json_integer_value (json_object_get (counts, "total")), 5);
+    cr_expect_eq (json_integer_value (json_object_get (counts, "skipped")), 3);
+    cr_expect_eq (json_integer_value (json_object_get (counts, "done")), 1);
+    cr_expect_eq (json_integer_value (json_object_get (counts, "failed")), 1);
+    json_t *failed = json_object_get (n2, "failed");
+    cr_assert_eq (json_array_size (failed), 1, "%s", json_dumps (n2, 0));
+    json_t *f = json_array_get (failed, 0);
+    cr_expect_str_eq (json_string_value (json_object_get (f, "artist")), "Bonnie Tyler");
+    cr_expect_str_eq (json_string_value (json_object_get (f, "title")), s_b.title);
+    cr_expect_str_eq (json_string_value (json_object_get (f, "reason")), FAIL_WHY);
+    json_decref (n1);
+    json_decref (n2);
+    //  the playlist work was not held up either
+    lw.needle = "event=library_playlist ";
+    cr_expect (s_log_has (&lw), "job 2's library playlist is missing");
+    //  the hanging endpoint's path never reaches the log
+    lw.needle = "hang-secret";
+    lw.and = NULL;
+    cr_expect (!s_log_has (&lw), "an endpoint's path was logged");
+    free (a);
+    free (c);
+    close (hang_fd);
+    th_hook_stop (&hook);
+}
+
+//  A SOULPIPE_NOTIFY_URL that is not one stops the tagger at start (exit
+//  2) with a line naming the variable and not the URL's secret part.
+Test (library_playlists, bad_notify_url_exits_2)
+{
+    s_start (true);
+    sp_test_setenv (&s_env.t, "SOULPIPE_NOTIFY_URL",
+                    "https://hooks.example/ok,smtp://mail.example/S3CRET");
+    const char *argv[] = {sp_test_bin ("soulpipe-tagger"), NULL};
+    char *out = NULL, *err = NULL;
+    int rc = sp_test_run (&s_env.t, argv, 10000, &out, &err);
+    cr_expect_eq (rc, 2, "exit %d: %s", rc, err);
+    cr_expect (err && strstr (err, "SOULPIPE_NOTIFY_URL: endpoint 2"), "%s", err);
+    cr_expect (err && !strstr (err, "S3CRET"), "%s", err);
+    free (out);
+    free (err);
 }

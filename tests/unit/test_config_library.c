@@ -278,6 +278,15 @@ Test (config_library, library_playlists_default_on_tagger_only)
     char *analyzer = s_help (SP_SVC_ANALYZER);
     cr_expect (strstr (tagger, "SOULPIPE_LIBRARY_PLAYLISTS") != NULL);
     cr_expect (strstr (analyzer, "SOULPIPE_LIBRARY_PLAYLISTS") == NULL);
+    //  the notification endpoints: the tagger's, and a secret (a webhook's
+    //  path or an ntfy topic is the password)
+    cr_expect (strstr (tagger, "SOULPIPE_NOTIFY_URL") != NULL);
+    cr_expect (strstr (analyzer, "SOULPIPE_NOTIFY_URL") == NULL);
+    bool secret = false;
+    for (const sp_config_var_t *v = sp_config_vars (); v->name; v++)
+        if (!strcmp (v->name, "SOULPIPE_NOTIFY_URL"))
+            secret = v->secret;
+    cr_expect (secret, "SOULPIPE_NOTIFY_URL must be a secret");
     free (tagger);
     free (analyzer);
 }

@@ -79,6 +79,8 @@ typedef struct {
     int library_scan_timeout_s;  //  SOULPIPE_LIBRARY_SCAN_TIMEOUT_S
     int library_cache_s;         //  SOULPIPE_LIBRARY_CACHE_S
     bool library_playlists;      //  SOULPIPE_LIBRARY_PLAYLISTS: the playlist in the library
+    char *notify_url;            //  SOULPIPE_NOTIFY_URL: endpoints, comma-separated (secret)
+    int notify_timeout_s;        //  SOULPIPE_NOTIFY_TIMEOUT_S: per try
     double match_threshold;      //  SOULPIPE_MATCH_THRESHOLD
     char *slskd_url;             //  SLSKD_URL
     char *slskd_api_key;         //  SLSKD_API_KEY (secret)
