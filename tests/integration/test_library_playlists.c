@@ -50,6 +50,7 @@ typedef struct {
 
 static s_env_t s_env;
 static const char *s_notify_url;  //  SOULPIPE_NOTIFY_URL for the next s_start (NULL = none)
+static bool s_no_binary;          //  the next s_start starts no soulpipe-tagger
 
 static void
 s_copy_demo (fk_t *f, const char *rel)
@@ -107,7 +108,8 @@ s_start (bool playlists)
         sp_test_setenv (&e->t, "SOULPIPE_NOTIFY_TIMEOUT_S", "5");
     }
     const char *argv[] = {sp_test_bin ("soulpipe-tagger"), NULL};
-    e->tagger = sp_test_spawn (&e->t, "tagger", argv);
+    if (!s_no_binary)
+        e->tagger = sp_test_spawn (&e->t, "tagger", argv);
 
     sp_tagger_opts_t o = {.transfer_dir = e->transfer,
                           .staging_dir = e->staging,
@@ -638,4 +640,48 @@ Test (library_playlists, bad_notify_url_exits_2)
     cr_expect (err && !strstr (err, "S3CRET"), "%s", err);
     free (out);
     free (err);
+}
+
+//  A folder library (Transfer is one of its folders): the playlist is
+//  <SOULPIPE_LIBRARY_PLAYLIST_DIR>/<name>.m3u8 with the filed tracks in
+//  source order, the failed one left out; run by an in-process finisher.
+Test (library_playlists, folder_library_m3u8_in_source_order)
+{
+    s_no_binary = true;
+    s_start (true);
+    s_no_binary = false;
+    char pldir[400];
+    snprintf (pldir, sizeof pldir, "%s/playlists", s_env.t.dir);
+    cr_assert_eq (mkdir (pldir, 0755), 0);
+    sp_tagger_opts_t o = {.transfer_dir = s_env.transfer,
+                          .staging_dir = s_env.staging,
+                          .redis_url = s_env.t.redis_url,
+                          .library = {.kind = SP_MEDIALIB_FOLDER,
+                                      .library_dir = s_env.transfer,
+                                      .playlist_dir = pldir},
+                          .library_playlists = true};
+    char err[256] = "";
+    sp_tagger_t *fin = sp_tagger_new (&o, err, sizeof err);
+    cr_assert_not_null (fin, "%s", err);
+    s_entry_t one[] = {{&s_a, NULL}, {&s_b, NULL}, {&s_c, NULL}, {NULL, NULL}};
+    char job[SP_STORE_ID_MAX];
+    s_create (one, 4, job);
+    s_run (job, &s_b);
+    cr_expect_eq (sp_tagger_finish_next (fin, 2000), 1);
+    char *a = s_track_path (job, 0), *c = s_track_path (job, 2);
+    char path[600];
+    snprintf (path, sizeof path, "%s/%s.m3u8", pldir, PL_NAME);
+    FILE *fp = fopen (path, "r");
+    cr_assert_not_null (fp, "no %s", path);
+    char text[4096];
+    size_t n = fread (text, 1, sizeof text - 1, fp);
+    text[n] = '\0';
+    fclose (fp);
+    //  the library track (/music/...) is not in this folder library: left out too
+    char want[4096];
+    snprintf (want, sizeof want, "#EXTM3U\n#PLAYLIST:%s\n%s\n%s\n", PL_NAME, a, c);
+    cr_expect_str_eq (text, want);
+    sp_tagger_destroy (&fin);
+    free (a);
+    free (c);
 }
