@@ -77,7 +77,9 @@ Test (notify, new_checks_every_endpoint)
     cr_expect_null (sp_notify_new (&o, err, sizeof err));
     cr_expect (strstr (err, "SOULPIPE_NOTIFY_URL: endpoint 2") != NULL, "%s", err);
     cr_expect (strstr (err, "secret-host") == NULL, "%s", err);
-    cr_expect_eq (sp_notify_send (NULL, json_object ()), -1);
+    json_t *ev = json_object ();
+    cr_expect_eq (sp_notify_send (NULL, ev), -1);
+    json_decref (ev);
 }
 
 // ------------------------------------------------------------ text
