@@ -190,16 +190,16 @@ s_job_exit (json_t *doc)
 static void
 s_print_status (json_t *doc, FILE *out)
 {
-    fprintf (out, "%s  %s  [%s]\n", json_string_value (json_object_get (doc, "job")),
-             json_string_value (json_object_get (doc, "name")),
-             json_string_value (json_object_get (doc, "state")));
+    fprintf (out, "%s  %s  [%s]\n", sp_cli_safe (json_string_value (json_object_get (doc, "job"))),
+             sp_cli_safe (json_string_value (json_object_get (doc, "name"))),
+             sp_cli_safe (json_string_value (json_object_get (doc, "state"))));
     fprintf (out, "  %lld tracks: %lld done, %lld skipped, %lld queued, %lld failed\n",
              (long long) s_count (doc, "total"), (long long) s_count (doc, "done"),
              (long long) s_count (doc, "skipped"), (long long) s_count (doc, "queued"),
              (long long) s_count (doc, "failed"));
     if (!json_is_true (json_object_get (doc, "library_checked"))) {
         const char *note = json_string_value (json_object_get (doc, "library_note"));
-        fprintf (out, "  library not checked%s%s\n", note ? ": " : "", note ? note : "");
+        fprintf (out, "  library not checked%s%s\n", note ? ": " : "", sp_cli_safe (note));
     }
     size_t i;
     json_t *t;
@@ -211,12 +211,13 @@ s_print_status (json_t *doc, FILE *out)
         const char *reason = json_string_value (json_object_get (t, "reason"));
         const char *path = json_string_value (json_object_get (t, "path"));
         fprintf (out, "  %3lld  %-11s %s - %s",
-                 (long long) json_integer_value (json_object_get (t, "position")) + 1, state,
-                 artists, json_string_value (json_object_get (t, "title")));
-        if (path && strcmp (state, "done") == 0)
-            fprintf (out, "\n       -> %s", path);
+                 (long long) json_integer_value (json_object_get (t, "position")) + 1,
+                 sp_cli_safe (state), sp_cli_safe (artists),
+                 sp_cli_safe (json_string_value (json_object_get (t, "title"))));
+        if (path && state && strcmp (state, "done") == 0)
+            fprintf (out, "\n       -> %s", sp_cli_safe (path));
         else if (reason)
-            fprintf (out, "\n       %s", reason);
+            fprintf (out, "\n       %s", sp_cli_safe (reason));
         fputc ('\n', out);
     }
 }
@@ -301,8 +302,9 @@ s_bar (FILE *out, json_int_t total, json_int_t finished, json_int_t failed, cons
     for (int i = 0; i < width; i++)
         bar[i] = i < filled ? '#' : '-';
     bar[width] = '\0';
-    fprintf (out, "%s%s [%s] %lld/%lld finished, %lld failed%s", tty ? "\r\033[K" : "", name, bar,
-             (long long) finished, (long long) total, (long long) failed, tty ? "" : "\n");
+    fprintf (out, "%s%s [%s] %lld/%lld finished, %lld failed%s", tty ? "\r\033[K" : "",
+             sp_cli_safe (name), bar, (long long) finished, (long long) total, (long long) failed,
+             tty ? "" : "\n");
     fflush (out);
 }
 
@@ -351,15 +353,16 @@ s_watch (client_t *c, const char *job)
         if (rc == SP_WIRE_OK && ev->type == SP_MSG_EVENT) {
             if (strcmp (ev->kind, "track") == 0 && ev->state) {
                 fprintf (stdout, "%s  #%-4llu %-11s %s%s%s\n", tty ? "\r\033[K" : "",
-                         (unsigned long long) ev->position + 1, ev->state,
-                         ev->track ? ev->track : "", ev->message ? "  " : "",
-                         ev->message ? ev->message : "");
+                         (unsigned long long) ev->position + 1, sp_cli_safe (ev->state),
+                         sp_cli_safe (ev->track), ev->message ? "  " : "",
+                         sp_cli_safe (ev->message));
             } else if (strcmp (ev->kind, "progress") == 0 && tty && ev->has_percent) {
-                fprintf (stdout, "\r\033[K  %s %s %.0f%%", ev->track ? ev->track : "",
-                         ev->state ? ev->state : "", ev->percent);
+                fprintf (stdout, "\r\033[K  %s %s %.0f%%", sp_cli_safe (ev->track),
+                         sp_cli_safe (ev->state), ev->percent);
                 fflush (stdout);
             } else if (strcmp (ev->kind, "notice") == 0 && ev->message) {
-                fprintf (stdout, "%s  note: %s\n", tty ? "\r\033[K" : "", ev->message);
+                fprintf (stdout, "%s  note: %s\n", tty ? "\r\033[K" : "",
+                         sp_cli_safe (ev->message));
             } else if (strcmp (ev->kind, "counts") == 0 && ev->has_counts) {
                 json_object_set_new (json_object_get (doc, "counts"), "done",
                                      json_integer ((json_int_t) ev->counts.done));
@@ -404,8 +407,9 @@ s_watch (client_t *c, const char *job)
         json_array_foreach (json_object_get (doc, "tracks"), i, t)
         {
             if (strcmp (json_string_value (json_object_get (t, "state")), "failed") == 0)
-                printf ("failed: %s: %s\n", json_string_value (json_object_get (t, "title")),
-                        json_string_value (json_object_get (t, "reason")));
+                printf ("failed: %s: %s\n",
+                        sp_cli_safe (json_string_value (json_object_get (t, "title"))),
+                        sp_cli_safe (json_string_value (json_object_get (t, "reason"))));
         }
     }
     json_decref (doc);
@@ -497,15 +501,15 @@ s_cmd_submit (client_t *c, int argc, char **argv)
         sp_msg_destroy (&reply);
         return EXIT_USAGE;
     }
-    printf ("%s\n", reply->job);
-    printf ("%s: %llu tracks, %llu already in the library or skipped, %llu queued\n", reply->name,
-            (unsigned long long) reply->total, (unsigned long long) reply->skipped,
-            (unsigned long long) reply->queued);
+    printf ("%s\n", sp_cli_safe (reply->job));
+    printf ("%s: %llu tracks, %llu already in the library or skipped, %llu queued\n",
+            sp_cli_safe (reply->name), (unsigned long long) reply->total,
+            (unsigned long long) reply->skipped, (unsigned long long) reply->queued);
     if (!reply->library_checked)
         printf ("library not checked: %s\n",
-                reply->library_note ? reply->library_note : "no reason given");
+                reply->library_note ? sp_cli_safe (reply->library_note) : "no reason given");
     for (size_t i = 0; i < reply->notes_count; i++)
-        printf ("  %s\n", reply->notes[i]);
+        printf ("  %s\n", sp_cli_safe (reply->notes[i]));
     fflush (stdout);
     char job[SP_MSG_MAX_ID + 1];
     snprintf (job, sizeof job, "%s", reply->job);
@@ -537,10 +541,11 @@ s_cmd_list (client_t *c, int argc, char **argv)
     json_array_foreach (json_object_get (doc, "jobs"), i, j)
     {
         printf ("%-28s %-10s %4lld/%-4lld done  %4lld skipped  %4lld failed  %s\n",
-                json_string_value (json_object_get (j, "job")),
-                json_string_value (json_object_get (j, "state")), (long long) s_count (j, "done"),
-                (long long) s_count (j, "total"), (long long) s_count (j, "skipped"),
-                (long long) s_count (j, "failed"), json_string_value (json_object_get (j, "name")));
+                sp_cli_safe (json_string_value (json_object_get (j, "job"))),
+                sp_cli_safe (json_string_value (json_object_get (j, "state"))),
+                (long long) s_count (j, "done"), (long long) s_count (j, "total"),
+                (long long) s_count (j, "skipped"), (long long) s_count (j, "failed"),
+                sp_cli_safe (json_string_value (json_object_get (j, "name"))));
     }
     if (!doc || json_array_size (json_object_get (doc, "jobs")) == 0)
         printf ("no jobs yet (soulpipe submit SOURCE)\n");
@@ -563,7 +568,7 @@ s_cmd_simple (client_t *c, sp_msg_type_t type, const char *cmd, int argc, char *
     int rc = s_call (c, &req, c->cfg->client_timeout_ms, &reply);
     if (rc)
         return rc;
-    printf ("%s\n", reply->message ? reply->message : "ok");
+    printf ("%s\n", reply->message ? sp_cli_safe (reply->message) : "ok");
     sp_msg_destroy (&reply);
     return EXIT_DONE;
 }

@@ -818,3 +818,172 @@ sp_text_similarity (const char *a, const char *b)
     free (nb);
     return score;
 }
+
+//  ---------------------------------------------------------------------
+//  Output and repair (no utf8proc: these must accept any bytes)
+
+//  Length of the valid UTF-8 sequence at p (at most left bytes), with its
+//  code point in *cp; 0 when the byte at p does not start one (a bad lead
+//  or continuation byte, an overlong form, a surrogate, above U+10FFFF, or
+//  cut short).
+static size_t
+s_utf8_seq (const unsigned char *p, size_t left, int32_t *cp)
+{
+    unsigned char c = p[0];
+    size_t n;
+    int32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        v = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        v = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        v = c & 0x07;
+        min = 0x10000;
+    } else
+        return 0;
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+char *
+sp_text_printable (const char *s, unsigned flags)
+{
+    if (!s)
+        s = "";
+    size_t len = strlen (s);
+    //  the longest escape ("\u202e", 6 bytes) replaces at least 1 byte
+    if (len > (SIZE_MAX - 1) / 6)
+        return NULL;
+    char *out = malloc (len * 6 + 1);
+    if (!out)
+        return NULL;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *) s;
+    size_t o = 0;
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp = 0;
+        size_t n = s_utf8_seq (p + i, len - i, &cp);
+        if (n == 0) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[p[i] >> 4];
+            out[o++] = hex[p[i] & 0xF];
+            i++;
+            continue;
+        }
+        bool ws = cp == '\t' || cp == '\n' || cp == '\v' || cp == '\f' || cp == '\r';
+        if (ws && (flags & SP_TEXT_WS_SPACE))
+            out[o++] = ' ';
+        else if (cp == '\n' || cp == '\r' || cp == '\t') {
+            out[o++] = '\\';
+            out[o++] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't';
+        } else if (cp < 0x20 || cp == 0x7F) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[(cp >> 4) & 0xF];
+            out[o++] = hex[cp & 0xF];
+        } else if ((cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+                   (cp >= 0x2066 && cp <= 0x2069)) {
+            out[o++] = '\\';
+            out[o++] = 'u';
+            for (int shift = 12; shift >= 0; shift -= 4)
+                out[o++] = hex[(cp >> shift) & 0xF];
+        } else {
+            memcpy (out + o, p + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *
+sp_text_repair_n (const char *s, size_t len, size_t *fixed)
+{
+    if (fixed)
+        *fixed = 0;
+    if (!s && len > 0)
+        return NULL;
+    //  U+FFFD is 3 bytes and replaces at least 1
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    char *out = malloc (len * 3 + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *) s;
+    size_t o = 0, i = 0, count = 0;
+    while (i < len) {
+        int32_t cp = 0;
+        size_t n = s_utf8_seq (p + i, len - i, &cp);
+        if (n == 0 || cp == 0) {
+            memcpy (out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+            count++;
+            continue;
+        }
+        memcpy (out + o, p + i, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    if (fixed)
+        *fixed = count;
+    return out;
+}
+
+char *
+sp_text_json_mark_invalid (const char *json, size_t len, size_t *out_len, size_t *marked)
+{
+    if (marked)
+        *marked = 0;
+    if (!json || !out_len)
+        return NULL;
+    //  "\u0000" is 6 bytes and replaces 1
+    if (len > (SIZE_MAX - 1) / 6)
+        return NULL;
+    char *out = malloc (len * 6 + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *) json;
+    size_t o = 0, i = 0, count = 0;
+    while (i < len) {
+        int32_t cp = 0;
+        size_t n = s_utf8_seq (p + i, len - i, &cp);
+        if (n == 0) {
+            memcpy (out + o, "\\u0000", 6);
+            o += 6;
+            i++;
+            count++;
+            continue;
+        }
+        memcpy (out + o, p + i, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    if (marked)
+        *marked = count;
+    return out;
+}

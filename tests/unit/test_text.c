@@ -282,3 +282,61 @@ Test (text, similarity_edit_distance_values)
     d[64] = 0;
     cr_expect_float_eq (sp_text_similarity_norm (d, e), 1.0 - 1.0 / 65.0, 1e-9);
 }
+
+// ------------------------------------------------------------ output and repair (issue 21)
+
+//  A name with ESC, BEL, CR, a C1 CSI, a bidi override and an invalid byte
+//  prints with every one of them escaped, the rest unchanged.
+Test (text, printable_escapes_controls)
+{
+    char *s = sp_text_printable ("A\x1b[2JB\x07"
+                                 "C\rD\xc2\x9b"
+                                 "E\xe2\x80\xae"
+                                 "F\xff"
+                                 "G\\é\tH\n",
+                                 0);
+    cr_assert_not_null (s);
+    cr_expect_str_eq (s, "A\\x1b[2JB\\x07C\\rD\\u009bE\\u202eF\\xffG\\é\\tH\\n");
+    for (const char *c = s; *c; c++)
+        cr_expect ((unsigned char) *c >= 0x20 && (unsigned char) *c != 0x7f, "raw byte %02x",
+                   (unsigned char) *c);
+    free (s);
+    s = sp_text_printable ("one\r\nline\tx\x1b", SP_TEXT_WS_SPACE);
+    cr_expect_str_eq (s, "one  line x\\x1b");
+    free (s);
+    s = sp_text_printable (NULL, 0);
+    cr_expect_str_eq (s, "");
+    free (s);
+    s = sp_text_printable ("Beyoncé – 東京 🎵", 0);
+    cr_expect_str_eq (s, "Beyoncé – 東京 🎵");
+    free (s);
+}
+
+Test (text, repair_replaces_nul_and_invalid_utf8)
+{
+    size_t fixed = 99;
+    char *s = sp_text_repair_n ("Dan\0cing\xff", 9, &fixed);
+    cr_assert_not_null (s);
+    cr_expect_str_eq (s, "Dan\xef\xbf\xbd"
+                         "cing\xef\xbf\xbd");
+    cr_expect_eq (fixed, 2);
+    free (s);
+    s = sp_text_repair_n ("fine", 4, &fixed);
+    cr_expect_str_eq (s, "fine");
+    cr_expect_eq (fixed, 0);
+    free (s);
+    cr_expect_null (sp_text_repair_n (NULL, 3, NULL));
+}
+
+Test (text, json_mark_invalid)
+{
+    const char body[] = "[{\"f\":\"a\xff"
+                        "b\"},{\"f\":\"ok é\"}]";
+    size_t n = 0, marked = 0;
+    char *s = sp_text_json_mark_invalid (body, sizeof body - 1, &n, &marked);
+    cr_assert_not_null (s);
+    cr_expect_str_eq (s, "[{\"f\":\"a\\u0000b\"},{\"f\":\"ok é\"}]");
+    cr_expect_eq (n, strlen (s));
+    cr_expect_eq (marked, 1);
+    free (s);
+}

@@ -85,4 +85,38 @@ double sp_text_similarity (const char *a, const char *b);
     a heap buffer cannot be allocated. */
 double sp_text_similarity_norm (const char *a, const char *b);
 
+// ------------------------------------------------------------ output and repair
+
+/*  Flags of sp_text_printable. */
+#define SP_TEXT_WS_SPACE 0x01u  //  \t \n \v \f \r become a space (one-line files)
+
+/*  A copy of s that is safe to print on a terminal or to write as one line
+    of a text file: every control character (U+0000-U+001F, U+007F,
+    U+0080-U+009F) and every bidi override/isolate (U+202A-U+202E,
+    U+2066-U+2069) is written as an escape ("\n", "\r", "\t", "\x1b",
+    "\u009b", "\u202e"), each byte of invalid UTF-8 as "\xHH"; with
+    SP_TEXT_WS_SPACE the whitespace controls become a space instead.
+    Everything else (backslashes too) is copied unchanged, so ordinary names
+    print as they are. NULL is treated as "". Caller owns the returned
+    string (free()); NULL only when out of memory. */
+char *sp_text_printable (const char *s, unsigned flags);
+
+/*  A NUL-terminated copy of the len bytes at s in which every NUL byte and
+    every byte of invalid UTF-8 is replaced by U+FFFD, so that a name with a
+    stray byte is kept (repaired) instead of cut short or refused. *fixed
+    (may be NULL) gets the number of replacements. Caller owns the returned
+    string (free()); NULL on out of memory or s NULL with len > 0. */
+char *sp_text_repair_n (const char *s, size_t len, size_t *fixed);
+
+/*  For a JSON text that a strict parser would refuse whole because of
+    invalid UTF-8: a copy of the len bytes at json in which each byte of
+    invalid UTF-8 is replaced by the escape \u0000, so that parsed with
+    JSON_ALLOW_NUL the document loads and the strings that held the bad
+    bytes carry a NUL the reader can see (and drop or repair that one
+    item). Bytes outside strings stay as invalid as before (the document is
+    still refused). *out_len gets the new length, *marked (may be NULL) the
+    number of bytes replaced. Caller owns the returned buffer (free(),
+    NUL-terminated); NULL on out of memory or a NULL argument. */
+char *sp_text_json_mark_invalid (const char *json, size_t len, size_t *out_len, size_t *marked);
+
 #endif
