@@ -7,6 +7,7 @@
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/rand.h"
+#include "soulpipe/text.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -722,7 +723,24 @@ s_finish (s_call_t *call, const sp_http_req_t *req, sp_http_resp_t *resp, int rc
     if (rc != SP_HTTP_ERR_TOO_LARGE && resp->body_len > 0 &&
         !s_blank (resp->body, resp->body_len)) {
         json_error_t jerr;
-        resp->json = json_loadb (resp->body, resp->body_len, JSON_DECODE_ANY, &jerr);
+        //  One bad string (a NUL, a byte of invalid UTF-8 in a peer's file
+        //  name or a playlist title) must not cost the whole answer: NULs
+        //  are allowed, and invalid bytes are read as NULs, so the reader
+        //  can drop or repair that one item.
+        resp->json =
+            json_loadb (resp->body, resp->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        if (!resp->json && json_error_code (&jerr) == json_error_invalid_utf8) {
+            size_t mlen = 0, marked = 0;
+            char *m = sp_text_json_mark_invalid (resp->body, resp->body_len, &mlen, &marked);
+            if (m)
+                resp->json = json_loadb (m, mlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+            free (m);
+            if (resp->json) {
+                resp->json_marked = marked;
+                sp_log_warn ("event=http_invalid_utf8 url=%s bytes=%zu", sp_log_q (call->rurl),
+                             marked);
+            }
+        }
         if (!resp->json) {
             resp->json_bad = true;
             if (rc == SP_HTTP_OK && resp->status < 300 && !req->allow_text) {

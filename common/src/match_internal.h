@@ -28,13 +28,23 @@ struct _sp_match_track_t {
     int disc_no;                                             //  0 = unknown
 };
 
+//  Why the slskd adapter left a result out (match_json.c).
+enum {
+    SP_MATCH__DROP_USER_BAD,   //  user name with a NUL or invalid UTF-8
+    SP_MATCH__DROP_USER_LONG,  //  user name over SP_MSG_MAX_NAME bytes
+    SP_MATCH__DROP_FILE_BAD,   //  file name with a NUL or invalid UTF-8
+    SP_MATCH__DROP_FILE_LONG,  //  file name over SP_MSG_MAX_STR bytes
+    SP_MATCH__DROP_KINDS
+};
+
 struct _sp_match_set_t {
-    sp_match_result_t *items;     //  results in insertion order
-    size_t count;                 //  used
-    size_t cap;                   //  allocated
-    size_t *order;                //  rank order (indexes into items)
-    size_t accepted;              //  accepted in the last rank
-    sp_remote_path_memo_t *memo;  //  parsed folders and file names (owned)
+    sp_match_result_t *items;              //  results in insertion order
+    size_t count;                          //  used
+    size_t cap;                            //  allocated
+    size_t *order;                         //  rank order (indexes into items)
+    size_t accepted;                       //  accepted in the last rank
+    sp_remote_path_memo_t *memo;           //  parsed folders and file names (owned)
+    size_t dropped[SP_MATCH__DROP_KINDS];  //  results left out by the slskd adapter, per kind
 };
 
 /*  The index of ext in prefs->formats, -1 when not there. */

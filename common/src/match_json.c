@@ -5,8 +5,10 @@
     API is used, so the scorer does not know either upstream's JSON.
 */
 #include "soulpipe/match.h"
+#include "match_internal.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,10 +101,22 @@ sp_match_set_add_responses (sp_match_set_t *self, const json_t *responses)
     const json_t *resp;
     json_array_foreach (responses, i, resp)
     {
-        const char *user = json_string_value (json_object_get (resp, "username"));
+        const json_t *uj = json_object_get (resp, "username");
+        const char *user = json_string_value (uj);
         const json_t *files = json_object_get (resp, "files");
         if (!user || !json_is_array (files))
             continue;
+        //  a name that cannot reach slskd intact, or cannot be carried in a
+        //  task, costs only this peer's files
+        int bad_user = -1;
+        if (strlen (user) != json_string_length (uj))
+            bad_user = SP_MATCH__DROP_USER_BAD;
+        else if (strlen (user) > SP_MSG_MAX_NAME)
+            bad_user = SP_MATCH__DROP_USER_LONG;
+        if (bad_user >= 0) {
+            self->dropped[bad_user] += json_array_size (files);
+            continue;
+        }
         sp_match_result_t r;
         memset (&r, 0, sizeof r);
         r.username = (char *) user;
@@ -116,11 +130,20 @@ sp_match_set_add_responses (sp_match_set_t *self, const json_t *responses)
         const json_t *f;
         json_array_foreach (files, k, f)
         {
-            const char *name = json_string_value (json_object_get (f, "filename"));
+            const json_t *fj = json_object_get (f, "filename");
+            const char *name = json_string_value (fj);
             if (!name)
                 continue;
             if (json_is_true (json_object_get (f, "isLocked")))
                 continue;
+            if (strlen (name) != json_string_length (fj)) {
+                self->dropped[SP_MATCH__DROP_FILE_BAD]++;
+                continue;
+            }
+            if (strlen (name) > SP_MSG_MAX_STR) {
+                self->dropped[SP_MATCH__DROP_FILE_LONG]++;
+                continue;
+            }
             r.filename = (char *) name;
             v = json_object_get (f, "size");
             r.size = json_is_integer (v) && json_integer_value (v) > 0
@@ -137,4 +160,37 @@ sp_match_set_add_responses (sp_match_set_t *self, const json_t *responses)
         }
     }
     return added;
+}
+
+size_t
+sp_match_set_dropped (const sp_match_set_t *self, char *why, size_t n)
+{
+    if (why && n)
+        why[0] = '\0';
+    if (!self)
+        return 0;
+    static const char *what[SP_MATCH__DROP_KINDS] = {
+        "user name not valid UTF-8 (or with a NUL)",
+        "user name over 255 bytes",
+        "file name not valid UTF-8 (or with a NUL)",
+        "file name over 4096 bytes",
+    };
+    size_t total = 0;
+    for (int k = 0; k < SP_MATCH__DROP_KINDS; k++)
+        total += self->dropped[k];
+    if (!total || !why || !n)
+        return total;
+    int used = snprintf (why, n, "%zu result%s dropped:", total, total == 1 ? "" : "s");
+    const char *sep = " ";
+    for (int k = 0; k < SP_MATCH__DROP_KINDS && used >= 0 && (size_t) used < n; k++) {
+        if (!self->dropped[k])
+            continue;
+        int m = snprintf (why + used, n - (size_t) used, "%s%zu with a %s", sep, self->dropped[k],
+                          what[k]);
+        if (m < 0)
+            break;
+        used += m;
+        sep = ", ";
+    }
+    return total;
 }

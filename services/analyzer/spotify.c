@@ -13,6 +13,7 @@
 #include "soulpipe/http.h"
 #include "soulpipe/log.h"
 #include "soulpipe/spotify_auth.h"
+#include "soulpipe/text.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -235,7 +236,43 @@ typedef struct {
     char *token; /* current access token */
     const sp_source_ref_t *src;
     sp_spotify_err_t *err;
+    size_t repaired; /* strings with a NUL or invalid UTF-8, repaired */
 } s_ctx_t;
+
+#define S_REPAIR_DEPTH 64  //  deepest nesting walked by s_repair (Spotify's is < 10)
+
+//  Repair every string in j that holds a NUL byte (sp_http reads invalid
+//  UTF-8 as NULs too): each bad byte becomes U+FFFD, so a name keeps its
+//  text and the playlist its track, instead of the name being cut at the
+//  NUL. Returns the number of strings repaired.
+static size_t
+s_repair (json_t *j, int depth)
+{
+    size_t n = 0;
+    if (depth > S_REPAIR_DEPTH)
+        return 0;
+    if (json_is_string (j)) {
+        const char *v = json_string_value (j);
+        size_t len = json_string_length (j);
+        if (strlen (v) == len)
+            return 0;
+        char *fixed = sp_text_repair_n (v, len, NULL);
+        if (fixed && json_string_set (j, fixed) == 0)
+            n = 1;
+        free (fixed);
+        return n;
+    }
+    if (json_is_array (j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (j, i, v) n += s_repair (v, depth + 1);
+    } else if (json_is_object (j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach (j, k, v) n += s_repair (v, depth + 1);
+    }
+    return n;
+}
 
 static int
 s_set_token (s_ctx_t *c)
@@ -264,6 +301,7 @@ s_get (s_ctx_t *c, const char *path, json_t **json)
                 s_fail (c->err, "spotify_unavailable", "Spotify sent an unexpected answer");
                 return -1;
             }
+            c->repaired += s_repair (*json, 0);
             return 0;
         }
         long status = resp ? resp->status : 0;
@@ -805,6 +843,16 @@ sp_spotify_fetch (sp_spotify_t *self, sp_store_t *store, const sp_source_ref_t *
                 ret = -1;
                 break;
             }
+        }
+    }
+    if (ret == 0 && c.repaired) {
+        sp_log_warn ("event=spotify_strings_repaired source=%s strings=%zu", src->uri, c.repaired);
+        if (sp_playlist_note (pl,
+                              "%zu name%s from Spotify had a NUL byte or invalid UTF-8: "
+                              "shown with \xEF\xBF\xBD in their place",
+                              c.repaired, c.repaired == 1 ? "" : "s") != 0) {
+            s_fail (err, "internal", "out of memory");
+            ret = -1;
         }
     }
     if (ret == 0) {

@@ -339,6 +339,12 @@ sp_searcher_handle (void *arg, sp_task_t *task)
     }
     pl->has_searches_used = true;
     pl->searches_used += used;
+    //  results that could not be carried to a download were left out one
+    //  by one (the rest kept): say so, and in the reason if none was good
+    char dropped[256];
+    size_t nd = sp_match_set_dropped (set, dropped, sizeof dropped);
+    if (nd)
+        sp_log_warn ("event=results_dropped n=%zu why=%s", nd, sp_log_q (dropped));
     if (!accepted) {
         char summary[1024];
         sp_match_set_summary (set, &ctx->prefs, summary, sizeof summary);
@@ -352,8 +358,9 @@ sp_searcher_handle (void *arg, sp_task_t *task)
                 break;
             off += (size_t) n;
         }
-        sp_task_fail (task, false, "no acceptable copy found: %s (%zu quer%s)%s", summary,
-                      (size_t) used, used == 1 ? "y" : "ies", tried);
+        sp_task_fail (task, false, "no acceptable copy found: %s (%zu quer%s)%s%s%s", summary,
+                      (size_t) used, used == 1 ? "y" : "ies", nd ? "; " : "", nd ? dropped : "",
+                      tried);
         goto done;
     }
     s_clear_candidates (pl);

@@ -70,8 +70,13 @@ typedef struct {
     sp_http_err_t err;    //  the same class the request returned
     long status;          //  HTTP status of the last attempt; 0 when none
     json_t *json;         //  parsed body (any JSON value), owned by the
-                          //  response; NULL when the body is empty or not JSON
+                          //  response; NULL when the body is empty or not JSON.
+                          //  Strings may hold NUL bytes (\u0000, or a byte of
+                          //  invalid UTF-8 a string held: see json_marked), so a
+                          //  reader that must not cut a name short checks
+                          //  json_string_length() against strlen()
     bool json_bad;        //  body was non-empty and not valid JSON
+    size_t json_marked;   //  bytes of invalid UTF-8 read as \u0000 (0 = none)
     char *body;           //  raw body, NUL-terminated (never NULL)
     size_t body_len;      //  its length in bytes (may hold NULs)
     char *error;          //  NULL on success, else a one-line message

@@ -157,9 +157,19 @@ int sp_match_set_add (sp_match_set_t *self, const sp_match_result_t *r);
     /api/v0/searches/{id}/responses): username, hasFreeUploadSlot,
     uploadSpeed, queueLength; files[] filename, size, bitRate, bitDepth,
     sampleRate, length, isVariableBitRate. lockedFiles are skipped; bad
-    entries are skipped. Returns the number of files added, -1 when
-    responses is not an array. */
+    entries are skipped. A result that could not be downloaded or carried
+    in a task (a user name or file name with a NUL byte or invalid UTF-8,
+    which sp_http reads as a NUL; a user name over SP_MSG_MAX_NAME or a
+    file name over SP_MSG_MAX_STR bytes) is dropped alone, the rest of its
+    response and page kept, and counted (sp_match_set_dropped). Returns the
+    number of files added, -1 when responses is not an array. */
 int sp_match_set_add_responses (sp_match_set_t *self, const json_t *responses);
+
+/*  How many results sp_match_set_add_responses dropped (all calls on this
+    set), and in why (n bytes, may be NULL; "" when none) what they were,
+    e.g. "3 results dropped: 1 with a user name over 255 bytes, 2 with a
+    file name not valid UTF-8 (or with a NUL)". */
+size_t sp_match_set_dropped (const sp_match_set_t *self, char *why, size_t n);
 
 size_t sp_match_set_count (const sp_match_set_t *self);
 /*  Result i (in rank order after sp_match_set_rank), NULL out of range. */
