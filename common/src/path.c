@@ -260,6 +260,44 @@ sp_path_sanitize (const char *name)
     return sp_path_sanitize_max (name, SP_PATH_NAME_MAX);
 }
 
+bool
+sp_path_is_degenerate (const char *name)
+{
+    size_t len = name ? strlen (name) : 0;
+    char *out = malloc (SP_PATH_NAME_MAX + 8 + 1);
+    if (!out)
+        return false;
+    size_t o = s_sanitize_into (name ? name : "", len, SP_PATH_NAME_MAX, out, SP_PATH_NAME_MAX + 8);
+    bool degenerate = true;
+    for (size_t i = 0; i < o && degenerate; i++)
+        degenerate = out[i] == '_' || out[i] == ' ';
+    free (out);
+    return degenerate;
+}
+
+char *
+sp_path_playlist_folder (const char *name, const char *id, bool with_id)
+{
+    bool degenerate = sp_path_is_degenerate (name);
+    char *sid = id && *id ? sp_path_sanitize_max (id, 64) : NULL;
+    if (id && *id && !sid)
+        return NULL;
+    if (!sid || (!with_id && !degenerate)) {
+        free (sid);
+        return sp_path_sanitize (degenerate ? FALLBACK_NAME : name);
+    }
+    //  " [" + id + "]" after the name, which is cut to leave room for it
+    size_t room = SP_PATH_NAME_MAX - strlen (sid) - 3;
+    char *base = sp_path_sanitize_max (degenerate ? FALLBACK_NAME : name, room);
+    size_t n = base ? strlen (base) + strlen (sid) + 4 : 0;
+    char *out = base ? malloc (n) : NULL;
+    if (out)
+        snprintf (out, n, "%s [%s]", base, sid);
+    free (base);
+    free (sid);
+    return out;
+}
+
 char *
 sp_path_sanitize_ext (const char *name, const char *ext, size_t max)
 {

@@ -1,4 +1,4 @@
-/*  m3u8.c: the playlist file Transfer/<playlist>/<playlist>.m3u8 (see
+/*  m3u8.c: the playlist file Transfer/<folder>/<folder>.m3u8 (see
     tagger.h, step 6): rendered from the job's track records in playlist
     order (no I/O in sp_tagger_m3u8_render), written to a temporary file and
     renamed into place under the store's per-playlist lock, so writers in
@@ -12,6 +12,7 @@
 #include "soulpipe/log.h"
 #include "soulpipe/path.h"
 #include "soulpipe/tags.h"
+#include "soulpipe/text.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -34,12 +35,24 @@ typedef struct {
     bool oom;
 } s_buf_t;
 
+//  Append s; oneline: s came from outside (a name, a reason, a path) and
+//  must stay on its line and not reach a player or terminal raw, so its
+//  CR/LF/tab become spaces and other control characters are escaped.
 static void
 s_buf_add (s_buf_t *b, const char *s, bool oneline)
 {
-    size_t n = strlen (s);
     if (b->oom)
         return;
+    char *safe = NULL;
+    if (oneline) {
+        safe = sp_text_printable (s, SP_TEXT_WS_SPACE);
+        if (!safe) {
+            b->oom = true;
+            return;
+        }
+        s = safe;
+    }
+    size_t n = strlen (s);
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n + 1)
@@ -47,14 +60,16 @@ s_buf_add (s_buf_t *b, const char *s, bool oneline)
         char *d = realloc (b->data, cap);
         if (!d) {
             b->oom = true;
+            free (safe);
             return;
         }
         b->data = d;
         b->cap = cap;
     }
-    for (size_t i = 0; i < n; i++)
-        b->data[b->len++] = oneline && (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+    memcpy (b->data + b->len, s, n);
+    b->len += n;
     b->data[b->len] = '\0';
+    free (safe);
 }
 
 char *
@@ -284,11 +299,18 @@ int
 sp_tagger__m3u8_write (sp_tagger_t *self, const char *job_id, const char *name,
                        const char *self_key, const char *self_path, long self_duration, bool create)
 {
-    char *folder = sp_path_sanitize (name);
-    char *file = sp_path_sanitize_ext (name, "m3u8", SP_PATH_NAME_MAX);
+    char *folder = NULL;
+    char *file = NULL;
     char playlist_dir[PATH_MAX];
     struct stat st;
     int result = -1;
+    int frc = sp_tagger__folder (self, job_id, name, &folder);
+    if (frc == -2) {
+        sp_log_warn ("event=m3u8_failed job=%s error=\"Redis is unreachable\"", sp_log_q (job_id));
+        goto done;
+    }
+    //  named after its folder, so two playlists' files never collide
+    file = folder ? sp_path_sanitize_ext (folder, "m3u8", SP_PATH_NAME_MAX) : NULL;
     if (!folder || !file) {
         sp_log_warn ("event=m3u8_failed job=%s error=\"bad playlist name\"", sp_log_q (job_id));
         goto done;

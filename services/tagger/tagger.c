@@ -207,6 +207,7 @@ s_rmdirs (const char *root, const char *const *comp, const bool *created, size_t
 //  (so that a failure can take it back).
 typedef struct {
     const sp_track_t *t;
+    const char *job;                       //  the job id (NULL = none)
     const char *staged;                    //  the staged path as given
     char real[PATH_MAX];                   //  its realpath (when it exists)
     bool staged_exists;                    //  false: a re-run after the rename?
@@ -250,6 +251,17 @@ s_plan (sp_tagger_t *self, s_filing_t *f)
         S_FAIL (f, false, "cannot build a file name for this track");
         return -1;
     }
+    //  the playlist folder: distinct playlists get distinct ones (folder.c)
+    char *folder = NULL;
+    int frc = sp_tagger__folder (self, f->job, f->t->playlist, &folder);
+    if (frc != 0) {
+        S_FAIL (f, true, "%s",
+                frc == -2 ? "Redis is unreachable: cannot choose the playlist folder"
+                          : "out of memory");
+        return -1;
+    }
+    free (f->lay.playlist);
+    f->lay.playlist = folder;
     f->artist_joined = sp_tagger__join_artists (f->t->artists, f->t->artists_count);
     f->comp[0] = f->lay.playlist;
     f->comp[1] = f->lay.artist;
@@ -531,6 +543,7 @@ sp_tagger_process (sp_tagger_t *self, sp_payload_t *p, char *reason, size_t rn, 
         return -1;
     }
     f.t = &p->track;
+    f.job = p->job;
     f.staged = p->staged_path;
     int result = -1;
     if (s_plan (self, &f) != 0 || s_check_staged (self, &f) != 0 || s_make_folder (self, &f) != 0)

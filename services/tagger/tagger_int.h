@@ -9,6 +9,7 @@
     m3u8.c       the playlist file: render (no I/O) and write it under the
                  store's per-playlist lock
     finisher.c   job end: final m3u8 and one library rescan per ending
+    folder.c     the playlist's folder name (distinct playlists, distinct folders)
     jobend.c     job end: the job's tracks in order (summary) and the
                  playlist in the media library
 
@@ -58,6 +59,12 @@ char *sp_tagger__join_artists (char *const *v, size_t n);
     logged as warnings. */
 void sp_tagger__cover (sp_tagger_t *self, int albumfd, const sp_track_t *t, unsigned char **data,
                        size_t *len, const char **mime);
+
+/*  The folder under Transfer of job_id's playlist called name (folder.c:
+    the sanitized name, with " [<id>]" when the name is degenerate or
+    another playlist claimed that folder first). On 0 *folder_out is set
+    (caller frees); -1 out of memory, -2 Redis error (try again later). */
+int sp_tagger__folder (sp_tagger_t *self, const char *job_id, const char *name, char **folder_out);
 
 /*  Rewrite Transfer/<playlist>/<playlist>.m3u8 of job_id from its track
     records, under the store's per-playlist lock. name is the playlist name

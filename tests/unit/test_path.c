@@ -537,3 +537,54 @@ Test (path, remote_split)
     cr_expect_eq (sp_path_remote_split ("\\", &dir, &file), SP_PATH_ERR_INVALID);
     cr_expect_null (file);
 }
+
+// ------------------------------------------------------------ playlist folders (issue 21)
+
+Test (path, degenerate_names)
+{
+    const char *deg[] = {".", "..", "...", "   ", "", "///", "???", " . _ ", "\x1b\x07", NULL};
+    for (size_t i = 0; i < sizeof deg / sizeof deg[0]; i++)
+        cr_expect (sp_path_is_degenerate (deg[i]), "%zu", i);
+    const char *fine[] = {"untitled", "Chill", ".hidden", "AC/DC", "_a", "東京"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+        cr_expect_not (sp_path_is_degenerate (fine[i]), "%s", fine[i]);
+}
+
+//  ".", ".." and "..." used to be one folder "untitled": with their ids
+//  they are three, and none is "untitled" (a playlist really named so).
+Test (path, playlist_folder)
+{
+    const char *names[] = {".", "..", "..."};
+    const char *ids[] = {"pl1", "pl2", "pl3"};
+    char *f[3];
+    for (int i = 0; i < 3; i++) {
+        f[i] = sp_path_playlist_folder (names[i], ids[i], false);
+        cr_assert_not_null (f[i]);
+        cr_expect (sp_path_is_safe (f[i]), "%s", f[i]);
+        cr_expect_str_neq (f[i], "untitled");
+    }
+    cr_expect_str_eq (f[0], "untitled [pl1]");
+    cr_expect_str_neq (f[0], f[1]);
+    cr_expect_str_neq (f[1], f[2]);
+    for (int i = 0; i < 3; i++)
+        free (f[i]);
+    char *s = sp_path_playlist_folder ("Chill", "37i9dQ", false);
+    cr_expect_str_eq (s, "Chill");
+    free (s);
+    s = sp_path_playlist_folder ("AC/DC", "37i9dQ", true);
+    cr_expect_str_eq (s, "AC_DC [37i9dQ]");
+    free (s);
+    s = sp_path_playlist_folder ("..", NULL, false);
+    cr_expect_str_eq (s, "untitled");
+    free (s);
+    //  a long name is cut so that the suffix still fits
+    char longname[600];
+    memset (longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    s = sp_path_playlist_folder (longname, "a/b", true);
+    cr_assert_not_null (s);
+    cr_expect_leq (strlen (s), SP_PATH_NAME_MAX);
+    cr_expect (sp_path_is_safe (s), "%s", s);
+    cr_expect_str_eq (s + strlen (s) - 6, " [a_b]");
+    free (s);
+}

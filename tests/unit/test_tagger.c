@@ -499,3 +499,61 @@ Test (tagger, refuses_unsupported_outside_and_missing)
     cr_expect_eq (s_count_files (s_transfer), 0);
     sp_tagger_destroy (&tg);
 }
+
+// ------------------------------------------------------------ hostile names (issue 21)
+
+//  A title or reason with ESC/BEL/CR must not reach a player or a terminal
+//  raw from the m3u8: no control byte in the file, the escapes visible.
+Test (tagger, m3u8_escapes_control_characters)
+{
+    sp_tagger_m3u8_entry_t e[] = {
+        {"done", "Hero\x1b]0;pwned\x07", "Bonnie\rTyler", "/T/Road/a\x1b.flac", NULL, 30, true},
+        {"failed", "Evil\x1b[2J", "X", NULL, "peer said \x1b[31mno\x9b", -1, false},
+    };
+    char *text = sp_tagger_m3u8_render ("Road\x1b[H", "/T/Road", e, 2);
+    cr_assert_not_null (text);
+    for (const char *c = text; *c; c++)
+        cr_assert ((unsigned char) *c >= 0x20 || *c == '\n', "control byte %02x in\n%s",
+                   (unsigned char) *c, text);
+    cr_expect_str_eq (text, "#EXTM3U\n#PLAYLIST:Road\\x1b[H\n"
+                            "#EXTINF:30,Bonnie Tyler - Hero\\x1b]0;pwned\\x07\n"
+                            "a\\x1b.flac\n"
+                            "# 2. X - Evil\\x1b[2J (failed: peer said \\x1b[31mno\\x9b)\n");
+    free (text);
+}
+
+//  Playlists called ".", ".." and "..." (different jobs) used to share
+//  Transfer/untitled/: each now has its own folder.
+Test (tagger, degenerate_playlist_names_get_distinct_folders)
+{
+    sp_tagger_t *tg = s_tagger ();
+    const char *names[] = {".", "..", "..."};
+    const char *jobs[] = {"job-a", "job-b", "job-c"};
+    char *dirs[3];
+    for (int i = 0; i < 3; i++) {
+        sp_track_t t = s_track ();
+        t.playlist = (char *) names[i];
+        char stem[16];
+        snprintf (stem, sizeof stem, "dot%d", i);
+        sp_payload_t p;
+        s_payload (&p, &t, s_stage (stem, "flac", false));
+        p.job = strdup (jobs[i]);
+        char reason[256];
+        bool retry = true;
+        cr_assert_eq (sp_tagger_process (tg, &p, reason, sizeof reason, &retry), 0, "%s", reason);
+        size_t tl = strlen (s_transfer);
+        cr_assert_eq (strncmp (p.staged_path, s_transfer, tl), 0);
+        const char *rel = p.staged_path + tl + 1;
+        dirs[i] = strndup (rel, (size_t) (strchr (rel, '/') - rel));
+        cr_expect_str_neq (dirs[i], "untitled", "%s went to untitled", names[i]);
+        free (p.job);
+        p.job = NULL;
+        s_payload_clear (&p);
+    }
+    cr_expect_str_neq (dirs[0], dirs[1]);
+    cr_expect_str_neq (dirs[1], dirs[2]);
+    cr_expect_str_neq (dirs[0], dirs[2]);
+    for (int i = 0; i < 3; i++)
+        free (dirs[i]);
+    sp_tagger_destroy (&tg);
+}

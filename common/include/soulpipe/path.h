@@ -83,6 +83,20 @@ char *sp_path_sanitize_n (const char *name, size_t len, size_t max);
     only when out of memory. */
 char *sp_path_sanitize_ext (const char *name, const char *ext, size_t max);
 
+/*  True when nothing of name survives sanitizing: the result would be the
+    fallback ("untitled") or only '_' and spaces (".", "..", "...", "   ",
+    "///", "???"). Such names cannot tell playlists apart. NULL is "". */
+bool sp_path_is_degenerate (const char *name);
+
+/*  The folder (and m3u8 stem) of a playlist named name whose stable id is
+    id (a Spotify playlist id, a hash; may be NULL or ""): the sanitized
+    name, or "<sanitized name> [<id>]" (the name cut on a UTF-8 boundary so
+    the whole fits SP_PATH_NAME_MAX; the id sanitized and cut to 64 bytes)
+    when with_id is true or the name is degenerate (then "untitled [<id>]").
+    Without an id the suffix is left out. Caller owns the returned string
+    (free()); NULL only when out of memory. */
+char *sp_path_playlist_folder (const char *name, const char *id, bool with_id);
+
 /*  True when name is a safe component as the sanitizer would produce it
     (sp_path_sanitize(name) would return it unchanged). */
 bool sp_path_is_safe (const char *name);
