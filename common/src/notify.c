@@ -556,7 +556,8 @@ sp_notify_send (sp_notify_t *self, const json_t *event)
         s_endpoint_t *ep = &self->eps[i];
         s_event_t *ev = calloc (1, sizeof *ev);
         if (ev) {
-            ev->body = strdup (ep->kind == SP_NOTIFY_NTFY ? text : json);
+            const char *src = ep->kind == SP_NOTIFY_NTFY ? text : json;
+            ev->body = src ? strdup (src) : NULL;
             ev->title = ep->kind == SP_NOTIFY_NTFY && title ? strdup (title) : NULL;
             ev->queued = now;
         }
