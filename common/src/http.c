@@ -785,11 +785,11 @@ sp_http_request (sp_http_t *self, sp_http_method_t method, const char *path,
     if (rc != SP_HTTP_OK)
         goto done;
     sp_log_redact_url (call.url, call.rurl, sizeof call.rurl);
-    if (self->hide_path)
-        s_hide_path (call.rurl);
     //  call.url is freed at done: the analyzer loses it inside the big s_call_t
     // NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
     rc = s_prepare_body (&call, req);
+    if (self->hide_path)
+        s_hide_path (call.rurl);
     if (rc != SP_HTTP_OK)
         goto done;
     call.hdrs = s_headers (self, req, call.ctype);
