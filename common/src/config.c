@@ -31,7 +31,8 @@ typedef enum {
     T_FORMATS,   //  comma list of audio extensions
     T_DIR,       //  a folder path (non-empty)
     T_LIBRARY,   //  SOULPIPE_LIBRARY: plex, jellyfin, navidrome, subsonic, folder, none or ""
-    T_ABSPATHS   //  absolute folder paths separated by ':' ("" allowed when optional)
+    T_ABSPATHS,  //  absolute folder paths separated by ':' ("" allowed when optional)
+    T_VERIFYPOL  //  SOULPIPE_LOSSY_SOURCE: reject, flag or accept
 } var_type_t;
 
 typedef struct {
@@ -172,8 +173,14 @@ static const var_def_t s_defs[] = {
     VAR ("SOULPIPE_MIN_BITRATE", "256",
          "lowest accepted bitrate for lossy files (kbps; VBR V0 is accepted)", S, false, T_INT,
          min_bitrate, 32, 2000, false),
-    VAR ("SOULPIPE_ALLOW_LOSSY", "true", "accept lossy files when no lossless copy is good", S,
-         false, T_BOOL, allow_lossy, 0, 0, false),
+    VAR ("SOULPIPE_ALLOW_LOSSY", "true",
+         "accept lossy files when no lossless copy is good (and keep a file the audio check "
+         "flagged as a last resort)",
+         S | D, false, T_BOOL, allow_lossy, 0, 0, false),
+    VAR ("SOULPIPE_LOSSY_SOURCE", "reject",
+         "a download the audio check finds lossy-sourced (fake FLAC) or upsampled: reject (try "
+         "the next candidate), flag (keep it, say so) or accept",
+         D, false, T_VERIFYPOL, lossy_source, 0, 0, false),
     VAR ("SOULPIPE_MAX_CANDIDATES", "10", "ranked candidates passed to the downloader per track", S,
          false, T_INT, max_candidates, 1, 200, false),
     VAR ("SOULPIPE_DOWNLOADER_SLOTS", "4", "transfers one downloader follows at once", D, false,
@@ -476,7 +483,7 @@ s_check_abspaths (const char *value, bool many)
     return any ? 0 : -1;
 }
 
-/*  T_LIBRARY and T_ABSPATHS: checked, then a copy of the string. */
+/*  T_LIBRARY, T_ABSPATHS and T_VERIFYPOL: checked, then a copy of the string. */
 static int
 s_load_checked (sp_config_t *cfg, const var_def_t *d, const char *value, bool validate, char *err,
                 size_t err_size)
@@ -488,6 +495,9 @@ s_load_checked (sp_config_t *cfg, const var_def_t *d, const char *value, bool va
             sp_medialib_kind_choose (value, NULL, NULL, NULL, NULL, &kind, note, sizeof note))
             return s_fail (d, value, "expected plex, jellyfin, navidrome, subsonic, folder or none",
                            err, err_size);
+        if (d->type == T_VERIFYPOL && strcmp (value, "reject") != 0 &&
+            strcmp (value, "flag") != 0 && strcmp (value, "accept") != 0)
+            return s_fail (d, value, "expected reject, flag or accept", err, err_size);
         bool many = d->offset == OFF (library_dir);
         if (d->type == T_ABSPATHS && s_check_abspaths (value, many))
             return s_fail (d, value,
@@ -525,6 +535,7 @@ s_load_one (sp_config_t *cfg, const var_def_t *d, const char *value, bool valida
             return s_load_budget (cfg, d, value, validate, err, err_size);
         case T_LIBRARY:
         case T_ABSPATHS:
+        case T_VERIFYPOL:
             return s_load_checked (cfg, d, value, validate, err, err_size);
     }
     return -1;
@@ -645,6 +656,7 @@ sp_config_destroy (sp_config_t *cfg)
             case T_DIR:
             case T_LIBRARY:
             case T_ABSPATHS:
+            case T_VERIFYPOL:
             case T_REDIS: {
                 char **field = s_str_field (cfg, s_defs[i].offset);
                 free (*field);

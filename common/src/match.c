@@ -24,12 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARTISTS SP_MATCH__MAX_ARTISTS
-#define TIER_STEPS  20.0  //  match quality quantized to 1/20
-#define W_MATCH     1000.0
-#define W_QUALITY   100.0
-#define W_PEER      10.0
-#define SPEED_GOOD  (4.0 * 1024 * 1024)  //  bytes/s that scores full
+#define MAX_ARTISTS            SP_MATCH__MAX_ARTISTS
+#define TIER_STEPS             20.0  //  match quality quantized to 1/20
+#define W_MATCH                1000.0
+#define W_QUALITY              100.0
+#define W_PEER                 10.0
+#define SP_MATCH_FAKER_QUALITY 0.4  //  lossless quality kept for a peer that served fakes
+#define SPEED_GOOD             (4.0 * 1024 * 1024)  //  bytes/s that scores full
 
 static const char *s_audio[] = {"flac", "mp3",  "ogg", "opus", "m4a", "aac", "wav", "aiff",
                                 "aif",  "alac", "ape", "wv",   "wma", "mpc", NULL};
@@ -443,6 +444,10 @@ sp_match_score (const sp_match_track_t *t, const sp_match_prefs_t *prefs, sp_mat
 
     r->match = s_match_quality (t, p, sim, artist_q, length_q, found);
     r->quality = s_format_quality (prefs, fmt, lossless, kbps);
+    //  a "lossless" file from a peer that served a fake before is likely
+    //  another one: below a good lossy copy from anyone else
+    if (lossless && peer && peer->fakes > 0)
+        r->quality *= SP_MATCH_FAKER_QUALITY;
     r->peer = s_peer_quality (r, peer);
     double tier = floor (r->match * TIER_STEPS + 0.5) / TIER_STEPS;
     r->score = tier * W_MATCH + r->quality * W_QUALITY + r->peer * W_PEER;

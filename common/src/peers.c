@@ -11,7 +11,7 @@
 #define KEY_PREFIX "soulpipe:peer:"
 #define MAX_MANY   512  //  usernames per sp_peers_get_many round trip
 
-//  KEYS[1] peer key; ARGV[1] outcome ("ok"|"fail"); ARGV[2] speed; ARGV[3] ttl s
+//  KEYS[1] peer key; ARGV[1] outcome ("ok"|"fail"|"fake"); ARGV[2] speed; ARGV[3] ttl s
 static const char *s_record_lua =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -25,6 +25,7 @@ static const char *s_record_lua =
     "    redis.call('HSET', KEYS[1], 'speed', sp)\n"
     "  end\n"
     "else\n"
+    "  if ARGV[1] == 'fake' then redis.call('HINCRBY', KEYS[1], 'fake', 1) end\n"
     "  redis.call('HINCRBY', KEYS[1], 'fail', 1)\n"
     "  redis.call('HINCRBY', KEYS[1], 'streak', 1)\n"
     "  redis.call('HSET', KEYS[1], 'last_fail', now)\n"
@@ -33,12 +34,12 @@ static const char *s_record_lua =
     "return 1\n";
 
 //  KEYS = peer keys; returns one array per key (empty when absent)
-static const char *s_get_lua =
-    "local out = {}\n"
-    "for i, k in ipairs(KEYS) do\n"
-    "  out[i] = redis.call('HMGET', k, 'ok', 'fail', 'streak', 'last_fail', 'last_ok', 'speed')\n"
-    "end\n"
-    "return out\n";
+static const char *s_get_lua = "local out = {}\n"
+                               "for i, k in ipairs(KEYS) do\n"
+                               "  out[i] = redis.call('HMGET', k, 'ok', 'fail', 'streak', "
+                               "'last_fail', 'last_ok', 'speed', 'fake')\n"
+                               "end\n"
+                               "return out\n";
 
 static char *
 s_key (const char *username)
@@ -61,8 +62,15 @@ sp_peers_record (sp_store_t *store, const char *username, sp_peer_outcome_t outc
     char sp[32], ttl[32];
     snprintf (sp, sizeof sp, "%lld", (long long) (speed > 0 ? speed : 0));
     snprintf (ttl, sizeof ttl, "%d", SP_PEERS_TTL_S);
-    const char *argv[] = {"EVAL", s_record_lua, "1", key, outcome == SP_PEER_OK ? "ok" : "fail",
-                          sp,     ttl};
+    const char *argv[] = {"EVAL",
+                          s_record_lua,
+                          "1",
+                          key,
+                          outcome == SP_PEER_OK     ? "ok"
+                          : outcome == SP_PEER_FAKE ? "fake"
+                                                    : "fail",
+                          sp,
+                          ttl};
     redisReply *reply = NULL;
     int rc = sp_store_command (store, 7, argv, NULL, &reply);
     free (key);
@@ -114,10 +122,10 @@ s_get_chunk (sp_store_t *store, const char *const *usernames, size_t n, sp_peer_
     for (size_t i = 0; i < n; i++) {
         const redisReply *e = reply->element[i];
         memset (&out[i], 0, sizeof out[i]);
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 6)
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 7)
             continue;
         bool any = false;
-        for (size_t k = 0; k < 6; k++)
+        for (size_t k = 0; k < 7; k++)
             any |= e->element[k]->type == REDIS_REPLY_STRING;
         if (!any)
             continue;
@@ -128,6 +136,7 @@ s_get_chunk (sp_store_t *store, const char *const *usernames, size_t n, sp_peer_
         out[i].last_fail_ms = s_num (e->element[3]);
         out[i].last_ok_ms = s_num (e->element[4]);
         out[i].speed = s_num (e->element[5]);
+        out[i].fakes = s_num (e->element[6]);
     }
     rc = SP_STORE_OK;
 done:

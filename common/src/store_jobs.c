@@ -197,12 +197,14 @@ sp_store_job_tracks (sp_store_t *self, const char *job_id, sp_store_track_fn *fn
             const redisReply *h = d->element[2 * k + 1];
             char kb[32];
             sp_store_track_t t = {.key = sp_store__elem_str (d, 2 * k, NULL, kb)};
-            const char **strs[] = {&t.job_id,      &t.spotify_id, &t.title,      &t.artists,
-                                   &t.state,       &t.stage,      &t.reason,     &t.source_user,
-                                   &t.source_file, &t.path,       &t.transfer_id};
+            const char **strs[] = {
+                &t.job_id,      &t.spotify_id,    &t.title,           &t.artists,     &t.state,
+                &t.stage,       &t.reason,        &t.source_user,     &t.source_file, &t.path,
+                &t.transfer_id, &t.audio_verdict, &t.audio_cutoff_hz, &t.audio_note};
             static const char *const names[] = {
-                "job",    "spotify_id",  "title",       "artists", "state",      "stage",
-                "reason", "source_user", "source_file", "path",    "transfer_id"};
+                "job",         "spotify_id",    "title",           "artists",     "state",
+                "stage",       "reason",        "source_user",     "source_file", "path",
+                "transfer_id", "audio_verdict", "audio_cutoff_hz", "audio_note"};
             for (size_t s = 0; s < sizeof strs / sizeof strs[0]; s++)
                 *strs[s] = "";
             t.payload = "";
@@ -316,8 +318,9 @@ int
 sp_store_track_set_fields (sp_store_t *self, const char *track_key, const char *const *fields,
                            const char *const *values, size_t n)
 {
-    static const char *const allowed[] = {"transfer_id", "source_user", "source_file", "path",
-                                          "reason"};
+    static const char *const allowed[] = {
+        "transfer_id", "source_user",   "source_file",     "path",
+        "reason",      "audio_verdict", "audio_cutoff_hz", "audio_note"};
     const size_t n_allowed = sizeof allowed / sizeof allowed[0];
     if (!self || !sp_store__valid_id (track_key) || !fields || !values || n == 0 || n > n_allowed)
         return SP_STORE_EINVAL;

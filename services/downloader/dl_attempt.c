@@ -6,8 +6,10 @@
 #include "dl_int.h"
 #include "slskd_transfer.h"
 
+#include "soulpipe/audio_verify.h"
 #include "soulpipe/clock.h"
 #include "soulpipe/log.h"
+#include "soulpipe/match.h"
 #include "soulpipe/path.h"
 #include "soulpipe/peers.h"
 
@@ -84,6 +86,111 @@ s_expected_ms (const sp_payload_t *p, const sp_candidate_t *c)
     return -1;
 }
 
+/* ---------------------------------------------------------------- audio check */
+
+//  What the audio check made of a finished file.
+typedef enum {
+    S_AUDIO_KEEP,     //  stage it (genuine, or flagged/accepted by the policy)
+    S_AUDIO_REJECT,   //  deleted: try the next candidate
+    S_AUDIO_FALLBACK  //  a fake kept aside as the last resort: try the next candidate
+} s_audio_t;
+
+//  Record the verdict on the track (status shows it).
+static void
+s_audio_record (sp_dl_t *self, const char *track_key, const sp_audio_verify_result_t *r,
+                const char *note)
+{
+    if (!self->store)
+        return;
+    char cut[24];
+    snprintf (cut, sizeof cut, "%d", r->cutoff_hz);
+    const char *fields[] = {"audio_verdict", "audio_cutoff_hz", "audio_note"};
+    const char *values[] = {sp_audio_verify_verdict_name (r->verdict), cut, note};
+    int rc = sp_store_track_set_fields (self->store, track_key, fields, values, 3);
+    if (rc != SP_STORE_OK)
+        sp_log_warn ("event=audio_not_recorded track=%s error=%s", track_key,
+                     sp_log_q (sp_store_strerror (rc)));
+}
+
+//  Decode local to the end and judge it against what c claims (lossless by
+//  its format; a lossy file by its bitrate unless VBR). Applies the policy:
+//  broken audio is rejected; a fake (lossy-sourced "lossless", upsampled
+//  MP3) is rejected, flagged or accepted per SOULPIPE_LOSSY_SOURCE, and
+//  under "reject" with SOULPIPE_ALLOW_LOSSY kept aside as the last resort.
+static s_audio_t
+s_audio_check (sp_dl_run_t *run, const sp_candidate_t *c, const char *local, int64_t expect_ms,
+               const char *ext, char *why, size_t why_size)
+{
+    sp_dl_t *self = run->self;
+    sp_audio_verify_opts_t o;
+    sp_audio_verify_opts_default (&o);
+    o.expect_ms = expect_ms;
+    if (!sp_match_is_lossless_ext (ext) && c->has_bitrate && c->bitrate > 0 &&
+        !(c->has_vbr && c->vbr) && c->bitrate < 2000) {
+        o.claim = SP_AUDIO_CLAIM_LOSSY;
+        o.claimed_kbps = (int) c->bitrate;
+    }
+    sp_audio_verify_result_t r;
+    int64_t t0 = sp_clock_mono_ms ();
+    int rc = sp_audio_verify_file (local, &o, &r);
+    int64_t took = sp_clock_mono_ms () - t0;
+    const char *first = r.n_reasons ? r.reasons[0] : "";
+    sp_log_info ("event=audio_checked user=%s file=%s verdict=%s cutoff_hz=%d confidence=%.2f "
+                 "decoded_ms=%lld took_ms=%lld reason=%s",
+                 sp_log_q (c->username), sp_log_q (c->filename),
+                 sp_audio_verify_verdict_name (r.verdict), r.cutoff_hz, r.confidence,
+                 (long long) r.decoded_ms, (long long) took, sp_log_q (first));
+    if (rc == SP_AUDIO_VERIFY_ENOMEM) {
+        //  our side, not the file's: keep it unjudged
+        snprintf (why, why_size, "audio check skipped: out of memory");
+        return S_AUDIO_KEEP;
+    }
+    if (r.verdict == SP_AUDIO_GENUINE) {
+        char note[200];
+        snprintf (note, sizeof note, "%.190s", first);
+        s_audio_record (self, run->payload->track_key, &r, note);
+        return S_AUDIO_KEEP;
+    }
+    bool fake = r.verdict == SP_AUDIO_LOSSY_SOURCE || r.verdict == SP_AUDIO_UPSAMPLED;
+    snprintf (why, why_size, "audio check: %s (%.300s)", sp_audio_verify_verdict_name (r.verdict),
+              first);
+    if (!fake) {
+        s_peer_record (self, c->username, SP_PEER_FAILED, 0);
+        return S_AUDIO_REJECT;
+    }
+    s_peer_record (self, c->username, SP_PEER_FAKE, 0);
+    const char *policy = self->cfg.lossy_source ? self->cfg.lossy_source : "reject";
+    if (strcmp (policy, "reject") != 0) {
+        char note[400];
+        snprintf (note, sizeof note, "%s by SOULPIPE_LOSSY_SOURCE=%s: %.300s",
+                  strcmp (policy, "flag") == 0 ? "kept and flagged" : "accepted", policy, first);
+        s_audio_record (self, run->payload->track_key, &r, note);
+        return S_AUDIO_KEEP;
+    }
+    if (!self->cfg.allow_lossy)
+        return S_AUDIO_REJECT;
+    //  the last resort: staged aside as lossy-<pos>.<ext> (not the track's
+    //  staged name, so nothing takes it for a good file); the first one stays
+    char aside[64], *kept = NULL, err[512];
+    snprintf (aside, sizeof aside, "lossy-%s", run->pos);
+    int st = sp_dl_stage (self->cfg.staging_dir, run->payload->job, aside, local, ext,
+                          self->cfg.force_copy, &kept, err, sizeof err);
+    free (kept);
+    if (st == 1)
+        unlink (local);  //  an earlier fake is kept already
+    if (st < 0) {
+        sp_log_warn ("event=lossy_fallback_not_kept error=%s", sp_log_q (err));
+        return S_AUDIO_REJECT;
+    }
+    if (st == 0) {
+        char note[400];
+        snprintf (note, sizeof note, "kept aside as the last resort (from %.100s): %.250s",
+                  c->username, first);
+        s_audio_record (self, run->payload->track_key, &r, note);
+    }
+    return S_AUDIO_FALLBACK;
+}
+
 //  slskd stores "Completed, Succeeded" first and only then moves the file
 //  from its incomplete folder into downloads (a copy that takes seconds
 //  across file systems): wait, at most file_wait_s, until the file is there
@@ -157,6 +264,18 @@ s_finish (sp_dl_run_t *run, sp_candidate_t *c, const char *id, int64_t speed)
     for (char *q = lext; q && *q; q++)
         if (*q >= 'A' && *q <= 'Z')
             *q = (char) (*q - 'A' + 'a');
+    //  decode it to the end: broken audio and fakes go no further
+    s_audio_t audio =
+        s_audio_check (run, c, local, s_expected_ms (p, c), lext ? lext : "", why, sizeof why);
+    if (audio != S_AUDIO_KEEP) {
+        if (audio == S_AUDIO_REJECT && unlink (local) == 0)
+            sp_log_info ("event=bad_file_removed path=%s", sp_log_q (local));
+        sp_dl__tried (run, c->username, c->filename, "%s", why);
+        free (lext);
+        free (local);
+        s_drop (run, c->username, id);
+        return SP_DL_A_FAILED;
+    }
     char *staged = NULL;
     rc = sp_dl_stage (self->cfg.staging_dir, p->job, run->pos, local, lext ? lext : "",
                       self->cfg.force_copy, &staged, why, sizeof why);
@@ -173,6 +292,7 @@ s_finish (sp_dl_run_t *run, sp_candidate_t *c, const char *id, int64_t speed)
         return SP_DL_A_DOWN;
     }
     s_peer_record (self, c->username, SP_PEER_OK, speed);
+    sp_dl__fallback_drop (self, p->job, run->pos);
     free (p->staged_path);
     p->staged_path = staged;
     p->has_source = true;

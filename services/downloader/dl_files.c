@@ -298,3 +298,57 @@ done:
     free (jobc);
     return rc;
 }
+
+/* ---------------------------------------------------------------- last resort */
+
+static void
+s_fallback_name (const char *pos, char *buf, size_t size)
+{
+    snprintf (buf, size, "lossy-%s", pos);
+}
+
+void
+sp_dl__fallback_drop (sp_dl_t *self, const char *job, const char *pos)
+{
+    char aside[64], *path = NULL;
+    s_fallback_name (pos, aside, sizeof aside);
+    if (sp_dl_find_staged (self->cfg.staging_dir, job, aside, &path) == 0) {
+        if (unlink (path) == 0)
+            sp_log_info ("event=lossy_fallback_removed path=%s", sp_log_q (path));
+        free (path);
+    }
+}
+
+bool
+sp_dl__fallback_promote (sp_dl_run_t *run, char *reason, size_t reason_size)
+{
+    sp_dl_t *self = run->self;
+    sp_payload_t *p = run->payload;
+    char aside[64], *path = NULL, *staged = NULL, why[512];
+    s_fallback_name (run->pos, aside, sizeof aside);
+    if (sp_dl_find_staged (self->cfg.staging_dir, p->job, aside, &path) != 0)
+        return false;
+    const char *ext = sp_path_ext (path);
+    int rc = sp_dl_stage (self->cfg.staging_dir, p->job, run->pos, path, ext, false, &staged, why,
+                          sizeof why);
+    if (rc == 1) {
+        unlink (path);
+        sp_dl_find_staged (self->cfg.staging_dir, p->job, run->pos, &staged);
+    }
+    free (path);
+    if (!staged) {
+        sp_log_warn ("event=lossy_fallback_not_promoted error=%s", sp_log_q (why));
+        return false;
+    }
+    sp_log_warn ("event=lossy_fallback_kept path=%s reason=%s", sp_log_q (staged),
+                 sp_log_q (reason));
+    free (p->staged_path);
+    p->staged_path = staged;
+    p->has_source = false;
+    free (p->transfer_id);
+    p->transfer_id = NULL;
+    snprintf (reason, reason_size,
+              "ok: only a lossy-sourced or upsampled copy was found (kept "
+              "because SOULPIPE_ALLOW_LOSSY=true)");
+    return true;
+}

@@ -73,4 +73,11 @@ void sp_dl__record_set (sp_dl_t *self, const char *track_key, const char *id, co
 //  into the run's payload.
 sp_dl_attempt_t sp_dl__attempt (sp_dl_run_t *run, sp_candidate_t *c, const char *existing_id);
 
+/*  The last-resort fake of a track (staged aside as <job>/lossy-<pos>.<ext>
+    by the audio check): sp_dl__fallback_drop removes it (a good file came);
+    sp_dl__fallback_promote moves it to the track's staged name and fills
+    the payload for the tag stage (true), or returns false when none. */
+void sp_dl__fallback_drop (sp_dl_t *self, const char *job, const char *pos);
+bool sp_dl__fallback_promote (sp_dl_run_t *run, char *reason, size_t reason_size);
+
 #endif

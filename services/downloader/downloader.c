@@ -42,6 +42,8 @@ sp_dl_config_from (const sp_config_t *cfg, sp_dl_config_t *out)
     out->stall_timeout_s = cfg->stall_timeout_s;
     out->transfer_timeout_s = cfg->transfer_timeout_s;
     out->file_wait_s = cfg->slskd_file_wait_s;
+    out->lossy_source = cfg->lossy_source;
+    out->allow_lossy = cfg->allow_lossy;
 }
 
 sp_dl_t *
@@ -446,6 +448,9 @@ sp_dl_run (sp_dl_t *self, sp_payload_t *p, const sp_dl_ops_t *ops, char *reason,
     } else if (!s_resume (run, &rec, &synth, &resumed, &result, reason, reason_size) &&
                !s_walk (run, resumed, &skipped, &result, reason, reason_size))
         result = s_exhausted (run, &skipped, reason, reason_size);
+    //  nothing better than the fake kept aside: file it, saying what it is
+    if (result == SP_DL_FAILED && sp_dl__fallback_promote (run, reason, reason_size))
+        result = SP_DL_TAG;
     s_record_free (&rec);
     free (run);
     return result;

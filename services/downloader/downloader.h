@@ -58,6 +58,8 @@ typedef struct {
     int poll_ms;                //  poll interval (0 = 500)
     int file_wait_s;            //  wait for the whole file after Succeeded (0 = 45)
     bool force_copy;            //  tests: copy + commit instead of rename
+    const char *lossy_source;   //  fakes: "reject" (NULL too), "flag" or "accept"
+    bool allow_lossy;           //  under "reject": keep the first fake as the last resort
 } sp_dl_config_t;
 
 /*  Fill *out from the service configuration (borrows its strings). */

@@ -24,7 +24,7 @@
 #define API_KEY     "slskd-test-key-0123456789"
 #define SONG_JSON   "@@music\\\\Artist\\\\2001 - Album\\\\01 - Song.flac"
 #define SONG        "@@music\\Artist\\2001 - Album\\01 - Song.flac"
-#define SONG_SIZE   30000
+#define SONG_SIZE   300000  //  above the fake's natural size of a 60 s FLAC (~160 KB of real audio)
 #define SONG_LENGTH 60
 
 static fk_t s_fk;
@@ -33,23 +33,25 @@ static char s_staging[400];
 static char s_job[SP_STORE_ID_MAX];
 static sp_dl_t *s_dl;
 
-/*  Users of the simulated network: name, behaviour, extra JSON. */
+/*  Users of the simulated network: name, behaviour, extra JSON, extra JSON
+    of their file (NULL = none). */
 typedef struct {
-    const char *name, *behavior, *extra;
+    const char *name, *behavior, *extra, *file_extra;
 } user_t;
 
 static const user_t s_users[] = {
-    {"good", "ok", ""},
-    {"good2", "ok", ""},
-    {"slowpoke", "slow", ""},
-    {"staller", "stall", ""},
-    {"waiter", "queued", ""},
-    {"refuser", "reject", ""},
-    {"broken", "error", ""},
-    {"ghost", "offline", ""},
-    {"zero", "corrupt", ""},
-    {"busy", "ok", ",\"hasFreeUploadSlot\":false,\"queueLength\":500"},
-    {"long", "ok", ",\"transfer_ms\":2500"},
+    {"good", "ok", "", NULL},
+    {"good2", "ok", "", NULL},
+    {"slowpoke", "slow", "", NULL},
+    {"staller", "stall", "", NULL},
+    {"waiter", "queued", "", NULL},
+    {"refuser", "reject", "", NULL},
+    {"broken", "error", "", NULL},
+    {"ghost", "offline", "", NULL},
+    {"zero", "corrupt", "", NULL},
+    {"busy", "ok", ",\"hasFreeUploadSlot\":false,\"queueLength\":500", NULL},
+    {"long", "ok", ",\"transfer_ms\":2500", NULL},
+    {"faker", "ok", "", ",\"content\":\"lossy\""},
 };
 #define NUSERS (sizeof s_users / sizeof s_users[0])
 
@@ -57,6 +59,8 @@ static const user_t s_users[] = {
     of the next s_start. */
 static const char *s_net_extra = "";
 static int s_file_wait_s = 0;
+static const char *s_lossy_source = NULL;  //  SOULPIPE_LOSSY_SOURCE of the next s_start
+static bool s_allow_lossy = false;         //  SOULPIPE_ALLOW_LOSSY of the next s_start
 
 static void
 s_start (void)
@@ -72,9 +76,9 @@ s_start (void)
     for (size_t i = 0; i < NUSERS; i++)
         n += snprintf (net + n, sizeof net - (size_t) n,
                        "%s{\"username\":\"%s\",\"behavior\":\"%s\"%s,\"files\":["
-                       "{\"filename\":\"" SONG_JSON "\",\"size\":%d,\"length\":%d}]}",
+                       "{\"filename\":\"" SONG_JSON "\",\"size\":%d,\"length\":%d%s}]}",
                        i ? "," : "", s_users[i].name, s_users[i].behavior, s_users[i].extra,
-                       SONG_SIZE, SONG_LENGTH);
+                       SONG_SIZE, SONG_LENGTH, s_users[i].file_extra ? s_users[i].file_extra : "");
     snprintf (net + n, sizeof net - (size_t) n, "]}");
     fk_write (&s_fk, "slskd/network.json", net);
     cr_assert_eq (fk_start (&s_fk, NULL), 0, "the fake did not start");
@@ -105,6 +109,8 @@ s_start (void)
         .transfer_timeout_s = 30,
         .poll_ms = 100,
         .file_wait_s = s_file_wait_s,
+        .lossy_source = s_lossy_source,
+        .allow_lossy = s_allow_lossy,
     };
     char err[256];
     s_dl = sp_dl_new (&cfg, err, sizeof err);
@@ -280,6 +286,10 @@ s_assert_staged (sp_payload_t *p, int pos, const char *want_user)
     sp_peer_t peer = s_peer (want_user);
     cr_assert (peer.known && peer.ok >= 1 && peer.streak == 0);
     cr_assert_gt (peer.speed, 0);
+    //  decoded to the end and judged genuine, on the track for `status`
+    char *verdict = s_track_field (pos, "audio_verdict");
+    cr_assert_str_eq (verdict, "genuine");
+    free (verdict);
 }
 
 /* ---------------------------------------------------------------- behaviours */
@@ -617,5 +627,109 @@ Test (downloader, rerun_after_handoff_starts_over, .init = s_start, .fini = s_st
     cr_assert_str_neq (p->transfer_id, first, "a new transfer");
     cr_assert_eq (s_stat_int ("enqueued"), 2);
     free (first);
+    sp_payload_destroy (&p);
+}
+
+/* ---------------------------------------------------------------- audio check */
+
+//  A FLAC made from a lossy file (the fake's "content": "lossy": a 16 kHz
+//  brick wall) is decoded, judged lossy-source, deleted, and the next
+//  candidate is staged; the peer is remembered as having served a fake.
+Test (downloader, fake_flac_rejected_next_staged, .init = s_start, .fini = s_stop, .timeout = 60)
+{
+    const char *users[] = {"faker", "good"};
+    sp_payload_t *p = s_payload (0, users, 2);
+    ops_state_t o = {0};
+    char reason[4096];
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 0, "good");
+    cr_assert_eq (s_count_files (s_staging), 1, "the fake was not kept (SOULPIPE_ALLOW_LOSSY off)");
+    cr_assert_eq (s_count_files (s_fk.downloads), 0, "the fake was deleted");
+    sp_peer_t peer = s_peer ("faker");
+    cr_assert (peer.known);
+    cr_assert_eq (peer.fakes, 1);
+    cr_assert_eq (peer.fail, 1);
+    cr_assert_eq (peer.ok, 0);
+    sp_payload_destroy (&p);
+}
+
+//  Under "reject" with SOULPIPE_ALLOW_LOSSY, the fake is kept aside; when no
+//  other candidate can be had (and no search round is left) it is filed,
+//  with its verdict and why on the track.
+static void
+s_start_allow_lossy (void)
+{
+    s_allow_lossy = true;
+    s_start ();
+    s_allow_lossy = false;
+}
+
+Test (downloader, fake_flac_kept_as_last_resort, .init = s_start_allow_lossy, .fini = s_stop,
+      .timeout = 60)
+{
+    const char *users[] = {"faker", "refuser"};
+    sp_payload_t *p = s_payload (1, users, 2);
+    p->has_search_rounds = true;
+    p->search_rounds = 2;  //  the last round: nothing more to search for
+    ops_state_t o = {0};
+    char reason[4096];
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    char want[600];
+    snprintf (want, sizeof want, "%s/%s/1.flac", s_staging, s_job);
+    cr_assert_not_null (p->staged_path);
+    cr_assert_str_eq (p->staged_path, want);
+    cr_assert (strstr (reason, "lossy-sourced"), "%s", reason);
+    cr_assert_eq (s_count_files (s_staging), 1, "only the promoted file is left");
+    char *verdict = s_track_field (1, "audio_verdict");
+    char *note = s_track_field (1, "audio_note");
+    char *cut = s_track_field (1, "audio_cutoff_hz");
+    cr_assert_str_eq (verdict, "lossy-source");
+    cr_assert (strstr (note, "last resort") && strstr (note, "faker"), "%s", note);
+    cr_assert (atoi (cut) > 15000 && atoi (cut) < 17500, "cutoff %s", cut);
+    free (verdict);
+    free (note);
+    free (cut);
+    sp_payload_destroy (&p);
+}
+
+//  A good copy after the kept fake wins, and the fake kept aside is removed.
+Test (downloader, fake_flac_aside_then_good_copy, .init = s_start_allow_lossy, .fini = s_stop,
+      .timeout = 60)
+{
+    const char *users[] = {"faker", "good"};
+    sp_payload_t *p = s_payload (2, users, 2);
+    ops_state_t o = {0};
+    char reason[4096];
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    s_assert_staged (p, 2, "good");
+    cr_assert_eq (s_count_files (s_staging), 1, "the fake kept aside was removed");
+    sp_payload_destroy (&p);
+}
+
+//  SOULPIPE_LOSSY_SOURCE=flag keeps the fake (first candidate) and says so.
+static void
+s_start_flag (void)
+{
+    s_lossy_source = "flag";
+    s_start ();
+    s_lossy_source = NULL;
+}
+
+Test (downloader, fake_flac_flagged, .init = s_start_flag, .fini = s_stop, .timeout = 60)
+{
+    const char *users[] = {"faker", "good"};
+    sp_payload_t *p = s_payload (3, users, 2);
+    ops_state_t o = {0};
+    char reason[4096];
+    cr_assert_eq (s_run (p, &o, reason, sizeof reason), SP_DL_TAG, "%s", reason);
+    cr_assert (p->has_source);
+    cr_assert_str_eq (p->source.username, "faker");
+    char *verdict = s_track_field (3, "audio_verdict");
+    char *note = s_track_field (3, "audio_note");
+    cr_assert_str_eq (verdict, "lossy-source");
+    cr_assert (strstr (note, "flagged"), "%s", note);
+    free (verdict);
+    free (note);
+    cr_assert_eq (s_peer ("faker").fakes, 1, "still remembered as a fake");
     sp_payload_destroy (&p);
 }

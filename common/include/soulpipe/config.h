@@ -96,6 +96,7 @@ typedef struct {
     char *formats;               //  SOULPIPE_FORMATS preferred order, e.g. "flac,mp3,ogg,m4a"
     int min_bitrate;             //  SOULPIPE_MIN_BITRATE kbps for lossy files
     bool allow_lossy;            //  SOULPIPE_ALLOW_LOSSY
+    char *lossy_source;          //  SOULPIPE_LOSSY_SOURCE: "reject", "flag" or "accept"
     int max_candidates;          //  SOULPIPE_MAX_CANDIDATES kept per track
     //  downloading
     int downloader_slots;    //  SOULPIPE_DOWNLOADER_SLOTS

@@ -11,6 +11,8 @@
       streak    consecutive failures (reset by a success)
       last_fail server time of the last failure (ms)
       last_ok   server time of the last success (ms)
+      fake      files that failed the audio check as fakes (lossy-sourced
+                "lossless", upsampled MP3s); each also counts in fail
       speed     moving average of measured speeds (bytes/s; 3/4 old + 1/4 new)
     Each update is one Lua script using the Redis clock; the key expires
     SP_PEERS_TTL_S after the last update.
@@ -32,7 +34,8 @@ typedef enum {
     SP_PEER_OK = 0,  /* transfer completed */
     SP_PEER_FAILED,  /* errored / rejected / corrupt */
     SP_PEER_STALLED, /* stopped moving, given up */
-    SP_PEER_OFFLINE  /* user offline or unreachable */
+    SP_PEER_OFFLINE, /* user offline or unreachable */
+    SP_PEER_FAKE     /* served a fake (lossy-sourced FLAC, upsampled MP3) */
 } sp_peer_outcome_t;
 
 typedef struct {
@@ -43,6 +46,7 @@ typedef struct {
     int64_t last_fail_ms; /* 0 = never */
     int64_t last_ok_ms;   /* 0 = never */
     int64_t speed;        /* bytes/s average, 0 = unknown */
+    int64_t fakes;        /* fakes served (see SP_PEER_FAKE) */
 } sp_peer_t;
 
 /*  Record one transfer outcome. speed (bytes/s) is used when > 0 and the
