@@ -20,6 +20,7 @@
 
 #define S_FFT_N           2048  //  FFT size (samples; 21.5 Hz bins at 44.1 kHz)
 #define S_FFT_BINS        (S_FFT_N / 2 + 1)
+#define S_FFT_EVERY       2       //  frames per analysed frame
 #define S_LOUD_DB         -45.0   //  frames quieter than this (dBFS RMS) are not in the spectrum
 #define S_SILENT_DB       -60.0   //  whole-file RMS below this = silent
 #define S_BAND_HZ         1000    //  width of the bands compared at a candidate cutoff
@@ -135,6 +136,7 @@ typedef struct {
     double power[S_FFT_BINS];  //  power summed over the loud frames
     size_t fill;               //  samples in in[]
     int64_t loud_frames;       //  frames in power[]
+    int64_t frames;            //  frames of S_FFT_N samples seen
     int64_t samples;           //  decoded samples per channel
     double sum_sq;             //  sum of squared mono samples (for the RMS)
 } s_spec_t;
@@ -164,15 +166,14 @@ s_spec_frame (s_spec_t *s)
     s->loud_frames++;
 }
 
-//  Sample i of channel ch of frame f as a float in [-1, 1].
-static float
-s_sample (const AVFrame *f, int ch, int nch, int i)
+//  Sample i of channel ch of frame f as a float in [-1, 1]; pk is the
+//  frame's format in its packed form (looked up once per frame).
+static inline float
+s_sample (const AVFrame *f, enum AVSampleFormat pk, bool planar, int ch, int nch, int i)
 {
-    enum AVSampleFormat fmt = f->format;
-    bool planar = av_sample_fmt_is_planar (fmt);
     const uint8_t *p = planar ? f->extended_data[ch] : f->extended_data[0];
     int idx = planar ? i : i * nch + ch;
-    switch (av_get_packed_sample_fmt (fmt)) {
+    switch (pk) {
         case AV_SAMPLE_FMT_U8:
             return ((float) p[idx] - 128.0f) / 128.0f;
         case AV_SAMPLE_FMT_S16:
@@ -196,15 +197,22 @@ s_spec_feed (s_spec_t *s, const AVFrame *f, int nch)
 {
     if (nch <= 0)
         return;
+    enum AVSampleFormat fmt = f->format;
+    bool planar = av_sample_fmt_is_planar (fmt);
+    enum AVSampleFormat pk = av_get_packed_sample_fmt (fmt);
+    float inv = 1.0f / (float) nch;
     for (int i = 0; i < f->nb_samples; i++) {
         float m = 0;
         for (int ch = 0; ch < nch; ch++)
-            m += s_sample (f, ch, nch, i);
-        m /= (float) nch;
+            m += s_sample (f, pk, planar, ch, nch, i);
+        m *= inv;
         s->sum_sq += (double) m * m;
         s->in[s->fill++] = m;
         if (s->fill == S_FFT_N) {
-            s_spec_frame (s);
+            //  the spectrum of one frame in S_FFT_EVERY: a 5-minute file still
+            //  gives thousands of frames, at a fraction of the cost
+            if (s->frames++ % S_FFT_EVERY == 0)
+                s_spec_frame (s);
             s->fill = 0;
         }
     }
