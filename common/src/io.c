@@ -2,7 +2,10 @@
 #include "soulpipe/io.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define S_COPY_BUF 65536  //  bytes per read(2) in sp_io_copy_fd
@@ -56,4 +59,30 @@ sp_io_copy_fd (int in_fd, int out_fd)
     free (buf);
     errno = e;
     return rc;
+}
+
+int
+sp_io_fs_problem (int dirfd, int err, uint64_t need, char *why, size_t n)
+{
+    struct statvfs vfs;
+    bool have = fstatvfs (dirfd, &vfs) == 0;
+    uint64_t avail = have ? (uint64_t) vfs.f_bavail * (uint64_t) vfs.f_frsize : 0;
+    int cause = 0;
+    if (err == EROFS || (have && (vfs.f_flag & ST_RDONLY)))
+        cause = EROFS;
+    else if (err == ENOSPC || err == EDQUOT || (have && avail < need))
+        cause = ENOSPC;
+    if (cause && why && n) {
+        if (cause == EROFS)
+            snprintf (why, n, "the file system is mounted read-only");
+        else if (err == EDQUOT)
+            snprintf (why, n, "the disk quota is exceeded");
+        else if (have)
+            snprintf (why, n, "no space left on the file system (%llu KiB free, %llu KiB needed)",
+                      (unsigned long long) (avail / 1024),
+                      (unsigned long long) ((need + 1023) / 1024));
+        else
+            snprintf (why, n, "no space left on the file system");
+    }
+    return cause;
 }

@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_SUFFIX 99  //  "(2)".."(99)" collision names
+#define S_MAX_SUFFIX 99             //  "(2)".."(99)" collision names
+#define S_TAG_ROOM   (256u * 1024)  //  bytes kept free beyond the file and cover for the tags
+#define S_FULL_BELOW 4096           //  free bytes after tagging below which the write was cut
 
 // ------------------------------------------------------------ helpers
 
@@ -303,6 +305,21 @@ s_check_staged (sp_tagger_t *self, s_filing_t *f)
     return 0;
 }
 
+//  Whether Transfer's file system is the cause of a failed (or coming)
+//  write of need bytes into dirfd (-1: the Transfer root): full or
+//  read-only (sp_io_fs_problem). err: the errno a write got, 0 if none.
+static int
+s_fs_problem (sp_tagger_t *self, int dirfd, int err, uint64_t need, char *why, size_t n)
+{
+    int fd = dirfd >= 0 ? dirfd : open (self->transfer_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int cause = fd >= 0 ? sp_io_fs_problem (fd, err, need, why, n) : 0;
+    if (fd >= 0 && fd != dirfd)
+        close (fd);
+    if (cause)
+        sp_log_warn ("event=transfer_fs_problem errno=%d why=%s", cause, sp_log_q (why));
+    return cause;
+}
+
 //  Step 2: the destination folder (remembering which levels are new).
 static int
 s_make_folder (sp_tagger_t *self, s_filing_t *f)
@@ -321,8 +338,13 @@ s_make_folder (sp_tagger_t *self, s_filing_t *f)
     }
     int prc = sp_path_mkdirs_at (self->transfer_dir, f->comp, 3, &f->dirfd);
     if (prc != SP_PATH_OK) {
-        S_FAIL (f, prc == SP_PATH_ERR_IO, "cannot create the destination folder: %s",
-                sp_path_strerror (prc));
+        int e = errno;
+        char why[160];
+        if (prc == SP_PATH_ERR_IO && s_fs_problem (self, -1, e, 0, why, sizeof why))
+            S_FAIL (f, true, "cannot create the destination folder: Transfer: %s", why);
+        else
+            S_FAIL (f, prc == SP_PATH_ERR_IO, "cannot create the destination folder: %s",
+                    sp_path_strerror (prc));
         return -1;
     }
     return 0;
@@ -425,6 +447,11 @@ s_copy_to_tmp (sp_tagger_t *self, s_filing_t *f, char *tagged, size_t n)
         crc = -1;
         cerr = errno;
     }
+    char why[160];
+    if (crc != 0 && s_fs_problem (self, f->dirfd, cerr, 0, why, sizeof why)) {
+        S_FAIL (f, true, "copying the downloaded file failed: Transfer: %s", why);
+        return -1;
+    }
     if (crc != 0 || self->fail_point == 1) {
         S_FAIL (f, self->fail_point != 1, "copying the downloaded file failed: %s",
                 self->fail_point == 1 ? "injected failure" : strerror (cerr));
@@ -445,6 +472,18 @@ static int
 s_deliver (sp_tagger_t *self, s_filing_t *f)
 {
     sp_tagger__cover (self, f->dirfd, f->t, &f->cover, &f->cover_len, &f->cover_mime);
+    //  Room for the copy, the embedded cover and the tags first: TagLib
+    //  does not report every failed write, and a file system that fills
+    //  up while it rewrites the file leaves a cut file that only reads as
+    //  "not a readable audio file" (a permanent failure) afterwards.
+    struct stat sst;
+    uint64_t need = (fstat (f->srcfd, &sst) == 0 ? (uint64_t) sst.st_size : 0) +
+                    (self->embed_cover ? f->cover_len : 0) + S_TAG_ROOM;
+    char why[160];
+    if (s_fs_problem (self, f->dirfd, 0, need, why, sizeof why)) {
+        S_FAIL (f, true, "cannot file the track: Transfer: %s", why);
+        return -1;
+    }
     char tagged[SP_PATH_TMPNAME_SIZE + SP_PATH_EXT_MAX + 2];
     if (s_copy_to_tmp (self, f, tagged, sizeof tagged) != 0)
         return -1;
@@ -459,6 +498,14 @@ s_deliver (sp_tagger_t *self, s_filing_t *f)
     }
     char err[300];
     int trc = sp_tags_write (tp, &tags, err, sizeof err);
+    //  the file system filled up meanwhile (another writer): whatever
+    //  TagLib said, the file may be cut short
+    if (s_fs_problem (self, f->dirfd, trc != SP_TAGS_OK ? errno : 0, S_FULL_BELOW, why,
+                      sizeof why)) {
+        unlinkat (f->dirfd, tagged, 0);
+        S_FAIL (f, true, "writing the tags failed: Transfer: %s", why);
+        return -1;
+    }
     if (trc != SP_TAGS_OK || self->fail_point == 2) {
         unlinkat (f->dirfd, tagged, 0);
         S_FAIL (f, trc == SP_TAGS_ERR_NOMEM, "tagging failed: %s",
