@@ -218,6 +218,12 @@ s_print_status (json_t *doc, FILE *out)
             fprintf (out, "\n       -> %s", sp_cli_safe (path));
         else if (reason)
             fprintf (out, "\n       %s", sp_cli_safe (reason));
+        //  the audio check, when it found more than a genuine file
+        json_t *audio = json_object_get (t, "audio");
+        const char *verdict = json_string_value (json_object_get (audio, "verdict"));
+        if (verdict && strcmp (verdict, "genuine") != 0)
+            fprintf (out, "\n       audio: %s (%s)", sp_cli_safe (verdict),
+                     sp_cli_safe (json_string_value (json_object_get (audio, "note"))));
         fputc ('\n', out);
     }
 }
@@ -269,6 +275,10 @@ s_cmd_status (client_t *c, int argc, char **argv)
                 json_t *v = json_object_get (t, keys[k]);
                 json_object_set (o, keys[k], v ? v : json_null ());
             }
+            //  the downloader's audio check (verdict, cutoff_hz, note), when made
+            json_t *audio = json_object_get (t, "audio");
+            if (audio)
+                json_object_set (o, "audio", audio);
             json_array_append_new (tracks, o);
         }
         json_object_set_new (out, "tracks", tracks);

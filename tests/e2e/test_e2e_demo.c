@@ -14,6 +14,8 @@
 
 #include "soulpipe/tags.h"
 
+#include "soulpipe/peers.h"
+
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
@@ -211,6 +213,19 @@ s_check_demo_job (sp_test_t *t, demo_stack_t *s, json_t *doc, long long want_don
             cr_assert_eq (slashes, 2, "%s: not <artist>/<artist> - <album>/<file>: %s", title, rel);
             cr_assert_not_null (json_object_get (tr, "source"));
             cr_assert (json_is_object (json_object_get (tr, "source")), "%s: no source", title);
+            //  decoded to the end by the downloader and found genuine
+            json_t *audio = json_object_get (tr, "audio");
+            cr_assert (json_is_object (audio), "%s: no audio check on the track", title);
+            cr_assert_str_eq (json_string_value (json_object_get (audio, "verdict")), "genuine",
+                              "%s: %s", title, json_string_value (json_object_get (audio, "note")));
+            //  the fake FLAC ranked first (fakeflac_fred) was rejected after
+            //  download and the track filed from the next peer
+            const char *user =
+                json_string_value (json_object_get (json_object_get (tr, "source"), "username"));
+            cr_assert (!user || strcmp (user, "fakeflac_fred") != 0, "%s: filed the fake FLAC",
+                       title);
+            if (strstr (title, "\xe4\xb8\x8a\xe3\x82\x92"))  //  上を向いて歩こう
+                cr_assert_str_eq (user, "tokyo_crate");
         } else if (strcmp (state, "skipped") == 0)
             cr_assert (reason && *reason, "%s: skipped without a reason", title);
         else if (strcmp (state, "failed") == 0)
@@ -492,6 +507,11 @@ Test (e2e, demo_playlist_then_resubmit_then_added_tracks)
     cr_assert_eq (rc, 1, "a job with failed tracks exits 1, got %d", rc);
     json_t *doc = s_status (t, job);
     s_check_demo_job (t, &s, doc, 17, 9, 2);
+    //  the fake FLAC's peer was tried first and is remembered as a faker
+    sp_peer_t fred;
+    cr_assert_eq (sp_peers_get (t->store, "fakeflac_fred", &fred), SP_STORE_OK);
+    cr_assert (fred.known && fred.fakes == 1 && fred.ok == 0, "fakeflac_fred: %lld fakes",
+               (long long) fred.fakes);
     s_check_m3u8 (&s, doc);
     //  17 downloaded tracks, each of its own album (EXPECTED.md)
     size_t folders = s_check_covers (t, &s, doc);

@@ -155,10 +155,13 @@ s_flac_utf8 (uint8_t *p, uint32_t v)
 //  one are FIXED order-1 subframes, whose residual is zero but near the
 //  step: Rice parameter 0 for the zero partitions, an escaped (raw)
 //  partition around the step.
-#define S_FLAC_STEP_EVERY 4u     // frames per level change
-#define S_FLAC_PORDER     4u     // residual partition order: 16 partitions
-#define S_FLAC_TAPS       129    // low-pass length (odd)
-#define S_FLAC_STEP_AT    2176u  // step position in its frame (inside partition 8)
+#define S_FLAC_STEP_EVERY 4u   // frames per level change
+#define S_FLAC_PORDER     4u   // residual partition order: 16 partitions
+#define S_FLAC_TAPS       129  // low-pass length (odd)
+//  step position in its frame, alternating between the middle of partition 4
+//  and of partition 8: the steps fall in both halves of the frame, so an
+//  analysis that takes every other 2048-sample window still sees them
+#define S_FLAC_STEP_AT(step) ((step) % 2 ? 2176u : 1152u)
 
 typedef struct {
     uint8_t *p;    // output bytes
@@ -252,7 +255,7 @@ s_flac_frame (uint8_t *f, uint32_t number, uint32_t block, const double *ramp)
         int lvl_b = s_flac_level (step + 1);
         int x[S_FLAC_BLOCK];
         for (uint32_t s = 0; s < block; s++) {
-            int k = (int) s - (int) S_FLAC_STEP_AT + S_FLAC_TAPS / 2;
+            int k = (int) s - (int) S_FLAC_STEP_AT (step) + S_FLAC_TAPS / 2;
             double r = k < 0 ? 0 : k >= S_FLAC_TAPS ? 1 : ramp[k];
             x[s] = (int) lround (a + (lvl_b - a) * r);
         }

@@ -25,7 +25,7 @@
 
 #define API_KEY "slskd-test-key-0123456789"
 #define NFILES  4
-#define SIZE    30000
+#define SIZE    300000  //  above the fake's natural size of a 60 s FLAC (real audio, ~160 KB)
 #define LENGTH  60
 
 static sp_test_t s_t;
