@@ -253,7 +253,7 @@ s_flac_frame (uint8_t *f, uint32_t number, uint32_t block, const double *ramp)
         s_bits_put (&b, (uint32_t) (a & 0xffff), 16);
     } else {
         int lvl_b = s_flac_level (step + 1);
-        int x[S_FLAC_BLOCK];
+        int x[S_FLAC_BLOCK] = {0};
         for (uint32_t s = 0; s < block; s++) {
             int k = (int) s - (int) S_FLAC_STEP_AT (step) + S_FLAC_TAPS / 2;
             double r = k < 0 ? 0 : k >= S_FLAC_TAPS ? 1 : ramp[k];
@@ -355,10 +355,12 @@ s_gen_flac (s_out_t *o, unsigned length_s, uint64_t pad, bool lossy)
 #define S_SEED(name)                                                                               \
     __asm__(".pushsection .rodata\n.balign 16\n.globl sp_fake_seed_" #name "\n"                    \
             ".hidden sp_fake_seed_" #name "\nsp_fake_seed_" #name ":\n"                            \
-            ".incbin \"tests/fakes/seeds/" #name ".mp3\"\n.globl sp_fake_seed_" #name              \
-            "_end\n.hidden sp_fake_seed_" #name "_end\nsp_fake_seed_" #name                        \
-            "_end:\n.popsection\n");                                                               \
-    extern const uint8_t sp_fake_seed_##name[], sp_fake_seed_##name##_end[];
+            ".incbin \"tests/fakes/seeds/" #name ".mp3\"\n"                                        \
+            "sp_fake_seed_" #name "_end:\n.balign 8\n.globl sp_fake_seed_" #name "_len\n"          \
+            ".hidden sp_fake_seed_" #name "_len\nsp_fake_seed_" #name "_len:\n"                    \
+            ".quad sp_fake_seed_" #name "_end - sp_fake_seed_" #name "\n.popsection\n");           \
+    extern const uint8_t sp_fake_seed_##name[];                                                    \
+    extern const uint64_t sp_fake_seed_##name##_len;
 S_SEED (c96)
 S_SEED (c128)
 S_SEED (c192)
@@ -376,8 +378,7 @@ typedef struct {
 static s_seed_t
 s_mp3_seed (unsigned kbps, bool vbr, bool lossy)
 {
-#define S_PICK(name)                                                                               \
-    ((s_seed_t){sp_fake_seed_##name, (size_t) (sp_fake_seed_##name##_end - sp_fake_seed_##name)})
+#define S_PICK(name) ((s_seed_t){sp_fake_seed_##name, (size_t) sp_fake_seed_##name##_len})
     if (lossy)
         return S_PICK (up320);
     if (vbr)
