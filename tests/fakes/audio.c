@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1140,6 +1141,54 @@ s_generate (s_out_t *o, s_fmt_t fmt, unsigned length_s, uint64_t pad,
     return -1;
 }
 
+//  The natural size (no padding) of a file: generated once in count-only
+//  mode per (format, length, kind, MP3 seed), then remembered, so that a
+//  network of thousands of files loads at once (a direct-mapped cache; the
+//  only state in this module, behind a mutex).
+#define S_CACHE 4096
+static struct {
+    bool used;
+    s_fmt_t fmt;
+    unsigned length_s, kbps;
+    sp_fake_audio_kind_t kind;
+    bool vbr;
+    uint64_t size;
+} s_cache[S_CACHE];
+static pthread_mutex_t s_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+s_natural_size (s_fmt_t fmt, unsigned length_s, const sp_fake_audio_spec_t *spec, uint64_t *out)
+{
+    unsigned kbps = fmt == S_MP3 ? spec->bitrate_kbps : 0;
+    bool vbr = fmt == S_MP3 && spec->vbr;
+    size_t slot = ((size_t) length_s * 31u + (size_t) fmt * 7u + (size_t) spec->kind * 3u + kbps +
+                   (vbr ? 1u : 0u)) %
+                  S_CACHE;
+    pthread_mutex_lock (&s_cache_lock);
+    bool hit = s_cache[slot].used && s_cache[slot].fmt == fmt &&
+               s_cache[slot].length_s == length_s && s_cache[slot].kbps == kbps &&
+               s_cache[slot].kind == spec->kind && s_cache[slot].vbr == vbr;
+    if (hit)
+        *out = s_cache[slot].size;
+    pthread_mutex_unlock (&s_cache_lock);
+    if (hit)
+        return 0;
+    s_out_t count = {.fd = -1};
+    if (s_generate (&count, fmt, length_s, 0, spec))
+        return -1;
+    *out = count.total;
+    pthread_mutex_lock (&s_cache_lock);
+    s_cache[slot].used = true;
+    s_cache[slot].fmt = fmt;
+    s_cache[slot].length_s = length_s;
+    s_cache[slot].kbps = kbps;
+    s_cache[slot].kind = spec->kind;
+    s_cache[slot].vbr = vbr;
+    s_cache[slot].size = count.total;
+    pthread_mutex_unlock (&s_cache_lock);
+    return 0;
+}
+
 //  Validate the arguments and work out the padding and the final size.
 static int
 s_plan (const char *ext, unsigned length_s, uint64_t target_size, const sp_fake_audio_spec_t *spec,
@@ -1156,17 +1205,17 @@ s_plan (const char *ext, unsigned length_s, uint64_t target_size, const sp_fake_
         errno = EFBIG;
         return -1;
     }
-    s_out_t count = {.fd = -1};
     //  zeros take the size of the good file of that length
     sp_fake_audio_spec_t as = *spec;
     if (as.kind == SP_FAKE_AUDIO_ZEROS)
         as.kind = SP_FAKE_AUDIO_GOOD;
-    if (s_generate (&count, *fmt, length_s, 0, &as)) {
+    uint64_t natural = 0;
+    if (s_natural_size (*fmt, length_s, &as, &natural)) {
         errno = EINVAL;
         return -1;
     }
-    *pad = target_size > count.total ? target_size - count.total : 0;
-    *size = count.total + *pad;
+    *pad = target_size > natural ? target_size - natural : 0;
+    *size = natural + *pad;
     return 0;
 }
 

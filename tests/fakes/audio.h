@@ -33,7 +33,7 @@
     Limits: length_s in 1..SP_FAKE_AUDIO_MAX_LENGTH (else EINVAL);
     target_size above SP_FAKE_AUDIO_MAX_SIZE gives -1 with EFBIG.
 
-    Thread-safe (no global state).
+    Thread-safe (the one shared state, a cache of natural sizes, is locked).
 */
 #ifndef SOULPIPE_FAKE_AUDIO_H
 #define SOULPIPE_FAKE_AUDIO_H
